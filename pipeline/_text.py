@@ -1,0 +1,25 @@
+"""Plain-text tables for the command line (no dependencies, so the CLI starts fast)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def format_table(rows: Sequence[dict[str, object]], columns: Sequence[str] | None = None) -> str:
+    """Left-aligned columns under a header; None prints as '-'."""
+    if not rows:
+        return "(no rows)"
+    columns = list(columns or rows[0].keys())
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = [_line(columns, widths), _line(["-" * w for w in widths], widths)]
+    lines += [_line(r, widths) for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()

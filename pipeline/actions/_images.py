@@ -1,0 +1,39 @@
+"""Images (B, C, H, W): plane elements warp them, sign elements negate their values.
+
+Warps resample with ``grid_sample`` (bilinear, zero padding, ``align_corners=False``). Elements
+whose linear part is a signed permutation and whose translation is zero (C4, D4) map pixel
+centres onto pixel centres, so they only move pixels: exact up to float rounding. Any other warp
+interpolates: two warps in a row differ from one warp by the composed element by the bilinear
+interpolation error, which shrinks with the square of the resolution. For smooth content (blobs a
+tenth of the image wide) it stays below 1% of the image's range in the central half at 64 x 64
+pixels, and about 3% at 32 x 32 (tests/actions/test_actions.py).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _normalized_to_isotropic(height: int, width: int, like: Tensor) -> Tensor:
+    """Map from affine_grid's [-1, 1]^2 coordinates to coordinates with square pixels.
+
+    The shorter side spans [-1, 1], so rotations stay rotations on non-square images.
+    """
+    side = min(height, width)
+    return torch.diag(like.new_tensor([width / side, height / side, 1.0]))
+
+
+def warp(g: Tensor, images: Tensor, mode: str = "bilinear", padding_mode: str = "zeros") -> Tensor:
+    """Move each image by its plane element: out(p) = image(g^-1 p). g: (B, 3, 3)."""
+    _, _, height, width = images.shape
+    s = _normalized_to_isotropic(height, width, g)
+    theta = torch.linalg.inv(s) @ torch.linalg.inv(g) @ s
+    grid = F.affine_grid(theta[:, :2, :], list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode=mode, padding_mode=padding_mode, align_corners=False)
+
+
+def negate(g: Tensor, images: Tensor) -> Tensor:
+    """Multiply each image by its sign element (B, 1, 1)."""
+    return images * g.reshape(-1, 1, 1, 1)

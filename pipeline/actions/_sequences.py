@@ -1,0 +1,49 @@
+"""Sequences (B, C, N): circle elements shift them cyclically, sign elements negate them.
+
+A circle element rotating by angle 2*pi*s/N shifts by s positions: out[t] = x[t - s]. Whole
+shifts are index moves (exact); fractional shifts use the Fourier shift theorem (band-limited
+interpolation, differentiable in s).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+WHOLE_SHIFT_TOLERANCE = 1e-6
+
+
+def shift_amounts(g: Tensor, length: int) -> Tensor:
+    """Shift s (in positions, in (-N/2, N/2]) encoded by each circle element (B, 2, 2)."""
+    angle = torch.atan2(g[:, 1, 0], g[:, 0, 0])
+    return angle * length / (2 * math.pi)
+
+
+def roll(x: Tensor, shifts: Tensor) -> Tensor:
+    """Integer cyclic shift per batch element: out[b, :, t] = x[b, :, t - shifts[b]]."""
+    length = x.shape[-1]
+    positions = torch.arange(length, device=x.device)
+    source = (positions[None, :] - shifts.long()[:, None]) % length  # (B, N)
+    return torch.gather(x, -1, source[:, None, :].expand_as(x))
+
+
+def fourier_shift(x: Tensor, shifts: Tensor) -> Tensor:
+    """Fractional cyclic shift per batch element, exact on band-limited signals."""
+    length = x.shape[-1]
+    freqs = torch.fft.rfftfreq(length, device=x.device, dtype=x.dtype)  # cycles per sample
+    phase = torch.exp(-2j * math.pi * freqs[None, :] * shifts[:, None].to(x.dtype))
+    return torch.fft.irfft(torch.fft.rfft(x, dim=-1) * phase[:, None, :], n=length, dim=-1)
+
+
+def shift(g: Tensor, x: Tensor) -> Tensor:
+    shifts = shift_amounts(g, x.shape[-1])
+    whole = torch.round(shifts)
+    if bool(((shifts - whole).abs() < WHOLE_SHIFT_TOLERANCE).all()):
+        return roll(x, whole)
+    return fourier_shift(x, shifts)
+
+
+def negate(g: Tensor, x: Tensor) -> Tensor:
+    return x * g.reshape(-1, 1, 1)

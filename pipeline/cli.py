@@ -1,0 +1,165 @@
+"""The ``symsearch`` command line. Each command is a few lines calling the layers below.
+
+Heavy libraries (torch, ray, dask, duckdb, matplotlib) are imported inside the commands that
+need them, so ``symsearch --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from pipeline._text import format_table
+
+app = typer.Typer(
+    name="symsearch",
+    help="Distributed hyperparameter and symmetry search: which symmetries does your data "
+    "have, does encoding them help, and how robust is the result under distribution shift?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+StoreOption = Annotated[str | None, typer.Option("--store", help="Result store URL.")]
+GROUP_COLUMNS = [
+    "name",
+    "kind",
+    "dim",
+    "lie_dim",
+    "discrete",
+    "order",
+    "generators",
+    "acts_on",
+    "description",
+]
+
+
+def fail(message: str) -> NoReturn:
+    """Bad input: one clear line on stderr, exit status 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def groups(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Groups to describe, e.g. SO2*flip.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the group catalog (or describe the named groups) with generators and orders."""
+    from pipeline.groups import UnknownGroupError, catalog, get_group
+
+    try:
+        chosen = [get_group(n) for n in names] if names else catalog()
+    except UnknownGroupError as error:
+        fail(str(error))
+    rows = [g.summary() for g in chosen]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    typer.echo(format_table(rows, GROUP_COLUMNS))
+    for group in chosen if names else []:
+        typer.echo(f"\n{group.name}: generators")
+        typer.echo(format_table(_generator_rows(group)))
+    if not names:
+        typer.echo(
+            "\nFamilies take a number (C<n>, D<n>, S<n>, shift<N>, learned<k>); "
+            "combine groups with '*'. Describe one: symsearch groups NAME"
+        )
+
+
+def _generator_rows(group: object) -> list[dict[str, object]]:
+    lie = [
+        {"generator": n, "type": "lie", "natural_range": f"{r:.4g}", "order": None}
+        for n, r in zip(group.lie_names, group.lie_ranges, strict=True)
+    ]  # type: ignore[attr-defined]
+    discrete = [
+        {"generator": n, "type": "discrete", "natural_range": None, "order": o}
+        for n, o in zip(group.discrete_names, group.generator_orders, strict=True)
+    ]  # type: ignore[attr-defined]
+    return lie + discrete
+
+
+def _not_implemented(command: str) -> NoReturn:
+    fail(f"'symsearch {command}' is not implemented yet")
+
+
+@app.command()
+def datasets() -> None:
+    """List datasets with kind, task, metric and true group."""
+    _not_implemented("datasets")
+
+
+@app.command()
+def trial(
+    space: Annotated[Path, typer.Argument(help="Search space YAML.")],
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="k=v override.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Run one trial in-process (no Ray)."""
+    _not_implemented("trial")
+
+
+@app.command()
+def sweep(
+    space: Annotated[Path, typer.Argument(help="Search space YAML.")],
+    name: Annotated[str | None, typer.Option("--name", help="Sweep name.")] = None,
+    store: StoreOption = None,
+    num_samples: Annotated[int | None, typer.Option("--num-samples")] = None,
+    max_concurrent: Annotated[int | None, typer.Option("--max-concurrent")] = None,
+    cluster: Annotated[Path | None, typer.Option("--cluster", help="clusters/X.yaml")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Ray address.")] = None,
+) -> None:
+    """Run a sweep on Ray Tune and write every trial to the store."""
+    _not_implemented("sweep")
+
+
+@app.command()
+def resume(
+    name: Annotated[str, typer.Argument(help="Sweep name.")],
+    num_samples: Annotated[
+        int | None, typer.Option("--num-samples", help="Raise the budget.")
+    ] = None,
+) -> None:
+    """Continue an interrupted sweep."""
+    _not_implemented("resume")
+
+
+@app.command()
+def status(name: Annotated[str | None, typer.Argument(help="Sweep name.")] = None) -> None:
+    """Trials by state, best so far, store location."""
+    _not_implemented("status")
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="Read-only SQL over the store's tables.")],
+    store: StoreOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Read-only SQL over the store's tables."""
+    _not_implemented("query")
+
+
+@app.command()
+def analyze(
+    name: Annotated[str | None, typer.Argument(help="Sweep name.")] = None,
+    store: StoreOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output directory.")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask address.")] = None,
+) -> None:
+    """Dask analyses of the store: discovery, robustness, tolerance; plots and a report."""
+    _not_implemented("analyze")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

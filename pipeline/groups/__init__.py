@@ -1,0 +1,30 @@
+"""Symmetry groups as data: Lie algebra bases and discrete generators, with a catalog of names.
+
+>>> from pipeline.groups import get_group
+>>> g = get_group("SO2*flip")
+>>> g.kind, g.dim, g.lie_dim, g.num_discrete
+('product', 4, 1, 1)
+"""
+
+from pipeline.groups._catalog import (
+    EXAMPLES,
+    FAMILIES,
+    UnknownGroupError,
+    catalog,
+    get_group,
+)
+from pipeline.groups._families import learned
+from pipeline.groups._group import MAX_ELEMENTS, Group
+from pipeline.groups._product import product
+
+__all__ = [
+    "EXAMPLES",
+    "FAMILIES",
+    "MAX_ELEMENTS",
+    "Group",
+    "UnknownGroupError",
+    "catalog",
+    "get_group",
+    "learned",
+    "product",
+]
