@@ -1,0 +1,72 @@
+"""The command line: contract commands, the catalog listing, clean errors, lazy imports."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from tests.groups.test_catalog import REQUIRED
+
+CONTRACT = ["groups", "datasets", "trial", "sweep", "resume", "status", "query", "analyze"]
+runner = CliRunner()
+
+
+def test_help_lists_every_contract_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in CONTRACT:
+        assert command in result.output
+
+
+def test_groups_lists_the_catalog():
+    result = runner.invoke(app, ["groups"])
+    assert result.exit_code == 0
+    listed = {line.split()[0] for line in result.output.splitlines()[2:] if line.strip()}
+    assert set(REQUIRED) <= listed
+
+
+def test_groups_json_has_kind_order_and_data_kinds():
+    result = runner.invoke(app, ["groups", "--json", "D4", "SO2*flip"])
+    rows = json.loads(result.output)
+    assert [r["name"] for r in rows] == ["D4", "SO2*flip"]
+    assert rows[0]["order"] == 8 and rows[0]["kind"] == "finite"
+    assert rows[1]["kind"] == "product" and rows[1]["acts_on"] == "image"
+
+
+def test_describing_a_group_lists_its_generators():
+    result = runner.invoke(app, ["groups", "affine2"])
+    assert result.exit_code == 0
+    for generator in ["tx", "ty", "rot", "scale", "stretch", "shear"]:
+        assert generator in result.output
+
+
+def test_unknown_group_exits_2_with_one_line():
+    result = runner.invoke(app, ["groups", "SO(2)"])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0
+    assert "did you mean SO2" in result.output
+
+
+@pytest.mark.parametrize("command", [["datasets"], ["status"], ["resume", "x"]])
+def test_unimplemented_commands_say_so_and_exit_2(command):
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    assert "not implemented yet" in result.output
+
+
+def test_importing_the_cli_leaves_heavy_libraries_unloaded():
+    code = (
+        "import sys, pipeline.cli; "
+        "print(sorted(m for m in ('torch', 'ray', 'dask', 'duckdb', 'matplotlib', 'pyarrow') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_console_script_runs():
+    out = subprocess.run(["symsearch", "groups", "--json", "C4"], capture_output=True, text=True)
+    assert out.returncode == 0 and json.loads(out.stdout)[0]["order"] == 4
