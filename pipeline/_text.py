@@ -18,7 +18,11 @@ def format_table(rows: Sequence[dict[str, object]], columns: Sequence[str] | Non
 
 
 def _cell(value: object) -> str:
-    return "-" if value is None else str(value)
+    if value is None:
+        return "-"
+    if isinstance(value, int) and value > 10**12:  # S<n> orders: n! has many digits
+        return f"~1e{len(str(value)) - 1}"
+    return str(value)
 
 
 def _line(cells: Sequence[str], widths: Sequence[int]) -> str:

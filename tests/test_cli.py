@@ -70,3 +70,8 @@ def test_importing_the_cli_leaves_heavy_libraries_unloaded():
 def test_console_script_runs():
     out = subprocess.run(["symsearch", "groups", "--json", "C4"], capture_output=True, text=True)
     assert out.returncode == 0 and json.loads(out.stdout)[0]["order"] == 4
+
+
+def test_huge_orders_print_compactly():
+    result = runner.invoke(app, ["groups", "S100"])
+    assert result.exit_code == 0 and "~1e157" in result.output

@@ -152,7 +152,8 @@ class Group:
                 f"{self.name} has {self.lie_dim} algebra generators, got coefficients "
                 f"of shape {tuple(coefficients.shape)}"
             )
-        algebra = self.lie_algebra.to(coefficients.dtype)
+        # The algebra follows the coefficients, so a CPU catalog group serves CUDA trials.
+        algebra = self.lie_algebra.to(device=coefficients.device, dtype=coefficients.dtype)
         tangent = torch.einsum("...i,ijk->...jk", coefficients, algebra)
         return torch.linalg.matrix_exp(tangent)
 

@@ -144,3 +144,10 @@ def test_groups_move_to_another_dtype():
     group = get_group("SO2*flip").to(dtype=torch.float32)
     assert group.exp(torch.ones(1)).dtype == torch.float32
     assert all(f.dtype == torch.float32 for f in group.factors)
+
+
+def test_exp_follows_the_coefficients_dtype_and_device():
+    group = get_group("affine2")  # catalog tensors are float64 on the CPU
+    coefficients = torch.zeros(2, 6, dtype=torch.float32, device="meta")
+    assert group.exp(coefficients).device.type == "meta"
+    assert group.exp(torch.zeros(6, dtype=torch.float32)).dtype == torch.float32
