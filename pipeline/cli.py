@@ -7,6 +7,7 @@ need them, so ``symsearch --help`` stays fast.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -88,10 +89,59 @@ def _not_implemented(command: str) -> NoReturn:
     fail(f"'symsearch {command}' is not implemented yet")
 
 
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="Option override k=v.")]
+
+
 @app.command()
-def datasets() -> None:
-    """List datasets with kind, task, metric and true group."""
-    _not_implemented("datasets")
+def datasets(
+    name: Annotated[str | None, typer.Argument(help="Build this dataset and summarize it.")] = None,
+    overrides: SetOption = None,
+    factory: Annotated[
+        str | None, typer.Option("--factory", help="Build package.module:function instead.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the splits.")] = 0,
+) -> None:
+    """List datasets with kind, task, metric and the true group of each option (or build one)."""
+    from pipeline.data import BUILTIN, DatasetError, build_dataset
+
+    if name is None and factory is None:
+        typer.echo(format_table(_dataset_rows(BUILTIN)))
+        typer.echo("\nBuild one to check it: symsearch datasets NAME [--set key=value ...]")
+        return
+    spec = {"factory": factory} if factory else {"name": name}
+    try:
+        spec.update(parse_overrides(overrides or []))
+        started = time.perf_counter()
+        dataset = build_dataset(spec, seed)
+    except DatasetError as error:
+        fail(str(error))
+    summary = dataset.summary() | {"build_seconds": f"{time.perf_counter() - started:.2f}"}
+    typer.echo(format_table([summary]))
+
+
+def _dataset_rows(builtin: dict) -> list[dict[str, object]]:
+    return [
+        {"dataset": name, "kind": e.kind, "task": v.task or e.task, "metric": v.metric or e.metric,
+         "option": v.option, "true_group": v.true_group, "description": e.description}
+        for name, e in builtin.items()
+        for v in e.variants
+    ]  # fmt: skip
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, object]:
+    """``key=value`` strings to a mapping; values are read as YAML (45 -> int, SO2 -> str)."""
+    import yaml
+
+    parsed: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"--set expects key=value, got {pair!r}")
+        try:
+            parsed[key.strip()] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            fail(f"--set {key.strip()}: cannot read value {text!r}")
+    return parsed
 
 
 @app.command()
