@@ -50,7 +50,7 @@ def test_unknown_group_exits_2_with_one_line():
     assert "did you mean SO2" in result.output
 
 
-@pytest.mark.parametrize("command", [["datasets"], ["status"], ["resume", "x"]])
+@pytest.mark.parametrize("command", [["status"], ["resume", "x"], ["query", "select 1"]])
 def test_unimplemented_commands_say_so_and_exit_2(command):
     result = runner.invoke(app, command)
     assert result.exit_code == 2
@@ -75,3 +75,40 @@ def test_console_script_runs():
 def test_huge_orders_print_compactly():
     result = runner.invoke(app, ["groups", "S100"])
     assert result.exit_code == 0 and "~1e157" in result.output
+
+
+def test_datasets_lists_every_builtin_with_its_true_groups():
+    result = runner.invoke(app, ["datasets"])
+    assert result.exit_code == 0
+    rows = [line.split() for line in result.output.splitlines()[2:] if line.strip()]
+    listed = {(row[0], group) for row in rows for group in row if "*" in group or group in
+              ("trivial", "SO2", "C4", "T2", "scale", "O2", "shift32")}  # fmt: skip
+    names = {name for name, _ in listed}
+    assert names == {"digits", "pointclouds", "signals", "twobody", "ising"}
+    for expected in [
+        ("digits", "trivial"),
+        ("digits", "SO2"),
+        ("pointclouds", "SO2*S32"),
+        ("signals", "shift32"),
+        ("twobody", "O2"),
+        ("ising", "T2*D4*flip"),
+    ]:
+        assert expected in listed
+
+
+def test_datasets_builds_one_and_summarizes_it():
+    result = runner.invoke(app, ["datasets", "signals", "--set", "length=16", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    assert "shift16" in result.output and "600/200/200" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["datasets", "--factory", "tests.data.nowhere:make"], "cannot import"),
+    (["datasets", "--factory", "tests.data.custom_factory:returns_a_list"], "returned list"),
+    (["datasets", "digits", "--set", "transform=SO3"], "digits.transform must be one of"),
+    (["datasets", "digits", "--set", "oops"], "--set expects key=value"),
+])  # fmt: skip
+def test_datasets_bad_input_exits_2_with_one_line(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output and result.output.strip().count("\n") == 0

@@ -152,10 +152,25 @@ class Group:
                 f"{self.name} has {self.lie_dim} algebra generators, got coefficients "
                 f"of shape {tuple(coefficients.shape)}"
             )
+        if self.factors:
+            return self._exp_per_factor(coefficients)
         # The algebra follows the coefficients, so a CPU catalog group serves CUDA trials.
         algebra = self.lie_algebra.to(device=coefficients.device, dtype=coefficients.dtype)
         tangent = torch.einsum("...i,ijk->...jk", coefficients, algebra)
         return torch.linalg.matrix_exp(tangent)
+
+    def _exp_per_factor(self, coefficients: Tensor) -> Tensor:
+        # Block by block: finite factors stay exactly the identity (a matrix_exp of the whole
+        # sum would leave rounding noise in, say, a permutation block), and it is cheaper.
+        batch = coefficients.shape[:-1]
+        out = torch.zeros(*batch, self.dim, self.dim, dtype=coefficients.dtype,
+                          device=coefficients.device)  # fmt: skip
+        start = 0
+        for factor, span in self.blocks():
+            own = coefficients[..., start : start + factor.lie_dim]
+            out[..., span, span] = factor.exp(own)
+            start += factor.lie_dim
+        return out
 
     @staticmethod
     def compose(g: Tensor, h: Tensor) -> Tensor:

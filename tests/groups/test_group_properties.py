@@ -151,3 +151,13 @@ def test_exp_follows_the_coefficients_dtype_and_device():
     coefficients = torch.zeros(2, 6, dtype=torch.float32, device="meta")
     assert group.exp(coefficients).device.type == "meta"
     assert group.exp(torch.zeros(6, dtype=torch.float32)).dtype == torch.float32
+
+
+@pytest.mark.parametrize("name", ["O3*S4", "SO2*flip*S5", "T2*D4*flip", "SO3*S5"])
+@given(values=coefficient_lists())
+def test_exp_leaves_finite_factors_exactly_at_the_identity(name, values):
+    group = get_group(name)
+    g = group.exp(torch.tensor(values[: group.lie_dim], dtype=group.dtype))
+    for factor, span in group.blocks():
+        if factor.lie_dim == 0:
+            assert torch.equal(g[span, span], torch.eye(factor.dim, dtype=g.dtype))
