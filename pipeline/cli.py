@@ -147,12 +147,58 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
 @app.command()
 def trial(
     space: Annotated[Path, typer.Argument(help="Search space YAML.")],
-    overrides: Annotated[list[str] | None, typer.Option("--set", help="k=v override.")] = None,
+    overrides: SetOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     store: StoreOption = None,
 ) -> None:
-    """Run one trial in-process (no Ray)."""
-    _not_implemented("trial")
+    """Run one trial in-process (no Ray): searched parameters take --set, else their default."""
+    from pipeline.data import DatasetError
+    from pipeline.models import ModelConfigError
+    from pipeline.space import SpaceError, load_space, trial_config
+    from pipeline.trial import run_trial
+
+    if store is not None:
+        fail("--store: writing trials to a result store is not implemented yet")
+    try:  # configuration errors raise before any training starts
+        config = trial_config(load_space(space), parse_overrides(overrides or []))
+        result = run_trial(config, report=_progress(config.epochs))
+    except (SpaceError, DatasetError, ModelConfigError) as error:
+        fail(str(error))
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        typer.echo(format_table([_trial_summary(result.trial)]))
+    if result.trial["status"] == "failed":
+        raise typer.Exit(1)
+
+
+def _progress(total: int):
+    def show(metrics: dict) -> None:
+        widths = " ".join(f"{w:.2f}" for w in metrics["normalized_widths"])
+        typer.echo(
+            f"epoch {metrics['epoch']:>3}/{total}  loss {metrics['train_loss']:.4f}  "
+            f"val {metrics['val_metric']:.4f}  widths [{widths}]  {metrics['seconds']:.1f}s",
+            err=True,
+        )
+
+    return show
+
+
+def _trial_summary(row: dict) -> dict[str, object]:
+    keys = [
+        "status",
+        "dataset",
+        "candidate_group",
+        "metric_name",
+        "val_metric",
+        "test_metric",
+        "discovered_group",
+        "discovery_correct",
+        "equivariance_error",
+        "train_seconds",
+        "error",
+    ]
+    return {k: (f"{row[k]:.4g}" if isinstance(row.get(k), float) else row.get(k)) for k in keys}
 
 
 @app.command()

@@ -112,3 +112,39 @@ def test_datasets_bad_input_exits_2_with_one_line(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert message in result.output and result.output.strip().count("\n") == 0
+
+
+TINY_SPACE = """
+dataset: {name: signals, length: 16, n_samples: 120}
+trial: {epochs: 2, batch_size: 32, eval_samples: 2}
+search:
+  candidate_group: [shift16, trivial]
+  reg: {distribution: loguniform, low: 0.01, high: 0.1}
+"""
+
+
+def test_trial_runs_one_configuration_and_prints_json(tmp_path):
+    space = tmp_path / "tiny.yaml"
+    space.write_text(TINY_SPACE)
+    result = runner.invoke(app, ["trial", str(space), "--set", "seed=3", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["trial"]["candidate_group"] == "shift16" and payload["trial"]["seed"] == 3
+    assert "epoch   2/2" in result.stderr  # progress goes to stderr
+
+
+@pytest.mark.parametrize(("content", "args", "message"), [
+    (TINY_SPACE + "colour: red\n", [], "colour: Extra inputs are not permitted"),
+    (TINY_SPACE, ["--set", "candidate_group=SO(2)"], "candidate_group: unknown group"),
+    (TINY_SPACE, ["--set", "epochs=many"], "epochs: Input should be a valid integer"),
+    (TINY_SPACE, ["--set", "dataset.lenght=3"], "unknown option 'lenght'"),
+    (TINY_SPACE.replace("signals", "signalz"), [], "unknown dataset 'signalz'"),
+    (None, [], "no such search space file"),
+])  # fmt: skip
+def test_trial_bad_input_exits_2_naming_the_field(tmp_path, content, args, message):
+    space = tmp_path / "space.yaml"
+    if content is not None:
+        space.write_text(content)
+    result = runner.invoke(app, ["trial", str(space), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and result.output.strip().count("\n") == 0

@@ -16,6 +16,7 @@ from pipeline.groups._catalog import (
 from pipeline.groups._families import learned
 from pipeline.groups._group import MAX_ELEMENTS, Group
 from pipeline.groups._product import product
+from pipeline.groups._relations import generator_in_group, span_name
 
 __all__ = [
     "EXAMPLES",
@@ -24,7 +25,9 @@ __all__ = [
     "Group",
     "UnknownGroupError",
     "catalog",
+    "generator_in_group",
     "get_group",
     "learned",
     "product",
+    "span_name",
 ]

@@ -1,0 +1,183 @@
+"""Learnable augmentation over a candidate group (Augerino; SEMoLA for learned bases).
+
+Continuous part: g = exp(sum_i a_i L_i) with a_i = u_i * w_i * range_i, where w_i = softplus(raw_i)
+is the width as a fraction of generator i's natural range (so one prior treats a rotation, a
+translation and a scale alike) and u_i ~ U[-1, 1] (``uniform``) or N(0, 1) (``gaussian``):
+reparameterized, so gradients reach w. The learned width in the generator's own units is
+w_i * range_i.
+
+Discrete part: per discrete generator h of order n, learnable logits over its powers h^0..h^(n-1),
+sampled with a straight-through Gumbel-softmax: the forward pass applies the sampled power, the
+backward pass sees the relaxed weights. Its width is the probability mass off the identity,
+1 - p_0, normalized by its value under the uniform distribution, 1 - 1/n.
+
+The regularizer is -||widths||_2 over all normalized widths (multiplied by ``reg`` in the
+trial's loss), which favours as much symmetry as the task tolerates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from pipeline.actions import act
+from pipeline.groups import Group, span_name
+
+PRIORS = ("uniform", "gaussian")
+ACTIVE_THRESHOLD = 0.5  # normalized width from which a generator counts as discovered
+
+
+@dataclass(frozen=True)
+class GeneratorReadout:
+    generator: str
+    learned_width: float  # coefficient units (continuous) or mass off the identity (discrete)
+    normalized_width: float  # fraction of the natural range / of the uniform distribution's mass
+    active: bool
+
+
+@dataclass(frozen=True)
+class Readout:
+    generators: list[GeneratorReadout]
+    discovered_group: str
+
+
+def inverse_softplus(y: float) -> float:
+    return y + math.log(-math.expm1(-y))
+
+
+class LearnableAugmentation(nn.Module):
+    """A learnable distribution over ``group`` acting on data of ``kind``."""
+
+    def __init__(self, group: Group, kind: str, prior: str = "uniform", init_width: float = 0.5,
+                 temperature: float = 0.5) -> None:  # fmt: skip
+        super().__init__()
+        if prior not in PRIORS:
+            raise ValueError(f"prior must be one of {', '.join(PRIORS)}, got {prior!r}")
+        if init_width <= 0:
+            raise ValueError(f"init_width must be positive, got {init_width}")
+        self.group, self.kind, self.prior, self.temperature = group, kind, prior, temperature
+        self.raw_widths = nn.Parameter(torch.full((group.lie_dim,), inverse_softplus(init_width)))
+        self.register_buffer("ranges", torch.tensor(group.lie_ranges, dtype=torch.float32))
+        basis = group.lie_algebra.to(torch.float32).clone()
+        if group.learnable:  # SEMoLA: the basis itself is learned
+            self.basis = nn.Parameter(basis)
+        else:
+            self.register_buffer("basis", basis)
+        self.logits = nn.ParameterList(
+            [nn.Parameter(torch.zeros(order)) for order in group.generator_orders]
+        )
+        for j, (generator, order) in enumerate(
+            zip(group.discrete_generators, group.generator_orders, strict=True)
+        ):
+            powers = torch.stack([torch.linalg.matrix_power(generator, k) for k in range(order)])
+            self.register_buffer(f"powers{j}", powers.to(torch.float32))
+
+    # -- distribution ---------------------------------------------------------------------
+
+    @property
+    def widths(self) -> Tensor:
+        """Normalized continuous widths w (fractions of the natural ranges)."""
+        return F.softplus(self.raw_widths)
+
+    def discrete_probabilities(self) -> list[Tensor]:
+        return [logits.softmax(dim=0) for logits in self.logits]
+
+    def discrete_widths(self) -> Tensor:
+        """Mass off the identity per discrete generator, normalized by its uniform value."""
+        widths = [(1 - p[0]) / (1 - 1 / len(p)) for p in self.discrete_probabilities()]
+        return torch.stack(widths) if widths else self.raw_widths.new_zeros(0)
+
+    def all_widths(self) -> Tensor:
+        return torch.cat([self.widths, self.discrete_widths()])
+
+    def regularizer(self) -> Tensor:
+        """-||normalized widths||_2: adding reg times this to the loss rewards symmetry."""
+        return -self.all_widths().norm()
+
+    def _powers(self, j: int) -> Tensor:
+        return getattr(self, f"powers{j}")
+
+    # -- sampling ---------------------------------------------------------------------------
+
+    def sample_coefficients(self, n: int, generator: torch.Generator) -> Tensor:
+        shape = (n, self.group.lie_dim)
+        if self.prior == "uniform":
+            unit = 2 * torch.rand(shape, generator=generator, device=generator.device) - 1
+        else:
+            unit = torch.randn(shape, generator=generator, device=generator.device)
+        return unit.to(self.raw_widths.device) * self.widths * self.ranges
+
+    def continuous_elements(self, coefficients: Tensor) -> Tensor:
+        if self.group.learnable or not self.group.factors:
+            tangent = torch.einsum("ni,ijk->njk", coefficients, self.basis)
+            return torch.linalg.matrix_exp(tangent)
+        return self.group.exp(coefficients)  # block by block: finite factors stay exact
+
+    def _discrete_indices(self, n: int, generator: torch.Generator) -> list[Tensor]:
+        return [
+            torch.multinomial(p.detach().cpu(), n, replacement=True, generator=generator)
+            for p in self.discrete_probabilities()
+        ]
+
+    def sample_elements(self, n: int, generator: torch.Generator) -> Tensor:
+        """n hard elements from the learned distribution: c h_1^k_1 ... h_M^k_M, (n, d, d)."""
+        g = self.continuous_elements(self.sample_coefficients(n, generator))
+        for j, index in enumerate(self._discrete_indices(n, generator)):
+            g = g @ self._powers(j)[index.to(g.device)]
+        return g
+
+    def forward(self, x: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Augment a training batch: (moved x, the elements g = c h used), with gradients
+        reaching widths and logits. The discrete part h = h_1^k_1 ... h_M^k_M acts first."""
+        n = len(x)
+        continuous = self.continuous_elements(self.sample_coefficients(n, generator))
+        choices = [self._straight_through(logits, n, generator) for logits in self.logits]
+        for j in reversed(range(len(choices))):
+            x = self._relaxed_discrete_action(j, choices[j][0], x)
+        if self.group.lie_dim:
+            x = act(self.group, continuous, x, self.kind)
+        elements = continuous
+        for j, (_, index) in enumerate(choices):
+            elements = elements @ self._powers(j)[index]
+        return x, elements
+
+    def _straight_through(self, logits: Tensor, n: int, generator: torch.Generator):
+        uniform = torch.rand(n, len(logits), generator=generator, device=generator.device)
+        gumbel = -torch.log(-torch.log(uniform.to(logits.device).clamp(1e-10, 1 - 1e-10)))
+        soft = ((logits + gumbel) / self.temperature).softmax(dim=-1)
+        index = soft.argmax(dim=-1)
+        hard = F.one_hot(index, len(logits)).to(soft.dtype)
+        return hard - soft.detach() + soft, index
+
+    def _relaxed_discrete_action(self, j: int, weights: Tensor, x: Tensor) -> Tensor:
+        """sum_k weights[:, k] * act(h^k, x): equals the sampled power's action in value."""
+        powers = self._powers(j)
+        moved = torch.stack([act(self.group, powers[k], x, self.kind) for k in range(len(powers))])
+        shape = (len(powers), len(x)) + (1,) * (x.dim() - 1)
+        return (weights.T.reshape(shape) * moved).sum(dim=0)
+
+    # -- readout ----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def readout(self, threshold: float = ACTIVE_THRESHOLD) -> Readout:
+        rows = []
+        for name, w, r in zip(self.group.lie_names, self.widths.tolist(), self.group.lie_ranges,
+                              strict=True):  # fmt: skip
+            rows.append(GeneratorReadout(name, w * r, w, w >= threshold))
+        orders = {}
+        for name, p, w in zip(self.group.discrete_names, self.discrete_probabilities(),
+                              self.discrete_widths().tolist(), strict=True):  # fmt: skip
+            rows.append(GeneratorReadout(name, float(1 - p[0]), w, w >= threshold))
+            orders[name.split(".")[-1]] = _spread_order(p)
+        active = [r.generator for r in rows if r.active]
+        return Readout(rows, span_name(self.group, active, orders))
+
+
+def _spread_order(p: Tensor) -> int:
+    """Order of the cyclic subgroup generated by the powers carrying most of the mass."""
+    support = [k for k, q in enumerate(p.tolist()) if q >= 0.5 * float(p.max())]
+    return len(p) // math.gcd(len(p), *support)

@@ -1,0 +1,82 @@
+"""Backbones per data kind, built from a dataset's shapes and an options mapping.
+
+>>> from pipeline.models import build_model
+>>> net = build_model("image", "classification", (1, 24, 24), 10, None, {})
+>>> type(net).__name__
+'ImageNet'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from torch import nn
+
+from pipeline.models._backbones import (
+    DeepSets,
+    FlatMLP,
+    ImageConfig,
+    ImageNet,
+    LatticeConfig,
+    LatticeNet,
+    PointsConfig,
+    SequenceConfig,
+    SequenceNet,
+)
+
+CONFIGS: dict[str, type] = {
+    "image": ImageConfig, "points": PointsConfig, "sequence": SequenceConfig,
+    "lattice": LatticeConfig,
+}  # fmt: skip
+
+
+class ModelConfigError(ValueError):
+    """Model options that do not fit the backbone; names the option."""
+
+
+def model_config(kind: str, options: Mapping[str, Any]) -> Any:
+    config_type = CONFIGS[kind]
+    fields = {f.name: f for f in dataclasses.fields(config_type)}
+    for key in options:
+        if key not in fields:
+            raise ModelConfigError(
+                f"model.{key}: unknown option for {kind} models (known: {', '.join(fields)})"
+            )
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
+    return config_type(**values)
+
+
+def build_model(
+    kind: str,
+    task: str,
+    in_shape: tuple[int, ...],
+    out_features: int | None,
+    out_shape: tuple[int, ...] | None,
+    options: Mapping[str, Any],
+) -> nn.Module:
+    """The backbone for ``kind``: ``out_features`` outputs per example, or per-element outputs of
+    ``out_shape`` (equivariant targets, generated lattices) when ``out_features`` is None."""
+    config = model_config(kind, options)
+    if kind == "image":
+        return ImageNet(config, in_shape, _needs(out_features, kind))
+    if kind == "sequence":
+        return SequenceNet(config, in_shape, _needs(out_features, kind))
+    if kind == "lattice":
+        return LatticeNet(config, in_shape, out_features)
+    arch = config.arch if config.arch != "auto" else ("deepsets" if out_features else "mlp")
+    if arch == "deepsets":
+        return DeepSets(config, in_shape, _needs(out_features, kind))
+    if arch == "mlp":
+        return FlatMLP(config.hidden, config.layers, in_shape, out_shape or (out_features,))
+    raise ModelConfigError(f"model.arch: expected auto, deepsets or mlp, got {arch!r}")
+
+
+def _needs(out_features: int | None, kind: str) -> int:
+    if out_features is None:
+        raise ModelConfigError(f"{kind} models produce one output vector per example")
+    return out_features
+
+
+__all__ = ["CONFIGS", "ModelConfigError", "build_model", "model_config"]

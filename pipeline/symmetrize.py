@@ -1,0 +1,113 @@
+"""The averaged predictor h(x) = mean_j f(g_j x), metrics, and measured equivariance error.
+
+For invariant tasks h averages outputs (class probabilities for classification); for equivariant
+ones it maps each output back, h(x) = mean_j g_j^-1 f(g_j x), so that h is equivariant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from pipeline.actions import act
+from pipeline.data.ising import energy_per_site
+from pipeline.groups import Group
+
+EVAL_BATCH = 512
+Sampler = Callable[[int], Tensor]  # n -> (n, d, d) group elements
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a model's outputs mean: enough to average, score and compare them."""
+
+    kind: str  # data kind of the inputs
+    task: str  # classification | regression | generation
+    metric: str  # accuracy | mse | energy_per_site
+    target_kind: str | None  # data kind of equivariant outputs, None for invariant ones
+
+
+def to_comparable(task: Task, output: Tensor) -> Tensor:
+    """Outputs in the space where averaging and distances make sense (probabilities for
+    classification, raw values otherwise)."""
+    return output.softmax(dim=-1) if task.task == "classification" else output
+
+
+def _predict_batch(
+    model: nn.Module, group: Group, task: Task, x: Tensor, g: Tensor | None
+) -> Tensor:
+    if g is None:
+        return to_comparable(task, model(x))
+    out = to_comparable(task, model(act(group, g, x, task.kind)))
+    if task.target_kind is not None:  # map equivariant outputs back to x's frame
+        out = act(group, torch.linalg.inv(g), out, task.target_kind)
+    return out
+
+
+@torch.no_grad()
+def predict(model: nn.Module, group: Group, task: Task, x: Tensor, k: int,
+            sampler: Sampler | None) -> Tensor:  # fmt: skip
+    """h(x) averaged over k elements drawn by ``sampler`` (plain f(x) when sampler is None)."""
+    outputs = []
+    for start in range(0, len(x), EVAL_BATCH):
+        chunk = x[start : start + EVAL_BATCH]
+        if sampler is None:
+            outputs.append(_predict_batch(model, group, task, chunk, None))
+            continue
+        total = sum(
+            _predict_batch(model, group, task, chunk, sampler(len(chunk))) for _ in range(k)
+        )
+        outputs.append(total / k)
+    return torch.cat(outputs)
+
+
+def score(task: Task, prediction: Tensor, targets: Tensor) -> float:
+    """The task's metric on comparable predictions."""
+    if task.metric == "accuracy":
+        return float((prediction.argmax(dim=-1) == targets).float().mean())
+    if task.metric == "mse":
+        return float((prediction.reshape(targets.shape) - targets).pow(2).mean())
+    if task.metric == "energy_per_site":  # antiferromagnet energy of the sign of the output
+        return float(energy_per_site(torch.sign(prediction), coupling=-1.0).mean())
+    raise ValueError(f"unknown metric {task.metric!r} (known: accuracy, mse, energy_per_site)")
+
+
+def loss(task: Task, output: Tensor, targets: Tensor) -> Tensor:
+    """Training loss on raw outputs."""
+    if task.task == "classification":
+        return nn.functional.cross_entropy(output, targets)
+    if task.task == "generation":  # unsupervised: the antiferromagnet energy of relaxed spins
+        return energy_per_site(output, coupling=-1.0).mean()
+    return (output.reshape(targets.shape) - targets).pow(2).mean()
+
+
+@torch.no_grad()
+def equivariance_error(model: nn.Module, task: Task, true_group: Group, x: Tensor,
+                       averaged: Callable[[Tensor], Tensor], generator: torch.Generator,
+                       n_elements: int = 8) -> tuple[float | None, float | None]:  # fmt: skip
+    """(weak ratio, plain relative error) of the averaged predictor h under the true group.
+
+    ratio = E||h(gx) - g.h(x)||^2 / E||f(gx) - g.f(x)||^2 over g drawn from the true group
+    (< 1: averaging made the model more symmetric). The second figure is the plain model's
+    E||f(gx) - g.f(x)||^2 / E||f(x)||^2. Both None for a trivial true group or when f is
+    already exactly symmetric.
+    """
+    if true_group.is_finite and true_group.order == 1:
+        return None, None
+    plain = lambda y: predict(model, true_group, task, y, 1, None)  # noqa: E731
+    f_x, h_x = plain(x), averaged(x)
+    numerator = denominator = 0.0
+    for g in true_group.sample(n_elements, generator).to(x.device, x.dtype):
+        moved = act(true_group, g, x, task.kind)
+        numerator += float((averaged(moved) - _move_output(true_group, task, g, h_x)).pow(2).sum())
+        denominator += float((plain(moved) - _move_output(true_group, task, g, f_x)).pow(2).sum())
+    if denominator < 1e-12:
+        return None, 0.0
+    return numerator / denominator, denominator / (n_elements * float(f_x.pow(2).sum()) + 1e-12)
+
+
+def _move_output(group: Group, task: Task, g: Tensor, output: Tensor) -> Tensor:
+    return output if task.target_kind is None else act(group, g, output, task.target_kind)

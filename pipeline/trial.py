@@ -1,0 +1,309 @@
+"""One trial: a dataset and one point of the search space, trained and read out.
+
+``run_trial(config, report)`` trains an unconstrained model with a learnable augmentation over the
+candidate group, calls ``report(metrics)`` after every epoch, and returns the rows of the store's
+``trials``, ``epochs``, ``discovery`` and ``robustness`` tables (without ``sweep``/``trial_id``/
+``attempt``, which the caller owns). It never imports ray: sweeps wrap it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from pipeline.augment import LearnableAugmentation
+from pipeline.data import Dataset, build_dataset, lattice_size, shift_grid, shifted_test_set
+from pipeline.groups import Group, generator_in_group, get_group
+from pipeline.models import build_model
+from pipeline.space import SpaceError, TrialConfig, make_config
+from pipeline.symmetrize import Task, equivariance_error, loss, predict, score
+
+Report = Callable[[dict[str, Any]], None]
+TIMING_FIELDS = ("train_seconds", "seconds", "finished_at", "eval_seconds")
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrialResult:
+    trial: dict[str, Any]
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    discovery: list[dict[str, Any]] = field(default_factory=list)
+    robustness: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Setup:
+    """Everything built before training."""
+
+    config: TrialConfig
+    dataset: Dataset
+    task: Task
+    candidate: Group
+    model: nn.Module
+    augmentation: LearnableAugmentation
+    device: torch.device
+
+
+def run_trial(config: TrialConfig | dict[str, Any], report: Report | None = None) -> TrialResult:
+    """Train and evaluate one configuration; see the module docstring."""
+    config = config if isinstance(config, TrialConfig) else make_config(config)
+    setup = build(config)
+    started = time.perf_counter()
+    epochs: list[dict[str, Any]] = []
+    try:
+        train(setup, epochs, report or (lambda metrics: None))
+    except Diverged as reason:
+        return TrialResult(_trial_row(setup, "failed", str(reason), epochs, started), epochs)
+    train_seconds = time.perf_counter() - started
+    return evaluate(setup, epochs, train_seconds)
+
+
+# -- building ---------------------------------------------------------------------------------
+
+
+def build(config: TrialConfig) -> Setup:
+    """Data, model and augmentation for ``config``; configuration errors raise SpaceError."""
+    if config.symmetry_breaking != "none":
+        raise SpaceError("symmetry_breaking: sympe is not supported yet (use none)")
+    if config.tolerance != 0:
+        raise SpaceError("tolerance: only 0 is supported yet (k = eval_samples)")
+    dataset = build_dataset(config.dataset, config.data_seed)
+    candidate = get_group(config.candidate_group, learned_domain=dataset.learned_domain)
+    for kind in filter(None, (dataset.kind, dataset.target_kind)):
+        if kind not in candidate.acts_on:
+            raise SpaceError(f"candidate_group: {candidate.name} does not act on {kind} data "
+                             f"(it acts on: {', '.join(sorted(candidate.acts_on))})")  # fmt: skip
+    device = _device(config.device)
+    task = Task(dataset.kind, dataset.task, dataset.metric, dataset.target_kind)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)  # module initializers draw from the global generator
+        model = _model(config, dataset).to(device)
+    augmentation = LearnableAugmentation(
+        candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
+        config.temperature,
+    ).to(device)  # fmt: skip
+    return Setup(config, dataset, task, augmentation.group, model, augmentation, device)
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _model(config: TrialConfig, dataset: Dataset) -> nn.Module:
+    in_shape = tuple(dataset.train.inputs.shape[1:])
+    target_shape = tuple(dataset.train.targets.shape[1:])
+    if dataset.task == "classification":
+        out_features, out_shape = dataset.num_classes, None
+    elif dataset.target_kind is not None:
+        out_features, out_shape = None, target_shape
+    else:
+        out_features, out_shape = max(1, math.prod(target_shape)), None
+    return build_model(dataset.kind, dataset.task, in_shape, out_features, out_shape, config.model)
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+def train(setup: Setup, epochs: list[dict[str, Any]], report: Report) -> None:
+    config, data = setup.config, setup.dataset
+    optimizer = make_optimizer(setup)
+    rng = torch.Generator().manual_seed(config.seed)
+    inputs, targets = data.train.inputs.to(setup.device), data.train.targets.to(setup.device)
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        optimizer.param_groups[1]["lr"] = config.aug_lr if epoch > config.aug_warmup else 0.0
+        train_loss = _train_epoch(setup, optimizer, inputs, targets, rng, epoch)
+        val = _validation_metric(setup, epoch)
+        row = _epoch_row(setup, epoch, train_loss, val, time.perf_counter() - started)
+        epochs.append(row)
+        report(row)
+
+
+def make_optimizer(setup: Setup) -> torch.optim.Optimizer:
+    """Adam with separate learning rates; weight decay never touches the augmentation, whose
+    widths the regularizer alone should shape."""
+    config = setup.config
+    return torch.optim.Adam([
+        {"params": setup.model.parameters(), "lr": config.lr, "weight_decay": config.weight_decay},
+        {"params": setup.augmentation.parameters(), "lr": config.aug_lr, "weight_decay": 0.0},
+    ])  # fmt: skip
+
+
+def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.Tensor,
+                 targets: torch.Tensor, rng: torch.Generator, epoch: int) -> float:  # fmt: skip
+    setup.model.train()
+    order = torch.randperm(len(inputs), generator=rng).to(setup.device)
+    total, batches = 0.0, 0
+    for start in range(0, len(inputs), setup.config.batch_size):
+        index = order[start : start + setup.config.batch_size]
+        x, y = inputs[index], targets[index]
+        moved, elements = setup.augmentation(x, rng)
+        if setup.task.target_kind is not None:  # equivariant targets move with their inputs
+            y = setup.dataset.act_targets(setup.candidate, elements, y)
+        task_loss = loss(setup.task, setup.model(moved), y)
+        objective = task_loss + setup.config.reg * setup.augmentation.regularizer()
+        if not torch.isfinite(objective):
+            raise Diverged(f"loss became {float(objective)} at epoch {epoch}, batch {batches + 1}")
+        optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        optimizer.step()
+        total, batches = total + task_loss.item(), batches + 1
+    return total / batches
+
+
+def _sampler(setup: Setup, seed: int) -> Callable[[int], torch.Tensor] | None:
+    """Draws elements from the learned distribution with its own, reproducible generator."""
+    if setup.candidate.lie_dim == 0 and setup.candidate.num_discrete == 0:
+        return None  # trivial candidate: h = f
+    rng = torch.Generator().manual_seed(seed)
+    return lambda n: setup.augmentation.sample_elements(n, rng)
+
+
+def _evaluate_split(setup: Setup, inputs: torch.Tensor, targets: torch.Tensor, k: int,
+                    seed: int, averaged: bool = True) -> float:  # fmt: skip
+    setup.model.eval()
+    sampler = _sampler(setup, seed) if averaged else None
+    x, y = inputs.to(setup.device), targets.to(setup.device)
+    prediction = predict(setup.model, setup.candidate, setup.task, x, k, sampler)
+    return score(setup.task, prediction, y)
+
+
+def _validation_metric(setup: Setup, epoch: int) -> float:
+    val = setup.dataset.val
+    return _evaluate_split(setup, val.inputs, val.targets, setup.config.val_samples,
+                           seed=setup.config.seed + epoch)  # fmt: skip
+
+
+def _epoch_row(setup: Setup, epoch: int, train_loss: float, val: float, seconds: float) -> dict:
+    aug = setup.augmentation
+    readout = aug.readout(setup.config.active_threshold)
+    return {
+        "epoch": epoch, "train_loss": train_loss, "val_metric": val,
+        "widths": [g.learned_width for g in readout.generators],
+        "normalized_widths": [g.normalized_width for g in readout.generators],
+        "seconds": seconds,
+    }  # fmt: skip
+
+
+# -- evaluation -------------------------------------------------------------------------------
+
+
+def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -> TrialResult:
+    config, data = setup.config, setup.dataset
+    started = time.perf_counter()
+    test = _evaluate_split(setup, data.test.inputs, data.test.targets, config.eval_samples,
+                           seed=config.seed + 10_007)  # fmt: skip
+    eval_seconds = time.perf_counter() - started
+    ratio, plain_error = _equivariance(setup)
+    discovery, discovered, correct = _discovery(setup)
+    trial = _trial_row(setup, "completed", None, epochs, None, train_seconds)
+    trial.update(test_metric=test, equivariance_error=ratio, model_equivariance_error=plain_error,
+                 discovered_group=discovered, discovery_correct=correct,
+                 eval_seconds=eval_seconds)  # fmt: skip
+    return TrialResult(trial, epochs, discovery, _robustness(setup))
+
+
+def _equivariance(setup: Setup) -> tuple[float | None, float | None]:
+    true_group = setup.dataset.group().to(dtype=torch.float32)
+    x = setup.dataset.test.inputs[:256].to(setup.device)
+    sampler = _sampler(setup, setup.config.seed + 20_011)
+    k = setup.config.eval_samples
+    averaged = lambda y: predict(setup.model, setup.candidate, setup.task, y, k, sampler)  # noqa: E731
+    rng = torch.Generator().manual_seed(setup.config.seed + 30_011)
+    setup.model.eval()
+    return equivariance_error(setup.model, setup.task, true_group, x, averaged, rng)
+
+
+def _discovery(setup: Setup) -> tuple[list[dict[str, Any]], str, bool | None]:
+    readout = setup.augmentation.readout(setup.config.active_threshold)
+    true_group = setup.dataset.true_group
+    rows = []
+    for g in readout.generators:
+        true_active = generator_in_group(g.generator, true_group)
+        rows.append({"generator": g.generator, "learned_width": g.learned_width,
+                     "normalized_width": g.normalized_width, "active": g.active,
+                     "true_active": true_active, "cosine": None})  # fmt: skip
+    judged = [r for r in rows if r["true_active"] is not None]
+    correct = (
+        all(r["active"] == r["true_active"] for r in judged) if len(judged) == len(rows) else None
+    )
+    return rows, readout.discovered_group, correct
+
+
+def _robustness(setup: Setup) -> list[dict[str, Any]]:
+    """Metric on the test set moved along each generator, plain and averaged."""
+    if setup.config.robustness == "none":
+        return []
+    data, config = setup.dataset, setup.config
+    size = lattice_size(data)
+    groups = [("true", data.group().to(dtype=torch.float32))]
+    if config.robustness == "all" and setup.candidate.acts_on >= {data.kind}:
+        groups.append(("candidate", setup.candidate))
+    rows: list[dict[str, Any]] = []
+    metrics: dict[tuple, tuple[float, float]] = {}  # evaluated elements, plain and averaged
+    for source, group in groups:
+        for shift in shift_grid(group, data.kind, size):
+            key = _shift_key(shift)
+            if key in metrics and not _is_identity(shift.element):
+                continue  # the same move from the candidate's grid: already evaluated
+            if key not in metrics:
+                moved = shifted_test_set(data, group, shift)
+                metrics[key] = tuple(  # type: ignore[assignment]
+                    _evaluate_split(setup, moved.inputs, moved.targets, config.eval_samples,
+                                    seed=config.seed + 40_009, averaged=averaged)
+                    for averaged in (False, True)
+                )  # fmt: skip
+            for averaged, metric in zip((False, True), metrics[key], strict=True):
+                rows.append({"shift": shift.generator, "magnitude": shift.magnitude,
+                             "unit": shift.unit, "source": source, "averaged": averaged,
+                             "metric": metric})  # fmt: skip
+    return rows
+
+
+def _is_identity(element: torch.Tensor) -> bool:
+    return bool(torch.equal(element, torch.eye(len(element), dtype=element.dtype)))
+
+
+def _shift_key(shift: Any) -> tuple:
+    """Identity moves share one evaluation; others are told apart by generator and size."""
+    if _is_identity(shift.element):
+        return ("identity",)
+    return (shift.generator.split(".")[-1], shift.magnitude, shift.unit)
+
+
+def _trial_row(
+    setup: Setup, status: str, error: str | None, epochs: list[dict[str, Any]],
+    started: float | None, train_seconds: float | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    config, data = setup.config, setup.dataset
+    if train_seconds is None and started is not None:
+        train_seconds = time.perf_counter() - started
+    return {
+        "status": status, "error": error, "dataset": data.name, "true_group": data.true_group,
+        "candidate_group": config.candidate_group, "prior": config.prior,
+        "init_width": config.init_width, "reg": config.reg, "tolerance": config.tolerance,
+        "n_samples": config.eval_samples, "symmetry_breaking": config.symmetry_breaking,
+        "lr": config.lr, "seed": config.seed, "epochs": len(epochs),
+        "metric_name": data.metric, "metric_mode": data.metric_mode,
+        "val_metric": epochs[-1]["val_metric"] if epochs else None, "test_metric": None,
+        "equivariance_error": None, "discovered_group": None, "discovery_correct": None,
+        "train_seconds": train_seconds, "device": setup.device.type, "node": platform.node(),
+        "config_json": config.to_json(),
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }  # fmt: skip

@@ -1,0 +1,113 @@
+"""LearnableAugmentation: gradients reach widths and logits, sampling, regularizer, readout."""
+
+import math
+
+import pytest
+import torch
+
+from pipeline.actions import act
+from pipeline.augment import LearnableAugmentation, inverse_softplus
+from pipeline.groups import get_group
+
+
+def augmentation(name, kind="image", **options):
+    return LearnableAugmentation(get_group(name).to(dtype=torch.float32), kind, **options)
+
+
+@pytest.mark.parametrize("prior", ["uniform", "gaussian"])
+@pytest.mark.parametrize(("name", "kind", "shape"), [
+    ("affine2", "image", (4, 1, 16, 16)), ("SO2*flip", "image", (4, 1, 16, 16)),
+    ("O2", "points", (4, 5, 2)), ("shift8*flip", "sequence", (4, 2, 8)),
+    ("T2*D4*flip", "lattice", (4, 6, 6)), ("learned2", "points", (4, 5, 2)),
+])  # fmt: skip
+def test_gradients_reach_every_width_and_logit(name, kind, shape, prior):
+    aug = augmentation(name, kind, prior=prior)
+    rng = torch.Generator().manual_seed(0)
+    x = torch.randn(shape, generator=rng)
+    moved, elements = aug(x, rng)
+    (moved * torch.randn(shape, generator=rng)).sum().backward()
+    if aug.group.lie_dim and kind != "lattice":  # lattice moves round to sites: no gradient
+        assert torch.isfinite(aug.raw_widths.grad).all() and (aug.raw_widths.grad != 0).all()
+    for logits in aug.logits:
+        assert torch.isfinite(logits.grad).all() and (logits.grad != 0).any()
+    assert torch.allclose(moved, act(aug.group, elements, x, kind), atol=1e-4)
+
+
+def test_learned_bases_are_parameters_fixed_bases_are_not():
+    learned = augmentation("learned2")
+    assert any(p is learned.basis for p in learned.parameters())
+    fixed = augmentation("SO2")
+    assert not any(p is fixed.basis for p in fixed.parameters())
+
+
+def test_uniform_coefficients_stay_within_the_width():
+    aug = augmentation("affine2", init_width=0.2)
+    coefficients = aug.sample_coefficients(5000, torch.Generator().manual_seed(0))
+    bound = 0.2 * aug.ranges
+    assert (coefficients.abs() <= bound + 1e-6).all()
+    assert (coefficients.abs().amax(dim=0) > 0.95 * bound).all()  # and fill it
+
+
+def test_gaussian_coefficients_have_the_width_as_spread():
+    aug = augmentation("SO2", prior="gaussian", init_width=0.3)
+    coefficients = aug.sample_coefficients(20000, torch.Generator().manual_seed(0))
+    assert coefficients.std().item() == pytest.approx(0.3 * math.pi, rel=0.03)
+
+
+def test_sampling_is_reproducible():
+    aug = augmentation("D4*flip")
+    a = aug.sample_elements(16, torch.Generator().manual_seed(3))
+    b = aug.sample_elements(16, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+
+
+def test_regularizer_rewards_wider_distributions():
+    narrow, wide = augmentation("O2", init_width=0.1), augmentation("O2", init_width=1.0)
+    assert wide.regularizer() < narrow.regularizer() < 0
+
+
+def _set_widths(aug, widths):
+    with torch.no_grad():
+        aug.raw_widths.copy_(torch.tensor([inverse_softplus(w) for w in widths]))
+
+
+@pytest.mark.parametrize(("widths", "name"), [
+    ([0.05, 0.05, 1.2, 0.1, 0.1, 0.1], "SO2"),
+    ([0.05, 0.05, 0.1, 0.1, 0.1, 0.1], "trivial"),
+    ([0.7, 0.05, 1.2, 0.1, 0.1, 0.1], "SO2*T2"),
+    ([0.05, 0.05, 0.1, 0.1, 0.9, 0.1], "affine2"),
+    ([0.05, 0.05, 0.1, 0.6, 0.1, 0.1], "scale"),
+])  # fmt: skip
+def test_readout_names_the_span_of_active_generators(widths, name):
+    aug = augmentation("affine2")
+    _set_widths(aug, widths)
+    readout = aug.readout()
+    assert readout.discovered_group == name
+    rot = next(g for g in readout.generators if g.generator == "rot")
+    assert rot.learned_width == pytest.approx(widths[2] * math.pi, rel=1e-5)
+    assert rot.normalized_width == pytest.approx(widths[2], rel=1e-5)
+
+
+@pytest.mark.parametrize(("logits", "name"), [
+    ([5.0, -5.0, -5.0, -5.0], "trivial"),
+    ([0.0, 0.0, 0.0, 0.0], "C4"),
+    ([3.0, -9.0, 3.0, -9.0], "C2"),
+])  # fmt: skip
+def test_discrete_readout_finds_the_subgroup_carrying_the_mass(logits, name):
+    aug = augmentation("C4")
+    with torch.no_grad():
+        aug.logits[0].copy_(torch.tensor(logits))
+    assert aug.readout().discovered_group == name
+
+
+def test_the_threshold_is_configurable():
+    aug = augmentation("SO2", init_width=0.3)
+    assert aug.readout(0.5).discovered_group == "trivial"
+    assert aug.readout(0.25).discovered_group == "SO2"
+
+
+def test_bad_prior_and_width_are_refused():
+    with pytest.raises(ValueError, match="prior"):
+        augmentation("SO2", prior="cauchy")
+    with pytest.raises(ValueError, match="init_width"):
+        augmentation("SO2", init_width=0.0)

@@ -1,0 +1,80 @@
+"""Search spaces: errors name the field; one trial's values are resolved as documented."""
+
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.space import SpaceError, load_space, trial_config
+
+SPACES = sorted((Path(__file__).resolve().parents[1] / "search_spaces").glob("*.yaml"))
+
+
+def write(tmp_path, content) -> Path:
+    path = tmp_path / "space.yaml"
+    path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
+    return path
+
+
+BASE = {"dataset": {"name": "signals"}}
+
+
+@pytest.mark.parametrize("path", SPACES, ids=lambda p: p.name)
+def test_shipped_spaces_load_and_resolve(path):
+    space = load_space(path)
+    config = trial_config(space)
+    assert config.dataset == space.dataset
+
+
+def test_resolution_order_override_default_first_choice_middle(tmp_path):
+    space = load_space(write(tmp_path, {**BASE, "search": {
+        "candidate_group": ["shift16", "trivial"],
+        "reg": {"distribution": "loguniform", "low": 0.01, "high": 1.0},
+        "lr": {"distribution": "uniform", "low": 0.001, "high": 0.003, "default": 0.002},
+        "epochs": {"distribution": "randint", "low": 2, "high": 6},
+    }}))  # fmt: skip
+    config = trial_config(space)
+    assert config.candidate_group == "shift16"
+    assert config.reg == pytest.approx(math.sqrt(0.01))
+    assert config.lr == 0.002 and config.epochs == 4
+    config = trial_config(space, {"reg": 0.5, "dataset.length": 16, "model.kernel": 3})
+    assert config.reg == 0.5 and config.dataset["length"] == 16 and config.model == {"kernel": 3}
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ({**BASE, "serach": {}}, "serach: Extra inputs are not permitted"),
+    ({**BASE, "search": {"lr_rate": 0.1}}, "search: unknown parameter 'lr_rate'"),
+    ({**BASE, "trial": {"epochs": "many"}}, "trial.epochs: Input should be a valid integer"),
+    ({**BASE, "search": {"candidate_group": ["SO2", "SO(2)"]}},
+     r"search.candidate_group: unknown group 'SO\(2\)'"),
+    ({**BASE, "search": {"reg": {"distribution": "lognormal", "low": 0, "high": 1}}},
+     "search.reg.distribution"),
+    ({**BASE, "search": {"reg": {"distribution": "uniform", "low": 0}}},
+     "search.reg.high: Field required"),
+    ({**BASE, "search": {"lr": {"distribution": "uniform", "low": -1, "high": 1}}},
+     "search.lr: Input should be greater than 0"),
+    ({**BASE, "trial": {"seed": 1}, "search": {"seed": [1, 2]}}, "search.seed: also fixed"),
+    ({"search": {}}, "dataset: Field required"),
+    ("dataset: [unclosed", "not valid YAML"),
+    ("- a list", "a search space is a mapping"),
+])  # fmt: skip
+def test_bad_spaces_raise_one_line_naming_the_field(tmp_path, content, message):
+    with pytest.raises(SpaceError, match=message) as info:
+        load_space(write(tmp_path, content))
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SpaceError, match="no such search space file"):
+        load_space(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"colour": "red"}, "--set colour: unknown parameter"),
+    ({"prior": "cauchy"}, "prior: Input should be 'uniform' or 'gaussian'"),
+    ({"candidate_group": "SO4"}, "candidate_group: unknown group 'SO4'"),
+])  # fmt: skip
+def test_bad_overrides_name_the_field(tmp_path, override, message):
+    with pytest.raises(SpaceError, match=message):
+        trial_config(load_space(write(tmp_path, BASE)), override)

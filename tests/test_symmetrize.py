@@ -1,0 +1,68 @@
+"""The averaged predictor, metrics and the weak equivariance ratio."""
+
+import torch
+from torch import nn
+
+from pipeline.groups import get_group
+from pipeline.symmetrize import Task, equivariance_error, predict, score
+
+POINTS_OUT = Task("points", "regression", "mse", "points")
+
+
+def sampler_for(group, seed=0):
+    rng = torch.Generator().manual_seed(seed)
+    return lambda n: group.sample(n, rng).to(torch.float32)
+
+
+def test_averaging_maps_equivariant_outputs_back():
+    group = get_group("O2")
+    x = torch.randn(6, 4, 2)
+    averaged = predict(nn.Identity(), group, POINTS_OUT, x, 5, sampler_for(group))
+    assert torch.allclose(averaged, x, atol=1e-5)  # g^-1 (g x) = x for every sample
+
+
+def test_averaging_over_the_whole_group_makes_a_model_invariant():
+    group = get_group("C4")
+    task = Task("image", "classification", "accuracy", None)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 3))
+    x = torch.randn(5, 1, 8, 8)
+    elements = group.elements().to(torch.float32)
+    calls = iter(range(100))
+    every_element = lambda n: elements[next(calls) % 4].expand(n, 3, 3)  # noqa: E731
+    h = predict(model, group, task, x, 4, every_element)
+    turned = torch.rot90(x, 1, dims=(2, 3))
+    calls = iter(range(100))
+    assert torch.allclose(predict(model, group, task, turned, 4, every_element), h, atol=1e-5)
+
+
+def test_metrics():
+    classification = Task("image", "classification", "accuracy", None)
+    assert (
+        score(classification, torch.tensor([[0.9, 0.1], [0.2, 0.8]]), torch.tensor([0, 0])) == 0.5
+    )
+    regression = Task("lattice", "regression", "mse", None)
+    assert score(regression, torch.tensor([[1.0], [3.0]]), torch.tensor([1.0, 1.0])) == 2.0
+    generation = Task("lattice", "generation", "energy_per_site", "lattice")
+    board = (torch.arange(4)[:, None] + torch.arange(4)[None]) % 2 * 2.0 - 1
+    assert score(generation, board[None], board[None]) == -2.0
+
+
+def test_equivariance_ratio_is_below_one_when_averaging_helps():
+    group = get_group("SO2")
+    task = Task("points", "regression", "mse", None)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(10, 1))
+    x = torch.randn(64, 5, 2)
+    averaged = lambda y: predict(model, group, task, y, 64, sampler_for(group, 1))  # noqa: E731
+    ratio, plain = equivariance_error(
+        model, task, group, x, averaged, torch.Generator().manual_seed(2)
+    )
+    assert 0 <= ratio < 0.2 and plain > 0.01
+
+
+def test_no_ratio_for_trivial_groups_or_exactly_symmetric_models():
+    task = Task("points", "regression", "mse", None)
+    x = torch.randn(8, 5, 2)
+    norm = lambda pts: pts.norm(dim=-1).sum(-1, keepdim=True)  # noqa: E731
+    rng = torch.Generator().manual_seed(0)
+    assert equivariance_error(norm, task, get_group("trivial"), x, norm, rng) == (None, None)
+    assert equivariance_error(norm, task, get_group("SO2"), x, norm, rng)[0] is None

@@ -1,0 +1,113 @@
+"""run_trial end to end on tiny data: result rows, determinism, divergence, no ray."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from pipeline.trial import TIMING_FIELDS, Setup, build, make_optimizer, run_trial
+
+TINY = {
+    "dataset": {"name": "signals", "length": 16, "n_samples": 120},
+    "candidate_group": "shift16", "epochs": 2, "batch_size": 32, "eval_samples": 2,
+}  # fmt: skip
+TRIALS_COLUMNS = [
+    "status", "error", "dataset", "true_group", "candidate_group", "prior", "init_width", "reg",
+    "tolerance", "n_samples", "symmetry_breaking", "lr", "seed", "epochs", "metric_name",
+    "val_metric", "test_metric", "equivariance_error", "discovered_group", "discovery_correct",
+    "train_seconds", "device", "node", "config_json", "finished_at",
+]  # fmt: skip
+
+
+def without_timings(value):
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if k not in TIMING_FIELDS}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def tiny_result():
+    reports = []
+    return run_trial(TINY, reports.append), reports
+
+
+def test_result_has_the_store_columns_and_reports_every_epoch(tiny_result):
+    result, reports = tiny_result
+    assert set(TRIALS_COLUMNS) <= set(result.trial)
+    assert result.trial["status"] == "completed" and result.trial["epochs"] == 2
+    assert [r["epoch"] for r in reports] == [1, 2] == [e["epoch"] for e in result.epochs]
+    assert {"train_loss", "val_metric", "widths", "seconds"} <= set(reports[0])
+    assert [d["generator"] for d in result.discovery] == ["shift1"]
+    assert result.discovery[0]["true_active"] is True
+    magnitudes = {r["magnitude"] for r in result.robustness if r["shift"] == "shift1"}
+    assert magnitudes == set(range(9)) and {r["averaged"] for r in result.robustness} == {
+        False,
+        True,
+    }
+    assert json.loads(result.trial["config_json"])["candidate_group"] == "shift16"
+
+
+def test_same_config_and_seed_give_the_same_result(tiny_result):
+    again = run_trial(TINY)
+    assert without_timings(again.to_dict()) == without_timings(tiny_result[0].to_dict())
+    other = run_trial({**TINY, "seed": 1})
+    assert without_timings(other.to_dict()) != without_timings(again.to_dict())
+
+
+def test_divergence_fails_the_trial_with_the_reason():
+    config = {"dataset": {"factory": "tests.trial_factories:exploding"}, "epochs": 3,
+              "candidate_group": "SO2"}  # fmt: skip
+    result = run_trial(config)
+    assert result.trial["status"] == "failed"
+    assert "loss became inf" in result.trial["error"] or "loss became nan" in result.trial["error"]
+    assert result.robustness == [] and result.trial["test_metric"] is None
+
+
+def test_weight_decay_never_touches_the_augmentation():
+    setup: Setup = build(__import__("pipeline.space", fromlist=["make_config"]).make_config(
+        {**TINY, "weight_decay": 0.1}))  # fmt: skip
+    groups = make_optimizer(setup).param_groups
+    augmentation_ids = {id(p) for p in setup.augmentation.parameters()}
+    for group in groups:
+        ids = {id(p) for p in group["params"]}
+        if ids & augmentation_ids:
+            assert ids == augmentation_ids and group["weight_decay"] == 0.0
+        else:
+            assert group["weight_decay"] == 0.1
+
+
+def test_equivariant_regression_moves_targets_and_reads_out():
+    config = {"dataset": {"name": "twobody", "n_samples": 100}, "candidate_group": "O2",
+              "epochs": 1, "eval_samples": 2, "robustness": "true_group"}  # fmt: skip
+    result = run_trial(config)
+    assert result.trial["status"] == "completed" and result.trial["metric_name"] == "mse"
+    assert [d["generator"] for d in result.discovery] == ["rot", "mirror"]
+    assert all(d["true_active"] for d in result.discovery)
+
+
+def test_run_trial_never_imports_ray():
+    code = (
+        "import sys, json; from pipeline.trial import run_trial; "
+        f"run_trial({json.dumps(TINY)}); print('ray' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_candidate_that_cannot_act_on_the_data_is_a_config_error():
+    from pipeline.space import SpaceError
+
+    with pytest.raises(SpaceError, match="candidate_group: SO3 does not act on sequence"):
+        run_trial({**TINY, "candidate_group": "SO3"})
+
+
+def test_models_are_initialized_without_touching_global_randomness():
+    torch.manual_seed(123)
+    expected = torch.rand(1)
+    torch.manual_seed(123)
+    build(__import__("pipeline.space", fromlist=["make_config"]).make_config(TINY))
+    assert torch.equal(torch.rand(1), expected)

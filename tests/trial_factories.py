@@ -1,0 +1,16 @@
+"""Datasets that make trials misbehave on purpose."""
+
+import torch
+
+from pipeline.data import Dataset, make_splits
+
+
+def exploding(options: dict, seed: int) -> Dataset:
+    """Regression targets so large that the squared error overflows float32."""
+    points = torch.randn(60, 4, 2, generator=torch.Generator().manual_seed(seed))
+    targets = torch.full((60,), 3e38)
+    train, val, test = make_splits(points, targets, seed)
+    return Dataset(
+        name="exploding", kind="points", task="regression", metric="mse", metric_mode="min",
+        true_group="trivial", train=train, val=val, test=test,
+    )  # fmt: skip
