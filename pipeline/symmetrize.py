@@ -104,9 +104,10 @@ def equivariance_error(model: nn.Module, task: Task, true_group: Group, x: Tenso
         moved = act(true_group, g, x, task.kind)
         numerator += float((averaged(moved) - _move_output(true_group, task, g, h_x)).pow(2).sum())
         denominator += float((plain(moved) - _move_output(true_group, task, g, f_x)).pow(2).sum())
-    if denominator < 1e-12:
-        return None, 0.0
-    return numerator / denominator, denominator / (n_elements * float(f_x.pow(2).sum()) + 1e-12)
+    scale = n_elements * float(f_x.pow(2).sum()) + 1e-30
+    if denominator <= 1e-10 * scale:  # f is symmetric up to rounding: nothing to improve on
+        return None, denominator / scale
+    return numerator / denominator, denominator / scale
 
 
 def _move_output(group: Group, task: Task, g: Tensor, output: Tensor) -> Tensor:

@@ -159,7 +159,7 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
         task_loss = loss(setup.task, setup.model(moved), y)
         objective = task_loss + setup.config.reg * setup.augmentation.regularizer()
         if not torch.isfinite(objective):
-            raise Diverged(f"loss became {float(objective)} at epoch {epoch}, batch {batches + 1}")
+            raise Diverged(f"loss became {objective.item()} at epoch {epoch}, batch {batches + 1}")
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         optimizer.step()

@@ -1,0 +1,21 @@
+"""Every shipped search space runs as it is (one short epoch of its default trial)."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.space import load_space, trial_config
+from pipeline.trial import run_trial
+
+SPACES = sorted((Path(__file__).resolve().parents[1] / "search_spaces").glob("*.yaml"))
+SHORT = {"epochs": 1, "robustness": "none", "eval_samples": 1, "val_samples": 1}
+
+
+@pytest.mark.parametrize("path", SPACES, ids=lambda p: p.stem)
+def test_default_trial_of_every_space_runs(path):
+    space = load_space(path)
+    result = run_trial(trial_config(space, SHORT))
+    assert result.trial["status"] == "completed", result.trial["error"]
+    assert result.trial["metric_name"] and result.trial["test_metric"] is not None
+    if space.mode is not None:  # the space's direction agrees with its dataset's metric
+        assert space.mode == result.trial["metric_mode"]
