@@ -8,8 +8,9 @@ w_i * range_i.
 
 Discrete part: per discrete generator h of order n, learnable logits over its powers h^0..h^(n-1),
 sampled with a straight-through Gumbel-softmax: the forward pass applies the sampled power, the
-backward pass sees the relaxed weights. Its width is the probability mass off the identity,
-1 - p_0, normalized by its value under the uniform distribution, 1 - 1/n.
+backward pass sees the relaxed weights. Its width is the probability mass spread away from the
+most likely power, 1 - max_k p_k, normalized by its value under the uniform distribution, 1 - 1/n:
+0 for a point mass (always the same element, whichever it is), 1 for uniform.
 
 The regularizer is -||widths||_2 over all normalized widths (multiplied by ``reg`` in the
 trial's loss), which favours as much symmetry as the task tolerates.
@@ -34,7 +35,7 @@ ACTIVE_THRESHOLD = 0.5  # normalized width from which a generator counts as disc
 @dataclass(frozen=True)
 class GeneratorReadout:
     generator: str
-    learned_width: float  # coefficient units (continuous) or mass off the identity (discrete)
+    learned_width: float  # coefficient units (continuous) or 1 - max_k p_k (discrete)
     normalized_width: float  # fraction of the natural range / of the uniform distribution's mass
     active: bool
 
@@ -87,8 +88,8 @@ class LearnableAugmentation(nn.Module):
         return [logits.softmax(dim=0) for logits in self.logits]
 
     def discrete_widths(self) -> Tensor:
-        """Mass off the identity per discrete generator, normalized by its uniform value."""
-        widths = [(1 - p[0]) / (1 - 1 / len(p)) for p in self.discrete_probabilities()]
+        """Spread 1 - max_k p_k per discrete generator, normalized by its uniform value."""
+        widths = [(1 - p.max()) / (1 - 1 / len(p)) for p in self.discrete_probabilities()]
         return torch.stack(widths) if widths else self.raw_widths.new_zeros(0)
 
     def all_widths(self) -> Tensor:
@@ -171,7 +172,7 @@ class LearnableAugmentation(nn.Module):
         orders = {}
         for name, p, w in zip(self.group.discrete_names, self.discrete_probabilities(),
                               self.discrete_widths().tolist(), strict=True):  # fmt: skip
-            rows.append(GeneratorReadout(name, float(1 - p[0]), w, w >= threshold))
+            rows.append(GeneratorReadout(name, float(1 - p.max()), w, w >= threshold))
             orders[name.split(".")[-1]] = _spread_order(p)
         active = [r.generator for r in rows if r.active]
         return Readout(rows, span_name(self.group, active, orders))

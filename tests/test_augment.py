@@ -111,3 +111,11 @@ def test_bad_prior_and_width_are_refused():
         augmentation("SO2", prior="cauchy")
     with pytest.raises(ValueError, match="init_width"):
         augmentation("SO2", init_width=0.0)
+
+
+def test_a_point_mass_on_a_non_identity_element_is_no_symmetry():
+    aug = augmentation("O2")
+    with torch.no_grad():
+        aug.logits[0].copy_(torch.tensor([-9.0, 9.0]))  # always mirror
+    mirror = next(g for g in aug.readout().generators if g.generator == "mirror")
+    assert mirror.normalized_width < 0.01 and not mirror.active
