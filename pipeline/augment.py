@@ -54,7 +54,7 @@ class LearnableAugmentation(nn.Module):
     """A learnable distribution over ``group`` acting on data of ``kind``."""
 
     def __init__(self, group: Group, kind: str, prior: str = "uniform", init_width: float = 0.5,
-                 temperature: float = 0.5) -> None:  # fmt: skip
+                 temperature: float = 0.5, seed: int = 0) -> None:  # fmt: skip
         super().__init__()
         if prior not in PRIORS:
             raise ValueError(f"prior must be one of {', '.join(PRIORS)}, got {prior!r}")
@@ -64,8 +64,9 @@ class LearnableAugmentation(nn.Module):
         self.raw_widths = nn.Parameter(torch.full((group.lie_dim,), inverse_softplus(init_width)))
         self.register_buffer("ranges", torch.tensor(group.lie_ranges, dtype=torch.float32))
         basis = group.lie_algebra.to(torch.float32).clone()
-        if group.learnable:  # SEMoLA: the basis itself is learned
-            self.basis = nn.Parameter(basis)
+        if group.learnable:  # SEMoLA: the basis itself is learned, from a seeded start
+            self.register_buffer("basis_mask", (basis != 0).to(torch.float32))
+            self.basis = nn.Parameter(_equal_norm_start(self.basis_mask, seed))
         else:
             self.register_buffer("basis", basis)
         self.logits = nn.ParameterList(
@@ -112,9 +113,30 @@ class LearnableAugmentation(nn.Module):
             unit = torch.randn(shape, generator=generator, device=generator.device)
         return unit.to(self.raw_widths.device) * self.widths * self.ranges
 
+    def normalized_basis(self) -> Tensor:
+        """The algebra basis in use; learned generators are Frobenius-normalized, so that their
+        widths alone say how far the augmentation reaches."""
+        if not self.group.learnable:
+            return self.basis
+        masked = self.basis * self.basis_mask
+        norms = masked.flatten(1).norm(dim=1).clamp(min=1e-8)
+        learned = self.basis_mask.flatten(1).any(dim=1)
+        return torch.where(learned[:, None, None], masked / norms[:, None, None], self.basis)
+
+    def basis_penalties(self) -> tuple[Tensor, Tensor]:
+        """(orthogonality, sparsity) of a learned basis: sum_{i<j} |<L_i, L_j>_F| and the mean
+        L1 norm of the normalized generators (zero for fixed bases)."""
+        if not self.group.learnable:
+            zero = self.raw_widths.new_zeros(())
+            return zero, zero
+        flat = self.normalized_basis().flatten(1)
+        gram = flat @ flat.T
+        orthogonality = gram.triu(diagonal=1).abs().sum()
+        return orthogonality, flat.abs().sum(dim=1).mean()
+
     def continuous_elements(self, coefficients: Tensor) -> Tensor:
         if self.group.learnable or not self.group.factors:
-            tangent = torch.einsum("ni,ijk->njk", coefficients, self.basis)
+            tangent = torch.einsum("ni,ijk->njk", coefficients, self.normalized_basis())
             return torch.linalg.matrix_exp(tangent)
         return self.group.exp(coefficients)  # block by block: finite factors stay exact
 
@@ -176,6 +198,46 @@ class LearnableAugmentation(nn.Module):
             orders[name.split(".")[-1]] = _spread_order(p)
         active = [r.generator for r in rows if r.active]
         return Readout(rows, span_name(self.group, active, orders))
+
+
+def _equal_norm_start(mask: Tensor, seed: int) -> Tensor:
+    """Gaussian generators on the free entries, each of unit Frobenius norm."""
+    rng = torch.Generator().manual_seed(seed)
+    start = torch.randn(mask.shape, generator=rng) * mask
+    norms = start.flatten(1).norm(dim=1).clamp(min=1e-8)
+    return start / norms[:, None, None]
+
+
+def learned_cosines(augmentation: LearnableAugmentation, true_group: Group) -> list[float | None]:
+    """Per continuous generator: for a learned one, the cosine of its angle to the true group's
+    algebra in the same domain (the largest principal-angle cosine between the generator and
+    that span; 0 when the true group has no algebra there); None for fixed generators."""
+    cosines: list[float | None] = []
+    basis = augmentation.normalized_basis().detach()
+    start = 0
+    for factor, span in augmentation.group.blocks():
+        for i in range(start, start + factor.lie_dim):
+            if not factor.learnable:
+                cosines.append(None)
+                continue
+            vector = basis[i][span, span].flatten()
+            cosines.append(_cosine_to_span(vector, _true_algebra(true_group, factor)))
+        start += factor.lie_dim
+    return cosines
+
+
+def _true_algebra(true_group: Group, factor: Group) -> Tensor:
+    for candidate, _ in true_group.blocks():
+        if candidate.domain == factor.domain and candidate.dim == factor.dim:
+            return candidate.lie_algebra.to(torch.float32).flatten(1)
+    return torch.zeros(0, factor.dim * factor.dim)
+
+
+def _cosine_to_span(vector: Tensor, span: Tensor) -> float:
+    if len(span) == 0:
+        return 0.0
+    q, _ = torch.linalg.qr(span.T.to(vector))  # orthonormal basis of the span's columns
+    return float((q.T @ vector).norm() / vector.norm().clamp(min=1e-12))
 
 
 def _spread_order(p: Tensor) -> int:

@@ -45,7 +45,8 @@ class TrialConfig(BaseModel):
     init_width: float = Field(0.3, gt=0, le=10)  # fraction of each generator's natural range
     reg: float = Field(0.1, ge=0, le=100)  # weight of -||widths||: larger favours symmetry;
     # on digits 0.05 left the rotation width of SO2 data collapsing for 2 seeds in 5
-    tolerance: float = Field(0.0, ge=0)  # approximation tolerance of the averaging
+    tolerance: float | None = Field(None, ge=0)  # None: average over the learned distribution
+    # (eval_samples draws); eps: over the candidate group, k from the averaging complexity
     symmetry_breaking: Literal["none", "sympe"] = "none"
     lr: float = Field(3e-3, gt=0, le=1)  # network (Adam)
     aug_lr: float = Field(0.02, ge=0, le=1)  # augmentation (Adam); with the warm-up, 0.02 let
@@ -58,6 +59,9 @@ class TrialConfig(BaseModel):
     eval_samples: int = Field(8, ge=1, le=100_000)  # k of the averaged predictor at test time
     val_samples: int = Field(4, ge=1, le=100_000)  # k for the per-epoch validation metric
     temperature: float = Field(0.5, gt=0, le=10)  # Gumbel-softmax of the discrete part
+    basis_orthogonality: float = Field(0.1, ge=0)  # learned<k>: keeps generators apart
+    basis_sparsity: float = Field(0.0, ge=0)  # learned<k>: L1 on normalized generators
+    cosine_threshold: float = Field(0.9, gt=0, le=1)  # learned generator matches the truth
     active_threshold: float = Field(0.5, gt=0, le=10)  # normalized width that counts as found
     robustness: Literal["all", "true_group", "none"] = "all"  # which generators' shift grids
     seed: int = Field(0, ge=0)  # model init, batches, augmentation samples

@@ -2,10 +2,20 @@
 
 For invariant tasks h averages outputs (class probabilities for classification); for equivariant
 ones it maps each output back, h(x) = mean_j g_j^-1 f(g_j x), so that h is equivariant.
+
+Which elements g_j: with no tolerance, k draws from the learned augmentation distribution
+(Augerino). With an approximation tolerance eps (Tahmasebi & Weber 2025, averaging complexity),
+k = min(|G|, ceil(c ln|G| / eps)) draws uniform over the candidate group G, with c = 8/3 (their
+constant for weak approximate invariance); eps = 0 on a finite group averages exactly over all
+|G| elements. A continuous group counts as |G_eff| = 360 distinguishable elements per algebra
+generator (a one-degree grid over a full turn, or over the natural range of a translation or
+scale) times the size of its discrete part; exact averaging being impossible there, eps = 0 draws
+min(|G_eff|, 4096) elements.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +27,44 @@ from pipeline.data.ising import energy_per_site
 from pipeline.groups import Group
 
 EVAL_BATCH = 512
-Sampler = Callable[[int], Tensor]  # n -> (n, d, d) group elements
+WEAK_CONSTANT = 8 / 3
+STEPS_PER_GENERATOR = 360
+MAX_AVERAGING = 4096
+Draw = Callable[[int, int], Tensor]  # (j, n) -> the j-th element for each of n inputs (n, d, d)
+
+
+@dataclass(frozen=True)
+class Averaging:
+    """k elements per input, the j-th drawn by ``draw(j, n)``."""
+
+    k: int
+    draw: Draw
+
+
+def effective_order(group: Group) -> int:
+    """|G| for finite groups, |G_eff| for continuous ones (see the module docstring)."""
+    discrete = group.order if group.is_finite else math.prod(group.generator_orders)
+    return (discrete or 1) * STEPS_PER_GENERATOR**group.lie_dim
+
+
+def averaging_samples(group: Group, tolerance: float) -> int:
+    """k for an approximation tolerance: min(|G|, ceil(c ln|G| / eps)); eps = 0: all of |G|."""
+    size = effective_order(group)
+    if size <= 1:
+        return 1
+    if tolerance == 0:
+        return size if group.is_finite else min(size, MAX_AVERAGING)
+    return max(1, min(size, math.ceil(WEAK_CONSTANT * math.log(size) / tolerance), MAX_AVERAGING))
+
+
+def group_averaging(group: Group, tolerance: float, seed: int) -> Averaging:
+    """Averaging over the group itself: exact enumeration, or k uniform draws."""
+    k = averaging_samples(group, tolerance)
+    if group.is_finite and k == group.order:
+        elements = group.elements()
+        return Averaging(k, lambda j, n: elements[j].expand(n, group.dim, group.dim))
+    rng = torch.Generator().manual_seed(seed)
+    return Averaging(k, lambda j, n: group.sample(n, rng))
 
 
 @dataclass(frozen=True)
@@ -48,19 +95,20 @@ def _predict_batch(
 
 
 @torch.no_grad()
-def predict(model: nn.Module, group: Group, task: Task, x: Tensor, k: int,
-            sampler: Sampler | None) -> Tensor:  # fmt: skip
-    """h(x) averaged over k elements drawn by ``sampler`` (plain f(x) when sampler is None)."""
+def predict(model: nn.Module, group: Group, task: Task, x: Tensor,
+            averaging: Averaging | None) -> Tensor:  # fmt: skip
+    """h(x) averaged as ``averaging`` says (plain f(x) when it is None)."""
     outputs = []
     for start in range(0, len(x), EVAL_BATCH):
         chunk = x[start : start + EVAL_BATCH]
-        if sampler is None:
+        if averaging is None:
             outputs.append(_predict_batch(model, group, task, chunk, None))
             continue
         total = sum(
-            _predict_batch(model, group, task, chunk, sampler(len(chunk))) for _ in range(k)
+            _predict_batch(model, group, task, chunk, averaging.draw(j, len(chunk)).to(chunk))
+            for j in range(averaging.k)
         )
-        outputs.append(total / k)
+        outputs.append(total / averaging.k)
     return torch.cat(outputs)
 
 
@@ -97,7 +145,7 @@ def equivariance_error(model: nn.Module, task: Task, true_group: Group, x: Tenso
     """
     if true_group.is_finite and true_group.order == 1:
         return None, None
-    plain = lambda y: predict(model, true_group, task, y, 1, None)  # noqa: E731
+    plain = lambda y: predict(model, true_group, task, y, None)  # noqa: E731
     f_x, h_x = plain(x), averaged(x)
     numerator = denominator = 0.0
     for g in true_group.sample(n_elements, generator).to(x.device, x.dtype):

@@ -45,6 +45,12 @@ def assert_equivariant(
     ``n_samples`` elements drawn with ``generator`` (seed 0 by default). Each element is applied
     to the whole batch ``x``.
     """
+    with torch.no_grad():
+        return _worst_error(f, group, action_in, action_out, x, elements, n_samples, generator,
+                            atol, rtol)  # fmt: skip
+
+
+def _worst_error(f, group, action_in, action_out, x, elements, n_samples, generator, atol, rtol):
     apply_in, apply_out = _as_action(group, action_in), _as_action(group, action_out)
     candidates = _elements_to_check(group, elements, n_samples, generator)
     fx = f(x)

@@ -19,12 +19,21 @@ from typing import Any
 import torch
 from torch import nn
 
-from pipeline.augment import LearnableAugmentation
+from pipeline.augment import LearnableAugmentation, learned_cosines
 from pipeline.data import Dataset, build_dataset, lattice_size, shift_grid, shifted_test_set
 from pipeline.groups import Group, generator_in_group, get_group
 from pipeline.models import build_model
 from pipeline.space import SpaceError, TrialConfig, make_config
-from pipeline.symmetrize import Task, equivariance_error, loss, predict, score
+from pipeline.symmetrize import (
+    Averaging,
+    Task,
+    equivariance_error,
+    group_averaging,
+    loss,
+    predict,
+    score,
+)
+from pipeline.sympe import SymPE, with_encoding_channel
 
 Report = Callable[[dict[str, Any]], None]
 TIMING_FIELDS = ("train_seconds", "seconds", "finished_at", "eval_seconds")
@@ -77,10 +86,6 @@ def run_trial(config: TrialConfig | dict[str, Any], report: Report | None = None
 
 def build(config: TrialConfig) -> Setup:
     """Data, model and augmentation for ``config``; configuration errors raise SpaceError."""
-    if config.symmetry_breaking != "none":
-        raise SpaceError("symmetry_breaking: sympe is not supported yet (use none)")
-    if config.tolerance != 0:
-        raise SpaceError("tolerance: only 0 is supported yet (k = eval_samples)")
     dataset = build_dataset(config.dataset, config.data_seed)
     candidate = get_group(config.candidate_group, learned_domain=dataset.learned_domain)
     for kind in filter(None, (dataset.kind, dataset.target_kind)):
@@ -94,7 +99,7 @@ def build(config: TrialConfig) -> Setup:
         model = _model(config, dataset).to(device)
     augmentation = LearnableAugmentation(
         candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
-        config.temperature,
+        config.temperature, config.seed,
     ).to(device)  # fmt: skip
     return Setup(config, dataset, task, augmentation.group, model, augmentation, device)
 
@@ -107,6 +112,16 @@ def _device(name: str) -> torch.device:
 
 def _model(config: TrialConfig, dataset: Dataset) -> nn.Module:
     in_shape = tuple(dataset.train.inputs.shape[1:])
+    if config.symmetry_breaking == "sympe":
+        try:
+            backbone = _backbone(config, dataset, with_encoding_channel(dataset.kind, in_shape))
+        except ValueError as error:
+            raise SpaceError(str(error)) from None
+        return SymPE(backbone, dataset.group(), dataset.kind, in_shape, config.seed)
+    return _backbone(config, dataset, in_shape)
+
+
+def _backbone(config: TrialConfig, dataset: Dataset, in_shape: tuple[int, ...]) -> nn.Module:
     target_shape = tuple(dataset.train.targets.shape[1:])
     if dataset.task == "classification":
         out_features, out_shape = dataset.num_classes, None
@@ -157,7 +172,13 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
         if setup.task.target_kind is not None:  # equivariant targets move with their inputs
             y = setup.dataset.act_targets(setup.candidate, elements, y)
         task_loss = loss(setup.task, setup.model(moved), y)
-        objective = task_loss + setup.config.reg * setup.augmentation.regularizer()
+        orthogonality, sparsity = setup.augmentation.basis_penalties()
+        objective = (
+            task_loss
+            + setup.config.reg * setup.augmentation.regularizer()
+            + setup.config.basis_orthogonality * orthogonality
+            + setup.config.basis_sparsity * sparsity
+        )
         if not torch.isfinite(objective):
             raise Diverged(f"loss became {objective.item()} at epoch {epoch}, batch {batches + 1}")
         optimizer.zero_grad(set_to_none=True)
@@ -167,27 +188,33 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
     return total / batches
 
 
-def _sampler(setup: Setup, seed: int) -> Callable[[int], torch.Tensor] | None:
-    """Draws elements from the learned distribution with its own, reproducible generator."""
+def learned_averaging(setup: Setup, k: int, seed: int) -> Averaging | None:
+    """k draws from the learned distribution, with their own reproducible generator."""
     if setup.candidate.lie_dim == 0 and setup.candidate.num_discrete == 0:
         return None  # trivial candidate: h = f
     rng = torch.Generator().manual_seed(seed)
-    return lambda n: setup.augmentation.sample_elements(n, rng)
+    return Averaging(k, lambda j, n: setup.augmentation.sample_elements(n, rng))
 
 
-def _evaluate_split(setup: Setup, inputs: torch.Tensor, targets: torch.Tensor, k: int,
-                    seed: int, averaged: bool = True) -> float:  # fmt: skip
+def test_averaging(setup: Setup, seed: int) -> Averaging | None:
+    """The predictor the trial is judged by: the learned distribution (eval_samples draws), or,
+    with a tolerance, the candidate group itself with k from the averaging complexity."""
+    if setup.config.tolerance is None:
+        return learned_averaging(setup, setup.config.eval_samples, seed)
+    return group_averaging(setup.candidate, setup.config.tolerance, seed)
+
+
+def _evaluate_split(setup: Setup, inputs: torch.Tensor, targets: torch.Tensor,
+                    averaging: Averaging | None) -> float:  # fmt: skip
     setup.model.eval()
-    sampler = _sampler(setup, seed) if averaged else None
     x, y = inputs.to(setup.device), targets.to(setup.device)
-    prediction = predict(setup.model, setup.candidate, setup.task, x, k, sampler)
-    return score(setup.task, prediction, y)
+    return score(setup.task, predict(setup.model, setup.candidate, setup.task, x, averaging), y)
 
 
 def _validation_metric(setup: Setup, epoch: int) -> float:
     val = setup.dataset.val
-    return _evaluate_split(setup, val.inputs, val.targets, setup.config.val_samples,
-                           seed=setup.config.seed + epoch)  # fmt: skip
+    averaging = learned_averaging(setup, setup.config.val_samples, setup.config.seed + epoch)
+    return _evaluate_split(setup, val.inputs, val.targets, averaging)
 
 
 def _epoch_row(setup: Setup, epoch: int, train_loss: float, val: float, seconds: float) -> dict:
@@ -207,43 +234,61 @@ def _epoch_row(setup: Setup, epoch: int, train_loss: float, val: float, seconds:
 def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -> TrialResult:
     config, data = setup.config, setup.dataset
     started = time.perf_counter()
-    test = _evaluate_split(setup, data.test.inputs, data.test.targets, config.eval_samples,
-                           seed=config.seed + 10_007)  # fmt: skip
+    averaging = test_averaging(setup, config.seed + 10_007)
+    test = _evaluate_split(setup, data.test.inputs, data.test.targets, averaging)
     eval_seconds = time.perf_counter() - started
     ratio, plain_error = _equivariance(setup)
     discovery, discovered, correct = _discovery(setup)
     trial = _trial_row(setup, "completed", None, epochs, None, train_seconds)
     trial.update(test_metric=test, equivariance_error=ratio, model_equivariance_error=plain_error,
                  discovered_group=discovered, discovery_correct=correct,
-                 eval_seconds=eval_seconds)  # fmt: skip
+                 n_samples=averaging.k if averaging else 1, eval_seconds=eval_seconds)  # fmt: skip
     return TrialResult(trial, epochs, discovery, _robustness(setup))
 
 
 def _equivariance(setup: Setup) -> tuple[float | None, float | None]:
     true_group = setup.dataset.group().to(dtype=torch.float32)
     x = setup.dataset.test.inputs[:256].to(setup.device)
-    sampler = _sampler(setup, setup.config.seed + 20_011)
-    k = setup.config.eval_samples
-    averaged = lambda y: predict(setup.model, setup.candidate, setup.task, y, k, sampler)  # noqa: E731
+    averaging = test_averaging(setup, setup.config.seed + 20_011)
+    averaged = lambda y: predict(setup.model, setup.candidate, setup.task, y, averaging)  # noqa: E731
     rng = torch.Generator().manual_seed(setup.config.seed + 30_011)
     setup.model.eval()
     return equivariance_error(setup.model, setup.task, true_group, x, averaged, rng)
 
 
 def _discovery(setup: Setup) -> tuple[list[dict[str, Any]], str, bool | None]:
-    readout = setup.augmentation.readout(setup.config.active_threshold)
-    true_group = setup.dataset.true_group
+    """Discovery rows, the discovered group, and whether it matches the true group.
+
+    Fixed generators are judged by ``true_active`` (do they lie in the true group?). Learned
+    generators are right when the active ones number the true algebra's dimension and each
+    lies within cosine_threshold of it.
+    """
+    config = setup.config
+    readout = setup.augmentation.readout(config.active_threshold)
+    true_group = setup.dataset.group()
+    cosines = learned_cosines(setup.augmentation, true_group)
+    cosines += [None] * (len(readout.generators) - len(cosines))  # discrete generators
     rows = []
-    for g in readout.generators:
-        true_active = generator_in_group(g.generator, true_group)
+    for g, cosine in zip(readout.generators, cosines, strict=True):
+        true_active = generator_in_group(g.generator, setup.dataset.true_group)
         rows.append({"generator": g.generator, "learned_width": g.learned_width,
                      "normalized_width": g.normalized_width, "active": g.active,
-                     "true_active": true_active, "cosine": None})  # fmt: skip
-    judged = [r for r in rows if r["true_active"] is not None]
-    correct = (
-        all(r["active"] == r["true_active"] for r in judged) if len(judged) == len(rows) else None
-    )
-    return rows, readout.discovered_group, correct
+                     "true_active": true_active, "cosine": cosine})  # fmt: skip
+    fixed_right = all(r["active"] == r["true_active"] for r in rows if r["cosine"] is None)
+    learned = [r for r in rows if r["cosine"] is not None]
+    learned_right = True
+    if learned:
+        active = [r for r in learned if r["active"]]
+        true_dim = _true_algebra_dim(true_group, setup.candidate)
+        learned_right = len(active) == true_dim and all(
+            r["cosine"] >= config.cosine_threshold for r in active
+        )
+    return rows, readout.discovered_group, fixed_right and learned_right
+
+
+def _true_algebra_dim(true_group: Group, candidate: Group) -> int:
+    domains = {f.domain for f, _ in candidate.blocks() if f.learnable}
+    return sum(f.lie_dim for f, _ in true_group.blocks() if f.domain in domains)
 
 
 def _robustness(setup: Setup) -> list[dict[str, Any]]:
@@ -264,11 +309,11 @@ def _robustness(setup: Setup) -> list[dict[str, Any]]:
                 continue  # the same move from the candidate's grid: already evaluated
             if key not in metrics:
                 moved = shifted_test_set(data, group, shift)
-                metrics[key] = tuple(  # type: ignore[assignment]
-                    _evaluate_split(setup, moved.inputs, moved.targets, config.eval_samples,
-                                    seed=config.seed + 40_009, averaged=averaged)
-                    for averaged in (False, True)
-                )  # fmt: skip
+                averaging = test_averaging(setup, config.seed + 40_009)
+                metrics[key] = (
+                    _evaluate_split(setup, moved.inputs, moved.targets, None),
+                    _evaluate_split(setup, moved.inputs, moved.targets, averaging),
+                )
             for averaged, metric in zip((False, True), metrics[key], strict=True):
                 rows.append({"shift": shift.generator, "magnitude": shift.magnitude,
                              "unit": shift.unit, "source": source, "averaged": averaged,
@@ -298,7 +343,7 @@ def _trial_row(
         "status": status, "error": error, "dataset": data.name, "true_group": data.true_group,
         "candidate_group": config.candidate_group, "prior": config.prior,
         "init_width": config.init_width, "reg": config.reg, "tolerance": config.tolerance,
-        "n_samples": config.eval_samples, "symmetry_breaking": config.symmetry_breaking,
+        "n_samples": None, "symmetry_breaking": config.symmetry_breaking,
         "lr": config.lr, "seed": config.seed, "epochs": len(epochs),
         "metric_name": data.metric, "metric_mode": data.metric_mode,
         "val_metric": epochs[-1]["val_metric"] if epochs else None, "test_metric": None,

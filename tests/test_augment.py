@@ -119,3 +119,49 @@ def test_a_point_mass_on_a_non_identity_element_is_no_symmetry():
         aug.logits[0].copy_(torch.tensor([-9.0, 9.0]))  # always mirror
     mirror = next(g for g in aug.readout().generators if g.generator == "mirror")
     assert mirror.normalized_width < 0.01 and not mirror.active
+
+
+# -- learned bases (SEMoLA) ---------------------------------------------------------------------
+
+from pipeline.augment import learned_cosines  # noqa: E402
+
+ROTATION = torch.tensor([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_learned_bases_start_seeded_with_equal_norms_and_stay_affine():
+    a, b = augmentation("learned3", seed=1), augmentation("learned3", seed=2)
+    assert not torch.equal(a.basis, b.basis)
+    norms = a.normalized_basis().flatten(1).norm(dim=1)
+    assert torch.allclose(norms, torch.ones(3))
+    assert (a.normalized_basis()[:, -1, :] == 0).all()  # bottom row stays zero: exp is affine
+
+
+def test_orthogonality_penalty_sees_aligned_generators():
+    aug = augmentation("learned2")
+    with torch.no_grad():
+        aug.basis.copy_(torch.stack([ROTATION, 2 * ROTATION]))
+    orthogonality, sparsity = aug.basis_penalties()
+    assert orthogonality.item() == pytest.approx(1.0) and sparsity.item() > 0
+    with torch.no_grad():
+        aug.basis[1] = torch.tensor([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 0]])
+    assert aug.basis_penalties()[0].item() == pytest.approx(0.0)
+
+
+def test_cosines_compare_learned_generators_with_the_true_algebra():
+    aug = augmentation("learned2")
+    with torch.no_grad():
+        aug.basis.copy_(
+            torch.stack([3 * ROTATION, torch.tensor([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 0]])])
+        )
+    cosines = learned_cosines(aug, get_group("SO2*S5"))
+    assert cosines[0] == pytest.approx(1.0) and cosines[1] == pytest.approx(0.0, abs=1e-6)
+    assert learned_cosines(aug, get_group("trivial")) == [0.0, 0.0]
+    assert learned_cosines(augmentation("affine2"), get_group("SO2")) == [None] * 6
+
+
+def test_gradients_reach_a_learned_basis():
+    aug = augmentation("learned2", "points")
+    x = torch.randn(8, 5, 2)
+    moved, _ = aug(x, torch.Generator().manual_seed(0))
+    (moved * torch.randn_like(moved)).sum().backward()
+    assert aug.basis.grad is not None and aug.basis.grad.abs().sum() > 0

@@ -111,3 +111,17 @@ def test_models_are_initialized_without_touching_global_randomness():
     torch.manual_seed(123)
     build(__import__("pipeline.space", fromlist=["make_config"]).make_config(TINY))
     assert torch.equal(torch.rand(1), expected)
+
+
+def test_zero_tolerance_averages_exactly_over_a_finite_candidate():
+    result = run_trial({**TINY, "tolerance": 0.0})
+    assert result.trial["n_samples"] == 16 and result.trial["tolerance"] == 0.0
+    assert result.trial["equivariance_error"] < 1e-5
+
+
+def test_learned_candidates_report_cosines():
+    config = {"dataset": {"name": "pointclouds", "n_samples": 100}, "candidate_group": "learned1",
+              "epochs": 1, "robustness": "none"}  # fmt: skip
+    rows = run_trial(config).discovery
+    assert [r["generator"] for r in rows] == ["L0"]
+    assert 0 <= rows[0]["cosine"] <= 1 and rows[0]["true_active"] is None

@@ -83,6 +83,8 @@ def span_name(group: Group, active: Iterable[str], rotation_order: dict[str, int
 
 def _factor_span(factor: Group, active: set[str], rotation_order: dict[str, int]) -> str:
     domain = factor.domain
+    if factor.learnable:
+        return f"learned{len(active)}"
     if domain == "plane":
         return _plane_span(active, rotation_order)
     if domain == "space":
@@ -97,8 +99,6 @@ def _factor_span(factor: Group, active: set[str], rotation_order: dict[str, int]
 
 
 def _plane_span(active: set[str], rotation_order: dict[str, int]) -> str:
-    if factor_learned := sorted(a for a in active if re.fullmatch(r"L\d+", a)):
-        return f"learned{len(factor_learned)}"
     if active & {"stretch", "shear"}:
         return "affine2"
     mirror = "mirror" in active

@@ -36,7 +36,11 @@ def test_learned_generators_are_compared_elsewhere():
     ("SO3*S5", {"rz", "cycle5"}, {}, "SO3*S5"),
     ("T2*D4*flip", {"tx", "ty", "rot4", "mirror", "flip"}, {"rot4": 4}, "D4*T2*flip"),
     ("shift16", {"shift1"}, {}, "shift16"),
+    ("learned3", {"L0", "L2"}, {}, "learned2"),
 ])  # fmt: skip
 def test_span_names_the_smallest_catalog_group(candidate, active, orders, name):
     assert span_name(get_group(candidate), active, orders) == name
+    if candidate.startswith("learned"):  # in either domain
+        space = get_group(candidate, learned_domain="space")
+        assert span_name(space, active, orders) == name
     get_group(name)  # always a name the catalog parses
