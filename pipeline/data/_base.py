@@ -85,6 +85,12 @@ class Dataset:
         for name in ("train", "val", "test"):
             _require(isinstance(getattr(self, name), Split), f"{name} must be a Split")
 
+    @classmethod
+    def from_tensors(cls, inputs: Tensor, targets: Tensor, seed: int, **metadata: Any) -> Dataset:
+        """Split (inputs, targets) 60/20/20 by ``seed`` and attach the metadata fields."""
+        train, val, test = make_splits(inputs, targets, seed)
+        return cls(train=train, val=val, test=test, **metadata)
+
     def group(self) -> Group:
         """The true group, placed in the data's space (3D point clouds use 4x4 matrices)."""
         return get_group(self.true_group, learned_domain=self.learned_domain)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from pipeline.actions import act
-from pipeline.data._base import Dataset, check_range, make_splits
+from pipeline.data._base import Dataset, check_range
 from pipeline.groups import get_group
 
 # transform -> true group. Upright digits have none: a 6 is not a rotated 9. A rotation range
@@ -73,17 +73,16 @@ def build(options: DigitsOptions, seed: int) -> Dataset:
         rng = torch.Generator().manual_seed(seed)
         group = get_group(true_group)
         images = act(group, _transform_elements(options, len(images), rng), images, "image")
-    train, val, test = make_splits(images, labels, seed)
-    return Dataset(
+    return Dataset.from_tensors(
+        images,
+        labels,
+        seed,
         name="digits",
         kind="image",
         task="classification",
         metric="accuracy",
         metric_mode="max",
         true_group=true_group,
-        train=train,
-        val=val,
-        test=test,
         num_classes=10,
         options=vars(options),
     )

@@ -19,7 +19,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from pipeline.data._base import Dataset, check_range, make_splits
+from pipeline.data._base import Dataset, check_range
 
 
 @dataclass(frozen=True)
@@ -73,17 +73,16 @@ def build(options: IsingOptions, seed: int) -> Dataset:
         targets = checkerboard(options.size, phase)
         metric, mode, task, target_kind = "energy_per_site", "min", "generation", "lattice"
         true_group = "T2*D4*flip"  # the antiferromagnet's energy has the full symmetry
-    train, val, test = make_splits(spins, targets, seed)
-    return Dataset(
+    return Dataset.from_tensors(
+        spins,
+        targets,
+        seed,
         name="ising",
         kind="lattice",
         task=task,
         metric=metric,
         metric_mode=mode,
         true_group=true_group,
-        train=train,
-        val=val,
-        test=test,
         target_kind=target_kind,
         options=vars(options),
     )

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from pipeline.actions import act
-from pipeline.data._base import Dataset, check_range, make_splits
+from pipeline.data._base import Dataset, check_range
 from pipeline.groups import get_group
 
 
@@ -89,17 +89,16 @@ def build(options: PointcloudOptions, seed: int) -> Dataset:
         group = get_group(rotation)
         points = act(group, group.sample(n, rng), points, "points")
     true_group = f"{rotation}*S{k}" if options.transform == "rotate" else f"S{k}"
-    train, val, test = make_splits(points, labels, seed)
-    return Dataset(
+    return Dataset.from_tensors(
+        points,
+        labels,
+        seed,
         name="pointclouds",
         kind="points",
         task="classification",
         metric="accuracy",
         metric_mode="max",
         true_group=true_group,
-        train=train,
-        val=val,
-        test=test,
         num_classes=CLASSES[dim],
         options=vars(options),
     )

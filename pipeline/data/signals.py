@@ -8,7 +8,7 @@ from typing import Literal
 
 import torch
 
-from pipeline.data._base import Dataset, check_range, make_splits
+from pipeline.data._base import Dataset, check_range
 from pipeline.groups import get_group
 
 
@@ -50,17 +50,16 @@ def build(options: SignalOptions, seed: int) -> Dataset:
     signals = signals + options.noise * torch.randn(signals.shape, generator=rng)
     true_group = f"shift{options.length}" if options.transform == "shift" else "trivial"
     get_group(true_group)  # fail early on an impossible length
-    train, val, test = make_splits(signals[:, None, :], labels, seed)
-    return Dataset(
+    return Dataset.from_tensors(
+        signals[:, None, :],
+        labels,
+        seed,
         name="signals",
         kind="sequence",
         task="classification",
         metric="accuracy",
         metric_mode="max",
         true_group=true_group,
-        train=train,
-        val=val,
-        test=test,
         num_classes=options.n_classes,
         options=vars(options),
     )

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from pipeline.actions import act
-from pipeline.data._base import Dataset, check_range, make_splits
+from pipeline.data._base import Dataset, check_range
 from pipeline.groups import get_group
 
 MASSES = (1.0, 0.5)
@@ -76,17 +76,16 @@ def build(options: TwoBodyOptions, seed: int) -> Dataset:
         group = get_group("O2")
         states = act(group, group.sample(options.n_samples, rng), states, "points")
     future = simulate(states, options.dt, options.steps)
-    train, val, test = make_splits(states.float(), future.float(), seed)
-    return Dataset(
+    return Dataset.from_tensors(
+        states.float(),
+        future.float(),
+        seed,
         name="twobody",
         kind="points",
         task="regression",
         metric="mse",
         metric_mode="min",
         true_group="O2",
-        train=train,
-        val=val,
-        test=test,
         target_kind="points",
         options=vars(options),
     )
