@@ -2,7 +2,7 @@
 
 import torch
 
-from pipeline.data import Dataset, make_splits
+from pipeline.data import Dataset
 
 
 def make_rings(options: dict, seed: int) -> Dataset:
@@ -13,10 +13,12 @@ def make_rings(options: dict, seed: int) -> Dataset:
     angles = 2 * torch.pi * torch.rand(n, k, generator=rng)
     radius = (1.0 + labels.float())[:, None]
     points = torch.stack([radius * angles.cos(), radius * angles.sin()], dim=-1)
-    train, val, test = make_splits(points, labels, seed)
-    return Dataset(
+    return Dataset.from_tensors(  # deterministic 60/20/20 splits by seed
+        points,
+        labels,
+        seed,
         name="rings", kind="points", task="classification", metric="accuracy",
-        metric_mode="max", true_group=f"SO2*S{k}", train=train, val=val, test=test,
+        metric_mode="max", true_group=f"SO2*S{k}",
         num_classes=2, options=options,
     )  # fmt: skip
 
