@@ -150,19 +150,23 @@ def trial(
     overrides: SetOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     store: StoreOption = None,
+    name: Annotated[str, typer.Option("--name", help="Sweep name in the store.")] = "trial",
 ) -> None:
     """Run one trial in-process (no Ray): searched parameters take --set, else their default."""
     from pipeline.data import DatasetError
     from pipeline.models import ModelConfigError
     from pipeline.space import SpaceError, load_space, trial_config
+    from pipeline.store import StoreError
     from pipeline.trial import run_trial
 
-    if store is not None:
-        fail("--store: writing trials to a result store is not implemented yet")
-    try:  # configuration errors raise before any training starts
+    try:  # configuration and store errors raise before any training starts
         config = trial_config(load_space(space), parse_overrides(overrides or []))
-        result = run_trial(config, report=_progress(config.epochs))
-    except (SpaceError, DatasetError, ModelConfigError) as error:
+        writer = _trial_writer(store, name, config.to_json()) if store is not None else None
+        progress = _progress(config.epochs)
+        result = run_trial(config, report=_recording(progress, writer))
+        if writer is not None:
+            _record_result(writer, result)
+    except (SpaceError, DatasetError, ModelConfigError, StoreError) as error:
         fail(str(error))
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
@@ -170,6 +174,38 @@ def trial(
         typer.echo(format_table([_trial_summary(result.trial)]))
     if result.trial["status"] == "failed":
         raise typer.Exit(1)
+
+
+def _trial_writer(url: str, sweep: str, config_json: str):
+    import hashlib
+
+    from pipeline.store import StoreWriter, check_writable, next_attempt, open_store
+
+    location = open_store(url)
+    check_writable(location)
+    trial_id = "t" + hashlib.sha1(config_json.encode()).hexdigest()[:11]  # same config, same id
+    return StoreWriter(location, sweep, trial_id, next_attempt(location, sweep, trial_id))
+
+
+def _recording(progress, writer):
+    """Show each epoch and, with a store, write it there at once (a crash loses at most one)."""
+
+    def report(metrics: dict) -> None:
+        progress(metrics)
+        if writer is not None:
+            writer.add("epochs", metrics)
+            writer.flush()
+
+    return report
+
+
+def _record_result(writer, result) -> None:
+    writer.add("trials", result.trial)
+    writer.add_rows("discovery", result.discovery)
+    writer.add_rows("robustness", result.robustness)
+    writer.flush()
+    typer.echo(f"stored trial {writer.trial_id} attempt {writer.attempt} in {writer.location.url} "
+               f"(sweep {writer.sweep})", err=True)  # fmt: skip
 
 
 def _progress(total: int):
@@ -238,8 +274,32 @@ def query(
     store: StoreOption = None,
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
-    """Read-only SQL over the store's tables."""
-    _not_implemented("query")
+    """Read-only SQL over the store's tables (trials, epochs, discovery, robustness)."""
+    from pipeline.store import QueryError, StoreError, open_store, run_query
+
+    if output_format not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, got {output_format!r}")
+    try:
+        columns, rows = run_query(open_store(store), sql)
+    except (QueryError, StoreError) as error:
+        fail(str(error))
+    typer.echo(_format_rows(columns, rows, output_format))
+
+
+def _format_rows(columns: list[str], rows: list[tuple], output_format: str) -> str:
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    if output_format == "json":
+        return json.dumps(records, indent=2, default=str)
+    if output_format == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return buffer.getvalue().rstrip("\n")
+    return format_table(records, columns) if records else "(no rows)"
 
 
 @app.command()

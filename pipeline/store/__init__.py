@@ -1,0 +1,36 @@
+"""The Parquet result store: crash-safe writes through fsspec, latest-attempt reads, SQL.
+
+>>> from pipeline.store import open_store, StoreWriter, read_table
+>>> store = open_store("memory://doc-store")
+>>> writer = StoreWriter(store, sweep="demo", trial_id="t1", attempt=1)
+>>> writer.add("trials", {"status": "completed", "val_metric": 0.9})
+>>> _ = writer.flush()
+>>> read_table(store, "trials").column("val_metric").to_pylist()
+[0.9]
+"""
+
+from pipeline.store._location import DEFAULT_STORE, Location, StoreError, open_store
+from pipeline.store._reader import latest_attempts, read_all_attempts, read_table
+from pipeline.store._schema import SCHEMA_VERSION, SCHEMAS, TABLES, SchemaError, to_table
+from pipeline.store._writer import StoreWriter, check_writable, next_attempt
+from pipeline.store.query import QueryError, run_query
+
+__all__ = [
+    "DEFAULT_STORE",
+    "SCHEMAS",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "Location",
+    "QueryError",
+    "SchemaError",
+    "StoreError",
+    "StoreWriter",
+    "check_writable",
+    "latest_attempts",
+    "next_attempt",
+    "open_store",
+    "read_all_attempts",
+    "read_table",
+    "run_query",
+    "to_table",
+]

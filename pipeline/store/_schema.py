@@ -1,0 +1,71 @@
+"""One explicit pyarrow schema per store table (DESIGN.md). Rows are cast to these schemas on
+write; columns are only ever added, as nullable, with a new SCHEMA_VERSION. ``sweep`` is the hive
+partition and lives in the path, so files do not repeat it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+PARTITION = "sweep"
+
+_KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
+_FLOAT, _STR, _BOOL, _INT = pa.float64(), pa.string(), pa.bool_(), pa.int64()
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "trials": pa.schema([*_KEYS,
+        ("status", _STR), ("error", _STR), ("dataset", _STR), ("true_group", _STR),
+        ("candidate_group", _STR), ("prior", _STR), ("init_width", _FLOAT), ("reg", _FLOAT),
+        ("tolerance", _FLOAT), ("n_samples", _INT), ("symmetry_breaking", _STR), ("lr", _FLOAT),
+        ("seed", _INT), ("epochs", _INT), ("metric_name", _STR), ("metric_mode", _STR),
+        ("val_metric", _FLOAT), ("test_metric", _FLOAT), ("equivariance_error", _FLOAT),
+        ("model_equivariance_error", _FLOAT), ("discovered_group", _STR),
+        ("discovery_correct", _BOOL), ("train_seconds", _FLOAT), ("eval_seconds", _FLOAT),
+        ("device", _STR), ("node", _STR), ("config_json", _STR), ("finished_at", _STR),
+        ("schema_version", pa.int32()),
+    ]),
+    "epochs": pa.schema([*_KEYS,
+        ("epoch", _INT), ("train_loss", _FLOAT), ("val_metric", _FLOAT),
+        ("widths", pa.list_(_FLOAT)), ("normalized_widths", pa.list_(_FLOAT)), ("seconds", _FLOAT),
+    ]),
+    "discovery": pa.schema([*_KEYS,
+        ("generator", _STR), ("learned_width", _FLOAT), ("normalized_width", _FLOAT),
+        ("active", _BOOL), ("true_active", _BOOL), ("cosine", _FLOAT),
+    ]),
+    "robustness": pa.schema([*_KEYS,
+        ("shift", _STR), ("magnitude", _FLOAT), ("unit", _STR), ("source", _STR),
+        ("averaged", _BOOL), ("metric", _FLOAT),
+    ]),
+}  # fmt: skip
+TABLES = tuple(SCHEMAS)
+# Rows that identify one logical record; readers keep its latest attempt.
+RECORD_KEYS = {"trials": (), "epochs": ("epoch",), "discovery": (), "robustness": ()}
+
+
+class SchemaError(ValueError):
+    """Rows that do not fit a table's schema."""
+
+
+def to_table(table: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Cast rows to the table's schema; missing columns are null, unknown ones an error."""
+    schema = SCHEMAS[table]
+    rows = [dict(row) for row in rows]
+    for row in rows:
+        row.pop(PARTITION, None)
+        unknown = set(row) - set(schema.names)
+        if unknown:
+            raise SchemaError(f"{table}: unknown column {sorted(unknown)[0]!r}")
+        if table == "trials":
+            row.setdefault("schema_version", SCHEMA_VERSION)
+    try:
+        return pa.Table.from_pylist(rows, schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise SchemaError(f"{table}: {error}") from None
+
+
+def with_partition(table: str) -> pa.Schema:
+    """The schema readers see: the file columns plus the hive partition."""
+    return SCHEMAS[table].append(pa.field(PARTITION, pa.string()))

@@ -1,0 +1,97 @@
+"""Buffered, crash-safe writes of one trial attempt's rows.
+
+Files are immutable and uniquely named
+``<store>/<table>/sweep=<sweep>/<trial>-a<attempt>-<seq>.parquet``.
+No reader ever sees a partial file: on local disk a file is written under a hidden temporary name
+and renamed into place (atomic); on object stores it is one PUT of the whole file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from pipeline.store._location import Location, StoreError
+from pipeline.store._schema import PARTITION, TABLES, to_table
+
+
+class StoreWriter:
+    """Rows of one (sweep, trial_id, attempt); ``flush`` after each epoch and at the end."""
+
+    def __init__(self, location: Location, sweep: str, trial_id: str, attempt: int) -> None:
+        if not sweep or "/" in sweep or "=" in sweep:
+            raise StoreError(f"sweep name {sweep!r} must be non-empty, without '/' or '='")
+        self.location, self.sweep, self.trial_id, self.attempt = location, sweep, trial_id, attempt
+        self.buffers: dict[str, list[dict[str, Any]]] = {table: [] for table in TABLES}
+        self.sequence = 0
+
+    def add(self, table: str, row: Mapping[str, Any]) -> None:
+        self.buffers[table].append({**row, "trial_id": self.trial_id, "attempt": self.attempt})
+
+    def add_rows(self, table: str, rows: list[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.add(table, row)
+
+    def flush(self) -> list[str]:
+        """Write every non-empty buffer as one new file; returns the paths written."""
+        written = []
+        for table, rows in self.buffers.items():
+            if rows:
+                written.append(self._write(table, rows))
+                self.buffers[table] = []
+        return written
+
+    def _write(self, table: str, rows: list[dict[str, Any]]) -> str:
+        data = to_table(table, rows)
+        sink = io.BytesIO()
+        pq.write_table(data, sink)
+        self.sequence += 1
+        name = f"{self.trial_id}-a{self.attempt}-{self.sequence:05d}.parquet"
+        folder = self.location.path(table, f"{PARTITION}={self.sweep}")
+        path = f"{folder}/{name}"
+        try:
+            _publish(self.location, folder, path, sink.getvalue())
+        except OSError as error:
+            raise StoreError(f"cannot write to store {self.location.url}: {error}") from None
+        return path
+
+
+def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
+    """1 + the highest attempt of this trial already in the store (1 for a new trial)."""
+    from pipeline.store._reader import read_all_attempts
+
+    trials = read_all_attempts(location, "trials", sweep)
+    attempts = [a for t, a in zip(trials["trial_id"].to_pylist(), trials["attempt"].to_pylist(),
+                                  strict=True) if t == trial_id]  # fmt: skip
+    return max(attempts, default=0) + 1
+
+
+def check_writable(location: Location) -> None:
+    """Fail before any work when a local store cannot be written."""
+    if not location.is_local:
+        return
+    try:
+        os.makedirs(location.root, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"store {location.url} cannot be created: {error.strerror}") from None
+    if not os.access(location.root, os.W_OK):
+        raise StoreError(f"store {location.url} is not writable")
+
+
+def _publish(location: Location, folder: str, path: str, payload: bytes) -> None:
+    fs = location.fs
+    if location.is_local:
+        os.makedirs(folder, exist_ok=True)
+        temporary = f"{folder}/.{uuid.uuid4().hex}.tmp"  # hidden: readers skip it
+        with open(temporary, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    else:
+        fs.pipe_file(path, payload)  # a single PUT: the object appears whole or not at all
