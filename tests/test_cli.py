@@ -50,7 +50,7 @@ def test_unknown_group_exits_2_with_one_line():
     assert "did you mean SO2" in result.output
 
 
-@pytest.mark.parametrize("command", [["status"], ["resume", "x"], ["query", "select 1"]])
+@pytest.mark.parametrize("command", [["status"], ["resume", "x"], ["analyze"]])
 def test_unimplemented_commands_say_so_and_exit_2(command):
     result = runner.invoke(app, command)
     assert result.exit_code == 2
@@ -148,3 +148,47 @@ def test_trial_bad_input_exits_2_naming_the_field(tmp_path, content, args, messa
     result = runner.invoke(app, ["trial", str(space), *args])
     assert result.exit_code == 2, result.output
     assert message in result.output and result.output.strip().count("\n") == 0
+
+
+@pytest.fixture
+def stored_trial(tmp_path):
+    space = tmp_path / "tiny.yaml"
+    space.write_text(TINY_SPACE)
+    store = str(tmp_path / "store")
+    for _ in range(2):  # the same configuration twice: attempts 1 and 2 of one trial
+        result = runner.invoke(app, ["trial", str(space), "--store", store, "--name", "q"])
+        assert result.exit_code == 0, result.output
+    return store
+
+
+def test_query_counts_a_stored_trial_once(stored_trial):
+    result = runner.invoke(app, ["query", "select count(*) as n, max(attempt) as a from trials",
+                                 "--store", stored_trial, "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"n": 1, "a": 2}]
+    epochs = runner.invoke(app, ["query", "select count(*) from epochs", "--store", stored_trial,
+                                 "--format", "csv"])  # fmt: skip
+    assert epochs.stdout.strip().splitlines()[1] == "2"
+
+
+@pytest.mark.parametrize("sql", [
+    "copy trials to '{out}/leak.csv'", "attach '{out}/other.db'", "install httpfs",
+    "set threads = 1", "select * from read_csv('/etc/passwd')", "create table x as select 1",
+    "select * from read_parquet('{out}/trials/*/*.parquet')", "select 1; select 2",
+])  # fmt: skip
+def test_query_refuses_anything_but_reading_the_store(stored_trial, tmp_path, sql):
+    before = sorted(p for p in tmp_path.rglob("*"))
+    result = runner.invoke(app, ["query", sql.format(out=tmp_path), "--store", stored_trial])
+    assert result.exit_code == 2 and result.output.startswith("error:")
+    assert result.output.strip().count("\n") == 0
+    assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing written anywhere
+
+
+def test_trial_into_an_unwritable_store_exits_2_before_training(tmp_path):
+    space = tmp_path / "tiny.yaml"
+    space.write_text(TINY_SPACE)
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    result = runner.invoke(app, ["trial", str(space), "--store", str(blocked / "store")])
+    assert result.exit_code == 2 and "cannot be created" in result.output
+    assert "epoch" not in result.output
