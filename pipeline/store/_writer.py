@@ -1,7 +1,8 @@
 """Buffered, crash-safe writes of one trial attempt's rows.
 
 Files are immutable and uniquely named
-``<store>/<table>/sweep=<sweep>/<trial>-a<attempt>-<seq>.parquet``.
+``<store>/<table>/sweep=<sweep>/<trial>-a<attempt>-<seq>-<writer>.parquet`` (a random token per
+writer, so two processes that picked the same attempt still never overwrite each other).
 No reader ever sees a partial file: on local disk a file is written under a hidden temporary name
 and renamed into place (atomic); on object stores it is one PUT of the whole file.
 """
@@ -29,6 +30,7 @@ class StoreWriter:
         self.location, self.sweep, self.trial_id, self.attempt = location, sweep, trial_id, attempt
         self.buffers: dict[str, list[dict[str, Any]]] = {table: [] for table in TABLES}
         self.sequence = 0
+        self.token = uuid.uuid4().hex[:8]
 
     def add(self, table: str, row: Mapping[str, Any]) -> None:
         self.buffers[table].append({**row, "trial_id": self.trial_id, "attempt": self.attempt})
@@ -51,7 +53,7 @@ class StoreWriter:
         sink = io.BytesIO()
         pq.write_table(data, sink)
         self.sequence += 1
-        name = f"{self.trial_id}-a{self.attempt}-{self.sequence:05d}.parquet"
+        name = f"{self.trial_id}-a{self.attempt}-{self.sequence:05d}-{self.token}.parquet"
         folder = self.location.path(table, f"{PARTITION}={self.sweep}")
         path = f"{folder}/{name}"
         try:

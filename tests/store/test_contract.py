@@ -137,3 +137,14 @@ def test_readers_never_see_a_partial_file(store_url):
     thread.join(timeout=60)
     assert seen == sorted(seen) and seen[-1] == flushes * BATCH
     assert len(set(seen)) > 1 or math.isclose(seen[0], flushes * BATCH)
+
+
+def test_two_writers_of_the_same_attempt_never_overwrite_each_other(store_url):
+    store = open_store(store_url)
+    paths = []
+    for value in (1.0, 2.0):
+        writer = StoreWriter(store, "s", "t1", 1)
+        writer.add("epochs", {"epoch": 1, "train_loss": value})
+        paths += writer.flush()
+    assert len(set(paths)) == 2
+    assert read_all_attempts(store, "epochs").num_rows == 2
