@@ -120,6 +120,25 @@ class Choice(BaseModel):
         return self.default if self.default is not None else self.choices[0]
 
 
+class Resources(BaseModel):
+    """Per trial. A fractional gpu packs several trials on one device (0.25: four)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cpu: float = Field(1.0, gt=0)
+    gpu: float = Field(0.0, ge=0)
+
+
+class Scheduler(BaseModel):
+    """asha stops weak trials early (grace_period epochs first); fifo runs every trial out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["asha", "fifo"] = "asha"
+    grace_period: int = Field(3, ge=1)
+    reduction_factor: float = Field(3.0, gt=1)
+
+
 class SearchSpace(BaseModel):
     """A whole YAML file. Sweep settings are read here and used by the sweep command."""
 
@@ -136,8 +155,8 @@ class SearchSpace(BaseModel):
     num_samples: int = Field(8, ge=1)
     max_concurrent: int | None = Field(None, ge=1)
     searcher: Literal["optuna", "random", "grid"] = "optuna"
-    scheduler: dict[str, Any] = Field(default_factory=lambda: {"name": "asha"})
-    resources: dict[str, float] = Field(default_factory=lambda: {"cpu": 1, "gpu": 0})
+    scheduler: Scheduler = Field(default_factory=Scheduler)
+    resources: Resources = Field(default_factory=Resources)
     max_failures: int = Field(1, ge=0)
 
     @field_validator("trial", "search")

@@ -1,0 +1,70 @@
+"""Define-by-run sampling: conditional parameters, types and ranges, without Ray."""
+
+import optuna
+import pytest
+import yaml
+
+from pipeline.space import SpaceError, load_space, make_config
+from pipeline.sweep import define_by_run, meaningful
+
+SPACE = {
+    "dataset": {"name": "signals"},
+    "search": {
+        "candidate_group": ["trivial", "shift32", "learned2"],
+        "reg": {"distribution": "loguniform", "low": 0.01, "high": 1.0},
+        "basis_orthogonality": {"distribution": "uniform", "low": 0.0, "high": 1.0},
+        "epochs": {"distribution": "randint", "low": 2, "high": 5},
+        "seed": 7,
+    },
+}
+
+
+def sample_many(tmp_path, n=60):
+    path = tmp_path / "space.yaml"
+    path.write_text(yaml.safe_dump(SPACE))
+    sample = define_by_run(load_space(path))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    draws = []
+    for _ in range(n):
+        trial = study.ask()
+        constants = sample(trial)
+        draws.append({**trial.params, **constants})
+        study.tell(trial, 0.0)
+    return draws
+
+
+def test_parameters_are_sampled_only_where_they_mean_something(tmp_path):
+    draws = sample_many(tmp_path)
+    assert {d["candidate_group"] for d in draws} == {"trivial", "shift32", "learned2"}
+    for draw in draws:
+        group = draw["candidate_group"]
+        assert ("reg" in draw) == (group != "trivial")
+        assert ("basis_orthogonality" in draw) == (group == "learned2")
+        assert draw["seed"] == 7 and 2 <= draw["epochs"] <= 5 and isinstance(draw["epochs"], int)
+        make_config({"dataset": SPACE["dataset"], **draw})  # every draw is a valid trial
+
+
+def test_loguniform_draws_stay_in_range(tmp_path):
+    regs = [d["reg"] for d in sample_many(tmp_path) if "reg" in d]
+    assert regs and all(0.01 <= r <= 1.0 for r in regs)
+
+
+def test_meaningful():
+    assert not meaningful("prior", "trivial") and meaningful("prior", "SO2")
+    assert meaningful("basis_sparsity", "learned1") and not meaningful("basis_sparsity", "SO2")
+    assert meaningful("lr", "trivial")
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"searcher": "bayes"}, "searcher: Input should be 'optuna', 'random' or 'grid'"),
+    ({"resources": {"cpu": 1, "gpu": -1}}, "resources.gpu: Input should be greater than or equal"),
+    ({"resources": {"cpus": 1}}, "resources.cpus: Extra inputs are not permitted"),
+    ({"scheduler": {"name": "hyperband"}}, "scheduler.name"),
+    ({"search": {"tolerance": -0.1}}, "search.tolerance: Input should be greater than or equal"),
+    ({"num_samples": 0}, "num_samples: Input should be greater than or equal to 1"),
+])  # fmt: skip
+def test_bad_sweep_settings_name_the_field(tmp_path, extra, message):
+    path = tmp_path / "space.yaml"
+    path.write_text(yaml.safe_dump({"dataset": {"name": "signals"}, **extra}))
+    with pytest.raises(SpaceError, match=message):
+        load_space(path)
