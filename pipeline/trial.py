@@ -8,6 +8,7 @@ candidate group, calls ``report(metrics)`` after every epoch, and returns the ro
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import platform
@@ -36,6 +37,7 @@ from pipeline.symmetrize import (
 from pipeline.sympe import SymPE, with_encoding_channel
 
 Report = Callable[[dict[str, Any]], None]
+Save = Callable[["TrialState"], None]
 TIMING_FIELDS = ("train_seconds", "seconds", "finished_at", "eval_seconds")
 
 
@@ -55,6 +57,18 @@ class TrialResult:
 
 
 @dataclass
+class TrialState:
+    """Everything needed to continue a trial after its last finished epoch (a checkpoint)."""
+
+    epoch: int
+    epochs: list[dict[str, Any]]
+    model: dict[str, Any]
+    augmentation: dict[str, Any]
+    optimizer: dict[str, Any]
+    generators: dict[str, torch.Tensor]
+
+
+@dataclass
 class Setup:
     """Everything built before training."""
 
@@ -67,14 +81,21 @@ class Setup:
     device: torch.device
 
 
-def run_trial(config: TrialConfig | dict[str, Any], report: Report | None = None) -> TrialResult:
-    """Train and evaluate one configuration; see the module docstring."""
+def run_trial(
+    config: TrialConfig | dict[str, Any], report: Report | None = None, *,
+    resume: TrialState | None = None, save: Save | None = None,
+) -> TrialResult:  # fmt: skip
+    """Train and evaluate one configuration; see the module docstring.
+
+    ``save(state)`` is called after every epoch (before ``report``) with a checkpoint;
+    ``resume=state`` continues from one exactly as if the trial had never stopped.
+    """
     config = config if isinstance(config, TrialConfig) else make_config(config)
     setup = build(config)
     started = time.perf_counter()
-    epochs: list[dict[str, Any]] = []
+    epochs: list[dict[str, Any]] = list(resume.epochs) if resume else []
     try:
-        train(setup, epochs, report or (lambda metrics: None))
+        train(setup, epochs, report or (lambda metrics: None), resume, save)
     except Diverged as reason:
         return TrialResult(_trial_row(setup, "failed", str(reason), epochs, started), epochs)
     train_seconds = time.perf_counter() - started
@@ -135,19 +156,52 @@ def _backbone(config: TrialConfig, dataset: Dataset, in_shape: tuple[int, ...]) 
 # -- training ---------------------------------------------------------------------------------
 
 
-def train(setup: Setup, epochs: list[dict[str, Any]], report: Report) -> None:
+def train(setup: Setup, epochs: list[dict[str, Any]], report: Report,
+          resume: TrialState | None = None, save: Save | None = None) -> None:  # fmt: skip
     config, data = setup.config, setup.dataset
     optimizer = make_optimizer(setup)
     rng = torch.Generator().manual_seed(config.seed)
+    if resume is not None:
+        _restore(setup, optimizer, rng, resume)
     inputs, targets = data.train.inputs.to(setup.device), data.train.targets.to(setup.device)
-    for epoch in range(1, config.epochs + 1):
+    first = resume.epoch + 1 if resume else 1
+    for epoch in range(first, config.epochs + 1):
         started = time.perf_counter()
         optimizer.param_groups[1]["lr"] = config.aug_lr if epoch > config.aug_warmup else 0.0
         train_loss = _train_epoch(setup, optimizer, inputs, targets, rng, epoch)
         val = _validation_metric(setup, epoch)
         row = _epoch_row(setup, epoch, train_loss, val, time.perf_counter() - started)
         epochs.append(row)
+        if save is not None:
+            save(_state(setup, optimizer, rng, epoch, epochs))
         report(row)
+
+
+def _generators(setup: Setup, rng: torch.Generator) -> dict[str, torch.Generator]:
+    found = {"train": rng}
+    if hasattr(setup.model, "rng"):  # SymPE draws canonicalizing elements
+        found["sympe"] = setup.model.rng
+    return found
+
+
+def _state(setup: Setup, optimizer: torch.optim.Optimizer, rng: torch.Generator, epoch: int,
+           epochs: list[dict[str, Any]]) -> TrialState:  # fmt: skip
+    return TrialState(
+        epoch=epoch, epochs=[dict(row) for row in epochs],
+        model=copy.deepcopy(setup.model.state_dict()),
+        augmentation=copy.deepcopy(setup.augmentation.state_dict()),
+        optimizer=copy.deepcopy(optimizer.state_dict()),
+        generators={k: g.get_state() for k, g in _generators(setup, rng).items()},
+    )  # fmt: skip
+
+
+def _restore(setup: Setup, optimizer: torch.optim.Optimizer, rng: torch.Generator,
+             state: TrialState) -> None:  # fmt: skip
+    setup.model.load_state_dict(state.model)
+    setup.augmentation.load_state_dict(state.augmentation)
+    optimizer.load_state_dict(state.optimizer)
+    for name, generator in _generators(setup, rng).items():
+        generator.set_state(state.generators[name])
 
 
 def make_optimizer(setup: Setup) -> torch.optim.Optimizer:

@@ -125,3 +125,30 @@ def test_learned_candidates_report_cosines():
     rows = run_trial(config).discovery
     assert [r["generator"] for r in rows] == ["L0"]
     assert 0 <= rows[0]["cosine"] <= 1 and rows[0]["true_active"] is None
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("config", [
+    {**TINY, "epochs": 4},
+    {"dataset": {"name": "ising", "task": "ground_state", "n_samples": 60},
+     "symmetry_breaking": "sympe", "epochs": 4, "eval_samples": 1, "val_samples": 1,
+     "robustness": "none"},
+], ids=["signals", "sympe"])  # fmt: skip
+def test_a_resumed_trial_ends_exactly_as_an_uninterrupted_one(config):
+    straight = run_trial(config)
+    saved = []
+
+    def save_then_crash(state):
+        saved.append(state)
+        if state.epoch == 2:
+            raise Crash
+
+    with pytest.raises(Crash):
+        run_trial(config, save=save_then_crash)
+    reports = []
+    resumed = run_trial(config, reports.append, resume=saved[-1])
+    assert [r["epoch"] for r in reports] == [3, 4]  # continued, not restarted
+    assert without_timings(resumed.to_dict()) == without_timings(straight.to_dict())
