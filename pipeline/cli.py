@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from pipeline._text import format_table
+
+if TYPE_CHECKING:  # torch-backed: imported inside the commands that use it
+    from pipeline.groups import Group
 
 app = typer.Typer(
     name="symsearch",
@@ -73,15 +76,15 @@ def groups(
         )
 
 
-def _generator_rows(group: object) -> list[dict[str, object]]:
+def _generator_rows(group: Group) -> list[dict[str, object]]:
     lie = [
         {"generator": n, "type": "lie", "natural_range": f"{r:.4g}", "order": None}
         for n, r in zip(group.lie_names, group.lie_ranges, strict=True)
-    ]  # type: ignore[attr-defined]
+    ]
     discrete = [
         {"generator": n, "type": "discrete", "natural_range": None, "order": o}
         for n, o in zip(group.discrete_names, group.generator_orders, strict=True)
-    ]  # type: ignore[attr-defined]
+    ]
     return lie + discrete
 
 

@@ -75,10 +75,14 @@ class Setup:
     config: TrialConfig
     dataset: Dataset
     task: Task
-    candidate: Group
     model: nn.Module
     augmentation: LearnableAugmentation
     device: torch.device
+
+    @property
+    def candidate(self) -> Group:
+        """The candidate group, as the augmentation holds it (float32, on the trial's device)."""
+        return self.augmentation.group
 
 
 def run_trial(
@@ -97,7 +101,8 @@ def run_trial(
     try:
         train(setup, epochs, report or (lambda metrics: None), resume, save)
     except Diverged as reason:
-        return TrialResult(_trial_row(setup, "failed", str(reason), epochs, started), epochs)
+        failed = _trial_row(setup, "failed", str(reason), epochs, time.perf_counter() - started)
+        return TrialResult(failed, epochs)
     train_seconds = time.perf_counter() - started
     return evaluate(setup, epochs, train_seconds)
 
@@ -122,7 +127,7 @@ def build(config: TrialConfig) -> Setup:
         candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
         config.temperature, config.seed,
     ).to(device)  # fmt: skip
-    return Setup(config, dataset, task, augmentation.group, model, augmentation, device)
+    return Setup(config, dataset, task, model, augmentation, device)
 
 
 def _device(name: str) -> torch.device:
@@ -293,7 +298,7 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     eval_seconds = time.perf_counter() - started
     ratio, plain_error = _equivariance(setup)
     discovery, discovered, correct = _discovery(setup)
-    trial = _trial_row(setup, "completed", None, epochs, None, train_seconds)
+    trial = _trial_row(setup, "completed", None, epochs, train_seconds)
     trial.update(test_metric=test, equivariance_error=ratio, model_equivariance_error=plain_error,
                  discovered_group=discovered, discovery_correct=correct,
                  n_samples=averaging.k if averaging else 1, eval_seconds=eval_seconds)  # fmt: skip
@@ -388,11 +393,9 @@ def _shift_key(shift: Any) -> tuple:
 
 def _trial_row(
     setup: Setup, status: str, error: str | None, epochs: list[dict[str, Any]],
-    started: float | None, train_seconds: float | None = None,
+    train_seconds: float,
 ) -> dict[str, Any]:  # fmt: skip
     config, data = setup.config, setup.dataset
-    if train_seconds is None and started is not None:
-        train_seconds = time.perf_counter() - started
     return {
         "status": status, "error": error, "dataset": data.name, "true_group": data.true_group,
         "candidate_group": config.candidate_group, "prior": config.prior,

@@ -7,6 +7,7 @@ import sys
 import pytest
 import torch
 
+from pipeline.space import make_config
 from pipeline.trial import TIMING_FIELDS, Setup, build, make_optimizer, run_trial
 
 TINY = {
@@ -68,7 +69,7 @@ def test_divergence_fails_the_trial_with_the_reason():
 
 
 def test_weight_decay_never_touches_the_augmentation():
-    setup: Setup = build(__import__("pipeline.space", fromlist=["make_config"]).make_config(
+    setup: Setup = build(make_config(
         {**TINY, "weight_decay": 0.1}))  # fmt: skip
     groups = make_optimizer(setup).param_groups
     augmentation_ids = {id(p) for p in setup.augmentation.parameters()}
@@ -109,7 +110,7 @@ def test_models_are_initialized_without_touching_global_randomness():
     torch.manual_seed(123)
     expected = torch.rand(1)
     torch.manual_seed(123)
-    build(__import__("pipeline.space", fromlist=["make_config"]).make_config(TINY))
+    build(make_config(TINY))
     assert torch.equal(torch.rand(1), expected)
 
 

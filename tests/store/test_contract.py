@@ -1,6 +1,5 @@
 """One contract suite for every backend: round trips, casting, latest attempts, no partial files."""
 
-import math
 import threading
 
 import pyarrow as pa
@@ -136,7 +135,6 @@ def test_readers_never_see_a_partial_file(store_url):
             break
     thread.join(timeout=60)
     assert seen == sorted(seen) and seen[-1] == flushes * BATCH
-    assert len(set(seen)) > 1 or math.isclose(seen[0], flushes * BATCH)
 
 
 def test_two_writers_of_the_same_attempt_never_overwrite_each_other(store_url):
