@@ -6,6 +6,7 @@ need them, so ``symsearch --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -240,6 +241,11 @@ def _trial_summary(row: dict) -> dict[str, object]:
     return {k: (f"{row[k]:.4g}" if isinstance(row.get(k), float) else row.get(k)) for k in keys}
 
 
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", help="Ray's own progress tables and worker logs.")
+]
+
+
 @app.command()
 def sweep(
     space: Annotated[Path, typer.Argument(help="Search space YAML.")],
@@ -249,9 +255,18 @@ def sweep(
     max_concurrent: Annotated[int | None, typer.Option("--max-concurrent")] = None,
     cluster: Annotated[Path | None, typer.Option("--cluster", help="clusters/X.yaml")] = None,
     address: Annotated[str | None, typer.Option("--address", help="Ray address.")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run a sweep on Ray Tune and write every trial to the store."""
-    _not_implemented("sweep")
+    from pipeline.sweep import prepare_sweep, start_sweep
+
+    if cluster is not None:
+        fail("--cluster is not implemented yet; use --address ADDR for a running Ray cluster")
+    with _user_errors():
+        prepared = prepare_sweep(space, name, store, num_samples, max_concurrent, address,
+                                 verbose)  # fmt: skip
+        finished = start_sweep(prepared)
+    _sweep_report(prepared.record.name, finished)
 
 
 @app.command()
@@ -261,14 +276,70 @@ def resume(
         int | None, typer.Option("--num-samples", help="Raise the budget.")
     ] = None,
 ) -> None:
-    """Continue an interrupted sweep."""
-    _not_implemented("resume")
+    """Continue an interrupted sweep; --num-samples N raises its budget to N trials."""
+    from pipeline.sweep import resume_sweep
+
+    with _user_errors():
+        _, finished = resume_sweep(name, num_samples)
+    _sweep_report(name, finished)
 
 
 @app.command()
 def status(name: Annotated[str | None, typer.Argument(help="Sweep name.")] = None) -> None:
     """Trials by state, best so far, store location."""
-    _not_implemented("status")
+    from pipeline.sweep import all_statuses, load_record, sweep_status
+
+    with _user_errors():
+        found = [sweep_status(load_record(name))] if name else all_statuses()
+    if not found:
+        typer.echo("no sweeps yet: symsearch sweep search_spaces/quickstart.yaml")
+        return
+    typer.echo(format_table([_status_row(s) for s in found]))
+    for entry in found if name else []:
+        best = entry["best"]
+        if best:
+            typer.echo("\nbest trial\n" + format_table([best]))
+        typer.echo(f"\nstore: {entry['store']}\nexperiments: {', '.join(entry['experiments'])}")
+
+
+def _status_row(entry: dict) -> dict[str, object]:
+    keys = ("sweep", "budget", "completed", "stopped", "failed", "not ended", "finished")
+    row: dict[str, object] = {k: entry[k] for k in keys}
+    best = entry["best"] or {}
+    row["best val_metric"] = f"{best['val_metric']:.4g}" if best else None
+    row["best candidate"] = best.get("candidate_group")
+    return row
+
+
+def _sweep_report(name: str, finished: bool) -> None:
+    from pipeline.sweep import load_record, sweep_status
+
+    entry = sweep_status(load_record(name))
+    typer.echo(format_table([_status_row(entry)]))
+    if not finished:
+        typer.echo(f"sweep {name} was interrupted: `symsearch resume {name}` continues it",
+                   err=True)  # fmt: skip
+        raise typer.Exit(130)
+    typer.echo(
+        f'store: {entry["store"]}  (symsearch query "select * from trials where '
+        f"sweep='{name}'\" --store {entry['store']})",
+        err=True,
+    )
+
+
+@contextlib.contextmanager
+def _user_errors():
+    """Configuration, store and sweep errors become one line and exit status 2."""
+    from pipeline.data import DatasetError
+    from pipeline.models import ModelConfigError
+    from pipeline.space import SpaceError
+    from pipeline.store import StoreError
+    from pipeline.sweep import SweepError
+
+    try:
+        yield
+    except (SpaceError, DatasetError, ModelConfigError, StoreError, SweepError) as error:
+        fail(str(error))
 
 
 @app.command()

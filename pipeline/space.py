@@ -150,7 +150,7 @@ class SearchSpace(BaseModel):
     model: dict[str, Any] = Field(default_factory=dict)
     trial: dict[str, Any] = Field(default_factory=dict)
     search: dict[str, Any] = Field(default_factory=dict)
-    metric: str = "val_metric"
+    metric: Literal["val_metric", "train_loss"] = "val_metric"  # reported every epoch (ASHA)
     mode: Literal["max", "min"] | None = None
     num_samples: int = Field(8, ge=1)
     max_concurrent: int | None = Field(None, ge=1)

@@ -9,31 +9,22 @@ candidate group, calls ``report(metrics)`` after every epoch, and returns the ro
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import math
-import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-from pipeline.augment import LearnableAugmentation, learned_cosines
-from pipeline.data import Dataset, build_dataset, lattice_size, shift_grid, shifted_test_set
-from pipeline.groups import Group, generator_in_group, get_group
+from pipeline.augment import LearnableAugmentation
+from pipeline.data import Dataset, build_dataset
+from pipeline.evaluation import TrialResult, evaluate, evaluate_split, learned_averaging, setup_row
+from pipeline.groups import Group, get_group
 from pipeline.models import build_model
 from pipeline.space import SpaceError, TrialConfig, make_config
-from pipeline.symmetrize import (
-    Averaging,
-    Task,
-    equivariance_error,
-    group_averaging,
-    loss,
-    predict,
-    score,
-)
+from pipeline.symmetrize import Task, loss
 from pipeline.sympe import SymPE, with_encoding_channel
 
 Report = Callable[[dict[str, Any]], None]
@@ -46,17 +37,6 @@ class Diverged(RuntimeError):
 
 
 @dataclass
-class TrialResult:
-    trial: dict[str, Any]
-    epochs: list[dict[str, Any]] = field(default_factory=list)
-    discovery: list[dict[str, Any]] = field(default_factory=list)
-    robustness: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
 class TrialState:
     """Everything needed to continue a trial after its last finished epoch (a checkpoint)."""
 
@@ -66,6 +46,10 @@ class TrialState:
     augmentation: dict[str, Any]
     optimizer: dict[str, Any]
     generators: dict[str, torch.Tensor]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain containers and tensors only: ``torch.load(..., weights_only=True)`` reads it."""
+        return asdict(self)
 
 
 @dataclass
@@ -101,7 +85,7 @@ def run_trial(
     try:
         train(setup, epochs, report or (lambda metrics: None), resume, save)
     except Diverged as reason:
-        failed = _trial_row(setup, "failed", str(reason), epochs, time.perf_counter() - started)
+        failed = setup_row(setup, "failed", str(reason), epochs, time.perf_counter() - started)
         return TrialResult(failed, epochs)
     train_seconds = time.perf_counter() - started
     return evaluate(setup, epochs, train_seconds)
@@ -113,11 +97,7 @@ def run_trial(
 def build(config: TrialConfig) -> Setup:
     """Data, model and augmentation for ``config``; configuration errors raise SpaceError."""
     dataset = build_dataset(config.dataset, config.data_seed)
-    candidate = get_group(config.candidate_group, learned_domain=dataset.learned_domain)
-    for kind in filter(None, (dataset.kind, dataset.target_kind)):
-        if kind not in candidate.acts_on:
-            raise SpaceError(f"candidate_group: {candidate.name} does not act on {kind} data "
-                             f"(it acts on: {', '.join(sorted(candidate.acts_on))})")  # fmt: skip
+    candidate = check_candidate(config.candidate_group, dataset)
     device = _device(config.device)
     task = Task(dataset.kind, dataset.task, dataset.metric, dataset.target_kind)
     with torch.random.fork_rng(devices=[]):
@@ -128,6 +108,16 @@ def build(config: TrialConfig) -> Setup:
         config.temperature, config.seed,
     ).to(device)  # fmt: skip
     return Setup(config, dataset, task, model, augmentation, device)
+
+
+def check_candidate(name: str, dataset: Dataset) -> Group:
+    """The candidate group for this dataset; SpaceError when it cannot act on the data."""
+    candidate = get_group(name, learned_domain=dataset.learned_domain)
+    for kind in filter(None, (dataset.kind, dataset.target_kind)):
+        if kind not in candidate.acts_on:
+            raise SpaceError(f"candidate_group: {candidate.name} does not act on {kind} data "
+                             f"(it acts on: {', '.join(sorted(candidate.acts_on))})")  # fmt: skip
+    return candidate
 
 
 def _device(name: str) -> torch.device:
@@ -247,33 +237,10 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
     return total / batches
 
 
-def learned_averaging(setup: Setup, k: int, seed: int) -> Averaging | None:
-    """k draws from the learned distribution, with their own reproducible generator."""
-    if setup.candidate.lie_dim == 0 and setup.candidate.num_discrete == 0:
-        return None  # trivial candidate: h = f
-    rng = torch.Generator().manual_seed(seed)
-    return Averaging(k, lambda j, n: setup.augmentation.sample_elements(n, rng))
-
-
-def test_averaging(setup: Setup, seed: int) -> Averaging | None:
-    """The predictor the trial is judged by: the learned distribution (eval_samples draws), or,
-    with a tolerance, the candidate group itself with k from the averaging complexity."""
-    if setup.config.tolerance is None:
-        return learned_averaging(setup, setup.config.eval_samples, seed)
-    return group_averaging(setup.candidate, setup.config.tolerance, seed)
-
-
-def _evaluate_split(setup: Setup, inputs: torch.Tensor, targets: torch.Tensor,
-                    averaging: Averaging | None) -> float:  # fmt: skip
-    setup.model.eval()
-    x, y = inputs.to(setup.device), targets.to(setup.device)
-    return score(setup.task, predict(setup.model, setup.candidate, setup.task, x, averaging), y)
-
-
 def _validation_metric(setup: Setup, epoch: int) -> float:
     val = setup.dataset.val
     averaging = learned_averaging(setup, setup.config.val_samples, setup.config.seed + epoch)
-    return _evaluate_split(setup, val.inputs, val.targets, averaging)
+    return evaluate_split(setup, val.inputs, val.targets, averaging)
 
 
 def _epoch_row(setup: Setup, epoch: int, train_loss: float, val: float, seconds: float) -> dict:
@@ -284,128 +251,4 @@ def _epoch_row(setup: Setup, epoch: int, train_loss: float, val: float, seconds:
         "widths": [g.learned_width for g in readout.generators],
         "normalized_widths": [g.normalized_width for g in readout.generators],
         "seconds": seconds,
-    }  # fmt: skip
-
-
-# -- evaluation -------------------------------------------------------------------------------
-
-
-def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -> TrialResult:
-    config, data = setup.config, setup.dataset
-    started = time.perf_counter()
-    averaging = test_averaging(setup, config.seed + 10_007)
-    test = _evaluate_split(setup, data.test.inputs, data.test.targets, averaging)
-    eval_seconds = time.perf_counter() - started
-    ratio, plain_error = _equivariance(setup)
-    discovery, discovered, correct = _discovery(setup)
-    trial = _trial_row(setup, "completed", None, epochs, train_seconds)
-    trial.update(test_metric=test, equivariance_error=ratio, model_equivariance_error=plain_error,
-                 discovered_group=discovered, discovery_correct=correct,
-                 n_samples=averaging.k if averaging else 1, eval_seconds=eval_seconds)  # fmt: skip
-    return TrialResult(trial, epochs, discovery, _robustness(setup))
-
-
-def _equivariance(setup: Setup) -> tuple[float | None, float | None]:
-    true_group = setup.dataset.group().to(dtype=torch.float32)
-    x = setup.dataset.test.inputs[:256].to(setup.device)
-    averaging = test_averaging(setup, setup.config.seed + 20_011)
-    averaged = lambda y: predict(setup.model, setup.candidate, setup.task, y, averaging)  # noqa: E731
-    rng = torch.Generator().manual_seed(setup.config.seed + 30_011)
-    setup.model.eval()
-    return equivariance_error(setup.model, setup.task, true_group, x, averaged, rng)
-
-
-def _discovery(setup: Setup) -> tuple[list[dict[str, Any]], str, bool | None]:
-    """Discovery rows, the discovered group, and whether it matches the true group.
-
-    Fixed generators are judged by ``true_active`` (do they lie in the true group?). Learned
-    generators are right when the active ones number the true algebra's dimension and each
-    lies within cosine_threshold of it.
-    """
-    config = setup.config
-    readout = setup.augmentation.readout(config.active_threshold)
-    true_group = setup.dataset.group()
-    cosines = learned_cosines(setup.augmentation, true_group)
-    cosines += [None] * (len(readout.generators) - len(cosines))  # discrete generators
-    rows = []
-    for g, cosine in zip(readout.generators, cosines, strict=True):
-        true_active = generator_in_group(g.generator, setup.dataset.true_group)
-        rows.append({"generator": g.generator, "learned_width": g.learned_width,
-                     "normalized_width": g.normalized_width, "active": g.active,
-                     "true_active": true_active, "cosine": cosine})  # fmt: skip
-    fixed_right = all(r["active"] == r["true_active"] for r in rows if r["cosine"] is None)
-    learned = [r for r in rows if r["cosine"] is not None]
-    learned_right = True
-    if learned:
-        active = [r for r in learned if r["active"]]
-        true_dim = _true_algebra_dim(true_group, setup.candidate)
-        learned_right = len(active) == true_dim and all(
-            r["cosine"] >= config.cosine_threshold for r in active
-        )
-    return rows, readout.discovered_group, fixed_right and learned_right
-
-
-def _true_algebra_dim(true_group: Group, candidate: Group) -> int:
-    domains = {f.domain for f, _ in candidate.blocks() if f.learnable}
-    return sum(f.lie_dim for f, _ in true_group.blocks() if f.domain in domains)
-
-
-def _robustness(setup: Setup) -> list[dict[str, Any]]:
-    """Metric on the test set moved along each generator, plain and averaged."""
-    if setup.config.robustness == "none":
-        return []
-    data, config = setup.dataset, setup.config
-    size = lattice_size(data)
-    groups = [("true", data.group().to(dtype=torch.float32))]
-    if config.robustness == "all" and setup.candidate.acts_on >= {data.kind}:
-        groups.append(("candidate", setup.candidate))
-    rows: list[dict[str, Any]] = []
-    metrics: dict[tuple, tuple[float, float]] = {}  # evaluated elements, plain and averaged
-    for source, group in groups:
-        for shift in shift_grid(group, data.kind, size):
-            key = _shift_key(shift)
-            if key in metrics and not _is_identity(shift.element):
-                continue  # the same move from the candidate's grid: already evaluated
-            if key not in metrics:
-                moved = shifted_test_set(data, group, shift)
-                averaging = test_averaging(setup, config.seed + 40_009)
-                metrics[key] = (
-                    _evaluate_split(setup, moved.inputs, moved.targets, None),
-                    _evaluate_split(setup, moved.inputs, moved.targets, averaging),
-                )
-            for averaged, metric in zip((False, True), metrics[key], strict=True):
-                rows.append({"shift": shift.generator, "magnitude": shift.magnitude,
-                             "unit": shift.unit, "source": source, "averaged": averaged,
-                             "metric": metric})  # fmt: skip
-    return rows
-
-
-def _is_identity(element: torch.Tensor) -> bool:
-    return bool(torch.equal(element, torch.eye(len(element), dtype=element.dtype)))
-
-
-def _shift_key(shift: Any) -> tuple:
-    """Identity moves share one evaluation; others are told apart by generator and size."""
-    if _is_identity(shift.element):
-        return ("identity",)
-    return (shift.generator.split(".")[-1], shift.magnitude, shift.unit)
-
-
-def _trial_row(
-    setup: Setup, status: str, error: str | None, epochs: list[dict[str, Any]],
-    train_seconds: float,
-) -> dict[str, Any]:  # fmt: skip
-    config, data = setup.config, setup.dataset
-    return {
-        "status": status, "error": error, "dataset": data.name, "true_group": data.true_group,
-        "candidate_group": config.candidate_group, "prior": config.prior,
-        "init_width": config.init_width, "reg": config.reg, "tolerance": config.tolerance,
-        "n_samples": None, "symmetry_breaking": config.symmetry_breaking,
-        "lr": config.lr, "seed": config.seed, "epochs": len(epochs),
-        "metric_name": data.metric, "metric_mode": data.metric_mode,
-        "val_metric": epochs[-1]["val_metric"] if epochs else None, "test_metric": None,
-        "equivariance_error": None, "discovered_group": None, "discovery_correct": None,
-        "train_seconds": train_seconds, "device": setup.device.type, "node": platform.node(),
-        "config_json": config.to_json(),
-        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }  # fmt: skip

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
 LAYERS = {
     "_text": 0, "groups": 0, "actions": 0,
     "data": 1, "models": 1, "augment": 1, "symmetrize": 1, "sympe": 1, "testing": 1,
-    "space": 2, "trial": 2,
+    "space": 2, "trial": 2, "evaluation": 2,
     "store": 3, "analysis": 3,
     "sweep": 4,
     "cli": 5,

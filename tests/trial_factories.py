@@ -14,3 +14,17 @@ def exploding(options: dict, seed: int) -> Dataset:
         name="exploding", kind="points", task="regression", metric="mse", metric_mode="min",
         true_group="trivial", train=train, val=val, test=test,
     )  # fmt: skip
+
+
+def misbehaving(options: dict, seed: int) -> Dataset:
+    """data_seed 0: a healthy small regression; 1: building raises; 2: the loss overflows."""
+    if seed == 1:
+        raise RuntimeError("deliberate failure for data_seed 1")
+    if seed == 2:
+        return exploding(options, seed)
+    points = torch.randn(60, 4, 2, generator=torch.Generator().manual_seed(seed))
+    train, val, test = make_splits(points, points.norm(dim=-1).sum(-1), seed)
+    return Dataset(
+        name="misbehaving", kind="points", task="regression", metric="mse", metric_mode="min",
+        true_group="trivial", train=train, val=val, test=test,
+    )  # fmt: skip

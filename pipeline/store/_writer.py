@@ -64,13 +64,23 @@ class StoreWriter:
 
 
 def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
-    """1 + the highest attempt of this trial already in the store (1 for a new trial)."""
-    from pipeline.store._reader import read_all_attempts
+    """1 + the highest attempt of this trial with any file in the store (1 for a new trial).
 
-    trials = read_all_attempts(location, "trials", sweep)
-    attempts = [a for t, a in zip(trials["trial_id"].to_pylist(), trials["attempt"].to_pylist(),
-                                  strict=True) if t == trial_id]  # fmt: skip
-    return max(attempts, default=0) + 1
+    Read from file names, in every table: an attempt that was killed after writing some epochs
+    but before its ``trials`` row still counts, so its successor never reuses its number.
+    """
+    prefix = f"{trial_id}-a"
+    highest = 0
+    location.fs.invalidate_cache()
+    for table in TABLES:
+        folder = location.path(table, f"{PARTITION}={sweep}")
+        if not location.fs.exists(folder):
+            continue
+        for path in location.fs.ls(folder, detail=False):
+            name = path.rsplit("/", 1)[-1]
+            if name.startswith(prefix):
+                highest = max(highest, int(name[len(prefix) :].split("-", 1)[0]))
+    return highest + 1
 
 
 def check_writable(location: Location) -> None:

@@ -1,5 +1,25 @@
-"""Sweeps on Ray Tune (L4): search spaces for Optuna, the trainable, launch and resume."""
+"""Sweeps on Ray Tune (L4): search spaces for Optuna, the trainable, launch, resume and status.
 
-from pipeline.sweep._search import define_by_run, meaningful
+Importing this package does not import ray; the functions that need it import it when called.
+"""
 
-__all__ = ["define_by_run", "meaningful"]
+from pipeline.sweep._launch import Prepared, prepare_sweep, resume_sweep, start_sweep
+from pipeline.sweep._record import SweepError, SweepRecord, list_sweeps, load_record
+from pipeline.sweep._search import define_by_run, grid_points, meaningful
+from pipeline.sweep._status import all_statuses, sweep_status
+
+__all__ = [
+    "Prepared",
+    "SweepError",
+    "SweepRecord",
+    "all_statuses",
+    "define_by_run",
+    "grid_points",
+    "list_sweeps",
+    "load_record",
+    "meaningful",
+    "prepare_sweep",
+    "resume_sweep",
+    "start_sweep",
+    "sweep_status",
+]

@@ -7,11 +7,11 @@ for anything but ``learned<k>``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
 from typing import Any
 
 from pipeline.groups import get_group
-from pipeline.space import Choice, Distribution, SearchSpace, TrialConfig
+from pipeline.space import Choice, Distribution, SearchSpace, SpaceError, TrialConfig
 
 AUGMENTATION_ONLY = {"prior", "init_width", "reg", "aug_lr", "aug_warmup", "temperature",
                      "active_threshold", "tolerance", "eval_samples", "val_samples"}  # fmt: skip
@@ -28,16 +28,23 @@ def meaningful(parameter: str, candidate_group: str) -> bool:
     return True
 
 
-def define_by_run(space: SearchSpace) -> Callable[[Any], dict[str, Any]]:
+def define_by_run(space: SearchSpace) -> DefineByRun:
     """f(optuna_trial) -> constants: samples the searched parameters, candidate group first."""
-    dimensions = space.dimensions()
-    fixed_candidate = space.trial.get("candidate_group", TrialConfig().candidate_group)
+    return DefineByRun(space)
 
-    def sample(trial: Any) -> dict[str, Any]:
+
+class DefineByRun:
+    """A picklable define-by-run function (Ray pickles the searcher with the experiment)."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.dimensions = space.dimensions()
+        self.fixed_candidate = space.trial.get("candidate_group", TrialConfig().candidate_group)
+
+    def __call__(self, trial: Any) -> dict[str, Any]:
         constants: dict[str, Any] = {}
-        candidate = fixed_candidate
-        for key in sorted(dimensions, key=lambda k: k != "candidate_group"):
-            dimension = dimensions[key]
+        candidate = self.fixed_candidate
+        for key in sorted(self.dimensions, key=lambda k: k != "candidate_group"):
+            dimension = self.dimensions[key]
             if key != "candidate_group" and not meaningful(key, candidate):
                 continue
             if isinstance(dimension, Choice):
@@ -50,7 +57,26 @@ def define_by_run(space: SearchSpace) -> Callable[[Any], dict[str, Any]]:
                 candidate = value
         return constants
 
-    return sample
+
+def grid_points(space: SearchSpace) -> list[dict[str, Any]]:
+    """Every distinct meaningful combination of the searched choices (grid search)."""
+    dimensions = space.dimensions()
+    for key, dimension in dimensions.items():
+        if isinstance(dimension, Distribution):
+            raise SpaceError(f"search.{key}: grid search needs a list of choices, "
+                             f"not a {dimension.distribution} distribution")  # fmt: skip
+    values = {k: (d.choices if isinstance(d, Choice) else [d]) for k, d in dimensions.items()}
+    fixed_candidate = space.trial.get("candidate_group", TrialConfig().candidate_group)
+    points: list[dict[str, Any]] = []
+    for candidate in values.get("candidate_group", [fixed_candidate]):
+        keys = [k for k in values if k != "candidate_group" and meaningful(k, candidate)]
+        for combination in itertools.product(*(values[k] for k in keys)):
+            point = dict(zip(keys, combination, strict=True))
+            if "candidate_group" in values:
+                point["candidate_group"] = candidate
+            if point not in points:
+                points.append(point)
+    return points
 
 
 def _suggest(trial: Any, key: str, dimension: Distribution) -> float | int:

@@ -1,0 +1,185 @@
+"""Driver-side Tune callbacks: store rows for trials that could not write their own, and progress.
+
+A trial writes its own ``trials`` row when it finishes or diverges. Two endings leave it no
+chance: the scheduler stopping it early (status ``stopped``) and an exception that outlived its
+retries or a dead worker (status ``failed``, with the error). The driver writes those rows.
+
+Callbacks are pickled with the experiment (for ``Tuner.restore``): they hold plain settings only.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ray.tune import Callback
+
+from pipeline.sweep._trainable import TrialSpec
+
+
+class StoreCallback(Callback):
+    def __init__(self, spec: TrialSpec, dataset: dict[str, Any]) -> None:
+        self.spec, self.dataset = spec, dataset
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        if "trial_status" not in trial.last_result:  # ended between epochs: a scheduler stop
+            self._write(trial, "stopped", None)
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._write(trial, "failed", error_line(trial))
+
+    def _write(self, trial: Any, status: str, error: str | None) -> None:
+        from pipeline.evaluation import trial_row
+        from pipeline.space import make_config
+        from pipeline.store import StoreWriter, next_attempt, open_store
+
+        last = trial.last_result or {}
+        config = make_config(self.spec.values(trial.config))
+        location = open_store(self.spec.store)
+        attempt = max(1, next_attempt(location, self.spec.sweep, trial.trial_id) - 1)
+        row = trial_row(config, self.dataset, status, error, int(last.get("epoch", 0)),
+                        last.get("val_metric"), float(last.get("train_seconds", 0.0)),
+                        config.device)  # fmt: skip
+        row["node"] = last.get("hostname", row["node"])
+        writer = StoreWriter(location, self.spec.sweep, trial.trial_id, attempt)
+        writer.add("trials", row)
+        writer.flush()
+
+
+def error_line(trial: Any) -> str:
+    """The original exception of a failed trial, in one line."""
+    error = trial.get_pickled_error() if hasattr(trial, "get_pickled_error") else None
+    cause = getattr(error, "cause", None) or error
+    if cause is None:
+        return "trial failed (no error recorded)"
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[-1] if text else ''}".rstrip(": ")
+
+
+def ended_state(trial: Any) -> str:
+    """How a trial that ended without error ended: its own status, else a scheduler stop."""
+    return trial.last_result.get("trial_status", "stopped")
+
+
+def trial_state(trial: Any) -> str:
+    """completed, stopped, failed, running or pending, as the store will say."""
+    status = trial.status
+    if status == "ERROR":
+        return "failed"
+    if status == "TERMINATED":
+        return ended_state(trial)
+    return {"RUNNING": "running", "PENDING": "pending", "PAUSED": "pending"}.get(status, "pending")
+
+
+class ProgressCallback(Callback):
+    """A compact live view: trials by state, the best metric so far and the elapsed time.
+
+    On a terminal it redraws one small table (rich); otherwise it prints one line per finished
+    trial, which keeps logs of cluster jobs readable.
+    """
+
+    STATES = ("completed", "stopped", "failed", "running", "pending")
+
+    def __init__(self, sweep: str, metric: str, mode: str, budget: int) -> None:
+        self.sweep, self.metric, self.mode, self.budget = sweep, metric, mode, budget
+        self._reset()
+
+    def _reset(self) -> None:
+        self.started = time.monotonic()
+        self.live: Any = None
+        self.console: Any = None
+        self.trials: list = []
+        self.finished_ids: set[str] = set()
+        self.ending: dict[str, str] = {}  # ended trials Tune still lists as running
+        self.last_draw = 0.0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: self.__dict__[k] for k in ("sweep", "metric", "mode", "budget")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset()
+
+    def setup(self, **info: Any) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(stderr=True)
+        if self.console.is_terminal:
+            self.live = Live(console=self.console, refresh_per_second=2, transient=False)
+            self.live.start()
+
+    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+        self.trials = trials
+        if self.live is not None and time.monotonic() - self.last_draw > 0.5:
+            self.last_draw = time.monotonic()
+            self.live.update(self.render())
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._finished(trials, trial)
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._finished(trials, trial)
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        self.trials = trials
+        if self.live is not None:
+            self.live.update(self.render())
+            self.live.stop()
+        elif self.console is not None:
+            self.console.print(self.summary_line(), highlight=False, soft_wrap=True)
+
+    def _finished(self, trials: list, trial: Any) -> None:
+        self.trials = trials
+        if self.live is not None or trial.trial_id in self.finished_ids:
+            return
+        self.finished_ids.add(trial.trial_id)
+        value = trial.last_result.get(self.metric)
+        shown = f"{self.metric} {value:.4f}" if isinstance(value, float) else ""
+        ended = "failed" if trial.status == "ERROR" else ended_state(trial)
+        self.ending[trial.trial_id] = ended
+        line = f"trial {trial.trial_id} {ended} {shown} | {self.summary_line()}"
+        if self.console is not None:
+            self.console.print(line, highlight=False, soft_wrap=True)
+
+    def counts(self) -> dict[str, int]:
+        found = dict.fromkeys(self.STATES, 0)
+        for trial in self.trials:
+            found[self.ending.get(trial.trial_id) or trial_state(trial)] += 1
+        return found
+
+    def best(self) -> tuple[float | None, Any]:
+        scored = [(t.last_result.get(self.metric), t) for t in self.trials
+                  if trial_state(t) in ("completed", "stopped")]  # fmt: skip
+        scored = [(v, t) for v, t in scored if isinstance(v, float) and v == v]
+        if not scored:
+            return None, None
+        choose = max if self.mode == "max" else min
+        return choose(scored, key=lambda pair: pair[0])
+
+    def summary_line(self) -> str:
+        counts = self.counts()
+        done = counts["completed"] + counts["stopped"] + counts["failed"]
+        parts = [f"{self.sweep}: {done}/{self.budget} done"]
+        parts += [f"{n} {state}" for state, n in counts.items() if n and state != "completed"]
+        value, trial = self.best()
+        if trial is not None:
+            parts.append(f"best {self.metric} {value:.4f} ({_candidate(trial)})")
+        return ", ".join([*parts, f"{time.monotonic() - self.started:.0f}s"])
+
+    def render(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=f"sweep {self.sweep}", show_header=True, box=None)
+        for column in (*self.STATES, f"best {self.metric}", "elapsed"):
+            table.add_column(column, justify="right")
+        counts = self.counts()
+        value, trial = self.best()
+        best = "-" if trial is None else f"{value:.4f} ({_candidate(trial)})"
+        elapsed = f"{time.monotonic() - self.started:.0f}s"
+        table.add_row(*(str(counts[s]) for s in self.STATES), best, elapsed)
+        return table
+
+
+def _candidate(trial: Any) -> str:
+    return str(trial.config.get("candidate_group", ""))

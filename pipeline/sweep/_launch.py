@@ -1,0 +1,294 @@
+"""Launching and resuming sweeps: validation first, then Ray Tune experiments (segments).
+
+Everything a bad space or flag can get wrong is checked before Ray starts or anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.space import SearchSpace, SpaceError, load_space
+from pipeline.sweep._record import (
+    Segment,
+    SweepError,
+    SweepRecord,
+    check_name,
+    load_record,
+    outputs_dir,
+    sweep_folder,
+)
+from pipeline.sweep._trainable import TrialSpec
+
+RAY_DEFAULTS = {
+    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",  # workers use this interpreter, not a uv run
+    "TUNE_GLOBAL_CHECKPOINT_S": "1",  # experiment state at least every second: a killed driver
+    # loses at most a second of Tune's bookkeeping (trials' own progress is in checkpoints)
+    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",  # a snapshot per trial
+    # checkpoint is what we want (num_to_keep=1): resumes then lose nothing; no warning for it
+}
+
+
+@dataclass
+class Prepared:
+    """A validated sweep, ready to run: its record and what its trials share."""
+
+    record: SweepRecord
+    space: SearchSpace
+    dataset: dict[str, Any]  # the dataset's columns of a trials row
+
+    @property
+    def spec(self) -> TrialSpec:
+        base = {"dataset": self.space.dataset, "model": self.space.model, **self.space.trial}
+        gpu = self.space.resources.gpu
+        return TrialSpec(self.record.name, self.record.store, base, gpu)
+
+    @property
+    def mode(self) -> str:
+        if self.space.metric == "train_loss":
+            return "min"
+        return self.space.mode or self.dataset["metric_mode"]
+
+
+def prepare_sweep(
+    space_path: Path, name: str | None, store: str | None, num_samples: int | None,
+    max_concurrent: int | None, address: str | None, verbose: bool,
+) -> Prepared:  # fmt: skip
+    """Validate everything and build the record (nothing is written yet)."""
+    from pipeline.store import DEFAULT_STORE, open_store
+
+    space = load_space(space_path)
+    name = check_name(name or space.name or Path(space_path).stem)
+    if (sweep_folder(name) / "sweep.json").exists():
+        raise SweepError(f"a sweep named {name!r} exists: `symsearch resume {name}` continues "
+                         "it, or choose another --name")  # fmt: skip
+    for flag, value in (("--num-samples", num_samples), ("--max-concurrent", max_concurrent)):
+        if value is not None and value < 1:
+            raise SpaceError(f"{flag}: must be at least 1, got {value}")
+    location = open_store(_absolute(store or DEFAULT_STORE))
+    if location.url.startswith("memory://"):
+        raise SweepError("--store: a memory:// store lives in one process and Ray trials run "
+                         "in others; use a path or an s3:// / gs:// URL")  # fmt: skip
+    dataset = validate_space(space)
+    record = SweepRecord(
+        name=name, space=space.model_dump(), space_path=str(Path(space_path).resolve()),
+        store=location.url, storage_path=_experiment_root(location), address=address,
+        max_concurrent=max_concurrent or space.max_concurrent, verbose=verbose,
+    )  # fmt: skip
+    record.add_segment(_segment_budget(space, num_samples))
+    return Prepared(record, space, dataset)
+
+
+def _absolute(url: str) -> str:
+    return url if "://" in url else str(Path(url).resolve())
+
+
+def _experiment_root(location: Any) -> str:
+    """Ray's experiment directories: under outputs/ locally, beside a remote store."""
+    if location.is_local:
+        return str(outputs_dir() / "ray")
+    return f"{location.root.rsplit('/', 1)[0]}/ray-experiments"  # a path in the store's fs
+
+
+def validate_space(space: SearchSpace) -> dict[str, Any]:
+    """Build the dataset once and check every candidate against it; returns its row fields."""
+    from pipeline.data import DatasetError, build_dataset
+    from pipeline.evaluation import dataset_fields
+    from pipeline.space import Choice, trial_config
+    from pipeline.sweep._search import grid_points
+    from pipeline.trial import check_candidate
+
+    config = trial_config(space)
+    try:
+        dataset = build_dataset(config.dataset, config.data_seed)
+    except DatasetError as error:
+        raise SpaceError(f"dataset: {error}") from None
+    candidates = space.dimensions().get("candidate_group", config.candidate_group)
+    for name in candidates.choices if isinstance(candidates, Choice) else [candidates]:
+        check_candidate(name, dataset)
+    if space.searcher == "grid":
+        grid_points(space)
+    if space.resources.gpu > 1 and space.resources.gpu % 1:
+        raise SpaceError(f"resources.gpu: {space.resources.gpu}: above 1, give whole GPUs")
+    return dataset_fields(dataset)
+
+
+def _segment_budget(space: SearchSpace, num_samples: int | None) -> int:
+    if space.searcher == "grid":
+        from pipeline.sweep._search import grid_points
+
+        return len(grid_points(space))  # every combination once
+    return num_samples or space.num_samples
+
+
+def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
+    """Run (or restore) one segment; True when all its trials ended."""
+    from ray import tune
+
+    from pipeline.sweep._callbacks import ProgressCallback, StoreCallback
+
+    record, space = prepared.record, prepared.space
+    connect(record.address, record.verbose, space)
+    trainable = _trainable(prepared)
+    path = record.experiment_path(segment)
+    filesystem = storage_filesystem(record.store)
+    if restore and tune.Tuner.can_restore(path, storage_filesystem=filesystem):
+        tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=True,
+                                   storage_filesystem=filesystem)  # fmt: skip
+    else:
+        callbacks = [StoreCallback(prepared.spec, prepared.dataset)]
+        if not record.verbose:
+            budget = segment.num_samples
+            callbacks.append(ProgressCallback(record.name, space.metric, prepared.mode, budget))
+        run_config = _run_config(record, space, segment, callbacks, filesystem)
+        tuner = tune.Tuner(trainable, param_space={}, run_config=run_config,
+                           tune_config=_tune_config(prepared, segment))  # fmt: skip
+    results = tuner.fit()
+    ended = results.num_terminated + results.num_errors
+    segment.finished = ended >= segment.num_samples
+    record.save()
+    return segment.finished
+
+
+def _trainable(prepared: Prepared) -> Any:
+    from ray import tune
+
+    from pipeline.sweep._trainable import make_trainable
+
+    resources = prepared.space.resources
+    return tune.with_resources(make_trainable(prepared.spec),
+                               {"cpu": resources.cpu, "gpu": resources.gpu})  # fmt: skip
+
+
+def _tune_config(prepared: Prepared, segment: Segment) -> Any:
+    from ray import tune
+
+    space = prepared.space
+    searcher = _searcher(prepared)
+    return tune.TuneConfig(  # metric and mode: the searcher has them; Ray refuses them twice
+        metric=None if space.searcher != "grid" else space.metric,
+        mode=None if space.searcher != "grid" else prepared.mode,
+        search_alg=searcher, scheduler=_scheduler(space, prepared.mode),
+        num_samples=segment.num_samples, max_concurrent_trials=prepared.record.max_concurrent,
+        reuse_actors=True,  # function trainables hold no state between trials
+    )  # fmt: skip
+
+
+def _searcher(prepared: Prepared) -> Any:
+    space, record = prepared.space, prepared.record
+    if space.searcher == "grid":
+        from ray.tune.search.basic_variant import BasicVariantGenerator
+
+        from pipeline.sweep._search import grid_points
+
+        return BasicVariantGenerator(points_to_evaluate=grid_points(space))
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch
+
+    from pipeline.sweep._search import define_by_run
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    if space.searcher == "random":
+        sampler = optuna.samplers.RandomSampler(seed=0)
+    else:  # group=True: TPE models conditional parameters per candidate group
+        sampler = optuna.samplers.TPESampler(seed=0, multivariate=True, group=True)
+    record.folder.mkdir(parents=True, exist_ok=True)
+    storage = optuna.storages.RDBStorage(record.optuna_storage)  # persistent: raise the budget
+    return OptunaSearch(space=define_by_run(space), metric=space.metric, mode=prepared.mode,
+                        sampler=sampler, study_name=record.name, storage=storage)  # fmt: skip
+
+
+def _scheduler(space: SearchSpace, mode: str) -> Any:
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    if space.scheduler.name == "fifo":
+        return FIFOScheduler()
+    return ASHAScheduler(time_attr="training_iteration", max_t=_max_epochs(space),
+                         metric=space.metric, mode=mode,
+                         grace_period=space.scheduler.grace_period,
+                         reduction_factor=space.scheduler.reduction_factor)  # fmt: skip
+
+
+def _max_epochs(space: SearchSpace) -> int:
+    from pipeline.space import Choice, Distribution, TrialConfig
+
+    epochs = space.dimensions().get("epochs", space.trial.get("epochs", TrialConfig().epochs))
+    if isinstance(epochs, Choice):
+        return int(max(epochs.choices))
+    if isinstance(epochs, Distribution):
+        return int(epochs.high)
+    return int(epochs)
+
+
+def _run_config(record: SweepRecord, space: SearchSpace, segment: Segment, callbacks: list,
+                filesystem: Any) -> Any:  # fmt: skip
+    from ray import tune
+
+    return tune.RunConfig(
+        name=segment.experiment, storage_path=record.storage_path, storage_filesystem=filesystem,
+        callbacks=callbacks, verbose=2 if record.verbose else 0,
+        failure_config=tune.FailureConfig(max_failures=space.max_failures),
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+    )  # fmt: skip
+
+
+def storage_filesystem(store: str) -> Any:
+    """A pyarrow view of the store's fsspec filesystem for remote experiment directories, so
+    Ray uses the same credentials and endpoint as the store; None on local disk."""
+    if "://" not in store or store.startswith("file://"):
+        return None
+    from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+    from pipeline.store import open_store
+
+    return PyFileSystem(FSSpecHandler(open_store(store).fs))
+
+
+def connect(address: str | None, verbose: bool, space: SearchSpace) -> None:
+    """Start a local Ray (no address) or join a running cluster; once per process."""
+    for key, value in RAY_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if not verbose:  # Ray's classic reporter is silent at verbose=0; ours shows progress
+        os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    import ray
+
+    if ray.is_initialized():
+        return
+    runtime_env = None
+    if "factory" in space.dataset:  # workers import the factory module from this directory
+        paths = [os.getcwd(), *filter(None, [os.environ.get("PYTHONPATH")])]
+        runtime_env = {"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}}
+    ray.init(address=address, include_dashboard=False, log_to_driver=verbose,
+             logging_level=logging.INFO if verbose else logging.WARNING,
+             runtime_env=runtime_env)  # fmt: skip
+
+
+def start_sweep(prepared: Prepared) -> bool:
+    prepared.record.save()
+    return run_prepared(prepared, prepared.record.segments[0], restore=False)
+
+
+def resume_sweep(name: str, num_samples: int | None) -> tuple[Prepared, bool]:
+    """Finish the segments an interruption left open, then raise the budget to num_samples."""
+    record = load_record(name)
+    space = SearchSpace(**record.space)
+    if num_samples is not None and num_samples < record.budget:
+        raise SpaceError(f"--num-samples: {num_samples} is below the sweep's budget "
+                         f"({record.budget}); a budget can only grow")  # fmt: skip
+    if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
+        raise SpaceError("--num-samples: a grid sweep runs each combination once")
+    prepared = Prepared(record, space, validate_space(space))
+    finished = True
+    for segment in record.segments:
+        if not segment.finished:
+            finished = run_prepared(prepared, segment, restore=True) and finished
+    if finished and num_samples is not None and num_samples > record.budget:
+        segment = record.add_segment(num_samples - record.budget)
+        record.save()
+        finished = run_prepared(prepared, segment, restore=False)
+    return prepared, finished

@@ -1,0 +1,45 @@
+"""Where a sweep stands, read from its record and the store (no Ray needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.sweep._record import SweepRecord, list_sweeps, load_record
+
+STATES = ("completed", "stopped", "failed")
+
+
+def sweep_status(record: SweepRecord) -> dict[str, Any]:
+    """Trials by state (not yet ended = budget - ended), the best trial, store and experiments."""
+    from pipeline.store import open_store, read_table
+
+    trials = read_table(open_store(record.store), "trials", record.name).to_pylist()
+    counts = {state: sum(t["status"] == state for t in trials) for state in STATES}
+    counts["not ended"] = max(0, record.budget - len(trials))
+    return {
+        "sweep": record.name, "budget": record.budget, **counts,
+        "finished": all(s.finished for s in record.segments),
+        "best": best_trial(trials, record),
+        "store": record.store,
+        "experiments": [record.experiment_path(s) for s in record.segments],
+    }  # fmt: skip
+
+
+def best_trial(trials: list[dict[str, Any]], record: SweepRecord) -> dict[str, Any] | None:
+    """By validation metric, in the space's (else the dataset's) direction; failures excluded."""
+    scored = [t for t in trials if t["status"] != "failed" and _number(t.get("val_metric"))]
+    if not scored:
+        return None
+    mode = record.space.get("mode") or scored[0]["metric_mode"]
+    best = (max if mode == "max" else min)(scored, key=lambda t: t["val_metric"])
+    keys = ("trial_id", "status", "candidate_group", "val_metric", "test_metric",
+            "discovered_group", "discovery_correct")  # fmt: skip
+    return {key: best.get(key) for key in keys}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, float) and value == value
+
+
+def all_statuses() -> list[dict[str, Any]]:
+    return [sweep_status(load_record(name)) for name in list_sweeps()]
