@@ -158,6 +158,8 @@ class SearchSpace(BaseModel):
     scheduler: Scheduler = Field(default_factory=Scheduler)
     resources: Resources = Field(default_factory=Resources)
     max_failures: int = Field(1, ge=0)
+    checkpoint_seconds: float = Field(10.0, ge=0)  # a trial checkpoints at most this often (0:
+    # every epoch); a resumed trial repeats at most these seconds of training
 
     @field_validator("trial", "search")
     @classmethod

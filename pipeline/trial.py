@@ -29,7 +29,8 @@ from pipeline.sympe import SymPE, with_encoding_channel
 
 Report = Callable[[dict[str, Any]], None]
 Save = Callable[["TrialState"], None]
-TIMING_FIELDS = ("train_seconds", "seconds", "finished_at", "eval_seconds")
+TIMING_FIELDS = ("train_seconds", "seconds", "finished_at", "eval_seconds", "build_seconds",
+                 "total_seconds")  # fmt: skip
 
 
 class Diverged(RuntimeError):
@@ -79,16 +80,20 @@ def run_trial(
     ``resume=state`` continues from one exactly as if the trial had never stopped.
     """
     config = config if isinstance(config, TrialConfig) else make_config(config)
+    began = time.perf_counter()
     setup = build(config)
     started = time.perf_counter()
     epochs: list[dict[str, Any]] = list(resume.epochs) if resume else []
     try:
         train(setup, epochs, report or (lambda metrics: None), resume, save)
     except Diverged as reason:
-        failed = setup_row(setup, "failed", str(reason), epochs, time.perf_counter() - started)
-        return TrialResult(failed, epochs)
-    train_seconds = time.perf_counter() - started
-    return evaluate(setup, epochs, train_seconds)
+        result = TrialResult(
+            setup_row(setup, "failed", str(reason), epochs, time.perf_counter() - started), epochs
+        )
+    else:
+        result = evaluate(setup, epochs, time.perf_counter() - started)
+    result.trial.update(build_seconds=started - began, total_seconds=time.perf_counter() - began)
+    return result
 
 
 # -- building ---------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("val_metric", _FLOAT), ("test_metric", _FLOAT), ("equivariance_error", _FLOAT),
         ("model_equivariance_error", _FLOAT), ("discovered_group", _STR),
         ("discovery_correct", _BOOL), ("train_seconds", _FLOAT), ("eval_seconds", _FLOAT),
+        ("build_seconds", _FLOAT), ("total_seconds", _FLOAT),
         ("device", _STR), ("node", _STR), ("config_json", _STR), ("finished_at", _STR),
         ("schema_version", pa.int32()),
     ]),

@@ -14,7 +14,7 @@ from typing import Any
 
 from ray.tune import Callback
 
-from pipeline.sweep._trainable import TrialSpec
+from pipeline.sweep._trainable import TrialSpec, searched
 
 
 class StoreCallback(Callback):
@@ -182,4 +182,4 @@ class ProgressCallback(Callback):
 
 
 def _candidate(trial: Any) -> str:
-    return str(trial.config.get("candidate_group", ""))
+    return str(searched(trial.config).get("candidate_group", ""))

@@ -22,7 +22,7 @@ from pipeline.sweep._record import (
     outputs_dir,
     sweep_folder,
 )
-from pipeline.sweep._trainable import TrialSpec
+from pipeline.sweep._trainable import GRID_KEY, TrialSpec
 
 RAY_DEFAULTS = {
     "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",  # workers use this interpreter, not a uv run
@@ -45,7 +45,8 @@ class Prepared:
     def spec(self) -> TrialSpec:
         base = {"dataset": self.space.dataset, "model": self.space.model, **self.space.trial}
         gpu = self.space.resources.gpu
-        return TrialSpec(self.record.name, self.record.store, base, gpu)
+        return TrialSpec(self.record.name, self.record.store, base, gpu,
+                         self.space.checkpoint_seconds)  # fmt: skip
 
     @property
     def mode(self) -> str:
@@ -145,13 +146,24 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
             budget = segment.num_samples
             callbacks.append(ProgressCallback(record.name, space.metric, prepared.mode, budget))
         run_config = _run_config(record, space, segment, callbacks, filesystem)
-        tuner = tune.Tuner(trainable, param_space={}, run_config=run_config,
+        tuner = tune.Tuner(trainable, param_space=_param_space(space), run_config=run_config,
                            tune_config=_tune_config(prepared, segment))  # fmt: skip
     results = tuner.fit()
     ended = results.num_terminated + results.num_errors
     segment.finished = ended >= segment.num_samples
     record.save()
     return segment.finished
+
+
+def _param_space(space: SearchSpace) -> dict[str, Any]:
+    """Optuna draws every parameter itself; a grid is Tune's grid_search over whole points."""
+    if space.searcher != "grid":
+        return {}
+    from ray import tune
+
+    from pipeline.sweep._search import grid_points
+
+    return {GRID_KEY: tune.grid_search(grid_points(space))}
 
 
 def _trainable(prepared: Prepared) -> Any:
@@ -169,11 +181,11 @@ def _tune_config(prepared: Prepared, segment: Segment) -> Any:
 
     space = prepared.space
     searcher = _searcher(prepared)
-    return tune.TuneConfig(  # metric and mode: the searcher has them; Ray refuses them twice
-        metric=None if space.searcher != "grid" else space.metric,
-        mode=None if space.searcher != "grid" else prepared.mode,
+    # No metric/mode here: the searcher and the scheduler have them, and Ray refuses them twice.
+    return tune.TuneConfig(
         search_alg=searcher, scheduler=_scheduler(space, prepared.mode),
-        num_samples=segment.num_samples, max_concurrent_trials=prepared.record.max_concurrent,
+        num_samples=1 if space.searcher == "grid" else segment.num_samples,
+        max_concurrent_trials=prepared.record.max_concurrent,
         reuse_actors=True,  # function trainables hold no state between trials
     )  # fmt: skip
 
@@ -181,14 +193,10 @@ def _tune_config(prepared: Prepared, segment: Segment) -> Any:
 def _searcher(prepared: Prepared) -> Any:
     space, record = prepared.space, prepared.record
     if space.searcher == "grid":
-        from ray.tune.search.basic_variant import BasicVariantGenerator
-
-        from pipeline.sweep._search import grid_points
-
-        return BasicVariantGenerator(points_to_evaluate=grid_points(space))
+        return None  # Tune's own variant generator expands the grid_search
     import optuna
-    from ray.tune.search.optuna import OptunaSearch
 
+    from pipeline.sweep._optuna import ResumableOptunaSearch
     from pipeline.sweep._search import define_by_run
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -199,8 +207,10 @@ def _searcher(prepared: Prepared) -> Any:
         sampler = optuna.samplers.TPESampler(seed=0, multivariate=True, group=True)
     record.folder.mkdir(parents=True, exist_ok=True)
     storage = optuna.storages.RDBStorage(record.optuna_storage)  # persistent: raise the budget
-    return OptunaSearch(space=define_by_run(space), metric=space.metric, mode=prepared.mode,
-                        sampler=sampler, study_name=record.name, storage=storage)  # fmt: skip
+    return ResumableOptunaSearch(
+        space=define_by_run(space), metric=space.metric, mode=prepared.mode, sampler=sampler,
+        study_name=record.name, storage=storage,
+    )  # fmt: skip
 
 
 def _scheduler(space: SearchSpace, mode: str) -> Any:

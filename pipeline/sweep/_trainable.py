@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 STATE_FILE = "trial_state.pt"
+GRID_KEY = "point"  # grid sweeps pass each combination under this key
 FINAL_FIELDS = ("test_metric", "discovered_group", "discovery_correct", "equivariance_error")
 
 
@@ -27,10 +29,16 @@ class TrialSpec:
     store: str
     base: dict[str, Any]  # dataset, model and the fixed trial settings
     gpu: float = 0.0
+    checkpoint_seconds: float = 10.0  # at most one checkpoint per this many seconds
 
     def values(self, params: dict[str, Any]) -> dict[str, Any]:
         device = "cuda" if self.gpu > 0 else "cpu"
-        return {**self.base, **params, "device": device}
+        return {**self.base, **searched(params), "device": device}
+
+
+def searched(params: dict[str, Any]) -> dict[str, Any]:
+    """The searched values of a trial's Tune config (a grid point is nested under GRID_KEY)."""
+    return params.get(GRID_KEY, params)
 
 
 def make_trainable(spec: TrialSpec):
@@ -55,21 +63,24 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     attempt = next_attempt(location, spec.sweep, trial_id)  # a retry or a resume: one more
     writer = StoreWriter(location, spec.sweep, trial_id, attempt)
     _share_gpu(spec.gpu)
-    reporter = EpochReporter(writer, config.epochs)
-    result = run_trial(config, reporter.epoch, resume=load_state(tune.get_checkpoint()),
-                       save=reporter.keep)  # fmt: skip
+    reporter = EpochReporter(writer, config.epochs, spec.checkpoint_seconds)
+    state = load_state(tune.get_checkpoint())
+    if state is not None:  # seconds of the epochs before the checkpoint count too
+        reporter.train_seconds = sum(row["seconds"] for row in state.epochs)
+    result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep)
     writer.add("trials", result.trial)
     writer.add_rows("discovery", result.discovery)
     writer.add_rows("robustness", result.robustness)
     writer.flush()
-    reporter.final(result.trial)
+    reporter.final(result.trial, result.epochs)
 
 
 class EpochReporter:
     """Writes each epoch to the store, then reports it to Tune with the latest checkpoint."""
 
-    def __init__(self, writer: Any, epochs: int) -> None:
-        self.writer, self.epochs = writer, epochs
+    def __init__(self, writer: Any, epochs: int, checkpoint_seconds: float) -> None:
+        self.writer, self.epochs, self.checkpoint_seconds = writer, epochs, checkpoint_seconds
+        self.last_checkpoint = time.monotonic()
         self.state: Any = None
         self.held: dict[str, Any] | None = None
         self.train_seconds = 0.0
@@ -87,7 +98,11 @@ class EpochReporter:
             return
         self._report(metrics)
 
-    def final(self, trial: dict[str, Any]) -> None:
+    def final(self, trial: dict[str, Any], epochs: list[dict[str, Any]]) -> None:
+        """The last epoch with the evaluation. A trial restored from its final checkpoint trains
+        no epoch in this attempt: its last stored epoch stands in."""
+        if self.held is None and epochs:
+            self.held = self._metrics(epochs[-1])
         metrics = dict(self.held or {})
         metrics.update({key: trial.get(key) for key in FINAL_FIELDS})
         metrics["trial_status"] = trial["status"]
@@ -102,11 +117,14 @@ class EpochReporter:
                 "train_seconds": self.train_seconds, "attempt": self.writer.attempt}  # fmt: skip
 
     def _report(self, metrics: dict[str, Any]) -> None:
+        """With a checkpoint when one is due: a resumed trial repeats at most the epochs since."""
         from ray import tune
 
-        if self.state is None:
+        due = time.monotonic() - self.last_checkpoint >= self.checkpoint_seconds
+        if self.state is None or not (due or "trial_status" in metrics):
             tune.report(metrics)
             return
+        self.last_checkpoint = time.monotonic()
         with tempfile.TemporaryDirectory() as folder:
             save_state(self.state, Path(folder))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))

@@ -4,8 +4,8 @@ import optuna
 import pytest
 import yaml
 
-from pipeline.space import SpaceError, load_space, make_config
-from pipeline.sweep import define_by_run, meaningful
+from pipeline.space import SearchSpace, SpaceError, load_space, make_config
+from pipeline.sweep import define_by_run, grid_points, meaningful
 
 SPACE = {
     "dataset": {"name": "signals"},
@@ -68,3 +68,39 @@ def test_bad_sweep_settings_name_the_field(tmp_path, extra, message):
     path.write_text(yaml.safe_dump({"dataset": {"name": "signals"}, **extra}))
     with pytest.raises(SpaceError, match=message):
         load_space(path)
+
+
+def test_define_by_run_survives_plain_pickle():
+    """Ray saves the Optuna searcher with pickle (not cloudpickle) in the experiment state."""
+    import pickle
+
+    import optuna
+
+    space = SearchSpace(dataset={"name": "digits"}, search={
+        "candidate_group": ["trivial", "SO2"], "reg": {"distribution": "uniform", "low": 0.1,
+                                                       "high": 0.2}})  # fmt: skip
+    restored = pickle.loads(pickle.dumps(define_by_run(space)))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    for _ in range(6):
+        trial = study.ask()
+        restored(trial)
+        assert ("reg" in trial.params) == (trial.params["candidate_group"] == "SO2")
+        study.tell(trial, 0.0)
+
+
+def test_grid_points_are_distinct_and_skip_meaningless_parameters():
+    space = SearchSpace(dataset={"name": "digits"}, search={
+        "candidate_group": ["trivial", "SO2"], "reg": [0.1, 0.2], "seed": [0, 1]})  # fmt: skip
+    points = grid_points(space)
+    assert len(points) == 2 + 4  # trivial: seeds only; SO2: reg x seed
+    assert all("reg" not in p for p in points if p["candidate_group"] == "trivial")
+    assert len({tuple(sorted(p.items())) for p in points}) == len(points)
+
+
+def test_grid_refuses_distributions_naming_the_field():
+    space = SearchSpace(
+        dataset={"name": "digits"},
+        search={"reg": {"distribution": "uniform", "low": 0.1, "high": 0.2}},
+    )
+    with pytest.raises(SpaceError, match=r"search\.reg"):
+        grid_points(space)

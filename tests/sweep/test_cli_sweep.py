@@ -1,0 +1,122 @@
+"""The sweep commands as users run them: each in its own process, with its own local Ray."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
+TINY = {
+    "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 400},
+    "trial": {"epochs": 12, "robustness": "none"},
+    "search": {"candidate_group": ["trivial", "shift32"],
+               "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5}},
+    "num_samples": 6,
+    "scheduler": {"name": "fifo"},
+    "checkpoint_seconds": 0,  # every epoch: a resumed trial continues from its last one
+}  # fmt: skip
+
+
+def cli_env():
+    """outputs/ under the test's folder (the working directory); workers without uv."""
+    env = {k: v for k, v in os.environ.items() if k != "SYMSEARCH_OUTPUTS"}
+    return {**env, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+
+
+def symsearch(*args, cwd, check=True):
+    env = cli_env()
+    command = [sys.executable, "-m", "pipeline.cli", *args]
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{args} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done
+
+
+def query(sql, store, cwd):
+    out = symsearch("query", sql, "--store", str(store), "--format", "json", cwd=cwd).stdout
+    return json.loads(out)
+
+
+def test_quickstart_sweep_stores_every_trial_once(tmp_path):
+    store = tmp_path / "store"
+    symsearch("sweep", str(QUICKSTART), "--name", "q", "--store", str(store), cwd=tmp_path)
+    budget = yaml.safe_load(QUICKSTART.read_text())["num_samples"]
+    counts = query("select count(*) n, count(distinct trial_id) d from trials where sweep='q'",
+                   store, tmp_path)  # fmt: skip
+    assert counts == [{"n": budget, "d": budget}]
+    status = symsearch("status", "q", cwd=tmp_path).stdout
+    assert "best trial" in status and str(store) in status
+
+
+def test_killed_sweep_resumes_to_each_trial_and_epoch_once_then_grows(tmp_path):
+    space, store = tmp_path / "tiny.yaml", tmp_path / "store"
+    space.write_text(yaml.safe_dump(TINY))
+    driver = _start_sweep(space, "k", store, tmp_path)
+    finished_before_kill = _kill_after_first_trial(driver, store / "trials" / "sweep=k")
+    assert finished_before_kill < TINY["num_samples"], "killed part-way, not after the end"
+
+    symsearch("resume", "k", cwd=tmp_path)
+    _assert_each_trial_and_epoch_once(store, tmp_path, TINY["num_samples"])
+    resumed = query("select trial_id, min(epoch) first from epochs where sweep='k' and "
+                    "attempt = 2 group by 1", store, tmp_path)  # fmt: skip
+    assert any(r["first"] > 1 for r in resumed), "a running trial continued from its checkpoint"
+
+    symsearch("resume", "k", "--num-samples", "8", cwd=tmp_path)
+    _assert_each_trial_and_epoch_once(store, tmp_path, 8)
+    lower = symsearch("resume", "k", "--num-samples", "3", cwd=tmp_path, check=False)
+    assert lower.returncode == 2 and "--num-samples" in lower.stderr
+
+
+def _start_sweep(space, name, store, cwd):
+    env = cli_env()
+    command = [sys.executable, "-m", "pipeline.cli", "sweep", str(space), "--name", name,
+               "--store", str(store)]  # fmt: skip
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def _kill_after_first_trial(driver, trials_folder, limit=240):
+    """SIGKILL the driver as soon as one trial has stored its row; returns how many had."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and driver.poll() is None:
+        if trials_folder.exists() and any(trials_folder.glob("*.parquet")):
+            break
+        time.sleep(0.2)
+    assert driver.poll() is None, "the sweep ended before it could be interrupted"
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait(timeout=60)
+    return len(list(trials_folder.glob("*.parquet")))
+
+
+def _assert_each_trial_and_epoch_once(store, cwd, budget):
+    counts = query("select count(*) n, count(distinct trial_id) d from trials where sweep='k'",
+                   store, cwd)  # fmt: skip
+    assert counts == [{"n": budget, "d": budget}]
+    repeated = query("select trial_id, epoch, count(*) c from epochs where sweep='k' "
+                     "group by 1, 2 having c > 1", store, cwd)  # fmt: skip
+    assert repeated == []
+    per_trial = query("select trial_id, count(*) c, max(epoch) m from epochs where sweep='k' "
+                      "group by 1", store, cwd)  # fmt: skip
+    assert len(per_trial) == budget and all(r["c"] == r["m"] == 12 for r in per_trial)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"searcher": "bayes"}, "searcher"), ({"resources": {"gpu": -1}}, "resources.gpu")],
+)
+def test_bad_space_exits_2_with_one_line_and_writes_nothing(tmp_path, change, field):
+    space = tmp_path / "bad.yaml"
+    space.write_text(yaml.safe_dump({"dataset": {"name": "digits"}, **change}))
+    done = symsearch("sweep", str(space), "--store", str(tmp_path / "s"), cwd=tmp_path,
+                     check=False)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and field in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
