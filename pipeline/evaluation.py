@@ -179,11 +179,22 @@ def _robustness(setup: Setup) -> list[dict[str, Any]]:
                     evaluate_split(setup, moved.inputs, moved.targets, None),
                     evaluate_split(setup, moved.inputs, moved.targets, averaging),
                 )
+            inside = in_support(data, shift)
             for averaged, metric in zip((False, True), metrics[key], strict=True):
                 rows.append({"shift": shift.generator, "magnitude": shift.magnitude,
                              "unit": shift.unit, "source": source, "averaged": averaged,
-                             "metric": metric})  # fmt: skip
+                             "metric": metric, "in_support": inside})  # fmt: skip
     return rows
+
+
+def in_support(data: Dataset, shift: Any) -> bool:
+    """Does the training data already contain test inputs moved this far along this generator?"""
+    if _is_identity(shift.element):
+        return True
+    base = shift.generator.split(".")[-1]
+    if base in data.support:
+        return shift.magnitude <= data.support[base] + 1e-9
+    return generator_in_group(shift.generator, data.true_group)
 
 
 def _is_identity(element: torch.Tensor) -> bool:

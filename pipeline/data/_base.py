@@ -57,6 +57,9 @@ class Dataset:
             tasks); None when targets are invariant (labels, energies).
         num_classes: for classification.
         options: the options the dataset was built with (for the store and for display).
+        support: how far the data already extend along a shift generator, in the robustness
+            grid's unit (``{"rot": 45.0}``: rotated within +-45 degrees). Shifts up to it are
+            in support; generators of the true group not named here are in support all along.
     """
 
     name: str
@@ -71,6 +74,7 @@ class Dataset:
     target_kind: str | None = None
     num_classes: int | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    support: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _require(self.kind in KINDS, f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")

@@ -85,4 +85,16 @@ def build(options: DigitsOptions, seed: int) -> Dataset:
         true_group=true_group,
         num_classes=10,
         options=vars(options),
+        support=_support(options),
     )
+
+
+def _support(options: DigitsOptions) -> dict[str, float]:
+    """The extent of a partial transform, in the units of the robustness grid."""
+    if options.transform == "rotation":
+        return {"rot": options.max_angle}
+    if options.transform == "T2":
+        return {"tx": options.max_shift, "ty": options.max_shift}
+    if options.transform == "scale":
+        return {"scale": options.max_scale}
+    return {}

@@ -38,7 +38,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
     "robustness": pa.schema([*_KEYS,
         ("shift", _STR), ("magnitude", _FLOAT), ("unit", _STR), ("source", _STR),
-        ("averaged", _BOOL), ("metric", _FLOAT),
+        ("averaged", _BOOL), ("metric", _FLOAT), ("in_support", _BOOL),
     ]),
 }  # fmt: skip
 TABLES = tuple(SCHEMAS)
