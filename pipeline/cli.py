@@ -89,10 +89,6 @@ def _generator_rows(group: Group) -> list[dict[str, object]]:
     return lie + discrete
 
 
-def _not_implemented(command: str) -> NoReturn:
-    fail(f"'symsearch {command}' is not implemented yet")
-
-
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Option override k=v.")]
 
 
@@ -378,13 +374,43 @@ def _format_rows(columns: list[str], rows: list[tuple], output_format: str) -> s
 
 @app.command()
 def analyze(
-    name: Annotated[str | None, typer.Argument(help="Sweep name.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="Sweep name (default: the store's only sweep).")
+    ] = None,
     store: StoreOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output directory.")] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask address.")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Start a local Dask cluster of N workers.")
+    ] = None,
 ) -> None:
     """Dask analyses of the store: discovery, robustness, tolerance; plots and a report."""
-    _not_implemented("analyze")
+    from pipeline.analysis import AnalysisError, analyze
+    from pipeline.space import SpaceError
+    from pipeline.store import StoreError, open_store, sweeps_in
+    from pipeline.sweep import sweep_folder
+    from pipeline.sweep._record import check_name, outputs_dir
+
+    if workers is not None and (workers < 1 or scheduler is not None):
+        fail("--workers must be at least 1, and cannot be combined with --scheduler")
+    try:
+        location = open_store(store)
+        name = check_name(name or _only_sweep(sweeps_in(location), location.url))
+        out = out or outputs_dir() / name / "analysis"
+        result = analyze(location, name, out, scheduler=scheduler, workers=workers,
+                         study_path=sweep_folder(name) / "optuna.db")  # fmt: skip
+    except (AnalysisError, StoreError, SpaceError) as error:
+        fail(str(error))
+    typer.echo(result.sentence.replace("**", ""))
+    typer.echo(f"report: {result.report}\ntables and plots: {result.out}")
+
+
+def _only_sweep(names: list[str], url: str) -> str:
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        fail(f"the store {url} holds no sweep yet")
+    fail(f"the store {url} holds several sweeps ({', '.join(names)}): name one")
 
 
 def main() -> None:

@@ -50,13 +50,6 @@ def test_unknown_group_exits_2_with_one_line():
     assert "did you mean SO2" in result.output
 
 
-@pytest.mark.parametrize("command", [["analyze"]])
-def test_unimplemented_commands_say_so_and_exit_2(command):
-    result = runner.invoke(app, command)
-    assert result.exit_code == 2
-    assert "not implemented yet" in result.output
-
-
 def test_importing_the_cli_leaves_heavy_libraries_unloaded():
     code = (
         "import sys, pipeline.cli; "

@@ -10,7 +10,7 @@
 """
 
 from pipeline.store._location import DEFAULT_STORE, Location, StoreError, open_store
-from pipeline.store._reader import latest_attempts, read_all_attempts, read_table
+from pipeline.store._reader import latest_attempts, read_all_attempts, read_table, sweeps_in
 from pipeline.store._schema import SCHEMA_VERSION, SCHEMAS, TABLES, SchemaError, to_table
 from pipeline.store._writer import StoreWriter, check_writable, next_attempt
 from pipeline.store.query import QueryError, run_query
@@ -32,5 +32,6 @@ __all__ = [
     "read_all_attempts",
     "read_table",
     "run_query",
+    "sweeps_in",
     "to_table",
 ]

@@ -45,3 +45,13 @@ def latest_attempts(data: pa.Table, table: str) -> pa.Table:
     rows = joined.filter(pc.equal(joined["attempt"], joined["latest"]))["row"]
     rows = rows.take(pc.sort_indices(rows))  # keep the stored order
     return data.take(rows).select(with_partition(table).names)
+
+
+def sweeps_in(location: Location) -> list[str]:
+    """Names of the sweeps with trials in the store."""
+    folder = location.path("trials")
+    location.fs.invalidate_cache()
+    if not location.fs.exists(folder):
+        return []
+    names = [p.rsplit("/", 1)[-1] for p in location.fs.ls(folder, detail=False)]
+    return sorted(n.removeprefix(f"{PARTITION}=") for n in names if n.startswith(f"{PARTITION}="))

@@ -4,7 +4,13 @@ Importing this package does not import ray; the functions that need it import it
 """
 
 from pipeline.sweep._launch import Prepared, prepare_sweep, resume_sweep, start_sweep
-from pipeline.sweep._record import SweepError, SweepRecord, list_sweeps, load_record
+from pipeline.sweep._record import (
+    SweepError,
+    SweepRecord,
+    list_sweeps,
+    load_record,
+    sweep_folder,
+)
 from pipeline.sweep._search import define_by_run, grid_points, meaningful
 from pipeline.sweep._status import all_statuses, sweep_status
 
@@ -21,5 +27,6 @@ __all__ = [
     "prepare_sweep",
     "resume_sweep",
     "start_sweep",
+    "sweep_folder",
     "sweep_status",
 ]

@@ -54,6 +54,16 @@ def test_quickstart_sweep_stores_every_trial_once(tmp_path):
     status = symsearch("status", "q", cwd=tmp_path).stdout
     assert "best trial" in status and str(store) in status
 
+    out = tmp_path / "analysis"
+    said = symsearch("analyze", "q", "--store", str(store), "--out", str(out), cwd=tmp_path)
+    verdict = said.stdout.splitlines()[0]
+    assert verdict.startswith("The sweep reports ")
+    discovered = verdict.removeprefix("The sweep reports ").split(" ")[0]
+    assert f"reports {discovered} as the discovered symmetry" in (out / "report.md").read_text()
+    assert len(list(out.glob("*.png"))) >= 4
+    written = {p.name for p in out.iterdir()}
+    assert {"discovery_summary.parquet", "robustness_summary.csv"} <= written
+
 
 def test_killed_sweep_resumes_to_each_trial_and_epoch_once_then_grows(tmp_path):
     space, store = tmp_path / "tiny.yaml", tmp_path / "store"
@@ -120,3 +130,8 @@ def test_bad_space_exits_2_with_one_line_and_writes_nothing(tmp_path, change, fi
     assert done.stderr.startswith("error: ") and field in done.stderr
     assert done.stderr.strip().count("\n") == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+def test_analyze_without_a_sweep_exits_2(tmp_path):
+    done = symsearch("analyze", "--store", str(tmp_path / "empty"), cwd=tmp_path, check=False)
+    assert done.returncode == 2 and "holds no sweep" in done.stderr

@@ -1,0 +1,104 @@
+"""The store's tables as Dask DataFrames, latest attempt only, without a shuffle.
+
+File names say whose rows they hold (``<trial_id>-a<attempt>-<seq>-<token>.parquet``), so the
+latest-attempt rule is applied before reading: for tables with one record per trial (trials,
+discovery, robustness) only the files of each trial's latest attempt are read; for epochs (one
+record per trial and epoch) all of a trial's files go to the same partition, and trials with
+more than one attempt keep, per epoch, the row of the latest attempt. Every partition is
+independent: reading is embarrassingly parallel on threads or on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.store import SCHEMAS, Location
+
+FILE_NAME = re.compile(r"^(?P<trial>.+)-a(?P<attempt>\d+)-\d+-[0-9a-f]+\.parquet$")
+FILES_PER_PARTITION = 256
+
+
+@dataclass(frozen=True)
+class TrialFiles:
+    trial_id: str
+    files: tuple[tuple[int, str], ...]  # (attempt, path)
+
+    @property
+    def latest(self) -> int:
+        return max(attempt for attempt, _ in self.files)
+
+
+def list_trial_files(location: Location, table: str, sweep: str) -> list[TrialFiles]:
+    """The table's files of one sweep, grouped by trial (names in another format are skipped)."""
+    folder = location.path(table, f"sweep={sweep}")
+    location.fs.invalidate_cache()
+    if not location.fs.exists(folder):
+        return []
+    grouped: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for path in sorted(location.fs.ls(folder, detail=False)):
+        match = FILE_NAME.match(path.rsplit("/", 1)[-1])
+        if match:
+            grouped[match["trial"]].append((int(match["attempt"]), path))
+    return [TrialFiles(trial, tuple(files)) for trial, files in sorted(grouped.items())]
+
+
+def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...]]) -> Any:
+    """One partition: the latest-attempt rows of a few trials, as pandas."""
+    import pandas as pd
+    import pyarrow.dataset as ds
+
+    location, table, sweep, trials = part
+    schema = SCHEMAS[table]
+    per_record = table == "epochs"
+    paths = [path for t in trials for attempt, path in t.files if per_record or attempt == t.latest]
+    data = ds.dataset(paths, schema=schema, format="parquet", filesystem=location.fs).to_table()
+    frame = data.to_pandas(types_mapper=_types(schema))
+    if per_record and any(len({a for a, _ in t.files}) > 1 for t in trials):
+        frame = (frame.sort_values("attempt", kind="stable")
+                 .drop_duplicates(["trial_id", "epoch"], keep="last")
+                 .sort_index())  # fmt: skip
+    frame.insert(0, "sweep", pd.Series([sweep] * len(frame), dtype="string", index=frame.index))
+    return frame.reset_index(drop=True)
+
+
+def _types(schema: Any) -> Any:
+    """Nullable pandas dtypes, so a column of missing values keeps its type in every partition."""
+    import pandas as pd
+    import pyarrow as pa
+
+    mapping = {pa.float64(): pd.Float64Dtype(), pa.int64(): pd.Int64Dtype(),
+               pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}  # fmt: skip
+    return mapping.get
+
+
+def empty_frame(table: str) -> Any:
+    import pandas as pd
+
+    schema = SCHEMAS[table]
+    frame = schema.empty_table().to_pandas(types_mapper=_types(schema))
+    frame.insert(0, "sweep", pd.Series([], dtype="string"))
+    return frame
+
+
+def load_table(location: Location, table: str, sweep: str,
+               files_per_partition: int = FILES_PER_PARTITION) -> Any:  # fmt: skip
+    """A Dask DataFrame of the table's latest-attempt rows for one sweep."""
+    import dask.dataframe as dd
+
+    trials = list_trial_files(location, table, sweep)
+    parts, current, count = [], [], 0
+    for trial in trials:
+        current.append(trial)
+        count += len(trial.files)
+        if count >= files_per_partition:
+            parts.append((location, table, sweep, tuple(current)))
+            current, count = [], 0
+    if current:
+        parts.append((location, table, sweep, tuple(current)))
+    meta = empty_frame(table)
+    if not parts:
+        return dd.from_pandas(meta, npartitions=1)
+    return dd.from_map(read_partition, parts, meta=meta, enforce_metadata=False)

@@ -1,0 +1,104 @@
+"""report.md: the discovered symmetry in one sentence, then the tables and plots."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+
+def verdict_sentence(verdict: dict[str, Any], metric_name: str) -> str:
+    if verdict.get("discovered_group") is None:
+        return f"No symmetry can be reported: {verdict.get('reason', 'no evidence')}."
+    correct = "which is" if verdict["correct"] else "which is not"
+    return (
+        f"**The sweep reports {verdict['discovered_group']} as the discovered symmetry.** The "
+        f"best candidate group, {verdict['winner']} (best validation {metric_name} "
+        f"{verdict['winner_val_metric']:.4g}), discovered it in {verdict['agreement']:.0%} of "
+        f"its {verdict['winner_trials']} completed trials; the data's true group is "
+        f"{verdict['true_group']}, {correct} what this candidate can express "
+        f"(discovery_correct)."
+    )
+
+
+def markdown_table(frame: Any, columns: list[str] | None = None, limit: int = 40) -> str:
+    if frame is None or len(frame) == 0:
+        return "(no rows)\n"
+    columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    for _, row in frame.head(limit).iterrows():
+        lines.append("| " + " | ".join(_cell(row[c]) for c in columns) + " |")
+    more = f"\n({len(frame) - limit} more rows in the CSV)\n" if len(frame) > limit else "\n"
+    return "\n".join(lines) + more
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return "-"
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+COLUMNS = {
+    "discovery_summary": ["candidate_group", "prior", "tolerance", "symmetry_breaking", "trials",
+                          "completed", "stopped", "failed", "discovery_accuracy",
+                          "discovered_group", "discovered_share", "best_val_metric",
+                          "mean_cosine"],
+    "discovery_widths": ["candidate_group", "generator", "trials", "mean_normalized_width",
+                         "std_normalized_width", "active_share", "true_active"],
+    "robustness_summary": ["candidate_group", "source", "shift", "averaged", "at_zero",
+                           "in_support_mean", "out_of_support_mean", "worst", "auc", "gap"],
+    "search_summary": ["trial_number", "trial_id", "candidate_group", "status", "val_metric",
+                       "best_so_far", "cumulative_epochs"],
+}  # fmt: skip
+
+
+def write_report(
+    path: Path, sweep: str, store: str, verdict: dict[str, Any], tables: dict[str, Any],
+    notes: dict[str, str], metric_name: str,
+) -> Path:  # fmt: skip
+    candidates = ", ".join(f"{c} {v:.4g}" for c, v in verdict.get("candidates", {}).items())
+    table = lambda name: markdown_table(tables[name], COLUMNS.get(name))  # noqa: E731
+    sections = [
+        f"# Sweep `{sweep}`: analysis\n",
+        verdict_sentence(verdict, metric_name) + "\n",
+        f"How the evidence is combined: the winning candidate is the one whose best completed "
+        f"trial has the best validation {metric_name} (best per candidate: {candidates or '-'}); "
+        f"the sweep reports the discovered group most of that candidate's completed trials agree "
+        f"on. Store: `{store}`.\n",
+        "## Discovery\n",
+        table("discovery_summary"),
+        "Mean normalized width per generator over completed trials (active from 0.5):\n",
+        table("discovery_widths"),
+        "![widths](widths.png)\n",
+        "## Robustness under distribution shift\n",
+        f"Test {metric_name} on test sets moved along each generator, for the best trial of each "
+        "candidate (below; all trials in robustness_summary.csv), with and without test-time "
+        "averaging. In-support shifts are those the training data already contained.\n",
+        markdown_table(_best_rows(tables["robustness_summary"]), COLUMNS["robustness_summary"]),
+        "![robustness](robustness.png)\n",
+        "## Tolerance and averaging cost\n",
+        table("tolerance_summary"),
+        "![tolerance](tolerance.png)\n",
+        "## Search\n",
+        table("search_summary"),
+        "![best so far](best_so_far.png)\n",
+        "Optuna parameter importances:\n",
+        notes.get("importances") or table("param_importances"),
+    ]
+    path.write_text("\n".join(s if s.endswith("\n") else s + "\n" for s in sections))
+    return path
+
+
+def _best_rows(summary: Any) -> Any:
+    if summary is None or len(summary) == 0:
+        return summary
+    return summary[summary["trials"] == "best"]

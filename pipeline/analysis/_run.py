@@ -1,0 +1,141 @@
+"""``analyze``: read a sweep with Dask, compute every summary, write tables, plots and report.md."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.analysis._load import load_table
+from pipeline.analysis._summaries import (
+    finish_discovery,
+    finish_robustness,
+    metric_mode,
+    param_importances,
+    plan_discovery,
+    plan_epochs,
+    plan_robustness,
+    search_summary,
+    sweep_verdict,
+    tolerance_summary,
+)
+from pipeline.store import Location
+
+Say = Callable[[str], None]
+
+
+class AnalysisError(ValueError):
+    """Nothing to analyse, or a Dask cluster that cannot be reached; one line for the user."""
+
+
+@dataclass
+class Analysis:
+    out: Path
+    verdict: dict[str, Any]
+    tables: dict[str, Any]
+    plots: list[Path] = field(default_factory=list)
+    report: Path | None = None
+    sentence: str = ""  # the discovered symmetry, in one sentence
+
+
+def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None = None,
+            workers: int | None = None, study_path: Path | None = None,
+            say: Say | None = None) -> Analysis:  # fmt: skip
+    """Every summary of one sweep, written under ``out``: Parquet + CSV, PNGs and report.md."""
+    say = say or (lambda message: print(message, file=sys.stderr))
+    with dask_scheduler(scheduler, workers, say) as progress:
+        tables, verdict = _compute(location, sweep, say, progress)
+    tables["param_importances"], importance_note = param_importances(study_path, sweep)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+        frame.to_csv(out / f"{name}.csv", index=False)
+    metric_name = _metric_name(tables)
+    say(f"plotting into {out}")
+    plots = _plots(tables, metric_name, out)
+    from pipeline.analysis._report import verdict_sentence, write_report
+
+    notes = {"importances": importance_note} if importance_note else {}
+    report = write_report(out / "report.md", sweep, location.url, verdict, tables, notes,
+                          metric_name)  # fmt: skip
+    return Analysis(out, verdict, tables, plots, report, verdict_sentence(verdict, metric_name))
+
+
+def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[dict, dict]:
+    import dask
+
+    say(f"reading the trials of sweep {sweep!r} from {location.url}")
+    trials = load_table(location, "trials", sweep).compute()
+    if trials.empty:
+        raise AnalysisError(f"sweep {sweep!r} has no trials in {location.url}")
+    plans = {
+        "discovery": plan_discovery(trials, load_table(location, "discovery", sweep)),
+        "robustness": plan_robustness(trials, load_table(location, "robustness", sweep)),
+        "epochs": plan_epochs(load_table(location, "epochs", sweep)),
+    }
+    say("computing discovery, robustness and search summaries")
+    with progress():
+        (computed,) = dask.compute(plans)
+    discovery_summary, discovery_widths = finish_discovery(trials, computed["discovery"])
+    curves, robustness = finish_robustness(trials, computed["robustness"])
+    tables = {
+        "discovery_summary": discovery_summary, "discovery_widths": discovery_widths,
+        "robustness_curves": curves, "robustness_summary": robustness,
+        "tolerance_summary": tolerance_summary(trials),
+        "search_summary": search_summary(trials, computed["epochs"]),
+        "trials": trials,
+    }  # fmt: skip
+    return tables, sweep_verdict(trials)
+
+
+def _metric_name(tables: dict[str, Any]) -> str:
+    names = tables["trials"]["metric_name"].dropna().unique()
+    mode = metric_mode(tables["trials"])
+    return f"{names[0]} ({'higher' if mode == 'max' else 'lower'} is better)" if len(names) else ""
+
+
+def _plots(tables: dict[str, Any], metric_name: str, out: Path) -> list[Path]:
+    from pipeline.analysis import _plots as plots
+
+    return [
+        plots.robustness_plot(tables["robustness_curves"], metric_name, out / "robustness.png"),
+        plots.widths_plot(tables["discovery_widths"], out / "widths.png"),
+        plots.tolerance_plot(tables["tolerance_summary"], out / "tolerance.png"),
+        plots.best_so_far_plot(tables["search_summary"], metric_name, out / "best_so_far.png"),
+    ]
+
+
+@contextlib.contextmanager
+def dask_scheduler(address: str | None, workers: int | None, say: Say) -> Iterator[Any]:
+    """Threads by default; a running cluster at ``address``; or ``workers`` local processes.
+    Yields a context manager that shows progress while Dask computes."""
+    if address is None and workers is None:
+        import dask
+        from dask.diagnostics import ProgressBar
+
+        with dask.config.set(scheduler="threads"):
+            yield lambda: ProgressBar(out=sys.stderr, minimum=1.0)
+        return
+    from distributed import Client, LocalCluster
+
+    if address is not None:
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as error:
+            raise AnalysisError(f"--scheduler {address}: cannot connect ({error})") from None
+        cluster = None
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)  # fmt: skip
+        client = Client(cluster)
+    say(f"Dask cluster: {client.scheduler_info()['address']} with "
+        f"{len(client.scheduler_info()['workers'])} workers")  # fmt: skip
+    try:
+        yield contextlib.nullcontext
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,215 @@
+"""The analyses: discovery, robustness, tolerance and search summaries.
+
+``trials`` is small (a row per trial) and arrives as pandas; the per-epoch, per-generator and
+per-shift tables are Dask DataFrames, reduced by group-bys whose results are small. Each summary
+returns lazy Dask objects (``plan_*``) and a pandas finisher (``finish_*``), so one
+``dask.compute`` reads every table once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CONFIG = ["dataset", "true_group", "candidate_group", "prior", "tolerance", "symmetry_breaking"]
+TRIAL_COLUMNS = ["trial_id", *CONFIG, "status", "val_metric", "metric_mode"]
+CURVE = ["candidate_group", "source", "shift", "unit", "averaged"]
+
+
+def _better(mode: str) -> str:
+    return "max" if mode == "max" else "min"
+
+
+def metric_mode(trials: Any) -> str:
+    modes = trials["metric_mode"].dropna().unique()
+    return str(modes[0]) if len(modes) else "max"
+
+
+def best_trials(trials: Any) -> Any:
+    """The best completed trial of each candidate group (by validation metric)."""
+    done = trials[(trials["status"] == "completed") & trials["val_metric"].notna()]
+    ascending = metric_mode(trials) == "min"
+    ranked = done.sort_values(["val_metric", "trial_id"], ascending=[ascending, True])
+    return ranked.drop_duplicates("candidate_group").set_index("candidate_group")
+
+
+# -- discovery ----------------------------------------------------------------------------------
+
+
+def plan_discovery(trials: Any, discovery: Any) -> dict[str, Any]:
+    joined = discovery.merge(trials[TRIAL_COLUMNS], on="trial_id", how="inner")
+    completed = joined[joined["status"] == "completed"]
+    completed = completed.assign(active_f=completed["active"].astype("float64"),
+                                 width=completed["normalized_width"].astype("float64"),
+                                 cos=completed["cosine"].astype("float64"))  # fmt: skip
+    keys = [*CONFIG, "generator"]
+    grouped = completed.groupby(keys, dropna=False)
+    return {
+        "widths": grouped.agg(trials=("trial_id", "count"), mean_normalized_width=("width", "mean"),
+                              std_normalized_width=("width", "std"),
+                              active_share=("active_f", "mean"),
+                              true_active=("true_active", "first")),
+        "cosine": completed.groupby(CONFIG, dropna=False)["cos"].mean(),
+    }  # fmt: skip
+
+
+def finish_discovery(trials: Any, computed: dict[str, Any]) -> tuple[Any, Any]:
+    """(discovery_summary, discovery_widths) as pandas."""
+    import pandas as pd
+
+    rows = []
+    better = _better(metric_mode(trials))
+    for key, group in trials.groupby(CONFIG, dropna=False, sort=True):
+        done = group[group["status"] == "completed"]
+        found = done["discovered_group"].value_counts()
+        rows.append({
+            **dict(zip(CONFIG, key, strict=True)), "trials": len(group),
+            "completed": len(done), "stopped": int((group["status"] == "stopped").sum()),
+            "failed": int((group["status"] == "failed").sum()),
+            "discovery_accuracy": done["discovery_correct"].astype("float64").mean()
+            if len(done) else None,
+            "best_val_metric": getattr(group["val_metric"].dropna(), better)()
+            if group["val_metric"].notna().any() else None,
+            "discovered_group": found.index[0] if len(found) else None,
+            "discovered_share": found.iloc[0] / len(done) if len(found) else None,
+        })  # fmt: skip
+    summary = pd.DataFrame(rows).astype({c: trials[c].dtype for c in CONFIG})
+    cosine = computed["cosine"].rename("mean_cosine").reset_index()
+    summary = summary.merge(cosine, on=CONFIG, how="left") if len(summary) else summary
+    widths = computed["widths"].reset_index().sort_values([*CONFIG, "generator"])
+    return summary, widths.reset_index(drop=True)
+
+
+def sweep_verdict(trials: Any) -> dict[str, Any]:
+    """The group the sweep as a whole reports as discovered, and the evidence.
+
+    Rule: the winning candidate is the one whose best completed trial has the best validation
+    metric; the sweep reports the discovered group most of the winner's completed trials agree
+    on (ties go to its best trial's). ``agreement`` is that share.
+    """
+    best = best_trials(trials)
+    if best.empty:
+        return {"discovered_group": None, "reason": "no completed trial"}
+    ascending = metric_mode(trials) == "min"
+    winner = best.sort_values("val_metric", ascending=ascending).index[0]
+    done = trials[(trials["candidate_group"] == winner) & (trials["status"] == "completed")]
+    counts = done["discovered_group"].value_counts()
+    top = counts[counts == counts.max()].index
+    found = best.loc[winner, "discovered_group"] if best.loc[winner, "discovered_group"] in top \
+        else top[0]  # fmt: skip
+    true_group = best.loc[winner, "true_group"]
+    return {
+        "discovered_group": found, "winner": winner,
+        "winner_val_metric": float(best.loc[winner, "val_metric"]),
+        "agreement": float(counts[found] / len(done)), "winner_trials": len(done),
+        "true_group": true_group, "correct": bool(best.loc[winner, "discovery_correct"]),
+        "candidates": {c: float(v) for c, v in best["val_metric"].items()},
+    }  # fmt: skip
+
+
+# -- robustness ---------------------------------------------------------------------------------
+
+
+def plan_robustness(trials: Any, robustness: Any) -> dict[str, Any]:
+    columns = ["trial_id", "candidate_group", "status"]
+    joined = robustness.merge(trials[columns], on="trial_id", how="inner")
+    joined = joined[joined["status"] == "completed"]
+    joined = joined.assign(value=joined["metric"].astype("float64"))
+    curves = joined.groupby([*CURVE, "magnitude", "in_support"], dropna=False).agg(
+        mean_metric=("value", "mean"), trials=("trial_id", "count")
+    )
+    best_ids = list(best_trials(trials)["trial_id"])
+    best = joined[joined["trial_id"].isin(best_ids)][[*CURVE, "magnitude", "in_support", "value"]]
+    return {"curves": curves, "best": best}
+
+
+def finish_robustness(trials: Any, computed: dict[str, Any]) -> tuple[Any, Any]:
+    """(robustness_curves, robustness_summary): curves per magnitude for all trials and for the
+    best trial of each candidate; per curve the in/out-of-support means, worst case, AUC, gap."""
+    import pandas as pd
+
+    keys = [*CURVE, "magnitude", "in_support"]
+    curves = computed["curves"].reset_index()
+    best = computed["best"].groupby(keys, dropna=False)["value"].mean().rename("best_trial_metric")
+    curves = curves.merge(best.reset_index(), on=keys, how="left").sort_values(keys)
+    mode = metric_mode(trials)
+    rows = []
+    for key, curve in curves.groupby(CURVE, dropna=False, sort=True):
+        for which, column in (("all", "mean_metric"), ("best", "best_trial_metric")):
+            values = curve[["magnitude", "in_support", column]].dropna(subset=[column])
+            if values.empty:
+                continue
+            rows.append({**dict(zip(CURVE, key, strict=True)), "trials": which,
+                         **curve_figures(values, column, mode)})  # fmt: skip
+    return curves.reset_index(drop=True), pd.DataFrame(rows)
+
+
+def curve_figures(curve: Any, column: str, mode: str) -> dict[str, float | None]:
+    """In/out-of-support means, worst case, normalized AUC and the gap from no shift."""
+    import numpy as np
+
+    curve = curve.sort_values("magnitude")
+    x, y = curve["magnitude"].to_numpy(float), curve[column].to_numpy(float)
+    inside = curve["in_support"].fillna(True).to_numpy(bool)
+    span = x[-1] - x[0]
+    auc = float(np.trapezoid(y, x) / span) if span > 0 else float(y[0])
+    out_mean = float(y[~inside].mean()) if (~inside).any() else None
+    return {
+        "at_zero": float(y[0]), "in_support_mean": float(y[inside].mean()),
+        "out_of_support_mean": out_mean,
+        "worst": float(y.min() if mode == "max" else y.max()), "auc": auc,
+        "gap": float(y[0] - out_mean) if out_mean is not None else None,
+    }  # fmt: skip
+
+
+# -- tolerance and search ------------------------------------------------------------------------
+
+
+def tolerance_summary(trials: Any) -> Any:
+    done = trials[trials["status"] == "completed"]
+    numbers = ["n_samples", "equivariance_error", "model_equivariance_error", "eval_seconds",
+               "test_metric"]  # fmt: skip
+    done = done.assign(**{c: done[c].astype("float64") for c in numbers})
+    grouped = done.groupby(["candidate_group", "tolerance"], dropna=False)
+    summary = grouped.agg(
+        trials=("trial_id", "count"), n_samples=("n_samples", "mean"),
+        equivariance_error=("equivariance_error", "mean"),
+        equivariance_error_std=("equivariance_error", "std"),
+        model_equivariance_error=("model_equivariance_error", "mean"),
+        eval_seconds=("eval_seconds", "mean"), test_metric=("test_metric", "mean"),
+    )  # fmt: skip
+    return summary.reset_index()
+
+
+def plan_epochs(epochs: Any) -> Any:
+    """Epochs each trial trained (its latest rows), for best-so-far against trial-epochs."""
+    return epochs.groupby("trial_id")["epoch"].count()
+
+
+def search_summary(trials: Any, epochs_per_trial: Any) -> Any:
+    """Best-so-far in the order trials finished, against trials and against trial-epochs."""
+    ordered = trials.sort_values(["finished_at", "trial_id"]).reset_index(drop=True)
+    spent = epochs_per_trial.reindex(ordered["trial_id"]).fillna(0).astype(int).to_numpy()
+    values = ordered["val_metric"].astype("float64").where(ordered["status"] != "failed")
+    best = values.cummax() if metric_mode(trials) == "max" else values.cummin()
+    return ordered[["trial_id", "candidate_group", "status"]].assign(
+        trial_number=range(1, len(ordered) + 1), val_metric=values.to_numpy(),
+        best_so_far=best.to_numpy(), trial_epochs=spent, cumulative_epochs=spent.cumsum(),
+    )  # fmt: skip
+
+
+def param_importances(study_path: Any, sweep: str) -> tuple[Any, str | None]:
+    """Optuna's parameter importances for the sweep's study, or why there are none."""
+    import pandas as pd
+
+    if study_path is None or not study_path.is_file():
+        return pd.DataFrame(columns=["parameter", "importance"]), "no Optuna study for this sweep"
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = optuna.load_study(study_name=sweep, storage=f"sqlite:///{study_path}")
+        found = optuna.importance.get_param_importances(study)
+    except (ValueError, RuntimeError, KeyError) as error:
+        return pd.DataFrame(columns=["parameter", "importance"]), f"not available ({error})"
+    rows = [{"parameter": k, "importance": float(v)} for k, v in found.items()]
+    return pd.DataFrame(rows, columns=["parameter", "importance"]), None

@@ -1,0 +1,148 @@
+"""The analyses against the same numbers computed independently with DuckDB on the same files."""
+
+import math
+
+import duckdb
+import matplotlib.image
+import pytest
+
+from pipeline.analysis import analyze, load_table
+from pipeline.store import open_store
+from tests.analysis.conftest import write_sweep
+
+
+def latest(store, table, keys="trial_id"):
+    """DuckDB's own latest-attempt view of a table (not the project's reader)."""
+    return f"""(select * from read_parquet('{store}/{table}/*/*.parquet', hive_partitioning=true)
+               qualify attempt = max(attempt) over (partition by {keys}))"""
+
+
+@pytest.fixture
+def analysis(synthetic_store, tmp_path):
+    return analyze(open_store(synthetic_store), "syn", tmp_path / "out", say=lambda m: None)
+
+
+def test_epochs_keep_each_epoch_of_the_latest_attempt(synthetic_store):
+    frame = load_table(open_store(synthetic_store), "epochs", "syn").compute()
+    expected = duckdb.sql(f"select trial_id, epoch, attempt from "
+                          f"{latest(synthetic_store, 'epochs', 'trial_id, epoch')} "
+                          "order by 1, 2").fetchall()  # fmt: skip
+    got = sorted(zip(frame["trial_id"], frame["epoch"], frame["attempt"], strict=True))
+    assert got == expected
+    resumed = frame[frame["trial_id"] == "t002"].sort_values("epoch")
+    assert list(resumed["attempt"]) == [1, 1, 1, 2, 2, 2, 2, 2]
+
+
+def test_discovery_summary_matches_duckdb(analysis, synthetic_store):
+    summary = analysis.tables["discovery_summary"].set_index("candidate_group")
+    rows = duckdb.sql(f"""
+        select candidate_group, count(*), count(*) filter (status = 'completed'),
+               avg(discovery_correct::double) filter (status = 'completed'), max(val_metric)
+        from {latest(synthetic_store, "trials")} group by 1""").fetchall()
+    assert len(rows) == len(summary) == 3
+    for candidate, trials, completed, accuracy, best in rows:
+        row = summary.loc[candidate]
+        assert (row["trials"], row["completed"]) == (trials, completed)
+        assert math.isclose(row["discovery_accuracy"], accuracy)
+        assert math.isclose(row["best_val_metric"], best)
+
+
+def test_width_statistics_match_duckdb(analysis, synthetic_store):
+    widths = analysis.tables["discovery_widths"].set_index(["candidate_group", "generator"])
+    rows = duckdb.sql(f"""
+        select t.candidate_group, d.generator, count(*), avg(d.normalized_width),
+               stddev_samp(d.normalized_width), avg(d.active::double)
+        from {latest(synthetic_store, "discovery")} d
+        join {latest(synthetic_store, "trials")} t using (trial_id)
+        where t.status = 'completed' group by 1, 2""").fetchall()
+    assert len(rows) == len(widths) == 7  # SO2: rot; affine2: six generators
+    for candidate, generator, count, mean, std, active in rows:
+        row = widths.loc[(candidate, generator)]
+        assert row["trials"] == count and math.isclose(row["mean_normalized_width"], mean)
+        assert math.isclose(row["std_normalized_width"], std)
+        assert math.isclose(row["active_share"], active)
+
+
+def test_robustness_curves_and_support_means_match_duckdb(analysis, synthetic_store):
+    curves = analysis.tables["robustness_curves"]
+    summary = analysis.tables["robustness_summary"]
+    completed = f"""(select r.*, t.candidate_group from {latest(synthetic_store, "robustness")} r
+                     join {latest(synthetic_store, "trials")} t using (trial_id)
+                     where t.status = 'completed')"""
+    rows = duckdb.sql(f"""select candidate_group, averaged, magnitude, avg(metric)
+                          from {completed} group by all""").fetchall()
+    assert len(rows) == len(curves)
+    indexed = curves.set_index(["candidate_group", "averaged", "magnitude"])["mean_metric"]
+    assert all(math.isclose(indexed.loc[(c, a, m)], v) for c, a, m, v in rows)
+    support = duckdb.sql(f"""
+        select candidate_group, averaged, in_support, avg(metric) from (
+            select candidate_group, averaged, magnitude, in_support, avg(metric) metric
+            from {completed} group by all) group by all""").fetchall()
+    everything = summary[summary["trials"] == "all"].set_index(["candidate_group", "averaged"])
+    for candidate, averaged, inside, mean in support:
+        column = "in_support_mean" if inside else "out_of_support_mean"
+        assert math.isclose(everything.loc[(candidate, averaged), column], mean)
+
+
+def test_search_and_tolerance_summaries_match_duckdb(analysis, synthetic_store):
+    search = analysis.tables["search_summary"]
+    epochs = duckdb.sql(f"""select trial_id, count(*) from
+        {latest(synthetic_store, "epochs", "trial_id, epoch")} group by 1""").fetchall()
+    assert dict(zip(search["trial_id"], search["trial_epochs"], strict=True)) == dict(epochs)
+    assert search["cumulative_epochs"].iloc[-1] == sum(n for _, n in epochs)
+    valid = search["val_metric"].dropna()
+    assert search["best_so_far"].iloc[-1] == valid.max()
+    tolerance = analysis.tables["tolerance_summary"]
+    rows = duckdb.sql(f"""select candidate_group, tolerance, avg(equivariance_error)
+        from {latest(synthetic_store, "trials")} where status = 'completed'
+        group by all""").fetchall()
+    assert len(rows) == len(tolerance)
+    for candidate, eps, error in rows:
+        match = tolerance[(tolerance["candidate_group"] == candidate)
+                          & (tolerance["tolerance"].isna() if eps is None
+                             else tolerance["tolerance"] == eps)]  # fmt: skip
+        assert math.isclose(match["equivariance_error"].iloc[0], error)
+
+
+def test_outputs_report_and_plots(analysis):
+    out = analysis.out
+    for name in ("discovery_summary", "robustness_summary", "tolerance_summary",
+                 "search_summary"):  # fmt: skip
+        assert (out / f"{name}.parquet").is_file() and (out / f"{name}.csv").is_file()
+    assert len(analysis.plots) >= 4
+    for plot in analysis.plots:
+        assert matplotlib.image.imread(plot).shape[0] > 100  # decodes: a real image
+    report = analysis.report.read_text()
+    verdict = analysis.verdict
+    assert f"reports {verdict['discovered_group']} as the discovered symmetry" in report
+    assert (
+        verdict["winner"]
+        == analysis.tables["discovery_summary"]
+        .sort_values("best_val_metric")
+        .iloc[-1]["candidate_group"]
+    )
+
+
+def test_distributed_cluster_gives_the_same_summaries(synthetic_store, tmp_path, analysis):
+    spread = analyze(open_store(synthetic_store), "syn", tmp_path / "d", workers=2,
+                     say=lambda m: None)  # fmt: skip
+    for name in ("discovery_summary", "discovery_widths", "robustness_summary",
+                 "search_summary", "tolerance_summary"):  # fmt: skip
+        left, right = analysis.tables[name], spread.tables[name]
+        assert left.shape == right.shape
+        assert left.round(12).equals(right.round(12)), name
+
+
+def test_s3_store_gives_the_same_summaries(s3_endpoint, analysis, tmp_path):
+    url = "s3://symsearch-test/analysis-store"
+    write_sweep(url)
+    remote = analyze(open_store(url), "syn", tmp_path / "s3", say=lambda m: None)
+    for name in ("discovery_summary", "robustness_summary", "search_summary"):
+        assert analysis.tables[name].round(12).equals(remote.tables[name].round(12)), name
+
+
+def test_a_sweep_without_trials_is_a_clear_error(tmp_path):
+    from pipeline.analysis import AnalysisError
+
+    with pytest.raises(AnalysisError, match="no trials"):
+        analyze(open_store(str(tmp_path / "empty")), "nothing", tmp_path / "o", say=print)
