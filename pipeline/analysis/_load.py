@@ -45,13 +45,13 @@ def list_trial_files(location: Location, table: str, sweep: str) -> list[TrialFi
     return [TrialFiles(trial, tuple(files)) for trial, files in sorted(grouped.items())]
 
 
-def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...]]) -> Any:
+def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...], tuple | None]) -> Any:
     """One partition: the latest-attempt rows of a few trials, as pandas."""
     import pandas as pd
     import pyarrow.dataset as ds
 
-    location, table, sweep, trials = part
-    schema = SCHEMAS[table]
+    location, table, sweep, trials, columns = part
+    schema = _selected(SCHEMAS[table], columns)
     per_record = table == "epochs"
     paths = [path for t in trials for attempt, path in t.files if per_record or attempt == t.latest]
     data = ds.dataset(paths, schema=schema, format="parquet", filesystem=location.fs).to_table()
@@ -74,31 +74,43 @@ def _types(schema: Any) -> Any:
     return mapping.get
 
 
-def empty_frame(table: str) -> Any:
+def _selected(schema: Any, columns: tuple | None) -> Any:
+    """The schema of the columns read (the record keys always come along)."""
+    if columns is None:
+        return schema
+    keep = {"trial_id", "attempt", "epoch", *columns}
+    import pyarrow as pa
+
+    return pa.schema([f for f in schema if f.name in keep])
+
+
+def empty_frame(table: str, columns: tuple | None = None) -> Any:
     import pandas as pd
 
-    schema = SCHEMAS[table]
+    schema = _selected(SCHEMAS[table], columns)
     frame = schema.empty_table().to_pandas(types_mapper=_types(schema))
     frame.insert(0, "sweep", pd.Series([], dtype="string"))
     return frame
 
 
-def load_table(location: Location, table: str, sweep: str,
+def load_table(location: Location, table: str, sweep: str, columns: list[str] | None = None,
                files_per_partition: int = FILES_PER_PARTITION) -> Any:  # fmt: skip
-    """A Dask DataFrame of the table's latest-attempt rows for one sweep."""
+    """A Dask DataFrame of the table's latest-attempt rows for one sweep (``columns``: read only
+    these, plus the record keys)."""
     import dask.dataframe as dd
 
+    selected = tuple(columns) if columns is not None else None
     trials = list_trial_files(location, table, sweep)
     parts, current, count = [], [], 0
     for trial in trials:
         current.append(trial)
         count += len(trial.files)
         if count >= files_per_partition:
-            parts.append((location, table, sweep, tuple(current)))
+            parts.append((location, table, sweep, tuple(current), selected))
             current, count = [], 0
     if current:
-        parts.append((location, table, sweep, tuple(current)))
-    meta = empty_frame(table)
+        parts.append((location, table, sweep, tuple(current), selected))
+    meta = empty_frame(table, selected)
     if not parts:
         return dd.from_pandas(meta, npartitions=1)
     return dd.from_map(read_partition, parts, meta=meta, enforce_metadata=False)

@@ -74,7 +74,7 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
     plans = {
         "discovery": plan_discovery(trials, load_table(location, "discovery", sweep)),
         "robustness": plan_robustness(trials, load_table(location, "robustness", sweep)),
-        "epochs": plan_epochs(load_table(location, "epochs", sweep)),
+        "epochs": plan_epochs(load_table(location, "epochs", sweep, columns=[])),
     }
     say("computing discovery, robustness and search summaries")
     with progress():

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,10 @@ TINY = {
 
 
 def cli_env():
-    """outputs/ under the test's folder (the working directory); workers without uv."""
-    env = {k: v for k, v in os.environ.items() if k != "SYMSEARCH_OUTPUTS"}
+    """outputs/ under the test's folder (the working directory); workers without uv; a Ray of
+    its own, as a user gets (ray.init in this process exported RAY_ADDRESS, which would join
+    the test session's Ray instead)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SYMSEARCH_OUTPUTS", "RAY_ADDRESS")}
     return {**env, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
 
 
@@ -69,14 +72,14 @@ def test_killed_sweep_resumes_to_each_trial_and_epoch_once_then_grows(tmp_path):
     space, store = tmp_path / "tiny.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(TINY))
     driver = _start_sweep(space, "k", store, tmp_path)
-    finished_before_kill = _kill_after_first_trial(driver, store / "trials" / "sweep=k")
+    finished_before_kill = _kill_mid_sweep(driver, store)
     assert finished_before_kill < TINY["num_samples"], "killed part-way, not after the end"
 
     symsearch("resume", "k", cwd=tmp_path)
     _assert_each_trial_and_epoch_once(store, tmp_path, TINY["num_samples"])
     resumed = query("select trial_id, min(epoch) first from epochs where sweep='k' and "
                     "attempt = 2 group by 1", store, tmp_path)  # fmt: skip
-    assert any(r["first"] > 1 for r in resumed), "a running trial continued from its checkpoint"
+    assert any(r["first"] > 1 for r in resumed), f"none continued from a checkpoint: {resumed}"
 
     symsearch("resume", "k", "--num-samples", "8", cwd=tmp_path)
     _assert_each_trial_and_epoch_once(store, tmp_path, 8)
@@ -92,17 +95,21 @@ def _start_sweep(space, name, store, cwd):
                             stderr=subprocess.DEVNULL)  # fmt: skip
 
 
-def _kill_after_first_trial(driver, trials_folder, limit=240):
-    """SIGKILL the driver as soon as one trial has stored its row; returns how many had."""
+def _kill_mid_sweep(driver, store, limit=240):
+    """SIGKILL the driver once a trial has finished and another is 3+ epochs in (so it has
+    checkpoints to continue from); returns how many trials had finished."""
+    trials, epochs = store / "trials" / "sweep=k", store / "epochs" / "sweep=k"
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline and driver.poll() is None:
-        if trials_folder.exists() and any(trials_folder.glob("*.parquet")):
+        finished = {p.name.split("-a")[0] for p in trials.glob("*.parquet")}
+        running = Counter(p.name.split("-a")[0] for p in epochs.glob("*.parquet"))
+        if finished and any(n >= 3 for t, n in running.items() if t not in finished):
             break
-        time.sleep(0.2)
+        time.sleep(0.1)
     assert driver.poll() is None, "the sweep ended before it could be interrupted"
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait(timeout=60)
-    return len(list(trials_folder.glob("*.parquet")))
+    return len(list(trials.glob("*.parquet")))
 
 
 def _assert_each_trial_and_epoch_once(store, cwd, budget):
