@@ -55,7 +55,7 @@ def sweep_seconds(space_path: Path, folder: Path) -> tuple[float, float, float]:
     from pipeline.sweep import prepare_sweep, start_sweep
 
     started = time.perf_counter()
-    ray.init(num_cpus=SLOTS, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=SLOTS, include_dashboard=False, log_to_driver=False)
     ray_seconds = time.perf_counter() - started
     prepared = prepare_sweep(space_path, "overhead", str(folder / "store"), None, None, None,
                              False)  # fmt: skip

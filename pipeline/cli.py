@@ -249,18 +249,21 @@ def sweep(
     store: StoreOption = None,
     num_samples: Annotated[int | None, typer.Option("--num-samples")] = None,
     max_concurrent: Annotated[int | None, typer.Option("--max-concurrent")] = None,
-    cluster: Annotated[Path | None, typer.Option("--cluster", help="clusters/X.yaml")] = None,
-    address: Annotated[str | None, typer.Option("--address", help="Ray address.")] = None,
+    cluster: Annotated[
+        Path | None, typer.Option("--cluster", help="clusters/X.yaml: address, store, resources.")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Join a running Ray cluster (or 'auto').")
+    ] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Run a sweep on Ray Tune and write every trial to the store."""
-    from pipeline.sweep import prepare_sweep, start_sweep
+    from pipeline.sweep import load_cluster, prepare_sweep, start_sweep
 
-    if cluster is not None:
-        fail("--cluster is not implemented yet; use --address ADDR for a running Ray cluster")
     with _user_errors():
+        settings = load_cluster(cluster) if cluster is not None else None
         prepared = prepare_sweep(space, name, store, num_samples, max_concurrent, address,
-                                 verbose)  # fmt: skip
+                                 verbose, settings)  # fmt: skip
         finished = start_sweep(prepared)
     _sweep_report(prepared.record.name, finished)
 

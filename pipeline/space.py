@@ -194,19 +194,24 @@ def _first_error(error: ValidationError, prefix: str = "") -> str:
     return f"{where}: {message}" if where else message
 
 
-def load_space(path: str | Path) -> SearchSpace:
-    """Read and validate a search space file; every problem is one SpaceError line."""
+def read_yaml(path: Path, label: str, what: str) -> Any:
+    """A YAML file's content; a missing file or broken YAML is one SpaceError line."""
     import yaml
 
-    path = Path(path)
     if not path.is_file():
-        raise SpaceError(f"{path}: no such search space file")
+        raise SpaceError(f"{label}: no such {what} file")
     try:
-        raw = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        raise SpaceError(f"{path}: not valid YAML{where}") from None
+        raise SpaceError(f"{label}: not valid YAML{where}") from None
+
+
+def load_space(path: str | Path) -> SearchSpace:
+    """Read and validate a search space file; every problem is one SpaceError line."""
+    path = Path(path)
+    raw = read_yaml(path, str(path), "search space")
     if not isinstance(raw, dict):
         raise SpaceError(f"{path}: a search space is a mapping with at least `dataset:`")
     try:

@@ -10,14 +10,14 @@ from typing import Any
 def verdict_sentence(verdict: dict[str, Any], metric_name: str) -> str:
     if verdict.get("discovered_group") is None:
         return f"No symmetry can be reported: {verdict.get('reason', 'no evidence')}."
-    correct = "which is" if verdict["correct"] else "which is not"
+    match = "matches" if verdict["correct"] else "does not match"
     return (
         f"**The sweep reports {verdict['discovered_group']} as the discovered symmetry.** The "
         f"best candidate group, {verdict['winner']} (best validation {metric_name} "
         f"{verdict['winner_val_metric']:.4g}), discovered it in {verdict['agreement']:.0%} of "
-        f"its {verdict['winner_trials']} completed trials; the data's true group is "
-        f"{verdict['true_group']}, {correct} what this candidate can express "
-        f"(discovery_correct)."
+        f"its {verdict['winner_trials']} completed trials. The data's true group is "
+        f"{verdict['true_group']}; its best trial's discovery {match} the part of it that "
+        f"{verdict['winner']} can express."
     )
 
 

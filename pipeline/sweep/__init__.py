@@ -3,6 +3,7 @@
 Importing this package does not import ray; the functions that need it import it when called.
 """
 
+from pipeline.sweep._cluster import ClusterSettings, load_cluster
 from pipeline.sweep._launch import Prepared, prepare_sweep, resume_sweep, start_sweep
 from pipeline.sweep._record import (
     SweepError,
@@ -15,6 +16,7 @@ from pipeline.sweep._search import define_by_run, grid_points, meaningful
 from pipeline.sweep._status import all_statuses, sweep_status
 
 __all__ = [
+    "ClusterSettings",
     "Prepared",
     "SweepError",
     "SweepRecord",
@@ -22,6 +24,7 @@ __all__ = [
     "define_by_run",
     "grid_points",
     "list_sweeps",
+    "load_cluster",
     "load_record",
     "meaningful",
     "prepare_sweep",

@@ -40,7 +40,7 @@ class StoreCallback(Callback):
         row = trial_row(config, self.dataset, status, error, int(last.get("epoch", 0)),
                         last.get("val_metric"), float(last.get("train_seconds", 0.0)),
                         config.device)  # fmt: skip
-        row["node"] = last.get("hostname", row["node"])
+        row["node"] = last.get("node", last.get("hostname", row["node"]))
         writer = StoreWriter(location, self.spec.sweep, trial.trial_id, attempt)
         writer.add("trials", row)
         writer.flush()

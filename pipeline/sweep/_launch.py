@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.space import SearchSpace, SpaceError, load_space
+from pipeline.sweep._cluster import ClusterSettings, with_cluster_resources
 from pipeline.sweep._record import (
     Segment,
     SweepError,
@@ -58,11 +59,15 @@ class Prepared:
 def prepare_sweep(
     space_path: Path, name: str | None, store: str | None, num_samples: int | None,
     max_concurrent: int | None, address: str | None, verbose: bool,
+    cluster: ClusterSettings | None = None,
 ) -> Prepared:  # fmt: skip
-    """Validate everything and build the record (nothing is written yet)."""
+    """Validate everything and build the record (nothing is written yet). Flags win over the
+    cluster file, which wins over the defaults."""
     from pipeline.store import DEFAULT_STORE, open_store
 
-    space = load_space(space_path)
+    space = with_cluster_resources(load_space(space_path), cluster)
+    if cluster is not None:
+        store, address = store or cluster.store, address or cluster.address
     name = check_name(name or space.name or Path(space_path).stem)
     if (sweep_folder(name) / "sweep.json").exists():
         raise SweepError(f"a sweep named {name!r} exists: `symsearch resume {name}` continues "
@@ -273,6 +278,9 @@ def connect(address: str | None, verbose: bool, space: SearchSpace) -> None:
     if "factory" in space.dataset:  # workers import the factory module from this directory
         paths = [os.getcwd(), *filter(None, [os.environ.get("PYTHONPATH")])]
         runtime_env = {"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}}
+    # No address: a fresh local Ray ("local"), never a stale cluster some `ray start` left
+    # behind; inside a Ray job RAY_ADDRESS names the job's cluster.
+    address = address or os.environ.get("RAY_ADDRESS") or "local"
     ray.init(address=address, include_dashboard=False, log_to_driver=verbose,
              logging_level=logging.INFO if verbose else logging.WARNING,
              runtime_env=runtime_env)  # fmt: skip

@@ -68,6 +68,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     if state is not None:  # seconds of the epochs before the checkpoint count too
         reporter.train_seconds = sum(row["seconds"] for row in state.epochs)
     result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep)
+    result.trial["node"] = reporter.node
     writer.add("trials", result.trial)
     writer.add_rows("discovery", result.discovery)
     writer.add_rows("robustness", result.robustness)
@@ -82,6 +83,7 @@ class EpochReporter:
         self.writer, self.epochs, self.checkpoint_seconds = writer, epochs, checkpoint_seconds
         self.last_checkpoint = time.monotonic()
         self.state: Any = None
+        self.node = ray_node()
         self.held: dict[str, Any] | None = None
         self.train_seconds = 0.0
 
@@ -114,7 +116,8 @@ class EpochReporter:
     def _metrics(self, row: dict[str, Any]) -> dict[str, Any]:
         return {"epoch": row["epoch"], "train_loss": row["train_loss"],
                 "val_metric": row["val_metric"], "seconds": row["seconds"],
-                "train_seconds": self.train_seconds, "attempt": self.writer.attempt}  # fmt: skip
+                "train_seconds": self.train_seconds, "attempt": self.writer.attempt,
+                "node": self.node}  # fmt: skip
 
     def _report(self, metrics: dict[str, Any]) -> None:
         """With a checkpoint when one is due: a resumed trial repeats at most the epochs since."""
@@ -128,6 +131,15 @@ class EpochReporter:
         with tempfile.TemporaryDirectory() as folder:
             save_state(self.state, Path(folder))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
+
+
+def ray_node() -> str:
+    """host/node id: several Ray nodes can share a host (and its name)."""
+    import platform
+
+    import ray
+
+    return f"{platform.node()}/{ray.get_runtime_context().get_node_id()[:12]}"
 
 
 def save_state(state: Any, folder: Path) -> None:

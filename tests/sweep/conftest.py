@@ -14,7 +14,7 @@ def ray_session():
     import ray
 
     # workers import test factories (tests.trial_factories) from the repository root
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})  # fmt: skip
     yield ray
     ray.shutdown()
