@@ -30,7 +30,7 @@ RAY_DEFAULTS = {
     "TUNE_GLOBAL_CHECKPOINT_S": "1",  # experiment state at least every second: a killed driver
     # loses at most a second of Tune's bookkeeping (trials' own progress is in checkpoints)
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",  # a snapshot per trial
-    # checkpoint is what we want (num_to_keep=1): resumes then lose nothing; no warning for it
+    # checkpoint is what we want (num_to_keep): resumes then lose nothing; no warning for it
 }
 
 
@@ -248,7 +248,9 @@ def _run_config(record: SweepRecord, space: SearchSpace, segment: Segment, callb
         name=segment.experiment, storage_path=record.storage_path, storage_filesystem=filesystem,
         callbacks=callbacks, verbose=2 if record.verbose else 0,
         failure_config=tune.FailureConfig(max_failures=space.max_failures),
-        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+        # Two, not one: Ray deletes the older checkpoint when it registers a newer one, and a
+        # driver killed before its next experiment snapshot must still find the one it names.
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ nothing. Only ``ray.tune`` is used here (report, get_checkpoint, get_context).
 from __future__ import annotations
 
 import math
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -149,15 +150,25 @@ def save_state(state: Any, folder: Path) -> None:
 
 
 def load_state(checkpoint: Any) -> Any:
-    """The TrialState in a Tune checkpoint (None for a fresh trial)."""
+    """The TrialState in a Tune checkpoint (None for a fresh trial). A checkpoint that cannot be
+    read (gone, or cut short by a crash) restarts the trial from scratch: seeded, a restart ends
+    exactly where a continued run would, only later."""
     if checkpoint is None:
         return None
     import torch
 
     from pipeline.trial import TrialState
 
-    with checkpoint.as_directory() as folder:
-        raw = torch.load(Path(folder) / STATE_FILE, weights_only=True)
+    try:
+        with checkpoint.as_directory() as folder:
+            raw = torch.load(Path(folder) / STATE_FILE, weights_only=True)
+    except (OSError, RuntimeError, EOFError) as error:
+        print(
+            f"symsearch: checkpoint {checkpoint.path} unreadable ({error}); restarting the "
+            "trial from its first epoch",
+            file=sys.stderr,
+        )
+        return None
     return TrialState(**raw)
 
 

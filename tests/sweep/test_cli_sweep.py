@@ -121,7 +121,10 @@ def _assert_each_trial_and_epoch_once(store, cwd, budget):
     assert repeated == []
     per_trial = query("select trial_id, count(*) c, max(epoch) m from epochs where sweep='k' "
                       "group by 1", store, cwd)  # fmt: skip
-    assert len(per_trial) == budget and all(r["c"] == r["m"] == 12 for r in per_trial)
+    bad = [r["trial_id"] for r in per_trial if not r["c"] == r["m"] == 12]
+    errors = query("select trial_id, status, epochs, error from trials where trial_id in "
+                   f"({', '.join(repr(b) for b in bad) or 'null'})", store, cwd)  # fmt: skip
+    assert len(per_trial) == budget and not bad, errors
 
 
 @pytest.mark.parametrize(
