@@ -183,5 +183,5 @@ def test_trial_into_an_unwritable_store_exits_2_before_training(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
     result = runner.invoke(app, ["trial", str(space), "--store", str(blocked / "store")])
-    assert result.exit_code == 2 and "cannot be created" in result.output
+    assert result.exit_code == 2 and "cannot be written" in result.output
     assert "epoch" not in result.output

@@ -84,15 +84,17 @@ def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
 
 
 def check_writable(location: Location) -> None:
-    """Fail before any work when a local store cannot be written."""
-    if not location.is_local:
-        return
+    """Fail before any work when the store cannot be written: write and remove a probe file
+    (local disk or object store: a missing bucket or a read-only path fails here)."""
+    probe = location.path(f".symsearch-probe-{uuid.uuid4().hex}")
     try:
-        os.makedirs(location.root, exist_ok=True)
-    except OSError as error:
-        raise StoreError(f"store {location.url} cannot be created: {error.strerror}") from None
-    if not os.access(location.root, os.W_OK):
-        raise StoreError(f"store {location.url} is not writable")
+        if location.is_local:
+            os.makedirs(location.root, exist_ok=True)
+        location.fs.pipe_file(probe, b"")
+        location.fs.rm(probe)
+    except (OSError, PermissionError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise StoreError(f"store {location.url} cannot be written: {reason}") from None
 
 
 def _publish(location: Location, folder: str, path: str, payload: bytes) -> None:

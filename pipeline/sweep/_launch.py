@@ -63,7 +63,7 @@ def prepare_sweep(
 ) -> Prepared:  # fmt: skip
     """Validate everything and build the record (nothing is written yet). Flags win over the
     cluster file, which wins over the defaults."""
-    from pipeline.store import DEFAULT_STORE, open_store
+    from pipeline.store import DEFAULT_STORE, check_writable, open_store
 
     space = with_cluster_resources(load_space(space_path), cluster)
     if cluster is not None:
@@ -80,6 +80,7 @@ def prepare_sweep(
         raise SweepError("--store: a memory:// store lives in one process and Ray trials run "
                          "in others; use a path or an s3:// / gs:// URL")  # fmt: skip
     dataset = validate_space(space)
+    check_writable(location)  # last: a bad space leaves no store folder behind
     record = SweepRecord(
         name=name, space=space.model_dump(), space_path=str(Path(space_path).resolve()),
         store=location.url, storage_path=_experiment_root(location), address=address,

@@ -94,3 +94,12 @@ def test_bad_spaces_are_refused_before_anything_starts(outputs, tmp_path, change
         prepare_sweep(write_space(tmp_path, space), "x", str(tmp_path / "s"), None, None, None,
                       False)  # fmt: skip
     assert not outputs.exists() and not (tmp_path / "s").exists()
+
+
+def test_an_unwritable_store_is_refused_before_ray_starts(outputs, tmp_path, s3_endpoint):
+    from pipeline.store import StoreError
+
+    space = write_space(tmp_path, {"dataset": {"name": "signals", "n_samples": 100}})
+    with pytest.raises(StoreError, match="cannot be written"):
+        prepare_sweep(space, "w", "s3://no-such-bucket-symsearch/store", None, None, None, False)
+    assert not outputs.exists()
