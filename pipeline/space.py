@@ -45,8 +45,9 @@ class TrialConfig(BaseModel):
     init_width: float = Field(0.3, gt=0, le=10)  # fraction of each generator's natural range
     reg: float = Field(0.1, ge=0, le=100)  # weight of -||widths||: larger favours symmetry;
     # on digits 0.05 left the rotation width of SO2 data collapsing for 2 seeds in 5
-    tolerance: float | None = Field(None, ge=0)  # None: average over the learned distribution
-    # (eval_samples draws); eps: over the candidate group, k from the averaging complexity
+    tolerance: float | None = Field(None, ge=0, le=1e6)  # None: average over the learned
+    # distribution (eval_samples draws); eps: over the candidate group, k from the averaging
+    # complexity
     symmetry_breaking: Literal["none", "sympe"] = "none"
     lr: float = Field(3e-3, gt=0, le=1)  # network (Adam)
     aug_lr: float = Field(0.02, ge=0, le=1)  # augmentation (Adam); with the warm-up, 0.02 let
@@ -64,8 +65,9 @@ class TrialConfig(BaseModel):
     cosine_threshold: float = Field(0.9, gt=0, le=1)  # learned generator matches the truth
     active_threshold: float = Field(0.5, gt=0, le=10)  # normalized width that counts as found
     robustness: Literal["all", "true_group", "none"] = "all"  # which generators' shift grids
-    seed: int = Field(0, ge=0)  # model init, batches, augmentation samples
-    data_seed: int = Field(0, ge=0)  # dataset generation and splits: fixed across trial seeds
+    seed: int = Field(0, ge=0, le=2**63 - 1)  # model init, batches, augmentation samples
+    data_seed: int = Field(0, ge=0, le=2**63 - 1)  # dataset generation and splits: fixed
+    # across trial seeds
     device: str = "auto"  # auto: cuda when available
 
     @field_validator("candidate_group")
@@ -125,8 +127,8 @@ class Resources(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cpu: float = Field(1.0, gt=0)
-    gpu: float = Field(0.0, ge=0)
+    cpu: float = Field(1.0, gt=0, le=1024)
+    gpu: float = Field(0.0, ge=0, le=64)
 
 
 class Scheduler(BaseModel):
@@ -135,8 +137,8 @@ class Scheduler(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Literal["asha", "fifo"] = "asha"
-    grace_period: int = Field(3, ge=1)
-    reduction_factor: float = Field(3.0, gt=1)
+    grace_period: int = Field(3, ge=1, le=100_000)
+    reduction_factor: float = Field(3.0, gt=1, le=1000)
 
 
 class SearchSpace(BaseModel):
@@ -152,14 +154,14 @@ class SearchSpace(BaseModel):
     search: dict[str, Any] = Field(default_factory=dict)
     metric: Literal["val_metric", "train_loss"] = "val_metric"  # reported every epoch (ASHA)
     mode: Literal["max", "min"] | None = None
-    num_samples: int = Field(8, ge=1)
-    max_concurrent: int | None = Field(None, ge=1)
+    num_samples: int = Field(8, ge=1, le=1_000_000)  # bounds: a typo'd 1e30 is refused
+    max_concurrent: int | None = Field(None, ge=1, le=100_000)
     searcher: Literal["optuna", "random", "grid"] = "optuna"
     scheduler: Scheduler = Field(default_factory=Scheduler)
     resources: Resources = Field(default_factory=Resources)
-    max_failures: int = Field(1, ge=0)
-    checkpoint_seconds: float = Field(10.0, ge=0)  # a trial checkpoints at most this often (0:
-    # every epoch); a resumed trial repeats at most these seconds of training
+    max_failures: int = Field(1, ge=0, le=1000)
+    checkpoint_seconds: float = Field(10.0, ge=0, le=86_400)  # a trial checkpoints at most
+    # this often (0: every epoch); a resumed trial repeats at most these seconds of training
 
     @field_validator("trial", "search")
     @classmethod

@@ -224,9 +224,10 @@ def _scheduler(space: SearchSpace, mode: str) -> Any:
 
     if space.scheduler.name == "fifo":
         return FIFOScheduler()
-    return ASHAScheduler(time_attr="training_iteration", max_t=_max_epochs(space),
+    max_t = _max_epochs(space)  # a grace period beyond the trials' epochs means no early stops
+    return ASHAScheduler(time_attr="training_iteration", max_t=max_t,
                          metric=space.metric, mode=mode,
-                         grace_period=space.scheduler.grace_period,
+                         grace_period=min(space.scheduler.grace_period, max_t),
                          reduction_factor=space.scheduler.reduction_factor)  # fmt: skip
 
 

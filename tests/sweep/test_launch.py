@@ -103,3 +103,14 @@ def test_an_unwritable_store_is_refused_before_ray_starts(outputs, tmp_path, s3_
     with pytest.raises(StoreError, match="cannot be written"):
         prepare_sweep(space, "w", "s3://no-such-bucket-symsearch/store", None, None, None, False)
     assert not outputs.exists()
+
+
+def test_a_grace_period_longer_than_the_trials_means_no_early_stop():
+    from pipeline.space import SearchSpace
+    from pipeline.sweep._launch import _scheduler
+
+    space = SearchSpace(dataset={"name": "digits"}, trial={"epochs": 2},
+                        scheduler={"name": "asha", "grace_period": 5})  # fmt: skip
+    scheduler = _scheduler(space, "max")  # Ray itself refuses grace_period > max_t
+    rungs = [milestone for milestone, _ in scheduler._brackets[0]._rungs]
+    assert scheduler._max_t == 2 and rungs == [2]  # the only rung is the last epoch
