@@ -8,6 +8,7 @@ returns lazy Dask objects (``plan_*``) and a pandas finisher (``finish_*``), so 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 CONFIG = ["dataset", "true_group", "candidate_group", "prior", "tolerance", "symmetry_breaking"]
@@ -208,7 +209,9 @@ def param_importances(study_path: Any, sweep: str) -> tuple[Any, str | None]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         study = optuna.load_study(study_name=sweep, storage=f"sqlite:///{study_path}")
-        found = optuna.importance.get_param_importances(study)
+        with warnings.catch_warnings():  # few trials per regime: the report says how many ran
+            warnings.simplefilter("ignore", UserWarning)
+            found = optuna.importance.get_param_importances(study)
     except (ValueError, RuntimeError, KeyError) as error:
         return pd.DataFrame(columns=["parameter", "importance"]), f"not available ({error})"
     rows = [{"parameter": k, "importance": float(v)} for k, v in found.items()]
