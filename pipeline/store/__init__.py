@@ -12,7 +12,13 @@
 from pipeline.store._location import DEFAULT_STORE, Location, StoreError, open_store
 from pipeline.store._reader import latest_attempts, read_all_attempts, read_table, sweeps_in
 from pipeline.store._schema import SCHEMA_VERSION, SCHEMAS, TABLES, SchemaError, to_table
-from pipeline.store._writer import StoreWriter, check_writable, next_attempt
+from pipeline.store._writer import (
+    StoreWriter,
+    check_writable,
+    next_attempt,
+    read_blob,
+    write_blob,
+)
 from pipeline.store.query import QueryError, run_query
 
 __all__ = [
@@ -30,8 +36,10 @@ __all__ = [
     "next_attempt",
     "open_store",
     "read_all_attempts",
+    "read_blob",
     "read_table",
     "run_query",
     "sweeps_in",
     "to_table",
+    "write_blob",
 ]

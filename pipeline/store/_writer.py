@@ -109,3 +109,25 @@ def _publish(location: Location, folder: str, path: str, payload: bytes) -> None
         os.replace(temporary, path)
     else:
         fs.pipe_file(path, payload)  # a single PUT: the object appears whole or not at all
+
+
+def write_blob(location: Location, name: str, payload: bytes) -> str:
+    """A whole file outside the tables (e.g. a trial's state), replaced atomically: a reader sees
+    the old bytes or the new, never a mix. Returns its path."""
+    folder, _, _ = location.path(name).rpartition("/")
+    path = location.path(name)
+    try:
+        _publish(location, folder, path, payload)
+    except OSError as error:
+        raise StoreError(f"cannot write to store {location.url}: {error}") from None
+    return path
+
+
+def read_blob(location: Location, name: str) -> bytes | None:
+    """The bytes of a file written by ``write_blob``, or None when there is none."""
+    path = location.path(name)
+    location.fs.invalidate_cache()
+    try:
+        return location.fs.cat_file(path)
+    except FileNotFoundError:
+        return None

@@ -29,8 +29,6 @@ RAY_DEFAULTS = {
     "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",  # workers use this interpreter, not a uv run
     "TUNE_GLOBAL_CHECKPOINT_S": "1",  # experiment state at least every second: a killed driver
     # loses at most a second of Tune's bookkeeping (trials' own progress is in checkpoints)
-    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",  # a snapshot per trial
-    # checkpoint is what we want (num_to_keep): resumes then lose nothing; no warning for it
 }
 
 
@@ -250,9 +248,6 @@ def _run_config(record: SweepRecord, space: SearchSpace, segment: Segment, callb
         name=segment.experiment, storage_path=record.storage_path, storage_filesystem=filesystem,
         callbacks=callbacks, verbose=2 if record.verbose else 0,
         failure_config=tune.FailureConfig(max_failures=space.max_failures),
-        # Two, not one: Ray deletes the older checkpoint when it registers a newer one, and a
-        # driver killed before its next experiment snapshot must still find the one it names.
-        checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
     )  # fmt: skip
 
 

@@ -1,23 +1,24 @@
-"""The Ray Tune function trainable: ``run_trial`` with reports, checkpoints and store writes.
+"""The Ray Tune function trainable: ``run_trial`` with reports, saved states and store writes.
 
-Each epoch is written to the store first, then reported to Tune with a checkpoint of the trial
-state, so the scheduler can stop the trial early and a restored trial continues from its last
-epoch. The last epoch is held back and reported once with the evaluation, after the trial's rows
-are stored: a scheduler stop at that report (ASHA stops every trial at ``max_t``) then loses
-nothing. Only ``ray.tune`` is used here (report, get_checkpoint, get_context).
+Each epoch is written to the store first, then reported to Tune, so the scheduler can stop the
+trial early. The trial's state is saved (at most every ``checkpoint_seconds``, and at the end)
+as one file per trial in the store, ``_checkpoints/sweep=<name>/<trial_id>.pt``, replaced
+atomically: a retried or resumed trial continues from its latest state whatever Ray's
+experiment snapshot remembers, and every node of a cluster reaches it.
+
+The last epoch is held back and reported once with the evaluation, after the trial's rows are
+stored: a scheduler stop at that report (ASHA stops every trial at ``max_t``) then loses
+nothing. Only ``ray.tune`` is used here (report, get_context).
 """
 
 from __future__ import annotations
 
 import math
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-STATE_FILE = "trial_state.pt"
 GRID_KEY = "point"  # grid sweeps pass each combination under this key
 FINAL_FIELDS = ("test_metric", "discovered_group", "discovery_correct", "equivariance_error")
 
@@ -65,7 +66,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     writer = StoreWriter(location, spec.sweep, trial_id, attempt)
     _share_gpu(spec.gpu)
     reporter = EpochReporter(writer, config.epochs, spec.checkpoint_seconds)
-    state = load_state(tune.get_checkpoint())
+    state = load_state(location, spec.sweep, trial_id)
     if state is not None:  # seconds of the epochs before the checkpoint count too
         reporter.train_seconds = sum(row["seconds"] for row in state.epochs)
     result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep)
@@ -78,7 +79,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
 
 
 class EpochReporter:
-    """Writes each epoch to the store, then reports it to Tune with the latest checkpoint."""
+    """Writes each epoch to the store, saves the state when due, then reports it to Tune."""
 
     def __init__(self, writer: Any, epochs: int, checkpoint_seconds: float) -> None:
         self.writer, self.epochs, self.checkpoint_seconds = writer, epochs, checkpoint_seconds
@@ -121,17 +122,15 @@ class EpochReporter:
                 "node": self.node}  # fmt: skip
 
     def _report(self, metrics: dict[str, Any]) -> None:
-        """With a checkpoint when one is due: a resumed trial repeats at most the epochs since."""
+        """Save the state first when a checkpoint is due: a resumed trial repeats at most the
+        epochs since."""
         from ray import tune
 
         due = time.monotonic() - self.last_checkpoint >= self.checkpoint_seconds
-        if self.state is None or not (due or "trial_status" in metrics):
-            tune.report(metrics)
-            return
-        self.last_checkpoint = time.monotonic()
-        with tempfile.TemporaryDirectory() as folder:
-            save_state(self.state, Path(folder))
-            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
+        if self.state is not None and (due or "trial_status" in metrics):
+            self.last_checkpoint = time.monotonic()
+            save_state(self.writer.location, self.writer.sweep, self.writer.trial_id, self.state)
+        tune.report(metrics)
 
 
 def ray_node() -> str:
@@ -143,33 +142,45 @@ def ray_node() -> str:
     return f"{platform.node()}/{ray.get_runtime_context().get_node_id()[:12]}"
 
 
-def save_state(state: Any, folder: Path) -> None:
+def state_name(sweep: str, trial_id: str) -> str:
+    return f"_checkpoints/sweep={sweep}/{trial_id}.pt"
+
+
+def save_state(location: Any, sweep: str, trial_id: str, state: Any) -> None:
+    import io
+
     import torch
 
-    torch.save(state.to_dict(), folder / STATE_FILE)
+    from pipeline.store import write_blob
+
+    buffer = io.BytesIO()
+    torch.save(state.to_dict(), buffer)
+    write_blob(location, state_name(sweep, trial_id), buffer.getvalue())
 
 
-def load_state(checkpoint: Any) -> Any:
-    """The TrialState in a Tune checkpoint (None for a fresh trial). A checkpoint that cannot be
-    read (gone, or cut short by a crash) restarts the trial from scratch: seeded, a restart ends
-    exactly where a continued run would, only later."""
-    if checkpoint is None:
-        return None
+def load_state(location: Any, sweep: str, trial_id: str) -> Any:
+    """The trial's latest saved TrialState (None for a fresh trial). A state that cannot be read
+    restarts the trial from scratch: seeded, a restart ends exactly where a continued run would,
+    only later."""
+    import io
+
     import torch
 
+    from pipeline.store import read_blob
     from pipeline.trial import TrialState
 
+    payload = read_blob(location, state_name(sweep, trial_id))
+    if payload is None:
+        return None
     try:
-        with checkpoint.as_directory() as folder:
-            raw = torch.load(Path(folder) / STATE_FILE, weights_only=True)
-    except (OSError, RuntimeError, EOFError) as error:
+        return TrialState(**torch.load(io.BytesIO(payload), weights_only=True))
+    except (OSError, RuntimeError, EOFError, TypeError) as error:
         print(
-            f"symsearch: checkpoint {checkpoint.path} unreadable ({error}); restarting the "
-            "trial from its first epoch",
+            f"symsearch: saved state of trial {trial_id} unreadable ({error}); restarting it "
+            "from its first epoch",
             file=sys.stderr,
         )
         return None
-    return TrialState(**raw)
 
 
 def _share_gpu(fraction: float) -> None:

@@ -96,14 +96,15 @@ def _start_sweep(space, name, store, cwd):
 
 
 def _kill_mid_sweep(driver, store, limit=240):
-    """SIGKILL the driver once a trial has finished and another is 3+ epochs in (so it has
-    checkpoints to continue from); returns how many trials had finished."""
+    """SIGKILL the driver once a trial has finished and another is 6+ epochs in (so Ray's
+    experiment snapshot, taken about every second, names one of its checkpoints); returns how
+    many trials had finished."""
     trials, epochs = store / "trials" / "sweep=k", store / "epochs" / "sweep=k"
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline and driver.poll() is None:
         finished = {p.name.split("-a")[0] for p in trials.glob("*.parquet")}
         running = Counter(p.name.split("-a")[0] for p in epochs.glob("*.parquet"))
-        if finished and any(n >= 3 for t, n in running.items() if t not in finished):
+        if finished and any(n >= 6 for t, n in running.items() if t not in finished):
             break
         time.sleep(0.1)
     assert driver.poll() is None, "the sweep ended before it could be interrupted"
