@@ -10,10 +10,8 @@ batches after 5 warm-up batches. Prints each per-batch time and speed = kornia /
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import torch
+from _timing import interleaved_medians
 
 from pipeline.augment import LearnableAugmentation
 from pipeline.groups import get_group
@@ -44,28 +42,14 @@ def step_kornia(affine, x: torch.Tensor) -> None:
     affine(x).square().mean().backward()
 
 
-def median_seconds(step, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
     x = torch.rand(BATCH, 1, SIDE, SIDE, generator=torch.Generator().manual_seed(0))
     augmentation, rng = ours()
     affine = kornia_affine()
     mine = lambda: step_ours(augmentation, rng, x)  # noqa: E731
     theirs = lambda: step_kornia(affine, x)  # noqa: E731
-    median_seconds(mine, WARMUP)
-    median_seconds(theirs, WARMUP)
-    ours_times, kornia_times = [], []
-    for _ in range(ROUNDS):  # interleaved: both see the same machine state
-        ours_times.append(median_seconds(mine, 1))
-        kornia_times.append(median_seconds(theirs, 1))
-    mine_s, theirs_s = statistics.median(ours_times), statistics.median(kornia_times)
+    interleaved_medians(mine, theirs, WARMUP)
+    mine_s, theirs_s, _ = interleaved_medians(mine, theirs, ROUNDS)
     print(f"batch: {BATCH} images of {SIDE}x{SIDE}, torch threads {torch.get_num_threads()}")
     print(f"ours_ms_per_batch: {1000 * mine_s:.2f}")
     print(f"kornia_ms_per_batch: {1000 * theirs_s:.2f}")

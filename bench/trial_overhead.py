@@ -15,9 +15,9 @@ loop does not compute. Runs alternate, 3 each; prints medians and two ratios:
 from __future__ import annotations
 
 import statistics
-import time
 
 import torch
+from _timing import interleaved_medians
 
 from pipeline.data import build_dataset
 from pipeline.models import build_model
@@ -62,22 +62,10 @@ def bare_loop() -> float:
     return accuracy(model, data.test.inputs, data.test.targets)
 
 
-def timed(function) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
-
-
 def main() -> None:
     run_trial(CONFIG)  # warm-up: imports, allocator, the dataset's first build
-    trial_times, train_times, bare_times = [], [], []
-    for _ in range(ROUNDS):
-        seconds, result = timed(lambda: run_trial(CONFIG))
-        trial_times.append(seconds)
-        train_times.append(result.trial["train_seconds"])
-        bare_times.append(timed(bare_loop)[0])
-    trial, train = statistics.median(trial_times), statistics.median(train_times)
-    bare = statistics.median(bare_times)
+    trial, bare, results = interleaved_medians(lambda: run_trial(CONFIG), bare_loop, ROUNDS)
+    train = statistics.median(r.trial["train_seconds"] for r in results)
     print(f"run_trial_seconds: {trial:.3f}")
     print(f"run_trial_training_seconds: {train:.3f}")
     print(f"bare_loop_seconds: {bare:.3f}")

@@ -200,10 +200,7 @@ def _recording(progress, writer):
 
 
 def _record_result(writer, result) -> None:
-    writer.add("trials", result.trial)
-    writer.add_rows("discovery", result.discovery)
-    writer.add_rows("robustness", result.robustness)
-    writer.flush()
+    writer.add_result(result)
     typer.echo(f"stored trial {writer.trial_id} attempt {writer.attempt} in {writer.location.url} "
                f"(sweep {writer.sweep})", err=True)  # fmt: skip
 

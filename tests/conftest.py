@@ -11,7 +11,7 @@ settings.register_profile("thorough", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -22,7 +22,7 @@ def s3_endpoint():
     """moto's S3-compatible server on 127.0.0.1, reached through the standard AWS_* variables."""
     boto3 = pytest.importorskip("boto3")
     server_module = pytest.importorskip("moto.server")
-    port = _free_port()
+    port = free_port()
     server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

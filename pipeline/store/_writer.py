@@ -39,6 +39,14 @@ class StoreWriter:
         for row in rows:
             self.add(table, row)
 
+    def add_result(self, result: Any) -> list[str]:
+        """A finished trial's rows (``run_trial``'s result: trial, discovery, robustness), flushed
+        at once; its epochs were written as they came."""
+        self.add("trials", result.trial)
+        self.add_rows("discovery", result.discovery)
+        self.add_rows("robustness", result.robustness)
+        return self.flush()
+
     def flush(self) -> list[str]:
         """Write every non-empty buffer as one new file; returns the paths written."""
         written = []

@@ -89,8 +89,7 @@ class ProgressCallback(Callback):
         self.live: Any = None
         self.console: Any = None
         self.trials: list = []
-        self.finished_ids: set[str] = set()
-        self.ending: dict[str, str] = {}  # ended trials Tune still lists as running
+        self.ending: dict[str, str] = {}  # ended trials (Tune may still list them as running)
         self.last_draw = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
@@ -131,16 +130,16 @@ class ProgressCallback(Callback):
 
     def _finished(self, trials: list, trial: Any) -> None:
         self.trials = trials
-        if self.live is not None or trial.trial_id in self.finished_ids:
+        if trial.trial_id in self.ending:
             return
-        self.finished_ids.add(trial.trial_id)
-        value = trial.last_result.get(self.metric)
-        shown = f"{self.metric} {value:.4f}" if isinstance(value, float) else ""
         ended = "failed" if trial.status == "ERROR" else ended_state(trial)
         self.ending[trial.trial_id] = ended
+        if self.live is not None or self.console is None:
+            return  # the live table shows it at its next redraw
+        value = trial.last_result.get(self.metric)
+        shown = f"{self.metric} {value:.4f}" if isinstance(value, float) else ""
         line = f"trial {trial.trial_id} {ended} {shown} | {self.summary_line()}"
-        if self.console is not None:
-            self.console.print(line, highlight=False, soft_wrap=True)
+        self.console.print(line, highlight=False, soft_wrap=True)
 
     def counts(self) -> dict[str, int]:
         found = dict.fromkeys(self.STATES, 0)

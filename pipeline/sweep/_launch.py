@@ -134,13 +134,14 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
     """Run (or restore) one segment; True when all its trials ended."""
     from ray import tune
 
+    from pipeline.store import open_store
     from pipeline.sweep._callbacks import ProgressCallback, StoreCallback
 
     record, space = prepared.record, prepared.space
     connect(record.address, record.verbose, space)
     trainable = _trainable(prepared)
     path = record.experiment_path(segment)
-    filesystem = storage_filesystem(record.store)
+    filesystem = storage_filesystem(open_store(record.store))
     if restore and tune.Tuner.can_restore(path, storage_filesystem=filesystem):
         tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=True,
                                    storage_filesystem=filesystem)  # fmt: skip
@@ -251,16 +252,15 @@ def _run_config(record: SweepRecord, space: SearchSpace, segment: Segment, callb
     )  # fmt: skip
 
 
-def storage_filesystem(store: str) -> Any:
-    """A pyarrow view of the store's fsspec filesystem for remote experiment directories, so
-    Ray uses the same credentials and endpoint as the store; None on local disk."""
-    if "://" not in store or store.startswith("file://"):
+def storage_filesystem(location: Any) -> Any:
+    """A pyarrow view of a remote store's fsspec filesystem for the experiment directories
+    beside it (``_experiment_root``), so Ray uses the store's credentials and endpoint; None
+    on local disk."""
+    if location.is_local:
         return None
     from pyarrow.fs import FSSpecHandler, PyFileSystem
 
-    from pipeline.store import open_store
-
-    return PyFileSystem(FSSpecHandler(open_store(store).fs))
+    return PyFileSystem(FSSpecHandler(location.fs))
 
 
 def connect(address: str | None, verbose: bool, space: SearchSpace) -> None:

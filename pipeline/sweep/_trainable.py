@@ -71,10 +71,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
         reporter.train_seconds = sum(row["seconds"] for row in state.epochs)
     result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep)
     result.trial["node"] = reporter.node
-    writer.add("trials", result.trial)
-    writer.add_rows("discovery", result.discovery)
-    writer.add_rows("robustness", result.robustness)
-    writer.flush()
+    writer.add_result(result)
     reporter.final(result.trial, result.epochs)
 
 

@@ -1,7 +1,6 @@
 """Clusters: a real two-node Ray cluster on this machine (token auth, s3 store), cluster files."""
 
 import copy
-import os
 import socket
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import yaml
 from pipeline.space import SpaceError
 from pipeline.store import open_store, read_table
 from pipeline.sweep import load_cluster
+from tests.conftest import free_port
+from tests.sweep.test_cli_sweep import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTERS = ROOT / "clusters"
@@ -27,15 +28,8 @@ SPACE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _node_env():
-    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "SYMSEARCH_OUTPUTS")}
-    return {**env, "RAY_AUTH_MODE": "token", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+    return {**cli_env(), "RAY_AUTH_MODE": "token"}
 
 
 def _alive_nodes(address: str) -> int:
@@ -48,7 +42,7 @@ def _alive_nodes(address: str) -> int:
 @pytest.fixture
 def two_node_cluster(s3_endpoint):
     """`ray start --head` and a second `ray start --address`, 1 CPU each, token auth on."""
-    port = _free_port()
+    port = free_port()
     address = f"127.0.0.1:{port}"
     common = ["--num-cpus=1", "--block", "--disable-usage-stats"]
     nodes = [subprocess.Popen(["ray", "start", "--head", f"--port={port}",
