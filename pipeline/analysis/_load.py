@@ -10,14 +10,12 @@ independent: reading is embarrassingly parallel on threads or on a Dask cluster.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.store import SCHEMAS, Location
+from pipeline.store import SCHEMAS, Location, file_owner
 
-FILE_NAME = re.compile(r"^(?P<trial>.+)-a(?P<attempt>\d+)-\d+-[0-9a-f]+\.parquet$")
 FILES_PER_PARTITION = 256
 
 
@@ -39,9 +37,9 @@ def list_trial_files(location: Location, table: str, sweep: str) -> list[TrialFi
         return []
     grouped: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for path in sorted(location.fs.ls(folder, detail=False)):
-        match = FILE_NAME.match(path.rsplit("/", 1)[-1])
-        if match:
-            grouped[match["trial"]].append((int(match["attempt"]), path))
+        owner = file_owner(path)
+        if owner is not None:
+            grouped[owner[0]].append((owner[1], path))
     return [TrialFiles(trial, tuple(files)) for trial, files in sorted(grouped.items())]
 
 

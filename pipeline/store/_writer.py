@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -71,13 +72,21 @@ class StoreWriter:
         return path
 
 
+FILE_NAME = re.compile(r"^(?P<trial>.+)-a(?P<attempt>\d+)-\d+-[0-9a-f]+\.parquet$")
+
+
+def file_owner(path: str) -> tuple[str, int] | None:
+    """(trial_id, attempt) of a table file written by StoreWriter; None for other names."""
+    match = FILE_NAME.match(path.rsplit("/", 1)[-1])
+    return (match["trial"], int(match["attempt"])) if match else None
+
+
 def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
     """1 + the highest attempt of this trial with any file in the store (1 for a new trial).
 
     Read from file names, in every table: an attempt that was killed after writing some epochs
     but before its ``trials`` row still counts, so its successor never reuses its number.
     """
-    prefix = f"{trial_id}-a"
     highest = 0
     location.fs.invalidate_cache()
     for table in TABLES:
@@ -85,9 +94,9 @@ def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
         if not location.fs.exists(folder):
             continue
         for path in location.fs.ls(folder, detail=False):
-            name = path.rsplit("/", 1)[-1]
-            if name.startswith(prefix):
-                highest = max(highest, int(name[len(prefix) :].split("-", 1)[0]))
+            owner = file_owner(path)
+            if owner is not None and owner[0] == trial_id:
+                highest = max(highest, owner[1])
     return highest + 1
 
 
