@@ -25,12 +25,28 @@ def _normalized_to_isotropic(height: int, width: int, like: Tensor) -> Tensor:
     return torch.diag(like.new_tensor([width / side, height / side, 1.0]))
 
 
+def affine_grid(theta: Tensor, height: int, width: int) -> Tensor:
+    """``F.affine_grid(theta, (B, C, height, width), align_corners=False)``, computed separably.
+
+    An affine map of the pixel grid is a row term plus a column term, so each grid coordinate is
+    one broadcast add of a (B, 1, W) and a (B, H, 1) tensor. ``F.affine_grid`` instead multiplies
+    every pixel's homogeneous coordinates by theta in a batched matmul with an inner size of 3,
+    forward and backward, which on CPU costs more than the resampling itself. theta: (B, 2, 3).
+    """
+    xs = (torch.arange(width, device=theta.device, dtype=theta.dtype) * 2 + 1) / width - 1
+    ys = (torch.arange(height, device=theta.device, dtype=theta.dtype) * 2 + 1) / height - 1
+    rows = theta[:, :, None, :]  # (B, 2, 1, 3): one row per output coordinate
+    along_x = rows[..., 0:1] * xs + rows[..., 2:3]  # (B, 2, 1, W)
+    along_y = (rows[..., 1:2] * ys).transpose(-1, -2)  # (B, 2, H, 1)
+    return (along_x + along_y).permute(0, 2, 3, 1)  # (B, H, W, 2)
+
+
 def warp(g: Tensor, images: Tensor, mode: str = "bilinear", padding_mode: str = "zeros") -> Tensor:
     """Move each image by its plane element: out(p) = image(g^-1 p). g: (B, 3, 3)."""
     _, _, height, width = images.shape
     s = _normalized_to_isotropic(height, width, g)
     theta = torch.linalg.inv(s) @ torch.linalg.inv(g) @ s
-    grid = F.affine_grid(theta[:, :2, :], list(images.shape), align_corners=False)
+    grid = affine_grid(theta[:, :2, :], height, width)
     return F.grid_sample(images, grid, mode=mode, padding_mode=padding_mode, align_corners=False)
 
 

@@ -2,8 +2,12 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.actions import act
+from pipeline.actions._images import affine_grid
 from pipeline.groups import get_group
 from tests.actions.helpers import band_limited, smooth_images, spins, whole_site
 
@@ -200,3 +204,33 @@ def test_mismatched_data_gets_a_clear_error(name, kind, data, message):
     group = get_group(name)
     with pytest.raises(ValueError, match=message):
         act(group, group.identity(1), data, kind)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    batch=st.integers(1, 4),
+    height=st.integers(1, 9),
+    width=st.integers(1, 9),
+    seed=st.integers(0, 2**31 - 1),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+)
+def test_separable_affine_grid_matches_torch_in_value_and_gradient(
+    batch, height, width, seed, dtype
+):
+    rng = torch.Generator().manual_seed(seed)
+    theta = torch.randn(batch, 2, 3, generator=rng, dtype=dtype)
+    weights = torch.randn(batch, height, width, 2, generator=rng, dtype=dtype)
+
+    def torchs(t, h, w):
+        return F.affine_grid(t, [batch, 1, h, w], align_corners=False)
+
+    grids, gradients = [], []
+    for build in (affine_grid, torchs):
+        leaf = theta.clone().requires_grad_(True)
+        grid = build(leaf, height, width)
+        (grid * weights).sum().backward()
+        grids.append(grid.detach())
+        gradients.append(leaf.grad)
+    tolerance = 1e-5 if dtype == torch.float32 else 1e-12
+    torch.testing.assert_close(grids[0], grids[1], atol=tolerance, rtol=tolerance)
+    torch.testing.assert_close(gradients[0], gradients[1], atol=10 * tolerance, rtol=tolerance)
