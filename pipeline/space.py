@@ -157,6 +157,8 @@ class SearchSpace(BaseModel):
     num_samples: int = Field(8, ge=1, le=1_000_000)  # bounds: a typo'd 1e30 is refused
     max_concurrent: int | None = Field(None, ge=1, le=100_000)
     searcher: Literal["optuna", "random", "grid"] = "optuna"
+    searcher_seed: int = Field(0, ge=0, le=2**32 - 1)  # Optuna's sampler: same seed, same
+    # suggestions in the same order of results
     scheduler: Scheduler = Field(default_factory=Scheduler)
     resources: Resources = Field(default_factory=Resources)
     max_failures: int = Field(1, ge=0, le=1000)

@@ -4,7 +4,13 @@ Importing this package does not import ray; the functions that need it import it
 """
 
 from pipeline.sweep._cluster import ClusterSettings, load_cluster
-from pipeline.sweep._launch import Prepared, prepare_sweep, resume_sweep, start_sweep
+from pipeline.sweep._launch import (
+    Prepared,
+    make_sampler,
+    prepare_sweep,
+    resume_sweep,
+    start_sweep,
+)
 from pipeline.sweep._record import (
     SweepError,
     SweepRecord,
@@ -26,6 +32,7 @@ __all__ = [
     "list_sweeps",
     "load_cluster",
     "load_record",
+    "make_sampler",
     "meaningful",
     "prepare_sweep",
     "resume_sweep",

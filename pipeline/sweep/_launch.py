@@ -206,16 +206,23 @@ def _searcher(prepared: Prepared) -> Any:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    if space.searcher == "random":
-        sampler = optuna.samplers.RandomSampler(seed=0)
-    else:  # group=True: TPE models conditional parameters per candidate group
-        sampler = optuna.samplers.TPESampler(seed=0, multivariate=True, group=True)
+    sampler = make_sampler(space)
     record.folder.mkdir(parents=True, exist_ok=True)
     storage = optuna.storages.RDBStorage(record.optuna_storage)  # persistent: raise the budget
     return ResumableOptunaSearch(
         space=define_by_run(space), metric=space.metric, mode=prepared.mode, sampler=sampler,
         study_name=record.name, storage=storage,
     )  # fmt: skip
+
+
+def make_sampler(space: SearchSpace) -> Any:
+    """The space's Optuna sampler, seeded with its ``searcher_seed``."""
+    import optuna
+
+    if space.searcher == "random":
+        return optuna.samplers.RandomSampler(seed=space.searcher_seed)
+    # group=True: TPE models conditional parameters per candidate group
+    return optuna.samplers.TPESampler(seed=space.searcher_seed, multivariate=True, group=True)
 
 
 def _scheduler(space: SearchSpace, mode: str) -> Any:

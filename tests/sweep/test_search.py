@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from pipeline.space import SearchSpace, SpaceError, load_space, make_config
-from pipeline.sweep import define_by_run, grid_points, meaningful
+from pipeline.sweep import define_by_run, grid_points, make_sampler, meaningful
 
 SPACE = {
     "dataset": {"name": "signals"},
@@ -19,11 +19,11 @@ SPACE = {
 }
 
 
-def sample_many(tmp_path, n=60):
+def sample_many(tmp_path, n=60, sampler=None):
     path = tmp_path / "space.yaml"
     path.write_text(yaml.safe_dump(SPACE))
     sample = define_by_run(load_space(path))
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(sampler=sampler or optuna.samplers.RandomSampler(seed=0))
     draws = []
     for _ in range(n):
         trial = study.ask()
@@ -104,3 +104,14 @@ def test_grid_refuses_distributions_naming_the_field():
     )
     with pytest.raises(SpaceError, match=r"search\.reg"):
         grid_points(space)
+
+
+@pytest.mark.parametrize("searcher", ["random", "optuna"])
+def test_searcher_seed_fixes_the_suggestions_and_another_seed_changes_them(tmp_path, searcher):
+    def suggestions(seed):
+        space = SearchSpace(dataset={"name": "signals"}, searcher=searcher, searcher_seed=seed)
+        return sample_many(tmp_path, n=12, sampler=make_sampler(space))
+
+    first = suggestions(3)
+    assert suggestions(3) == first
+    assert suggestions(4) != first
