@@ -1,16 +1,15 @@
 """The sweep commands as users run them: each in its own process, with its own local Ray."""
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.sweep.helpers import assert_each_trial_and_epoch_once, query, start_symsearch, symsearch
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
@@ -23,28 +22,6 @@ TINY = {
     "scheduler": {"name": "fifo"},
     "checkpoint_seconds": 0,  # every epoch: a resumed trial continues from its last one
 }  # fmt: skip
-
-
-def cli_env():
-    """outputs/ under the test's folder (the working directory); workers without uv; a Ray of
-    its own, as a user gets (ray.init in this process exported RAY_ADDRESS, which would join
-    the test session's Ray instead)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("SYMSEARCH_OUTPUTS", "RAY_ADDRESS")}
-    return {**env, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
-
-
-def symsearch(*args, cwd, check=True):
-    env = cli_env()
-    command = [sys.executable, "-m", "pipeline.cli", *args]
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    if check and done.returncode != 0:
-        raise AssertionError(f"{args} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return done
-
-
-def query(sql, store, cwd):
-    out = symsearch("query", sql, "--store", str(store), "--format", "json", cwd=cwd).stdout
-    return json.loads(out)
 
 
 def test_quickstart_sweep_stores_every_trial_once(tmp_path):
@@ -71,28 +48,21 @@ def test_quickstart_sweep_stores_every_trial_once(tmp_path):
 def test_killed_sweep_resumes_to_each_trial_and_epoch_once_then_grows(tmp_path):
     space, store = tmp_path / "tiny.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(TINY))
-    driver = _start_sweep(space, "k", store, tmp_path)
+    driver = start_symsearch("sweep", str(space), "--name", "k", "--store", str(store),
+                             cwd=tmp_path)  # fmt: skip
     finished_before_kill = _kill_mid_sweep(driver, store)
     assert finished_before_kill < TINY["num_samples"], "killed part-way, not after the end"
 
     symsearch("resume", "k", cwd=tmp_path)
-    _assert_each_trial_and_epoch_once(store, tmp_path, TINY["num_samples"])
+    assert_each_trial_and_epoch_once(store, tmp_path, "k", TINY["num_samples"], 12)
     resumed = query("select trial_id, min(epoch) first from epochs where sweep='k' and "
                     "attempt = 2 group by 1", store, tmp_path)  # fmt: skip
     assert any(r["first"] > 1 for r in resumed), f"none continued from a checkpoint: {resumed}"
 
     symsearch("resume", "k", "--num-samples", "8", cwd=tmp_path)
-    _assert_each_trial_and_epoch_once(store, tmp_path, 8)
+    assert_each_trial_and_epoch_once(store, tmp_path, "k", 8, 12)
     lower = symsearch("resume", "k", "--num-samples", "3", cwd=tmp_path, check=False)
     assert lower.returncode == 2 and "--num-samples" in lower.stderr
-
-
-def _start_sweep(space, name, store, cwd):
-    env = cli_env()
-    command = [sys.executable, "-m", "pipeline.cli", "sweep", str(space), "--name", name,
-               "--store", str(store)]  # fmt: skip
-    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 def _kill_mid_sweep(driver, store, limit=240):
@@ -111,21 +81,6 @@ def _kill_mid_sweep(driver, store, limit=240):
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait(timeout=60)
     return len(list(trials.glob("*.parquet")))
-
-
-def _assert_each_trial_and_epoch_once(store, cwd, budget):
-    counts = query("select count(*) n, count(distinct trial_id) d from trials where sweep='k'",
-                   store, cwd)  # fmt: skip
-    assert counts == [{"n": budget, "d": budget}]
-    repeated = query("select trial_id, epoch, count(*) c from epochs where sweep='k' "
-                     "group by 1, 2 having c > 1", store, cwd)  # fmt: skip
-    assert repeated == []
-    per_trial = query("select trial_id, count(*) c, max(epoch) m from epochs where sweep='k' "
-                      "group by 1", store, cwd)  # fmt: skip
-    bad = [r["trial_id"] for r in per_trial if not r["c"] == r["m"] == 12]
-    errors = query("select trial_id, status, epochs, error from trials where trial_id in "
-                   f"({', '.join(repr(b) for b in bad) or 'null'})", store, cwd)  # fmt: skip
-    assert len(per_trial) == budget and not bad, errors
 
 
 @pytest.mark.parametrize(

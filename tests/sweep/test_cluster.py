@@ -15,7 +15,7 @@ from pipeline.space import SpaceError
 from pipeline.store import open_store, read_table
 from pipeline.sweep import load_cluster
 from tests.conftest import free_port
-from tests.sweep.test_cli_sweep import cli_env
+from tests.sweep.helpers import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTERS = ROOT / "clusters"

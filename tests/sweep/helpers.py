@@ -1,0 +1,52 @@
+"""Running the CLI as users do, each command in its own process, and checking what it stored."""
+
+import json
+import os
+import subprocess
+import sys
+
+
+def cli_env():
+    """outputs/ under the test's folder (the working directory); workers without uv; a Ray of
+    its own, as a user gets (ray.init in this process exported RAY_ADDRESS, which would join
+    the test session's Ray instead)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SYMSEARCH_OUTPUTS", "RAY_ADDRESS")}
+    return {**env, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+
+
+def symsearch(*args, cwd, check=True, **options):
+    command = [sys.executable, "-m", "pipeline.cli", *args]
+    done = subprocess.run(command, cwd=cwd, env=cli_env(), capture_output=True, text=True,
+                          timeout=600, **options)  # fmt: skip
+    if check and done.returncode != 0:
+        raise AssertionError(f"{args} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done
+
+
+def start_symsearch(*args, cwd):
+    """A CLI command in the background (to be interrupted)."""
+    command = [sys.executable, "-m", "pipeline.cli", *args]
+    return subprocess.Popen(command, cwd=cwd, env=cli_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def query(sql, store, cwd):
+    out = symsearch("query", sql, "--store", str(store), "--format", "json", cwd=cwd).stdout
+    return json.loads(out)
+
+
+def assert_each_trial_and_epoch_once(store, cwd, sweep, budget, epochs):
+    """budget trials, each once, each with every epoch 1..epochs exactly once."""
+    where = f"sweep='{sweep}'"
+    counts = query(f"select count(*) n, count(distinct trial_id) d from trials where {where}",
+                   store, cwd)  # fmt: skip
+    assert counts == [{"n": budget, "d": budget}]
+    repeated = query(f"select trial_id, epoch, count(*) c from epochs where {where} "
+                     "group by 1, 2 having c > 1", store, cwd)  # fmt: skip
+    assert repeated == []
+    per_trial = query(f"select trial_id, count(*) c, max(epoch) m from epochs where {where} "
+                      "group by 1", store, cwd)  # fmt: skip
+    bad = [r["trial_id"] for r in per_trial if not r["c"] == r["m"] == epochs]
+    errors = query("select trial_id, status, epochs, error from trials where trial_id in "
+                   f"({', '.join(repr(b) for b in bad) or 'null'})", store, cwd)  # fmt: skip
+    assert len(per_trial) == budget and not bad, errors
