@@ -1,12 +1,15 @@
 """Reliability: generated malformed search spaces are refused with one line and exit status 2,
 no traceback, and nothing written (no store, no sweep record, no Ray)."""
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+
+pytestmark = pytest.mark.reliability
 
 BASE = {
     "dataset": {"name": "signals", "n_samples": 100},

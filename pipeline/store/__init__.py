@@ -11,6 +11,7 @@
 
 from pipeline.store._location import DEFAULT_STORE, Location, StoreError, open_store
 from pipeline.store._reader import latest_attempts, read_all_attempts, read_table, sweeps_in
+from pipeline.store._retire import retire_trials, trial_ids_in
 from pipeline.store._schema import SCHEMA_VERSION, SCHEMAS, TABLES, SchemaError, to_table
 from pipeline.store._writer import (
     StoreWriter,
@@ -18,6 +19,7 @@ from pipeline.store._writer import (
     file_owner,
     next_attempt,
     read_blob,
+    remove_blob,
     write_blob,
 )
 from pipeline.store.query import QueryError, run_query
@@ -40,8 +42,11 @@ __all__ = [
     "read_all_attempts",
     "read_blob",
     "read_table",
+    "remove_blob",
+    "retire_trials",
     "run_query",
     "sweeps_in",
     "to_table",
+    "trial_ids_in",
     "write_blob",
 ]

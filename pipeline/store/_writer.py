@@ -9,6 +9,7 @@ and renamed into place (atomic); on object stores it is one PUT of the whole fil
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -81,13 +82,9 @@ def file_owner(path: str) -> tuple[str, int] | None:
     return (match["trial"], int(match["attempt"])) if match else None
 
 
-def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
-    """1 + the highest attempt of this trial with any file in the store (1 for a new trial).
-
-    Read from file names, in every table: an attempt that was killed after writing some epochs
-    but before its ``trials`` row still counts, so its successor never reuses its number.
-    """
-    highest = 0
+def table_files(location: Location, sweep: str) -> list[tuple[str, str, str, int]]:
+    """(table, path, trial_id, attempt) of every table file of the sweep, read from names."""
+    found = []
     location.fs.invalidate_cache()
     for table in TABLES:
         folder = location.path(table, f"{PARTITION}={sweep}")
@@ -95,9 +92,19 @@ def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
             continue
         for path in location.fs.ls(folder, detail=False):
             owner = file_owner(path)
-            if owner is not None and owner[0] == trial_id:
-                highest = max(highest, owner[1])
-    return highest + 1
+            if owner is not None:
+                found.append((table, path, *owner))
+    return found
+
+
+def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
+    """1 + the highest attempt of this trial with any file in the store (1 for a new trial).
+
+    Read from file names, in every table: an attempt that was killed after writing some epochs
+    but before its ``trials`` row still counts, so its successor never reuses its number.
+    """
+    attempts = [a for _, _, trial, a in table_files(location, sweep) if trial == trial_id]
+    return max(attempts, default=0) + 1
 
 
 def check_writable(location: Location) -> None:
@@ -148,3 +155,9 @@ def read_blob(location: Location, name: str) -> bytes | None:
         return location.fs.cat_file(path)
     except FileNotFoundError:
         return None
+
+
+def remove_blob(location: Location, name: str) -> None:
+    """Remove a file written by ``write_blob``; nothing when there is none."""
+    with contextlib.suppress(FileNotFoundError):
+        location.fs.rm_file(location.path(name))

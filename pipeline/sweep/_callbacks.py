@@ -52,8 +52,11 @@ def error_line(trial: Any) -> str:
     cause = getattr(error, "cause", None) or error
     if cause is None:
         return "trial failed (no error recorded)"
-    text = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {text[-1] if text else ''}".rstrip(": ")
+    text = [line for line in str(cause).strip().splitlines() if line.strip()]
+    # A traceback's message is its last line; Ray's own errors lead with theirs (a dead worker:
+    # "The actor died unexpectedly ...", then pages of advice)
+    line = "" if not text else text[-1] if text[0].startswith("Traceback") else text[0]
+    return f"{type(cause).__name__}: {line}".rstrip(": ")
 
 
 def ended_state(trial: Any) -> str:
@@ -120,6 +123,12 @@ class ProgressCallback(Callback):
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._finished(trials, trial)
 
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        """A raised error or a dead worker, with retries left: say so in one line (Tune's own
+        traceback is off unless --verbose)."""
+        self._say(f"trial {trial.trial_id} retried after failure {trial.num_failures}: "
+                  f"{error_line(trial)}")  # fmt: skip
+
     def on_experiment_end(self, trials: list, **info: Any) -> None:
         self.trials = trials
         if self.live is not None:
@@ -134,12 +143,20 @@ class ProgressCallback(Callback):
             return
         ended = "failed" if trial.status == "ERROR" else ended_state(trial)
         self.ending[trial.trial_id] = ended
-        if self.live is not None or self.console is None:
-            return  # the live table shows it at its next redraw
         value = trial.last_result.get(self.metric)
-        shown = f"{self.metric} {value:.4f}" if isinstance(value, float) else ""
-        line = f"trial {trial.trial_id} {ended} {shown} | {self.summary_line()}"
-        self.console.print(line, highlight=False, soft_wrap=True)
+        shown = f" {self.metric} {value:.4f}" if isinstance(value, float) else ""
+        if ended == "failed":
+            shown = f": {error_line(trial)}"
+        if self.live is None:
+            self._say(f"trial {trial.trial_id} {ended}{shown} | {self.summary_line()}")
+        elif ended == "failed":  # the live table counts it; why it failed goes above the table
+            self._say(f"trial {trial.trial_id} failed{shown}")
+
+    def _say(self, line: str) -> None:
+        if self.live is not None:
+            self.live.console.print(line, highlight=False, soft_wrap=True)  # above the table
+        elif self.console is not None:
+            self.console.print(line, highlight=False, soft_wrap=True)
 
     def counts(self) -> dict[str, int]:
         found = dict.fromkeys(self.STATES, 0)

@@ -205,7 +205,6 @@ def _searcher(prepared: Prepared) -> Any:
     from pipeline.sweep._search import define_by_run
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     sampler = make_sampler(space)
     record.folder.mkdir(parents=True, exist_ok=True)
     storage = optuna.storages.RDBStorage(record.optuna_storage)  # persistent: raise the budget
@@ -215,10 +214,21 @@ def _searcher(prepared: Prepared) -> Any:
     )  # fmt: skip
 
 
+def _reconcile_store(record: SweepRecord, space: SearchSpace) -> None:
+    """Set aside trials that the store has and no experiment snapshot knows (_reconcile.py)."""
+    from pipeline.store import open_store
+    from pipeline.sweep._reconcile import set_aside_forgotten_trials
+
+    connect(record.address, record.verbose, space)
+    location = open_store(record.store)
+    set_aside_forgotten_trials(record, location, storage_filesystem(location))
+
+
 def make_sampler(space: SearchSpace) -> Any:
     """The space's Optuna sampler, seeded with its ``searcher_seed``."""
     import optuna
 
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     if space.searcher == "random":
         return optuna.samplers.RandomSampler(seed=space.searcher_seed)
     # group=True: TPE models conditional parameters per candidate group
@@ -231,7 +241,9 @@ def _scheduler(space: SearchSpace, mode: str) -> Any:
     if space.scheduler.name == "fifo":
         return FIFOScheduler()
     max_t = _max_epochs(space)  # a grace period beyond the trials' epochs means no early stops
-    return ASHAScheduler(time_attr="training_iteration", max_t=max_t,
+    # time in epochs, not Tune's training_iteration, which restarts at 1 when a retried or
+    # resumed trial continues from its saved state
+    return ASHAScheduler(time_attr="epoch", max_t=max_t,
                          metric=space.metric, mode=mode,
                          grace_period=min(space.scheduler.grace_period, max_t),
                          reduction_factor=space.scheduler.reduction_factor)  # fmt: skip
@@ -274,8 +286,10 @@ def connect(address: str | None, verbose: bool, space: SearchSpace) -> None:
     """Start a local Ray (no address) or join a running cluster; once per process."""
     for key, value in RAY_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    if not verbose:  # Ray's classic reporter is silent at verbose=0; ours shows progress
+    if not verbose:  # Ray's classic reporter is silent at verbose=0; ours shows progress, and
+        # a failed or retried trial in one line instead of Tune's traceback
         os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+        os.environ.setdefault("TUNE_PRINT_ALL_TRIAL_ERRORS", "0")
     import ray
 
     if ray.is_initialized():
@@ -307,6 +321,7 @@ def resume_sweep(name: str, num_samples: int | None) -> tuple[Prepared, bool]:
     if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
         raise SpaceError("--num-samples: a grid sweep runs each combination once")
     prepared = Prepared(record, space, validate_space(space))
+    _reconcile_store(record, space)
     finished = True
     for segment in record.segments:
         if not segment.finished:

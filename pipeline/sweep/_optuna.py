@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ray.air.constants import TRAINING_ITERATION
 from ray.tune.search.optuna import OptunaSearch
 
 
 class ResumableOptunaSearch(OptunaSearch):
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
-        if not self._finished_in_study(trial_id):
-            super().on_trial_result(trial_id, result)
+        # Steps are epochs: Tune's training_iteration restarts at 1 when a retried or resumed
+        # trial continues from its saved state, and Optuna would warn about and drop the steps
+        # it has already seen.
+        if not self._finished_in_study(trial_id) and "epoch" in result:
+            super().on_trial_result(trial_id, {**result, TRAINING_ITERATION: result["epoch"]})
 
     def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None,
                           error: bool = False) -> None:  # fmt: skip

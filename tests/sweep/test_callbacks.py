@@ -1,0 +1,56 @@
+"""The driver's one-line account of failed and retried trials, without Ray."""
+
+import io
+from types import SimpleNamespace
+
+import pytest
+from rich.console import Console
+
+from pipeline.sweep._callbacks import ProgressCallback, error_line
+
+DEAD_WORKER = (
+    "The actor died unexpectedly before finishing this task.\n\tclass_name: ImplicitFunc\n"
+    "The actor is dead because its worker process has died. Some common causes include: ..."
+)
+RAISED = 'Traceback (most recent call last):\n  File "x.py", line 1\nValueError: loss became nan'
+
+
+class Died(Exception):
+    pass
+
+
+def fake_trial(error, status="ERROR", failures=1):
+    return SimpleNamespace(trial_id="abc12345", status=status, last_result={},
+                           num_failures=failures, config={},
+                           get_pickled_error=lambda: error)  # fmt: skip
+
+
+@pytest.mark.parametrize(("error", "line"), [
+    (Died(DEAD_WORKER), "Died: The actor died unexpectedly before finishing this task."),
+    (RuntimeError(RAISED), "RuntimeError: ValueError: loss became nan"),
+    (ValueError("deliberate failure"), "ValueError: deliberate failure"),
+    (SimpleNamespace(cause=KeyError("x")), "KeyError: 'x'"),
+    (None, "trial failed (no error recorded)"),
+])  # fmt: skip
+def test_error_line_is_the_message_not_the_advice(error, line):
+    assert error_line(fake_trial(error)) == line
+
+
+def logged(callback):
+    out = io.StringIO()
+    callback.console = Console(file=out, width=200)
+    return out
+
+
+def test_retries_and_failures_are_told_in_one_line_each():
+    callback = ProgressCallback("s", "val_metric", "max", budget=2)
+    out = logged(callback)
+    trial = fake_trial(Died(DEAD_WORKER))
+    callback.on_trial_recover(iteration=1, trials=[trial], trial=trial)
+    callback.on_trial_error(iteration=2, trials=[trial], trial=trial)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == ("trial abc12345 retried after failure 1: Died: The actor died "
+                        "unexpectedly before finishing this task.")  # fmt: skip
+    assert lines[1].startswith("trial abc12345 failed: Died: The actor died unexpectedly before "
+                               "finishing this task. | s: 1/2 done, 1 failed")  # fmt: skip
+    assert len(lines) == 2

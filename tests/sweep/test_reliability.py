@@ -1,0 +1,223 @@
+"""Faults: a sweep driver killed at three moments, a trial's worker process killed, stores that
+cannot be written. Nothing stored may be lost, repeated or left unreadable. Marked
+``reliability`` (part of the default suite; ``-m "not reliability"`` leaves them out)."""
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import psutil
+import pyarrow.parquet as pq
+import pytest
+import torch
+import yaml
+
+from tests.sweep.helpers import (
+    assert_each_trial_and_epoch_once,
+    cli_env,
+    query,
+    start_symsearch,
+    symsearch,
+)
+
+pytestmark = pytest.mark.reliability
+
+EPOCHS, BUDGET = 12, 8
+SPACE = {
+    "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 400},
+    "trial": {"epochs": EPOCHS, "robustness": "none"},
+    "search": {"candidate_group": ["trivial", "shift32"],
+               "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5}},
+    "num_samples": BUDGET,
+    "scheduler": {"name": "fifo"},
+    "checkpoint_seconds": 0,  # every epoch: a resumed trial continues from its last one
+}  # fmt: skip
+
+
+class StoreProgress:
+    """What a sweep has written so far, read from file names (no reader, no Ray)."""
+
+    def __init__(self, store: Path, sweep: str) -> None:
+        self.trials = store / "trials" / f"sweep={sweep}"
+        self.epochs = store / "epochs" / f"sweep={sweep}"
+
+    def finished(self) -> set[str]:
+        return {p.name.split("-a")[0] for p in self.trials.glob("*.parquet")}
+
+    def running_epochs(self) -> Counter:
+        """Epoch files per trial that has not finished (any attempt)."""
+        done = self.finished()
+        found = Counter(p.name.split("-a")[0] for p in self.epochs.glob("*.parquet"))
+        return Counter({t: n for t, n in found.items() if t not in done})
+
+
+def wait_until(process, ready, what: str, limit: float = 240) -> None:
+    """Poll until ready() while process runs; fail if it ends first or time runs out."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        if ready():
+            return
+        time.sleep(0.05)
+    assert process.poll() is None, f"the command ended before {what}"
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def kill_driver(process) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+
+
+def assert_every_file_readable(store: Path) -> None:
+    """Every table file parses and every saved trial state loads; hidden temporaries, which
+    readers skip, are the only other files allowed."""
+    for path in store.rglob("*"):
+        if path.is_dir() or path.name.startswith("."):
+            continue
+        if path.suffix == ".parquet":
+            pq.read_table(path)
+        elif path.suffix == ".pt":
+            torch.load(path, weights_only=True)
+        else:
+            raise AssertionError(f"unexpected file in the store: {path}")
+
+
+def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once(tmp_path):
+    space, store = tmp_path / "space.yaml", tmp_path / "store"
+    space.write_text(yaml.safe_dump(SPACE))
+    progress = StoreProgress(store, "k")
+    moments = [
+        ("the first epoch is stored", lambda: sum(progress.running_epochs().values()) >= 1),
+        ("3 trials finished, another 4+ epochs in",
+         lambda: len(progress.finished()) >= 3
+         and max(progress.running_epochs().values(), default=0) >= 4),
+        (f"{BUDGET - 2} trials finished", lambda: len(progress.finished()) >= BUDGET - 2),
+    ]  # fmt: skip
+    command = ["sweep", str(space), "--name", "k", "--store", str(store)]
+    for what, ready in moments:
+        driver = start_symsearch(*command, cwd=tmp_path)
+        wait_until(driver, ready, what)
+        kill_driver(driver)
+        assert len(progress.finished()) < BUDGET, f"killed after the end, not when {what}"
+        assert_every_file_readable(store)
+        command = ["resume", "k"]
+    symsearch(*command, cwd=tmp_path)
+
+    assert_each_trial_and_epoch_once(store, tmp_path, "k", BUDGET, EPOCHS)
+    assert_every_file_readable(store)
+    statuses = query("select status, count(*) n from trials where sweep='k' group by 1", store,
+                     tmp_path)  # fmt: skip
+    assert statuses == [{"status": "completed", "n": BUDGET}]
+    attempts = query("select max(attempt) a from epochs where sweep='k'", store, tmp_path)
+    assert attempts[0]["a"] >= 2, "no trial was interrupted and resumed"
+
+
+def test_resume_sets_aside_a_trial_no_experiment_snapshot_knows(tmp_path):
+    """The gap the three kills can hit by chance, made certain: a trial in the store that Ray
+    Tune's snapshot never recorded (it started and was killed between two snapshots)."""
+    from pipeline.store import StoreWriter, open_store, read_blob, write_blob
+
+    space, store = tmp_path / "space.yaml", tmp_path / "store"
+    space.write_text(yaml.safe_dump({**SPACE, "num_samples": 2}))
+    symsearch("sweep", str(space), "--name", "f", "--store", str(store), cwd=tmp_path)
+    location = open_store(str(store))
+    writer = StoreWriter(location, "f", "0rphan00", 1)
+    for epoch in (1, 2):
+        writer.add("epochs", {"epoch": epoch, "train_loss": 0.5})
+        writer.flush()
+    write_blob(location, "_checkpoints/sweep=f/0rphan00.pt", b"state")
+
+    said = symsearch("resume", "f", cwd=tmp_path)
+    assert "1 trial(s) started after the last experiment snapshot (0rphan00)" in said.stderr
+    assert_each_trial_and_epoch_once(store, tmp_path, "f", 2, EPOCHS)
+    assert len(list((store / "_superseded" / "epochs" / "sweep=f").glob("0rphan00-a1-*"))) == 2
+    assert read_blob(location, "_checkpoints/sweep=f/0rphan00.pt") is None
+    again = symsearch("resume", "f", cwd=tmp_path)
+    assert "experiment snapshot" not in again.stderr
+
+
+def trial_workers(driver) -> list:
+    """The Ray worker processes of this driver's local cluster that are running a trial."""
+    found = []
+    for process in psutil.Process(driver.pid).children(recursive=True):
+        try:
+            if process.name().startswith("ray::ImplicitFunc"):
+                found.append(process)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def test_killed_trial_worker_is_retried_as_attempt_2_and_stored_once(tmp_path):
+    space, store = tmp_path / "space.yaml", tmp_path / "store"
+    space.write_text(yaml.safe_dump({**SPACE, "num_samples": 3, "max_failures": 1}))
+    progress = StoreProgress(store, "w")
+    driver = start_symsearch("sweep", str(space), "--name", "w", "--store", str(store),
+                             cwd=tmp_path)  # fmt: skip
+    wait_until(driver, lambda: max(progress.running_epochs().values(), default=0) >= 4
+               and trial_workers(driver), "a trial 4 epochs in")  # fmt: skip
+    trial_workers(driver)[0].send_signal(signal.SIGKILL)  # a crash: no cleanup, no exception
+    assert driver.wait(timeout=300) == 0
+
+    assert_each_trial_and_epoch_once(store, tmp_path, "w", 3, EPOCHS)
+    assert_every_file_readable(store)
+    trials = query("select trial_id, attempt, status from trials where sweep='w'", store,
+                   tmp_path)  # fmt: skip
+    assert [t["status"] for t in trials] == ["completed"] * 3, trials
+    assert sorted(t["attempt"] for t in trials) == [1, 1, 2], trials
+    retried = next(t["trial_id"] for t in trials if t["attempt"] == 2)
+    first = query(f"select min(epoch) e from epochs where sweep='w' and attempt = 2 and "
+                  f"trial_id = '{retried}'", store, tmp_path)  # fmt: skip
+    assert first[0]["e"] > 1, "the retry started over instead of continuing from its state"
+
+
+def without_root_override() -> list[str]:
+    """A command prefix under which file permissions hold: root ignores them through
+    CAP_DAC_OVERRIDE, so root drops it (and CAP_DAC_READ_SEARCH) for the command."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot make a directory read-only")
+    dropped = "-dac_override,-dac_read_search"
+    return [setpriv, "--bounding-set", dropped, "--inh-caps", dropped, "--"]
+
+
+def test_read_only_store_directory_exits_2_before_any_work(tmp_path):
+    store = tmp_path / "store"
+    (store / "trials").mkdir(parents=True)
+    (store / "trials" / "kept.parquet").write_bytes(b"stored results")
+    for path in (store / "trials", store):
+        path.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump(SPACE))
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    command = [*without_root_override(), sys.executable, "-m", "pipeline.cli", "sweep",
+               str(space), "--name", "ro", "--store", str(store)]  # fmt: skip
+    try:
+        done = subprocess.run(command, cwd=tmp_path, env=cli_env(), capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+    finally:
+        for path in (store, store / "trials"):
+            path.chmod(stat.S_IRWXU)  # let pytest clean up
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.strip().count("\n") == 0
+    assert f"store {store} cannot be written" in done.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert (store / "trials" / "kept.parquet").read_bytes() == b"stored results"
+
+
+def test_store_in_a_bucket_that_does_not_exist_exits_2(tmp_path, s3_endpoint):
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump(SPACE))
+    done = symsearch("sweep", str(space), "--store", "s3://no-such-bucket-symsearch/store",
+                     cwd=tmp_path, check=False)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.strip().count("\n") == 0
+    assert "no-such-bucket-symsearch" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["space.yaml"]
