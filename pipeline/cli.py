@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -323,18 +324,24 @@ def _sweep_report(name: str, finished: bool) -> None:
     )
 
 
+USER_ERRORS = {"pipeline.space": "SpaceError", "pipeline.data": "DatasetError",
+               "pipeline.models": "ModelConfigError", "pipeline.store": "StoreError",
+               "pipeline.sweep": "SweepError"}  # fmt: skip
+
+
 @contextlib.contextmanager
 def _user_errors():
-    """Configuration, store and sweep errors become one line and exit status 2."""
-    from pipeline.data import DatasetError
-    from pipeline.models import ModelConfigError
-    from pipeline.space import SpaceError
-    from pipeline.store import StoreError
-    from pipeline.sweep import SweepError
+    """Configuration, store and sweep errors become one line and exit status 2.
 
+    Only the modules the command imported can have raised: the others (data and models import
+    torch) are not imported just to name their errors."""
     try:
         yield
-    except (SpaceError, DatasetError, ModelConfigError, StoreError, SweepError) as error:
+    except Exception as error:
+        raised = tuple(getattr(sys.modules[module], name) for module, name in USER_ERRORS.items()
+                       if module in sys.modules)  # fmt: skip
+        if not isinstance(error, raised):
+            raise
         fail(str(error))
 
 

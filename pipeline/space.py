@@ -26,8 +26,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline.groups import UnknownGroupError, get_group
-
 
 class SpaceError(ValueError):
     """A search space or trial configuration that cannot be used; names the field."""
@@ -73,6 +71,8 @@ class TrialConfig(BaseModel):
     @field_validator("candidate_group")
     @classmethod
     def _known_group(cls, name: str) -> str:
+        from pipeline.groups import UnknownGroupError, get_group  # torch: only when validating
+
         try:
             get_group(name)
         except UnknownGroupError as error:

@@ -1,6 +1,7 @@
 """The command line: contract commands, the catalog listing, clean errors, lazy imports."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -185,3 +186,22 @@ def test_trial_into_an_unwritable_store_exits_2_before_training(tmp_path):
     result = runner.invoke(app, ["trial", str(space), "--store", str(blocked / "store")])
     assert result.exit_code == 2 and "cannot be written" in result.output
     assert "epoch" not in result.output
+
+
+def test_status_reads_records_without_torch_or_ray(tmp_path, monkeypatch):
+    """status only reads sweep records and the store: it must not pay torch's import."""
+    from pipeline.sweep import SweepRecord
+
+    monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
+    record = SweepRecord(name="s", space={"dataset": {"name": "digits"}}, space_path="x.yaml",
+                         store=str(tmp_path / "store"), storage_path=str(tmp_path / "ray"))
+    record.add_segment(4)
+    record.save()
+    code = (
+        "import sys; from typer.testing import CliRunner; from pipeline.cli import app; "
+        "result = CliRunner().invoke(app, ['status', 's']); assert 'store' in result.output; "
+        "print(result.exit_code, sorted(m for m in ('torch', 'ray') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert out.stdout.strip() == "0 []"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from pipeline.groups import get_group
 from pipeline.space import Choice, Distribution, SearchSpace, SpaceError, TrialConfig
 
 AUGMENTATION_ONLY = {"prior", "init_width", "reg", "aug_lr", "aug_warmup", "temperature",
@@ -20,6 +19,8 @@ LEARNED_ONLY = {"basis_orthogonality", "basis_sparsity", "cosine_threshold"}
 
 def meaningful(parameter: str, candidate_group: str) -> bool:
     """Does ``parameter`` change anything for trials of this candidate group?"""
+    from pipeline.groups import get_group  # torch: not for commands that only read records
+
     group = get_group(candidate_group)
     if parameter in AUGMENTATION_ONLY:
         return group.lie_dim + group.num_discrete > 0
