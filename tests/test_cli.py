@@ -1,7 +1,6 @@
 """The command line: contract commands, the catalog listing, clean errors, lazy imports."""
 
 import json
-import os
 import subprocess
 import sys
 
