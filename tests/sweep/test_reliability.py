@@ -146,7 +146,7 @@ def trial_workers(driver) -> list:
     found = []
     for process in psutil.Process(driver.pid).children(recursive=True):
         try:
-            if process.name().startswith("ray::ImplicitFunc"):
+            if "ray::ImplicitFunc.train" in " ".join(process.cmdline()):  # not an idle actor
                 found.append(process)
         except psutil.NoSuchProcess:
             continue
