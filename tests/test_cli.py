@@ -192,8 +192,13 @@ def test_status_reads_records_without_torch_or_ray(tmp_path, monkeypatch):
     from pipeline.sweep import SweepRecord
 
     monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
-    record = SweepRecord(name="s", space={"dataset": {"name": "digits"}}, space_path="x.yaml",
-                         store=str(tmp_path / "store"), storage_path=str(tmp_path / "ray"))
+    record = SweepRecord(
+        name="s",
+        space={"dataset": {"name": "digits"}},
+        space_path="x.yaml",
+        store=str(tmp_path / "store"),
+        storage_path=str(tmp_path / "ray"),
+    )
     record.add_segment(4)
     record.save()
     code = (

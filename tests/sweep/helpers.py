@@ -2,8 +2,12 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections import Counter
+from pathlib import Path
 
 
 def cli_env():
@@ -50,3 +54,36 @@ def assert_each_trial_and_epoch_once(store, cwd, sweep, budget, epochs):
     errors = query("select trial_id, status, epochs, error from trials where trial_id in "
                    f"({', '.join(repr(b) for b in bad) or 'null'})", store, cwd)  # fmt: skip
     assert len(per_trial) == budget and not bad, errors
+
+
+class StoreProgress:
+    """What a sweep has written so far, read from file names (no reader, no Ray)."""
+
+    def __init__(self, store: Path, sweep: str) -> None:
+        self.trials = store / "trials" / f"sweep={sweep}"
+        self.epochs = store / "epochs" / f"sweep={sweep}"
+
+    def finished(self) -> set[str]:
+        return {p.name.split("-a")[0] for p in self.trials.glob("*.parquet")}
+
+    def running_epochs(self) -> Counter:
+        """Epoch files per trial that has not finished (any attempt)."""
+        done = self.finished()
+        found = Counter(p.name.split("-a")[0] for p in self.epochs.glob("*.parquet"))
+        return Counter({t: n for t, n in found.items() if t not in done})
+
+
+def wait_until(process, ready, what: str, limit: float = 240) -> None:
+    """Poll until ready() while process runs; fail if it ends first or time runs out."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        if ready():
+            return
+        time.sleep(0.05)
+    assert process.poll() is None, f"the command ended before {what}"
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def kill_driver(process) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)

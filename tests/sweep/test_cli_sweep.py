@@ -1,15 +1,19 @@
 """The sweep commands as users run them: each in its own process, with its own local Ray."""
 
-import os
-import signal
-import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.sweep.helpers import assert_each_trial_and_epoch_once, query, start_symsearch, symsearch
+from tests.sweep.helpers import (
+    StoreProgress,
+    assert_each_trial_and_epoch_once,
+    kill_driver,
+    query,
+    start_symsearch,
+    symsearch,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
@@ -50,8 +54,14 @@ def test_killed_sweep_resumes_to_each_trial_and_epoch_once_then_grows(tmp_path):
     space.write_text(yaml.safe_dump(TINY))
     driver = start_symsearch("sweep", str(space), "--name", "k", "--store", str(store),
                              cwd=tmp_path)  # fmt: skip
-    finished_before_kill = _kill_mid_sweep(driver, store)
-    assert finished_before_kill < TINY["num_samples"], "killed part-way, not after the end"
+    # a trial finished and another 6+ epochs in: Ray's experiment snapshot, taken about every
+    # second, names the running one, which must then continue from its saved state
+    progress = StoreProgress(store, "k")
+    wait_until(driver, lambda: progress.finished()
+               and max(progress.running_epochs().values(), default=0) >= 6,
+               "a trial finished and another 6 epochs in")  # fmt: skip
+    kill_driver(driver)
+    assert len(progress.finished()) < TINY["num_samples"], "killed part-way, not after the end"
 
     symsearch("resume", "k", cwd=tmp_path)
     assert_each_trial_and_epoch_once(store, tmp_path, "k", TINY["num_samples"], 12)
@@ -63,24 +73,6 @@ def test_killed_sweep_resumes_to_each_trial_and_epoch_once_then_grows(tmp_path):
     assert_each_trial_and_epoch_once(store, tmp_path, "k", 8, 12)
     lower = symsearch("resume", "k", "--num-samples", "3", cwd=tmp_path, check=False)
     assert lower.returncode == 2 and "--num-samples" in lower.stderr
-
-
-def _kill_mid_sweep(driver, store, limit=240):
-    """SIGKILL the driver once a trial has finished and another is 6+ epochs in (so Ray's
-    experiment snapshot, taken about every second, names one of its checkpoints); returns how
-    many trials had finished."""
-    trials, epochs = store / "trials" / "sweep=k", store / "epochs" / "sweep=k"
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and driver.poll() is None:
-        finished = {p.name.split("-a")[0] for p in trials.glob("*.parquet")}
-        running = Counter(p.name.split("-a")[0] for p in epochs.glob("*.parquet"))
-        if finished and any(n >= 6 for t, n in running.items() if t not in finished):
-            break
-        time.sleep(0.1)
-    assert driver.poll() is None, "the sweep ended before it could be interrupted"
-    os.kill(driver.pid, signal.SIGKILL)
-    driver.wait(timeout=60)
-    return len(list(trials.glob("*.parquet")))
 
 
 @pytest.mark.parametrize(

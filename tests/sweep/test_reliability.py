@@ -8,8 +8,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 
 import psutil
@@ -19,11 +17,14 @@ import torch
 import yaml
 
 from tests.sweep.helpers import (
+    StoreProgress,
     assert_each_trial_and_epoch_once,
     cli_env,
+    kill_driver,
     query,
     start_symsearch,
     symsearch,
+    wait_until,
 )
 
 pytestmark = pytest.mark.reliability
@@ -38,39 +39,6 @@ SPACE = {
     "scheduler": {"name": "fifo"},
     "checkpoint_seconds": 0,  # every epoch: a resumed trial continues from its last one
 }  # fmt: skip
-
-
-class StoreProgress:
-    """What a sweep has written so far, read from file names (no reader, no Ray)."""
-
-    def __init__(self, store: Path, sweep: str) -> None:
-        self.trials = store / "trials" / f"sweep={sweep}"
-        self.epochs = store / "epochs" / f"sweep={sweep}"
-
-    def finished(self) -> set[str]:
-        return {p.name.split("-a")[0] for p in self.trials.glob("*.parquet")}
-
-    def running_epochs(self) -> Counter:
-        """Epoch files per trial that has not finished (any attempt)."""
-        done = self.finished()
-        found = Counter(p.name.split("-a")[0] for p in self.epochs.glob("*.parquet"))
-        return Counter({t: n for t, n in found.items() if t not in done})
-
-
-def wait_until(process, ready, what: str, limit: float = 240) -> None:
-    """Poll until ready() while process runs; fail if it ends first or time runs out."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and process.poll() is None:
-        if ready():
-            return
-        time.sleep(0.05)
-    assert process.poll() is None, f"the command ended before {what}"
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def kill_driver(process) -> None:
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=60)
 
 
 def assert_every_file_readable(store: Path) -> None:
