@@ -9,6 +9,8 @@ Callbacks are pickled with the experiment (for ``Tuner.restore``): they hold pla
 
 from __future__ import annotations
 
+import os
+import pickle
 import time
 from typing import Any
 
@@ -48,7 +50,7 @@ class StoreCallback(Callback):
 
 def error_line(trial: Any) -> str:
     """The original exception of a failed trial, in one line."""
-    error = trial.get_pickled_error() if hasattr(trial, "get_pickled_error") else None
+    error = _trial_error(trial)
     cause = getattr(error, "cause", None) or error
     if cause is None:
         return "trial failed (no error recorded)"
@@ -57,6 +59,16 @@ def error_line(trial: Any) -> str:
     # "The actor died unexpectedly ...", then pages of advice)
     line = "" if not text else text[-1] if text[0].startswith("Traceback") else text[0]
     return f"{type(cause).__name__}: {line}".rstrip(": ")
+
+
+def _trial_error(trial: Any) -> BaseException | None:
+    """The trial's latest exception: Tune writes it on the driver first and copies it to the
+    experiment directory later, so a retry's callback finds it only in the driver's copy."""
+    local = getattr(trial, "pickled_error_file", None)
+    if local and os.path.exists(local):
+        with open(local, "rb") as file:
+            return pickle.load(file)
+    return trial.get_pickled_error() if hasattr(trial, "get_pickled_error") else None
 
 
 def ended_state(trial: Any) -> str:

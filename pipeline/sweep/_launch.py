@@ -321,6 +321,9 @@ def resume_sweep(name: str, num_samples: int | None) -> tuple[Prepared, bool]:
     if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
         raise SpaceError("--num-samples: a grid sweep runs each combination once")
     prepared = Prepared(record, space, validate_space(space))
+    from pipeline.store import check_writable, open_store
+
+    check_writable(open_store(record.store))  # a store gone read-only: exit 2 before Ray starts
     _reconcile_store(record, space)
     finished = True
     for segment in record.segments:

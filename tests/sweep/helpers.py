@@ -27,11 +27,16 @@ def symsearch(*args, cwd, check=True, **options):
     return done
 
 
-def start_symsearch(*args, cwd):
-    """A CLI command in the background (to be interrupted)."""
+def start_symsearch(*args, cwd, log=None):
+    """A CLI command in the background (to be interrupted); its output goes to the file log."""
     command = [sys.executable, "-m", "pipeline.cli", *args]
-    return subprocess.Popen(command, cwd=cwd, env=cli_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (the child holds it)
+    try:
+        return subprocess.Popen(command, cwd=cwd, env=cli_env(), stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+    finally:
+        if log:
+            out.close()
 
 
 def query(sql, store, cwd):

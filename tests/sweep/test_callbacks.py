@@ -54,3 +54,15 @@ def test_retries_and_failures_are_told_in_one_line_each():
     assert lines[1].startswith("trial abc12345 failed: Died: The actor died unexpectedly before "
                                "finishing this task. | s: 1/2 done, 1 failed")  # fmt: skip
     assert len(lines) == 2
+
+
+def test_a_retry_reads_the_error_from_the_drivers_copy(tmp_path):
+    """At a retry Tune has written the error on the driver only, not yet in its experiment
+    directory (where get_pickled_error looks)."""
+    import pickle
+
+    local = tmp_path / "error.pkl"
+    local.write_bytes(pickle.dumps(ValueError("deliberate failure")))
+    trial = fake_trial(None)
+    trial.pickled_error_file = str(local)
+    assert error_line(trial) == "ValueError: deliberate failure"

@@ -125,12 +125,16 @@ def test_killed_trial_worker_is_retried_as_attempt_2_and_stored_once(tmp_path):
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump({**SPACE, "num_samples": 3, "max_failures": 1}))
     progress = StoreProgress(store, "w")
+    log = tmp_path / "driver.log"
     driver = start_symsearch("sweep", str(space), "--name", "w", "--store", str(store),
-                             cwd=tmp_path)  # fmt: skip
+                             cwd=tmp_path, log=log)  # fmt: skip
     wait_until(driver, lambda: max(progress.running_epochs().values(), default=0) >= 4
                and trial_workers(driver), "a trial 4 epochs in")  # fmt: skip
     trial_workers(driver)[0].send_signal(signal.SIGKILL)  # a crash: no cleanup, no exception
     assert driver.wait(timeout=300) == 0
+    said = log.read_text()
+    assert "retried after failure 1: ActorDiedError: The actor died unexpectedly" in said, said
+    assert "Traceback" not in said, said
 
     assert_each_trial_and_epoch_once(store, tmp_path, "w", 3, EPOCHS)
     assert_every_file_readable(store)
@@ -157,6 +161,27 @@ def without_root_override() -> list[str]:
 
 
 def test_read_only_store_directory_exits_2_before_any_work(tmp_path):
+    assert_read_only_store_is_refused(tmp_path, "sweep", tmp_path / "space.yaml", "--name", "ro")
+
+
+def test_resume_into_a_store_gone_read_only_exits_2(tmp_path, monkeypatch):
+    """The sweep's record is there; the store's permissions changed since it started."""
+    from pipeline.sweep import SweepRecord
+
+    monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
+    record = SweepRecord(
+        name="gone",
+        space=SPACE,
+        space_path=str(tmp_path / "space.yaml"),
+        store=str(tmp_path / "store"),
+        storage_path=str(tmp_path / "ray"),
+    )
+    record.add_segment(2)
+    record.save()
+    assert_read_only_store_is_refused(tmp_path, "resume", "gone")
+
+
+def assert_read_only_store_is_refused(tmp_path, *arguments):
     store = tmp_path / "store"
     (store / "trials").mkdir(parents=True)
     (store / "trials" / "kept.parquet").write_bytes(b"stored results")
@@ -165,11 +190,14 @@ def test_read_only_store_directory_exits_2_before_any_work(tmp_path):
     space = tmp_path / "space.yaml"
     space.write_text(yaml.safe_dump(SPACE))
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    command = [*without_root_override(), sys.executable, "-m", "pipeline.cli", "sweep",
-               str(space), "--name", "ro", "--store", str(store)]  # fmt: skip
+    command = [*without_root_override(), sys.executable, "-m", "pipeline.cli",
+               *map(str, arguments)]  # fmt: skip
+    if arguments[0] == "sweep":
+        command += ["--store", str(store)]
+    env = {**cli_env(), "SYMSEARCH_OUTPUTS": str(tmp_path / "outputs")}
     try:
-        done = subprocess.run(command, cwd=tmp_path, env=cli_env(), capture_output=True,
-                              text=True, timeout=120)  # fmt: skip
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
     finally:
         for path in (store, store / "trials"):
             path.chmod(stat.S_IRWXU)  # let pytest clean up
