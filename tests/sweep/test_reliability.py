@@ -110,11 +110,11 @@ def test_resume_sets_aside_a_trial_no_experiment_snapshot_knows(tmp_path):
 
 
 def trial_workers(driver) -> list:
-    """The Ray worker processes of this driver's local cluster that are running a trial."""
+    """The Ray worker processes of this driver's local cluster that run a trial's actor."""
     found = []
     for process in psutil.Process(driver.pid).children(recursive=True):
         try:
-            if "ray::ImplicitFunc.train" in " ".join(process.cmdline()):  # not an idle actor
+            if "ray::ImplicitFunc" in " ".join(process.cmdline()):
                 found.append(process)
         except psutil.NoSuchProcess:
             continue
@@ -122,29 +122,36 @@ def trial_workers(driver) -> list:
 
 
 def test_killed_trial_worker_is_retried_as_attempt_2_and_stored_once(tmp_path):
+    # One trial at a time, so the one worker that runs a trial runs the victim: a trial 5+ of
+    # its 30 epochs in (a trial killed before its first write is rightly attempt 1 again).
+    epochs = 30
     space, store = tmp_path / "space.yaml", tmp_path / "store"
-    space.write_text(yaml.safe_dump({**SPACE, "num_samples": 3, "max_failures": 1}))
+    space.write_text(yaml.safe_dump({**SPACE, "trial": {**SPACE["trial"], "epochs": epochs},
+                                     "num_samples": 3, "max_concurrent": 1,
+                                     "max_failures": 1}))  # fmt: skip
     progress = StoreProgress(store, "w")
     log = tmp_path / "driver.log"
     driver = start_symsearch("sweep", str(space), "--name", "w", "--store", str(store),
                              cwd=tmp_path, log=log)  # fmt: skip
-    wait_until(driver, lambda: max(progress.running_epochs().values(), default=0) >= 4
-               and trial_workers(driver), "a trial 4 epochs in")  # fmt: skip
+    wait_until(driver, lambda: max(progress.running_epochs().values(), default=0) >= 5
+               and len(trial_workers(driver)) == 1, "a trial 5 epochs in")  # fmt: skip
+    victim = progress.running_epochs().most_common(1)[0][0]
     trial_workers(driver)[0].send_signal(signal.SIGKILL)  # a crash: no cleanup, no exception
+    assert victim not in progress.finished(), "the trial ended before its worker was killed"
     assert driver.wait(timeout=300) == 0
     said = log.read_text()
     assert "retried after failure 1: ActorDiedError: The actor died unexpectedly" in said, said
     assert "Traceback" not in said, said
 
-    assert_each_trial_and_epoch_once(store, tmp_path, "w", 3, EPOCHS)
+    assert_each_trial_and_epoch_once(store, tmp_path, "w", 3, epochs)
     assert_every_file_readable(store)
     trials = query("select trial_id, attempt, status from trials where sweep='w'", store,
                    tmp_path)  # fmt: skip
     assert [t["status"] for t in trials] == ["completed"] * 3, trials
+    assert {t["trial_id"]: t["attempt"] for t in trials}[victim] == 2, trials
     assert sorted(t["attempt"] for t in trials) == [1, 1, 2], trials
-    retried = next(t["trial_id"] for t in trials if t["attempt"] == 2)
     first = query(f"select min(epoch) e from epochs where sweep='w' and attempt = 2 and "
-                  f"trial_id = '{retried}'", store, tmp_path)  # fmt: skip
+                  f"trial_id = '{victim}'", store, tmp_path)  # fmt: skip
     assert first[0]["e"] > 1, "the retry started over instead of continuing from its state"
 
 
