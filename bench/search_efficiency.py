@@ -59,7 +59,7 @@ def run_sweep(space: dict[str, Any], folder: Path) -> float:
     path.write_text(yaml.safe_dump(space))
     prepared = prepare_sweep(path, space["name"], str(folder / "store"), None, None, None, False)
     started = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):  # the live view; figures only here
+    with contextlib.redirect_stderr(io.StringIO()):  # the live view (stderr): figures only here
         start_sweep(prepared)
     return time.perf_counter() - started
 
@@ -109,18 +109,16 @@ def compare(folder: Path, seed: int, trials: int) -> float | None:
         print(f"{method}_{seed}_sweep_seconds: {seconds:.1f}", flush=True)
     completed = [t.loc[t["status"] == "completed", "val_metric"] for t in ended.values()]
     reference = max(float(c.max()) for c in completed if len(c))
+    found = {method: epochs_until_found(table, reference) for method, table in ended.items()}
     for method, table in ended.items():
-        found = epochs_until_found(table, reference)
-        shown = found if found is not None else "not reached"
+        shown = found[method] if found[method] is not None else "not reached"
         print(f"{method}_{seed}_trial_epochs_to_best: {shown} "
               f"(of {table['trained_epochs'].sum()} spent)")  # fmt: skip
-    ours = epochs_until_found(ended["optuna_asha"], reference)
-    theirs = epochs_until_found(ended["random_fifo"], reference)
     expected = expected_over_orders(ended["random_fifo"], reference)
     shown = "not reached" if expected is None else f"{expected:.1f}"
     print(f"random_fifo_{seed}_expected_trial_epochs_to_best: {shown} (mean over orders)")
-    return _ratio(ours, theirs, int(ended["random_fifo"]["trained_epochs"].sum()), seed,
-                  reference)  # fmt: skip
+    return _ratio(found["optuna_asha"], found["random_fifo"],
+                  int(ended["random_fifo"]["trained_epochs"].sum()), seed, reference)  # fmt: skip
 
 
 def _ratio(ours: int | None, theirs: int | None, their_budget: int, seed: int,

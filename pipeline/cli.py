@@ -154,21 +154,16 @@ def trial(
     name: Annotated[str, typer.Option("--name", help="Sweep name in the store.")] = "trial",
 ) -> None:
     """Run one trial in-process (no Ray): searched parameters take --set, else their default."""
-    from pipeline.data import DatasetError
-    from pipeline.models import ModelConfigError
-    from pipeline.space import SpaceError, load_space, trial_config
-    from pipeline.store import StoreError
+    from pipeline.space import load_space, trial_config
     from pipeline.trial import run_trial
 
-    try:  # configuration and store errors raise before any training starts
+    with _user_errors():  # configuration and store errors raise before any training starts
         config = trial_config(load_space(space), parse_overrides(overrides or []))
         writer = _trial_writer(store, name, config.to_json()) if store is not None else None
         progress = _progress(config.epochs)
         result = run_trial(config, report=_recording(progress, writer))
         if writer is not None:
             _record_result(writer, result)
-    except (SpaceError, DatasetError, ModelConfigError, StoreError) as error:
-        fail(str(error))
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
@@ -324,21 +319,22 @@ def _sweep_report(name: str, finished: bool) -> None:
     )
 
 
-USER_ERRORS = {"pipeline.space": "SpaceError", "pipeline.data": "DatasetError",
-               "pipeline.models": "ModelConfigError", "pipeline.store": "StoreError",
-               "pipeline.sweep": "SweepError"}  # fmt: skip
+USER_ERRORS = [("pipeline.space", "SpaceError"), ("pipeline.data", "DatasetError"),
+               ("pipeline.models", "ModelConfigError"), ("pipeline.store", "StoreError"),
+               ("pipeline.store", "QueryError"), ("pipeline.sweep", "SweepError"),
+               ("pipeline.analysis", "AnalysisError")]  # fmt: skip
 
 
 @contextlib.contextmanager
 def _user_errors():
-    """Configuration, store and sweep errors become one line and exit status 2.
+    """Configuration, store, query, sweep and analysis errors become one line and exit status 2.
 
     Only the modules the command imported can have raised: the others (data and models import
     torch) are not imported just to name their errors."""
     try:
         yield
     except Exception as error:
-        raised = tuple(getattr(sys.modules[module], name) for module, name in USER_ERRORS.items()
+        raised = tuple(getattr(sys.modules[module], name) for module, name in USER_ERRORS
                        if module in sys.modules)  # fmt: skip
         if not isinstance(error, raised):
             raise
@@ -352,14 +348,12 @@ def query(
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
     """Read-only SQL over the store's tables (trials, epochs, discovery, robustness)."""
-    from pipeline.store import QueryError, StoreError, open_store, run_query
+    from pipeline.store import open_store, run_query
 
     if output_format not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, got {output_format!r}")
-    try:
+    with _user_errors():
         columns, rows = run_query(open_store(store), sql)
-    except (QueryError, StoreError) as error:
-        fail(str(error))
     typer.echo(_format_rows(columns, rows, output_format))
 
 
@@ -392,22 +386,19 @@ def analyze(
     ] = None,
 ) -> None:
     """Dask analyses of the store: discovery, robustness, tolerance; plots and a report."""
-    from pipeline.analysis import AnalysisError, analyze
-    from pipeline.space import SpaceError
-    from pipeline.store import StoreError, open_store, sweeps_in
+    from pipeline.analysis import analyze
+    from pipeline.store import open_store, sweeps_in
     from pipeline.sweep import sweep_folder
     from pipeline.sweep._record import check_name, outputs_dir
 
     if workers is not None and (workers < 1 or scheduler is not None):
         fail("--workers must be at least 1, and cannot be combined with --scheduler")
-    try:
+    with _user_errors():
         location = open_store(store)
         name = check_name(name or _only_sweep(sweeps_in(location), location.url))
         out = out or outputs_dir() / name / "analysis"
         result = analyze(location, name, out, scheduler=scheduler, workers=workers,
                          study_path=sweep_folder(name) / "optuna.db")  # fmt: skip
-    except (AnalysisError, StoreError, SpaceError) as error:
-        fail(str(error))
     typer.echo(result.sentence.replace("**", ""))
     typer.echo(f"report: {result.report}\ntables and plots: {result.out}")
 

@@ -187,11 +187,11 @@ def _dimension(key: str, value: Any) -> Distribution | Choice | Any:
         if isinstance(value, dict) and "choices" in value:
             return Choice(**value)
     except ValidationError as error:
-        raise SpaceError(_first_error(error, f"search.{key}")) from None
+        raise SpaceError(first_error(error, f"search.{key}")) from None
     return value
 
 
-def _first_error(error: ValidationError, prefix: str = "") -> str:
+def first_error(error: ValidationError, prefix: str = "") -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "")
     message = first["msg"].removeprefix("Value error, ")
@@ -221,7 +221,7 @@ def load_space(path: str | Path) -> SearchSpace:
     try:
         space = SearchSpace(**raw)
     except ValidationError as error:
-        raise SpaceError(_first_error(error)) from None
+        raise SpaceError(first_error(error)) from None
     overlap = set(space.trial) & set(space.search)
     if overlap:
         raise SpaceError(f"search.{sorted(overlap)[0]}: also fixed under trial:; keep one")
@@ -249,7 +249,7 @@ def _validate_value(key: str, value: Any, section: str = "search") -> None:
     try:
         TrialConfig.model_validate({key: value})
     except ValidationError as error:
-        raise SpaceError(f"{section}.{_first_error(error)}") from None
+        raise SpaceError(f"{section}.{first_error(error)}") from None
 
 
 def trial_config(space: SearchSpace, overrides: dict[str, Any] | None = None) -> TrialConfig:
@@ -281,4 +281,4 @@ def make_config(values: dict[str, Any]) -> TrialConfig:
     try:
         return TrialConfig(**values)
     except ValidationError as error:
-        raise SpaceError(_first_error(error)) from None
+        raise SpaceError(first_error(error)) from None

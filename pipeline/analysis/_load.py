@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from pipeline.store import SCHEMAS, Location, file_owner
+from pipeline.store import SCHEMAS, Location, table_files
 
 FILES_PER_PARTITION = 256
 
@@ -31,15 +32,10 @@ class TrialFiles:
 
 def list_trial_files(location: Location, table: str, sweep: str) -> list[TrialFiles]:
     """The table's files of one sweep, grouped by trial (names in another format are skipped)."""
-    folder = location.path(table, f"sweep={sweep}")
-    location.fs.invalidate_cache()
-    if not location.fs.exists(folder):
-        return []
     grouped: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for path in sorted(location.fs.ls(folder, detail=False)):
-        owner = file_owner(path)
-        if owner is not None:
-            grouped[owner[0]].append((owner[1], path))
+    files = sorted(table_files(location, sweep, (table,)), key=itemgetter(1))  # by path
+    for _, path, trial, attempt in files:
+        grouped[trial].append((attempt, path))
     return [TrialFiles(trial, tuple(files)) for trial, files in sorted(grouped.items())]
 
 

@@ -11,7 +11,7 @@
 
 from pipeline.store._location import DEFAULT_STORE, Location, StoreError, open_store
 from pipeline.store._reader import latest_attempts, read_all_attempts, read_table, sweeps_in
-from pipeline.store._retire import retire_trials, trial_ids_in
+from pipeline.store._retire import SUPERSEDED, retire_trials, trial_ids_in
 from pipeline.store._schema import SCHEMA_VERSION, SCHEMAS, TABLES, SchemaError, to_table
 from pipeline.store._writer import (
     StoreWriter,
@@ -20,6 +20,7 @@ from pipeline.store._writer import (
     next_attempt,
     read_blob,
     remove_blob,
+    table_files,
     write_blob,
 )
 from pipeline.store.query import QueryError, run_query
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_STORE",
     "SCHEMAS",
     "SCHEMA_VERSION",
+    "SUPERSEDED",
     "TABLES",
     "Location",
     "QueryError",
@@ -46,6 +48,7 @@ __all__ = [
     "retire_trials",
     "run_query",
     "sweeps_in",
+    "table_files",
     "to_table",
     "trial_ids_in",
     "write_blob",

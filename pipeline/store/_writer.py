@@ -14,7 +14,7 @@ import io
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -82,11 +82,12 @@ def file_owner(path: str) -> tuple[str, int] | None:
     return (match["trial"], int(match["attempt"])) if match else None
 
 
-def table_files(location: Location, sweep: str) -> list[tuple[str, str, str, int]]:
-    """(table, path, trial_id, attempt) of every table file of the sweep, read from names."""
+def table_files(location: Location, sweep: str,
+                tables: Iterable[str] = TABLES) -> list[tuple[str, str, str, int]]:  # fmt: skip
+    """(table, path, trial_id, attempt) of every file of the sweep in these tables, from names."""
     found = []
     location.fs.invalidate_cache()
-    for table in TABLES:
+    for table in tables:
         folder = location.path(table, f"{PARTITION}={sweep}")
         if not location.fs.exists(folder):
             continue
@@ -116,7 +117,7 @@ def check_writable(location: Location) -> None:
             os.makedirs(location.root, exist_ok=True)
         location.fs.pipe_file(probe, b"")
         location.fs.rm(probe)
-    except (OSError, PermissionError) as error:
+    except OSError as error:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         raise StoreError(f"store {location.url} cannot be written: {reason}") from None
 
@@ -138,8 +139,8 @@ def _publish(location: Location, folder: str, path: str, payload: bytes) -> None
 def write_blob(location: Location, name: str, payload: bytes) -> str:
     """A whole file outside the tables (e.g. a trial's state), replaced atomically: a reader sees
     the old bytes or the new, never a mix. Returns its path."""
-    folder, _, _ = location.path(name).rpartition("/")
     path = location.path(name)
+    folder = path.rpartition("/")[0]
     try:
         _publish(location, folder, path, payload)
     except OSError as error:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.space import Resources, SpaceError, read_yaml
+from pipeline.space import Resources, SpaceError, first_error, read_yaml
 
 
 class DaskSettings(BaseModel):
@@ -38,9 +38,7 @@ def load_cluster(path: str | Path) -> ClusterSettings:
     try:
         return ClusterSettings(**settings)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise SpaceError(f"--cluster {path}: metadata.symsearch.{where}: {first['msg']}") from None
+        raise SpaceError(f"--cluster {path}: {first_error(error, 'metadata.symsearch')}") from None
 
 
 def with_cluster_resources(space: Any, cluster: ClusterSettings | None) -> Any:

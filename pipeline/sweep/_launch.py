@@ -28,7 +28,8 @@ from pipeline.sweep._trainable import GRID_KEY, TrialSpec
 RAY_DEFAULTS = {
     "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",  # workers use this interpreter, not a uv run
     "TUNE_GLOBAL_CHECKPOINT_S": "1",  # experiment state at least every second: a killed driver
-    # loses at most a second of Tune's bookkeeping (trials' own progress is in checkpoints)
+    # loses at most a second of Tune's bookkeeping (trials' own progress is in their saved
+    # states in the store; what the gap loses, resume sets aside: _reconcile.py)
 }
 
 
@@ -214,16 +215,6 @@ def _searcher(prepared: Prepared) -> Any:
     )  # fmt: skip
 
 
-def _reconcile_store(record: SweepRecord, space: SearchSpace) -> None:
-    """Set aside trials that the store has and no experiment snapshot knows (_reconcile.py)."""
-    from pipeline.store import open_store
-    from pipeline.sweep._reconcile import set_aside_forgotten_trials
-
-    connect(record.address, record.verbose, space)
-    location = open_store(record.store)
-    set_aside_forgotten_trials(record, location, storage_filesystem(location))
-
-
 def make_sampler(space: SearchSpace) -> Any:
     """The space's Optuna sampler, seeded with its ``searcher_seed``."""
     import optuna
@@ -312,7 +303,12 @@ def start_sweep(prepared: Prepared) -> bool:
 
 
 def resume_sweep(name: str, num_samples: int | None) -> tuple[Prepared, bool]:
-    """Finish the segments an interruption left open, then raise the budget to num_samples."""
+    """Finish the segments an interruption left open, then raise the budget to num_samples.
+    Trials that the store has and no experiment snapshot knows are set aside first
+    (_reconcile.py)."""
+    from pipeline.store import check_writable, open_store
+    from pipeline.sweep._reconcile import set_aside_forgotten_trials
+
     record = load_record(name)
     space = SearchSpace(**record.space)
     if num_samples is not None and num_samples < record.budget:
@@ -321,10 +317,10 @@ def resume_sweep(name: str, num_samples: int | None) -> tuple[Prepared, bool]:
     if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
         raise SpaceError("--num-samples: a grid sweep runs each combination once")
     prepared = Prepared(record, space, validate_space(space))
-    from pipeline.store import check_writable, open_store
-
-    check_writable(open_store(record.store))  # a store gone read-only: exit 2 before Ray starts
-    _reconcile_store(record, space)
+    location = open_store(record.store)
+    check_writable(location)  # a store gone read-only: exit 2 before Ray starts
+    connect(record.address, record.verbose, space)
+    set_aside_forgotten_trials(record, location, storage_filesystem(location))
     finished = True
     for segment in record.segments:
         if not segment.finished:

@@ -34,7 +34,7 @@ def known_trials(record: SweepRecord, filesystem: Any) -> set[str]:
 
 def set_aside_forgotten_trials(record: SweepRecord, location: Any, filesystem: Any) -> set[str]:
     """Retire the trials in the store that no snapshot knows; returns their ids."""
-    from pipeline.store import remove_blob, retire_trials, trial_ids_in
+    from pipeline.store import SUPERSEDED, remove_blob, retire_trials, trial_ids_in
     from pipeline.sweep._trainable import state_name
 
     forgotten = trial_ids_in(location, record.name) - known_trials(record, filesystem)
@@ -45,5 +45,5 @@ def set_aside_forgotten_trials(record: SweepRecord, location: Any, filesystem: A
         remove_blob(location, state_name(record.name, trial_id))
     print(f"resume: {len(forgotten)} trial(s) started after the last experiment snapshot "
           f"({', '.join(sorted(forgotten))}) are redrawn; their {moved} file(s) moved to "
-          f"{location.path('_superseded')}", file=sys.stderr)  # fmt: skip
+          f"{location.path(SUPERSEDED)}", file=sys.stderr)  # fmt: skip
     return forgotten
