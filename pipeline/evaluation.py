@@ -217,8 +217,8 @@ def chance_note(task: Task, dataset: Dataset, val_metric: float | None) -> str |
     if better:
         return None
     return (f"validation {task.metric} {val_metric:.4g} is not better than chance "
-            f"({chance:.4g}, margin {margin:.2g}): the model learned nothing, so its widths "
-            f"say nothing about the data")  # fmt: skip
+            f"({chance:.4g}) by {CHANCE_MARGIN:g} standard errors ({margin:.2g}): widths learned "
+            f"by a model at chance are no evidence of symmetry")  # fmt: skip
 
 
 def _robustness(setup: Setup) -> list[dict[str, Any]]:
