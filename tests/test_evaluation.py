@@ -136,3 +136,16 @@ def test_only_a_metric_clearly_better_than_chance_lets_a_trial_claim_a_discovery
     assert chance_note(setup.task, setup.dataset, chance + 2.1 * error) is None
     assert "not better than chance" in chance_note(setup.task, setup.dataset, chance + 1.9 * error)
     assert setup.augmentation.readout().discovered_group == "C4"  # what a claim would name
+
+
+@pytest.mark.slow  # trains a small CNN for two epochs
+def test_a_c4_candidate_that_erases_the_label_claims_no_c4():
+    # Labels are orientations: a uniform C4 augmentation leaves the model at chance, and its
+    # rot4 width at 1, which once read as the discovery of C4.
+    from pipeline.trial import run_trial
+
+    result = run_trial({"dataset": {"factory": "tests.trial_factories:oriented_digits",
+                                    "limit": 200}, "candidate_group": "C4", "epochs": 2,
+                        "robustness": "none", "eval_samples": 1})  # fmt: skip
+    assert result.discovery[0]["normalized_width"] > 0.9
+    assert result.trial["discovered_group"] is None and result.trial["discovery_note"]
