@@ -7,6 +7,7 @@ ended before they could write one (stopped early by the scheduler, or killed).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import platform
 import time
 from dataclasses import asdict, dataclass, field
@@ -14,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from pipeline.augment import learned_cosines
+from pipeline.augment import SpanComparison, learned_cosines, learned_matrices, learned_span
 from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
-from pipeline.groups import Group, generator_in_group
+from pipeline.groups import generator_in_group
 from pipeline.space import TrialConfig
-from pipeline.symmetrize import Averaging, equivariance_error, group_averaging, predict, score
+from pipeline.symmetrize import Averaging, Task, equivariance_error, group_averaging, predict, score
 
 if TYPE_CHECKING:
     from pipeline.trial import Setup
@@ -103,11 +104,15 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     test = evaluate_split(setup, data.test.inputs, data.test.targets, averaging)
     eval_seconds = time.perf_counter() - started
     ratio, plain_error = _equivariance(setup)
-    discovery, discovered, correct = _discovery(setup)
+    discovery, discovered, correct, span = _discovery(setup)
     trial = setup_row(setup, "completed", None, epochs, train_seconds)
+    note = chance_note(setup.task, setup.dataset, trial["val_metric"])
+    if note is not None:  # a model that learned nothing: its widths say nothing about the data
+        discovered, correct = None, False
     trial.update(test_metric=test, equivariance_error=ratio, model_equivariance_error=plain_error,
-                 discovered_group=discovered, discovery_correct=correct,
-                 n_samples=averaging.k if averaging else 1, eval_seconds=eval_seconds)  # fmt: skip
+                 discovered_group=discovered, discovery_correct=correct, discovery_note=note,
+                 **_span_fields(span), n_samples=averaging.k if averaging else 1,
+                 eval_seconds=eval_seconds)  # fmt: skip
     return TrialResult(trial, epochs, discovery, _robustness(setup))
 
 
@@ -121,39 +126,99 @@ def _equivariance(setup: Setup) -> tuple[float | None, float | None]:
     return equivariance_error(setup.model, setup.task, true_group, x, averaged, rng)
 
 
-def _discovery(setup: Setup) -> tuple[list[dict[str, Any]], str, bool | None]:
-    """Discovery rows, the discovered group, and whether it matches the true group.
+def _discovery(
+    setup: Setup,
+) -> tuple[list[dict[str, Any]], str, bool | None, SpanComparison | None]:  # fmt: skip
+    """Discovery rows, the discovered group, whether it matches the true group, and how the
+    span of the active learned generators compares with the true algebra (None without any).
 
     Fixed generators are judged by ``true_active`` (do they lie in the true group?). Learned
-    generators are right when the active ones number the true algebra's dimension and each
-    lies within cosine_threshold of it.
+    generators are right when their active ones span the true algebra: the same dimension and
+    every principal-angle cosine at least cosine_threshold.
     """
     config = setup.config
     readout = setup.augmentation.readout(config.active_threshold)
     true_group = setup.dataset.group()
-    cosines = learned_cosines(setup.augmentation, true_group)
-    cosines += [None] * (len(readout.generators) - len(cosines))  # discrete generators
+    padding = [None] * (len(readout.generators) - setup.candidate.lie_dim)  # discrete generators
+    cosines = learned_cosines(setup.augmentation, true_group) + padding
+    matrices = learned_matrices(setup.augmentation) + padding
     rows = []
-    for g, cosine in zip(readout.generators, cosines, strict=True):
+    for g, cosine, matrix in zip(readout.generators, cosines, matrices, strict=True):
         true_active = generator_in_group(g.generator, setup.dataset.true_group)
         rows.append({"generator": g.generator, "learned_width": g.learned_width,
                      "normalized_width": g.normalized_width, "active": g.active,
-                     "true_active": true_active, "cosine": cosine})  # fmt: skip
+                     "true_active": true_active, "cosine": cosine,
+                     **_matrix_fields(matrix)})  # fmt: skip
     fixed_right = all(r["active"] == r["true_active"] for r in rows if r["cosine"] is None)
-    learned = [r for r in rows if r["cosine"] is not None]
-    learned_right = True
-    if learned:
-        active = [r for r in learned if r["active"]]
-        true_dim = _true_algebra_dim(true_group, setup.candidate)
-        learned_right = len(active) == true_dim and all(
-            r["cosine"] >= config.cosine_threshold for r in active
-        )
-    return rows, readout.discovered_group, fixed_right and learned_right
+    active = [g.active for g in readout.generators[: setup.candidate.lie_dim]]
+    span = learned_span(setup.augmentation, true_group, active)
+    learned_right = span is None or span.matches(config.cosine_threshold)
+    return rows, readout.discovered_group, fixed_right and learned_right, span
 
 
-def _true_algebra_dim(true_group: Group, candidate: Group) -> int:
-    domains = {f.domain for f, _ in candidate.blocks() if f.learnable}
-    return sum(f.lie_dim for f, _ in true_group.blocks() if f.domain in domains)
+def _matrix_fields(matrix: torch.Tensor | None) -> dict[str, Any]:
+    """A learned generator's matrix, row-major, and its side d (null for fixed generators)."""
+    if matrix is None:
+        return {"matrix": None, "matrix_dim": None}
+    return {"matrix": matrix.flatten().tolist(), "matrix_dim": matrix.shape[-1]}
+
+
+def _span_fields(span: SpanComparison | None) -> dict[str, Any]:
+    """The trials columns of the learned span (null for candidates without learned generators)."""
+    if span is None:
+        return {"learned_rank": None, "true_lie_dim": None, "span_cosine": None,
+                "closure_residual": None}  # fmt: skip
+    return {"learned_rank": span.rank, "true_lie_dim": span.true_dim,
+            "span_cosine": span.cosine, "closure_residual": span.closure_residual}  # fmt: skip
+
+
+# -- trials that learned nothing ----------------------------------------------------------------
+
+# A validation metric must beat chance by this many standard errors of the chance level's own
+# estimate on the validation split before the trial's widths count as evidence.
+CHANCE_MARGIN = 2.0
+
+
+def chance_level(task: Task, targets: torch.Tensor) -> tuple[float, float] | None:
+    """(metric, standard error) of the best prediction that ignores the input, on ``targets``.
+
+    Accuracy: always the most frequent class (the majority rate, never below 1/num_classes).
+    MSE: always the targets' mean. Energy per site (the antiferromagnet): independent random
+    spins, mean 0 and variance 2/sites per configuration (two bonds per site). None for metrics
+    without a known chance level.
+    """
+    n = len(targets)
+    if n == 0:
+        return None
+    if task.metric == "accuracy":
+        p = float(torch.bincount(targets.long().flatten()).max()) / n
+        return p, math.sqrt(p * (1 - p) / n)
+    if task.metric == "mse":
+        flat = targets.reshape(n, -1).to(torch.float64)
+        errors = (flat - flat.mean(dim=0)).pow(2).mean(dim=1)
+        spread = float(errors.std()) if n > 1 else 0.0
+        return float(errors.mean()), spread / math.sqrt(n)
+    if task.metric == "energy_per_site":
+        sites = math.prod(targets.shape[-2:])
+        return 0.0, math.sqrt(2 / (sites * n))
+    return None
+
+
+def chance_note(task: Task, dataset: Dataset, val_metric: float | None) -> str | None:
+    """Why the trial claims no discovery (its validation metric is not clearly better than
+    chance), or None when it learned something."""
+    level = chance_level(task, dataset.val.targets)
+    if val_metric is None or level is None:
+        return None
+    chance, error = level
+    margin = CHANCE_MARGIN * error
+    better = val_metric > chance + margin if dataset.metric_mode == "max" \
+        else val_metric < chance - margin  # fmt: skip
+    if better:
+        return None
+    return (f"validation {task.metric} {val_metric:.4g} is not better than chance "
+            f"({chance:.4g}) by {CHANCE_MARGIN:g} standard errors ({margin:.2g}): widths learned "
+            f"by a model at chance are no evidence of symmetry")  # fmt: skip
 
 
 def _robustness(setup: Setup) -> list[dict[str, Any]]:

@@ -28,3 +28,18 @@ def misbehaving(options: dict, seed: int) -> Dataset:
         name="misbehaving", kind="points", task="regression", metric="mse", metric_mode="min",
         true_group="trivial", train=train, val=val, test=test,
     )  # fmt: skip
+
+
+def oriented_digits(options: dict, seed: int) -> Dataset:
+    """Digits turned by k quarter turns, labelled k: averaging over C4 erases the label."""
+    from pipeline.data import build_dataset
+
+    base = build_dataset({"name": "digits", "limit": int(options.get("limit", 200))}, seed)
+    images = torch.cat([base.train.inputs, base.val.inputs, base.test.inputs])
+    turns = torch.randint(0, 4, (len(images),), generator=torch.Generator().manual_seed(seed))
+    pairs = zip(images, turns, strict=True)
+    turned = torch.stack([torch.rot90(x, int(k), dims=(-2, -1)) for x, k in pairs])
+    return Dataset.from_tensors(
+        turned, turns, seed, name="oriented_digits", kind="image", task="classification",
+        metric="accuracy", metric_mode="max", true_group="trivial", num_classes=4,
+    )  # fmt: skip

@@ -94,6 +94,12 @@ def sweep_verdict(trials: Any) -> dict[str, Any]:
     winner = best.sort_values("val_metric", ascending=ascending).index[0]
     done = trials[(trials["candidate_group"] == winner) & (trials["status"] == "completed")]
     counts = done["discovered_group"].value_counts()
+    if counts.empty:  # each trial's metric stayed at chance: none claimed a discovery
+        return {
+            "discovered_group": None,
+            "winner": winner,
+            "reason": f"no trial of the best candidate, {winner}, learned better than chance",
+        }
     top = counts[counts == counts.max()].index
     found = best.loc[winner, "discovered_group"] if best.loc[winner, "discovered_group"] in top \
         else top[0]  # fmt: skip

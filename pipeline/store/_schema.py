@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
@@ -24,6 +24,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("val_metric", _FLOAT), ("test_metric", _FLOAT), ("equivariance_error", _FLOAT),
         ("model_equivariance_error", _FLOAT), ("discovered_group", _STR),
         ("discovery_correct", _BOOL), ("train_seconds", _FLOAT), ("eval_seconds", _FLOAT),
+        ("discovery_note", _STR), ("learned_rank", _INT), ("true_lie_dim", _INT),
+        ("span_cosine", _FLOAT), ("closure_residual", _FLOAT),
         ("build_seconds", _FLOAT), ("total_seconds", _FLOAT),
         ("device", _STR), ("node", _STR), ("config_json", _STR), ("finished_at", _STR),
         ("schema_version", pa.int32()),
@@ -35,6 +37,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "discovery": pa.schema([*_KEYS,
         ("generator", _STR), ("learned_width", _FLOAT), ("normalized_width", _FLOAT),
         ("active", _BOOL), ("true_active", _BOOL), ("cosine", _FLOAT),
+        ("matrix", pa.list_(_FLOAT)), ("matrix_dim", _INT),
     ]),
     "robustness": pa.schema([*_KEYS,
         ("shift", _STR), ("magnitude", _FLOAT), ("unit", _STR), ("source", _STR),

@@ -146,3 +146,18 @@ def test_a_sweep_without_trials_is_a_clear_error(tmp_path):
 
     with pytest.raises(AnalysisError, match="no trials"):
         analyze(open_store(str(tmp_path / "empty")), "nothing", tmp_path / "o", say=print)
+
+
+def test_a_winner_whose_trials_all_learned_nothing_yields_no_verdict():
+    import pandas as pd
+
+    from pipeline.analysis import sweep_verdict
+
+    trials = pd.DataFrame({
+        "trial_id": ["a", "b"], "candidate_group": ["C4", "trivial"],
+        "status": ["completed", "completed"], "val_metric": [0.3, 0.2],
+        "metric_mode": ["max", "max"], "discovered_group": [None, None],
+        "discovery_correct": [False, False], "true_group": ["C4", "C4"],
+    })  # fmt: skip
+    verdict = sweep_verdict(trials)
+    assert verdict["discovered_group"] is None and "chance" in verdict["reason"]
