@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from pipeline.augment import LearnableAugmentation
-from pipeline.data import Dataset, build_dataset
+from pipeline.data import Dataset, build_dataset, lattice_size
 from pipeline.evaluation import TrialResult, evaluate, evaluate_split, learned_averaging, setup_row
 from pipeline.groups import Group, get_group
 from pipeline.models import build_model
@@ -110,7 +110,7 @@ def build(config: TrialConfig) -> Setup:
         model = _model(config, dataset).to(device)
     augmentation = LearnableAugmentation(
         candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
-        config.temperature, config.seed,
+        config.temperature, config.seed, lattice_size(dataset),
     ).to(device)  # fmt: skip
     return Setup(config, dataset, task, model, augmentation, device)
 
