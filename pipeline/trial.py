@@ -134,11 +134,11 @@ def _device(name: str) -> torch.device:
 def _model(config: TrialConfig, dataset: Dataset) -> nn.Module:
     in_shape = tuple(dataset.train.inputs.shape[1:])
     if config.symmetry_breaking == "sympe":
-        try:
+        try:  # data or a true group SymPE cannot canonicalize: a configuration error
             backbone = _backbone(config, dataset, with_encoding_channel(dataset.kind, in_shape))
+            return SymPE(backbone, dataset.group(), dataset.kind, in_shape, config.seed)
         except ValueError as error:
             raise SpaceError(str(error)) from None
-        return SymPE(backbone, dataset.group(), dataset.kind, in_shape, config.seed)
     return _backbone(config, dataset, in_shape)
 
 
