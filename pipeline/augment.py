@@ -245,8 +245,11 @@ class LearnableAugmentation(nn.Module):
     def _relaxed_action(self, elements: Tensor, weights: Tensor, x: Tensor) -> Tensor:
         """sum_k weights[:, k] * act(elements[k], x): equals the sampled element's action in
         value, while the gradient reaches every weight."""
-        moved = torch.stack([act(self.group, e, x, self.kind) for e in elements])
-        shape = (len(elements), len(x)) + (1,) * (x.dim() - 1)
+        count, n = len(elements), len(x)  # one batched action for all the elements
+        every = x.expand(count, *x.shape).reshape(count * n, *x.shape[1:])
+        moved = act(self.group, elements.repeat_interleave(n, dim=0), every, self.kind)
+        moved = moved.reshape(count, *x.shape)
+        shape = (count, n) + (1,) * (x.dim() - 1)
         return (weights.T.reshape(shape) * moved).sum(dim=0)
 
     # -- readout ----------------------------------------------------------------------------
