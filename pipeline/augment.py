@@ -12,6 +12,12 @@ backward pass sees the relaxed weights. Its width is the probability mass spread
 most likely power, 1 - max_k p_k, normalized by its value under the uniform distribution, 1 - 1/n:
 0 for a point mass (always the same element, whichever it is), 1 for uniform.
 
+Lattices: a translation moves whole sites, so a continuous coefficient would be rounded and the
+task gradient would never reach its width. There each translation generator instead has
+learnable logits over its L whole-site shifts (0..L-1 sites along it, periodic), sampled like a
+discrete generator; its width is the same normalized spread. ``init_width`` sets the starting
+spread (1 or more: uniform over the shifts); ``prior`` does not apply to them.
+
 The regularizer is -||widths||_2 over all normalized widths (multiplied by ``reg`` in the
 trial's loss), which favours as much symmetry as the task tolerates.
 """
@@ -54,14 +60,20 @@ class LearnableAugmentation(nn.Module):
     """A learnable distribution over ``group`` acting on data of ``kind``."""
 
     def __init__(self, group: Group, kind: str, prior: str = "uniform", init_width: float = 0.5,
-                 temperature: float = 0.5, seed: int = 0) -> None:  # fmt: skip
+                 temperature: float = 0.5, seed: int = 0,
+                 lattice_size: int = 0) -> None:  # fmt: skip
         super().__init__()
         if prior not in PRIORS:
             raise ValueError(f"prior must be one of {', '.join(PRIORS)}, got {prior!r}")
         if init_width <= 0:
             raise ValueError(f"init_width must be positive, got {init_width}")
         self.group, self.kind, self.prior, self.temperature = group, kind, prior, temperature
-        self.raw_widths = nn.Parameter(torch.full((group.lie_dim,), inverse_softplus(init_width)))
+        self.site_shifts = kind == "lattice" and group.lie_dim > 0
+        continuous = 0 if self.site_shifts else group.lie_dim  # lattices: shift logits instead
+        self.raw_widths = nn.Parameter(torch.full((continuous,), inverse_softplus(init_width)))
+        self.shift_logits = nn.ParameterList()
+        if self.site_shifts:
+            self._init_site_shifts(lattice_size, init_width)
         self.register_buffer("ranges", torch.tensor(group.lie_ranges, dtype=torch.float32))
         basis = group.lie_algebra.to(torch.float32).clone()
         if group.learnable:  # SEMoLA: the basis itself is learned, from a seeded start
@@ -78,11 +90,32 @@ class LearnableAugmentation(nn.Module):
             powers = torch.stack([torch.linalg.matrix_power(generator, k) for k in range(order)])
             self.register_buffer(f"powers{j}", powers.to(torch.float32))
 
+    def _init_site_shifts(self, size: int, init_width: float) -> None:
+        """Logits over whole-site shifts k = 0..L-1 per translation generator, and the moves."""
+        if size < 2:
+            raise ValueError("translations on a lattice need its side length (lattice_size >= 2)")
+        if not _translations_only(self.group):
+            raise ValueError(f"{self.group.name}: only translations act on lattices continuously")
+        # Mass init_width * (1 - 1/L) spread evenly away from shift 0: that normalized spread.
+        spread = min(init_width, 1.0) * (1 - 1 / size)
+        start = torch.full((size,), math.log(max(spread, 1e-6) / (size - 1)))
+        start[0] = math.log(max(1 - spread, 1e-6))
+        steps = torch.arange(size, dtype=torch.float64) * 2 / size  # one site is 2/L
+        for i in range(self.group.lie_dim):
+            self.shift_logits.append(nn.Parameter(start.clone()))
+            coefficients = torch.zeros(size, self.group.lie_dim, dtype=torch.float64)
+            coefficients[:, i] = steps
+            moves = self.group.to(dtype=torch.float64).exp(coefficients)
+            self.register_buffer(f"site_moves{i}", moves.to(torch.float32))
+
     # -- distribution ---------------------------------------------------------------------
 
     @property
     def widths(self) -> Tensor:
-        """Normalized continuous widths w (fractions of the natural ranges)."""
+        """Normalized continuous widths w (fractions of the natural ranges; on lattices the
+        normalized spread of each translation's shift distribution)."""
+        if self.site_shifts:
+            return torch.stack([_spread(logits.softmax(dim=0)) for logits in self.shift_logits])
         return F.softplus(self.raw_widths)
 
     def discrete_probabilities(self) -> list[Tensor]:
@@ -90,7 +123,7 @@ class LearnableAugmentation(nn.Module):
 
     def discrete_widths(self) -> Tensor:
         """Spread 1 - max_k p_k per discrete generator, normalized by its uniform value."""
-        widths = [(1 - p.max()) / (1 - 1 / len(p)) for p in self.discrete_probabilities()]
+        widths = [_spread(p) for p in self.discrete_probabilities()]
         return torch.stack(widths) if widths else self.raw_widths.new_zeros(0)
 
     def all_widths(self) -> Tensor:
@@ -146,9 +179,23 @@ class LearnableAugmentation(nn.Module):
             for p in self.discrete_probabilities()
         ]
 
+    def _site_moves(self, i: int) -> Tensor:
+        return getattr(self, f"site_moves{i}")
+
+    def _sample_site_shifts(self, n: int, generator: torch.Generator) -> Tensor:
+        g = self._site_moves(0)[0].expand(n, -1, -1)  # the identity
+        for i, logits in enumerate(self.shift_logits):
+            p = logits.detach().softmax(dim=0).cpu()
+            index = torch.multinomial(p, n, replacement=True, generator=generator)
+            g = g @ self._site_moves(i)[index.to(g.device)]
+        return g
+
     def sample_elements(self, n: int, generator: torch.Generator) -> Tensor:
         """n hard elements from the learned distribution: c h_1^k_1 ... h_M^k_M, (n, d, d)."""
-        g = self.continuous_elements(self.sample_coefficients(n, generator))
+        if self.site_shifts:
+            g = self._sample_site_shifts(n, generator)
+        else:
+            g = self.continuous_elements(self.sample_coefficients(n, generator))
         for j, index in enumerate(self._discrete_indices(n, generator)):
             g = g @ self._powers(j)[index.to(g.device)]
         return g
@@ -157,10 +204,12 @@ class LearnableAugmentation(nn.Module):
         """Augment a training batch: (moved x, the elements g = c h used), with gradients
         reaching widths and logits. The discrete part h = h_1^k_1 ... h_M^k_M acts first."""
         n = len(x)
+        if self.site_shifts:
+            return self._forward_on_lattice(x, generator)
         continuous = self.continuous_elements(self.sample_coefficients(n, generator))
         choices = [self._straight_through(logits, n, generator) for logits in self.logits]
         for j in reversed(range(len(choices))):
-            x = self._relaxed_discrete_action(j, choices[j][0], x)
+            x = self._relaxed_action(self._powers(j), choices[j][0], x)
         if self.group.lie_dim:
             x = act(self.group, continuous, x, self.kind)
         elements = continuous
@@ -176,11 +225,31 @@ class LearnableAugmentation(nn.Module):
         hard = F.one_hot(index, len(logits)).to(soft.dtype)
         return hard - soft.detach() + soft, index
 
-    def _relaxed_discrete_action(self, j: int, weights: Tensor, x: Tensor) -> Tensor:
-        """sum_k weights[:, k] * act(h^k, x): equals the sampled power's action in value."""
-        powers = self._powers(j)
-        moved = torch.stack([act(self.group, powers[k], x, self.kind) for k in range(len(powers))])
-        shape = (len(powers), len(x)) + (1,) * (x.dim() - 1)
+    def _forward_on_lattice(self, x: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """As ``forward``, with whole-site shifts chosen like discrete powers (the translations
+        commute, so their order does not matter; they act after the discrete part)."""
+        n = len(x)
+        shifts = [self._straight_through(logits, n, generator) for logits in self.shift_logits]
+        choices = [self._straight_through(logits, n, generator) for logits in self.logits]
+        for j in reversed(range(len(choices))):
+            x = self._relaxed_action(self._powers(j), choices[j][0], x)
+        for i, (weights, _) in enumerate(shifts):
+            x = self._relaxed_action(self._site_moves(i), weights, x)
+        elements = self._site_moves(0)[0].expand(n, -1, -1)
+        for i, (_, index) in enumerate(shifts):
+            elements = elements @ self._site_moves(i)[index]
+        for j, (_, index) in enumerate(choices):
+            elements = elements @ self._powers(j)[index]
+        return x, elements
+
+    def _relaxed_action(self, elements: Tensor, weights: Tensor, x: Tensor) -> Tensor:
+        """sum_k weights[:, k] * act(elements[k], x): equals the sampled element's action in
+        value, while the gradient reaches every weight."""
+        count, n = len(elements), len(x)  # one batched action for all the elements
+        every = x.expand(count, *x.shape).reshape(count * n, *x.shape[1:])
+        moved = act(self.group, elements.repeat_interleave(n, dim=0), every, self.kind)
+        moved = moved.reshape(count, *x.shape)
+        shape = (count, n) + (1,) * (x.dim() - 1)
         return (weights.T.reshape(shape) * moved).sum(dim=0)
 
     # -- readout ----------------------------------------------------------------------------
@@ -190,7 +259,8 @@ class LearnableAugmentation(nn.Module):
         rows = []
         for name, w, r in zip(self.group.lie_names, self.widths.tolist(), self.group.lie_ranges,
                               strict=True):  # fmt: skip
-            rows.append(GeneratorReadout(name, w * r, w, w >= threshold))
+            learned = w * (1 - 1 / self._shift_count()) if self.site_shifts else w * r
+            rows.append(GeneratorReadout(name, learned, w, w >= threshold))
         orders = {}
         for name, p, w in zip(self.group.discrete_names, self.discrete_probabilities(),
                               self.discrete_widths().tolist(), strict=True):  # fmt: skip
@@ -198,6 +268,20 @@ class LearnableAugmentation(nn.Module):
             orders[name.split(".")[-1]] = _spread_order(p)
         active = [r.generator for r in rows if r.active]
         return Readout(rows, span_name(self.group, active, orders))
+
+    def _shift_count(self) -> int:
+        return len(self.shift_logits[0]) if self.shift_logits else 0
+
+
+def _spread(p: Tensor) -> Tensor:
+    """1 - max_k p_k, normalized by its value under the uniform distribution, 1 - 1/n."""
+    return (1 - p.max()) / (1 - 1 / len(p))
+
+
+def _translations_only(group: Group) -> bool:
+    """Every algebra generator moves the plane without turning or stretching it."""
+    moving = [f for f, _ in group.blocks() if f.lie_dim]
+    return all(f.domain == "plane" and not f.lie_algebra[:, :2, :2].any() for f in moving)
 
 
 def _equal_norm_start(mask: Tensor, seed: int) -> Tensor:

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from pipeline.augment import LearnableAugmentation
-from pipeline.data import Dataset, build_dataset
+from pipeline.data import Dataset, build_dataset, lattice_size
 from pipeline.evaluation import TrialResult, evaluate, evaluate_split, learned_averaging, setup_row
 from pipeline.groups import Group, get_group
 from pipeline.models import build_model
@@ -110,7 +110,7 @@ def build(config: TrialConfig) -> Setup:
         model = _model(config, dataset).to(device)
     augmentation = LearnableAugmentation(
         candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
-        config.temperature, config.seed,
+        config.temperature, config.seed, lattice_size(dataset),
     ).to(device)  # fmt: skip
     return Setup(config, dataset, task, model, augmentation, device)
 
@@ -134,11 +134,11 @@ def _device(name: str) -> torch.device:
 def _model(config: TrialConfig, dataset: Dataset) -> nn.Module:
     in_shape = tuple(dataset.train.inputs.shape[1:])
     if config.symmetry_breaking == "sympe":
-        try:
+        try:  # data or a true group SymPE cannot canonicalize: a configuration error
             backbone = _backbone(config, dataset, with_encoding_channel(dataset.kind, in_shape))
+            return SymPE(backbone, dataset.group(), dataset.kind, in_shape, config.seed)
         except ValueError as error:
             raise SpaceError(str(error)) from None
-        return SymPE(backbone, dataset.group(), dataset.kind, in_shape, config.seed)
     return _backbone(config, dataset, in_shape)
 
 

@@ -21,14 +21,15 @@ def augmentation(name, kind="image", **options):
     ("T2*D4*flip", "lattice", (4, 6, 6)), ("learned2", "points", (4, 5, 2)),
 ])  # fmt: skip
 def test_gradients_reach_every_width_and_logit(name, kind, shape, prior):
-    aug = augmentation(name, kind, prior=prior)
+    size = {"lattice_size": shape[-1]} if kind == "lattice" else {}
+    aug = augmentation(name, kind, prior=prior, **size)
     rng = torch.Generator().manual_seed(0)
     x = torch.randn(shape, generator=rng)
     moved, elements = aug(x, rng)
     (moved * torch.randn(shape, generator=rng)).sum().backward()
-    if aug.group.lie_dim and kind != "lattice":  # lattice moves round to sites: no gradient
+    if aug.group.lie_dim and kind != "lattice":
         assert torch.isfinite(aug.raw_widths.grad).all() and (aug.raw_widths.grad != 0).all()
-    for logits in aug.logits:
+    for logits in [*aug.logits, *aug.shift_logits]:  # lattices: translations by whole sites
         assert torch.isfinite(logits.grad).all() and (logits.grad != 0).any()
     assert torch.allclose(moved, act(aug.group, elements, x, kind), atol=1e-4)
 
@@ -165,3 +166,67 @@ def test_gradients_reach_a_learned_basis():
     moved, _ = aug(x, torch.Generator().manual_seed(0))
     (moved * torch.randn_like(moved)).sum().backward()
     assert aug.basis.grad is not None and aug.basis.grad.abs().sum() > 0
+
+
+# -- lattices: translations move whole sites ------------------------------------------------------
+
+from pipeline.space import make_config  # noqa: E402
+from pipeline.symmetrize import loss  # noqa: E402
+from pipeline.trial import build  # noqa: E402
+
+
+def _ising_setup(candidate="T2*D4*flip"):
+    return build(make_config({"dataset": {"name": "ising", "size": 6, "n_samples": 64},
+                              "candidate_group": candidate, "seed": 0}))  # fmt: skip
+
+
+def _translation_widths(aug):
+    return aug.widths.detach().clone()  # one per algebra generator: tx, ty
+
+
+@pytest.mark.parametrize("candidate", ["T2", "T2*D4*flip"])
+def test_the_task_gradient_reaches_lattice_translations(candidate):
+    # Whatever parameterizes the translations, one step on the task loss alone must move them.
+    setup = _ising_setup(candidate)
+    aug, rng = setup.augmentation, torch.Generator().manual_seed(0)
+    x, y = setup.dataset.train.inputs[:32], setup.dataset.train.targets[:32]
+    before = _translation_widths(aug)
+    moved, _ = aug(x, rng)
+    loss(setup.task, setup.model(moved), y).backward()
+    torch.optim.SGD(aug.parameters(), lr=1.0).step()
+    change = (_translation_widths(aug) - before).abs()
+    assert (change > 1e-4).all(), f"translation widths {before.tolist()} moved by {change.tolist()}"
+
+
+def test_a_task_that_translations_hurt_narrows_them():
+    setup = _ising_setup("T2")
+    aug, rng = setup.augmentation, torch.Generator().manual_seed(0)
+    optimizer = torch.optim.Adam(aug.parameters(), lr=0.1)
+    before = _translation_widths(aug)
+    for _ in range(12):
+        x = setup.dataset.train.inputs[:32]
+        moved, _ = aug(x, rng)
+        optimizer.zero_grad()
+        ((moved - x) ** 2).mean().backward()  # any move changes the spins
+        optimizer.step()
+    after = _translation_widths(aug)
+    assert (after < before - 0.2).all(), (before.tolist(), after.tolist())
+
+
+def test_lattice_translations_are_whole_site_shifts_with_a_readable_spread():
+    aug = augmentation("T2", "lattice", init_width=0.5, lattice_size=6)
+    assert aug.widths.tolist() == pytest.approx([0.5, 0.5])
+    g = aug.sample_elements(500, torch.Generator().manual_seed(0))
+    sites = g[:, :2, 2] * 6 / 2
+    assert torch.equal(sites, sites.round()) and set(sites.flatten().tolist()) == set(range(6))
+    with torch.no_grad():
+        aug.shift_logits[0].copy_(torch.tensor([9.0, -9, -9, -9, -9, -9]))  # tx: never moves
+        aug.shift_logits[1].zero_()  # ty: uniform
+    readout = aug.readout()
+    assert [g.active for g in readout.generators] == [False, True]
+    assert readout.generators[1].learned_width == pytest.approx(5 / 6)  # 1 - max p
+
+
+def test_lattice_translations_need_the_lattice_size():
+    with pytest.raises(ValueError, match="lattice_size"):
+        augmentation("T2", "lattice")
