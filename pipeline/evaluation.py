@@ -16,7 +16,7 @@ import torch
 
 from pipeline.augment import learned_cosines
 from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
-from pipeline.groups import Group, generator_in_group
+from pipeline.groups import Group, discovery_matches, element_in_group, generator_in_group
 from pipeline.space import TrialConfig
 from pipeline.symmetrize import Averaging, equivariance_error, group_averaging, predict, score
 
@@ -124,9 +124,11 @@ def _equivariance(setup: Setup) -> tuple[float | None, float | None]:
 def _discovery(setup: Setup) -> tuple[list[dict[str, Any]], str, bool | None]:
     """Discovery rows, the discovered group, and whether it matches the true group.
 
-    Fixed generators are judged by ``true_active`` (do they lie in the true group?). Learned
-    generators are right when the active ones number the true algebra's dimension and each
-    lies within cosine_threshold of it.
+    ``true_active``: does the true group contain the generator (from the matrices)? Fixed
+    generators are right when their active span and discrete spreads are exactly the part of
+    the candidate inside the true group (``discovery_matches``). Learned generators are right
+    when the active ones number the true algebra's dimension and each lies within
+    cosine_threshold of it.
     """
     config = setup.config
     readout = setup.augmentation.readout(config.active_threshold)
@@ -135,11 +137,13 @@ def _discovery(setup: Setup) -> tuple[list[dict[str, Any]], str, bool | None]:
     cosines += [None] * (len(readout.generators) - len(cosines))  # discrete generators
     rows = []
     for g, cosine in zip(readout.generators, cosines, strict=True):
-        true_active = generator_in_group(g.generator, setup.dataset.true_group)
+        true_active = generator_in_group(setup.candidate, g.generator, true_group)
         rows.append({"generator": g.generator, "learned_width": g.learned_width,
                      "normalized_width": g.normalized_width, "active": g.active,
                      "true_active": true_active, "cosine": cosine})  # fmt: skip
-    fixed_right = all(r["active"] == r["true_active"] for r in rows if r["cosine"] is None)
+    active_names = [r["generator"] for r in rows if r["active"]]
+    fixed_right = discovery_matches(setup.candidate, active_names, readout.spread_orders,
+                                    true_group)  # fmt: skip
     learned = [r for r in rows if r["cosine"] is not None]
     learned_right = True
     if learned:
@@ -179,7 +183,7 @@ def _robustness(setup: Setup) -> list[dict[str, Any]]:
                     evaluate_split(setup, moved.inputs, moved.targets, None),
                     evaluate_split(setup, moved.inputs, moved.targets, averaging),
                 )
-            inside = in_support(data, shift)
+            inside = in_support(data, shift, group)
             for averaged, metric in zip((False, True), metrics[key], strict=True):
                 rows.append({"shift": shift.generator, "magnitude": shift.magnitude,
                              "unit": shift.unit, "source": source, "averaged": averaged,
@@ -187,14 +191,16 @@ def _robustness(setup: Setup) -> list[dict[str, Any]]:
     return rows
 
 
-def in_support(data: Dataset, shift: Any) -> bool:
-    """Does the training data already contain test inputs moved this far along this generator?"""
+def in_support(data: Dataset, shift: Any, group: Group) -> bool:
+    """Does the training data already contain test inputs moved this far along this generator
+    (``shift`` from ``group``'s grid)? Within the dataset's declared support, else wherever the
+    true group contains the moved element."""
     if _is_identity(shift.element):
         return True
     base = shift.generator.split(".")[-1]
     if base in data.support:
         return shift.magnitude <= data.support[base] + 1e-9
-    return generator_in_group(shift.generator, data.true_group)
+    return element_in_group(group, shift.element, data.group())
 
 
 def _is_identity(element: torch.Tensor) -> bool:

@@ -41,7 +41,7 @@ def candidate_elements(group: Group, kind: str, size: int, seed: int) -> Tensor:
     discrete = group.discrete_elements()
     if group.lie_dim == 0:
         return discrete
-    translations_only = {n.split(".")[-1] for n in group.lie_names} <= {"tx", "ty"}
+    translations_only = all(r.kind == "translation" for r in group.lie_records)
     if kind == "lattice" and translations_only:
         steps = torch.arange(size, dtype=group.dtype) * 2 / size  # one site is 2/L
         grid = torch.cartesian_prod(steps, steps)
