@@ -14,7 +14,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-import scipy.linalg
 import torch
 from torch import Tensor
 
@@ -89,6 +88,8 @@ def in_identity_component(group: Group, element: Tensor) -> bool:
 
 
 def _log_coefficients(g: np.ndarray, basis: np.ndarray) -> np.ndarray | None:
+    import scipy.linalg  # only where membership is decided: keeps importing groups light
+
     log = scipy.linalg.logm(g)
     if np.abs(np.imag(log)).max() > TOLERANCE:
         return None

@@ -18,7 +18,7 @@ from dataclasses import replace
 import torch
 
 from pipeline.groups import _membership as mem
-from pipeline.groups._group import MAX_ELEMENTS, Group
+from pipeline.groups._group import Group
 
 # The size of each domain's matrices (perm: any n) and the data kinds each can act on.
 DOMAIN_DIMS = {"plane": 3, "space": 4, "circle": 2, "sign": 1, "perm": None}
@@ -31,6 +31,7 @@ DOMAIN_KINDS = {
 }
 FACTORY = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 NAME = re.compile(r"[A-Za-z_][\w.]*")
+FINITE_LIMIT = 8192  # the largest discrete part a factory group may have (that of D4096)
 
 
 class GroupFactoryError(ValueError):
@@ -153,16 +154,36 @@ def _check_finite_part(group: Group) -> None:
     if group.domain == "perm":
         size = mem.permutation_order(group) if group.num_discrete else 1
     else:
-        try:
-            size = len(group.discrete_elements())
-        except ValueError:
-            raise ValueError(f"the discrete generators generate more than {MAX_ELEMENTS} "
-                             "elements (or an infinite group)") from None  # fmt: skip
+        size = _bounded_order(group.discrete_generators.to(torch.float64), FINITE_LIMIT)
+        if size is None:
+            raise ValueError(f"the discrete generators generate more than {FINITE_LIMIT} "
+                             "elements (or an infinite group)")  # fmt: skip
     if group.lie_dim and group.order is not None:
         raise ValueError("a group with a lie_algebra is continuous: order must be None")
     if not group.lie_dim and group.order != size:
         raise ValueError(f"order must be {size}, the number of elements the discrete "
                          f"generators generate, got {group.order!r}")  # fmt: skip
+
+
+def _bounded_order(generators: torch.Tensor, limit: int) -> int | None:
+    """Size of the group the generators generate, or None past ``limit`` elements."""
+    d = generators.shape[-1]
+    identity = torch.eye(d, dtype=generators.dtype)
+    found, frontier = {_key(identity)}, [identity]
+    while frontier:
+        products = (torch.stack(frontier)[:, None] @ generators[None]).reshape(-1, d, d)
+        frontier = []
+        for g in products:
+            if _key(g) not in found:
+                found.add(_key(g))
+                frontier.append(g)
+        if len(found) > limit:
+            return None
+    return len(found)
+
+
+def _key(m: torch.Tensor) -> bytes:
+    return torch.round(m * 1e6).to(torch.int64).numpy().tobytes()
 
 
 def _is_identity(m: torch.Tensor) -> bool:
