@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from pipeline.groups import _membership as mem
+from pipeline.groups._catalog import UnknownGroupError, get_group
 from pipeline.groups._group import Group
 from pipeline.groups._subgroups import subgroup, subgroup_name
 
@@ -32,6 +33,20 @@ def _factor_generators(group: Group) -> Iterator[FactorNames]:
         yield (factor, span, group.lie_names[lie : lie + factor.lie_dim],
                group.discrete_names[discrete : discrete + factor.num_discrete])  # fmt: skip
         lie, discrete = lie + factor.lie_dim, discrete + factor.num_discrete
+
+
+def exact(group: Group) -> Group:
+    """The float64 group of the same name where it rebuilds to the same generators (a trial's
+    float32 copy of C360 would drift in its powers), else ``group`` in float64."""
+    domain = "space" if any(f.learnable and f.dim == 4 for f, _ in group.blocks()) else "plane"
+    try:
+        rebuilt = get_group(group.name, learned_domain=domain)
+    except (UnknownGroupError, ValueError):
+        rebuilt = None
+    same = rebuilt is not None and rebuilt.generator_names() == group.generator_names()
+    if same and rebuilt.dim == group.dim and not rebuilt.learnable:
+        return rebuilt
+    return group.to(device="cpu", dtype=torch.float64)
 
 
 def matching_block(group: Group, factor: Group) -> Group | None:
@@ -52,6 +67,7 @@ def _block_contains(target: Group | None, element: Tensor) -> bool:
 def generator_in_group(group: Group, generator: str, other: Group) -> bool | None:
     """Does ``other`` contain ``group``'s named generator (its whole one-parameter subgroup, or
     the discrete element)? None for learned generators, compared by principal angles instead."""
+    group, other = exact(group), exact(other)
     for factor, _, lie_names, discrete_names in _factor_generators(group):
         target = matching_block(other, factor)
         if generator in lie_names:
@@ -67,6 +83,7 @@ def generator_in_group(group: Group, generator: str, other: Group) -> bool | Non
 
 def element_in_group(group: Group, element: Tensor, other: Group) -> bool:
     """Does ``other`` contain ``element``, given in ``group``'s representation?"""
+    other = exact(other)
     return all(
         _block_contains(matching_block(other, factor), element[span, span])
         for factor, span in group.blocks()
@@ -97,8 +114,8 @@ def span_name(group: Group, active: Iterable[str], orders: dict[str, int]) -> st
     ``orders`` maps an active discrete generator to the order of the cyclic subgroup its mass
     spreads over (2 when only the half turn of a rot4 carries weight); missing: its own order.
     """
-    active = set(active)
-    pieces = []
+    active, pieces = set(active), []
+    group = exact(group)
     for factor, _, lie_names, discrete_names in _factor_generators(group):
         lie, discrete = _active_parts(factor, lie_names, discrete_names, active, orders)
         if not lie and not discrete:
@@ -119,7 +136,7 @@ def discovery_matches(group: Group, active: Iterable[str], orders: dict[str, int
     largest cyclic subgroup <g^k> inside the true group. Learned factors are skipped (they are
     compared by principal angles).
     """
-    active = set(active)
+    active, group, true_group = set(active), exact(group), exact(true_group)
     for factor, _, lie_names, discrete_names in _factor_generators(group):
         if factor.learnable:
             continue

@@ -127,3 +127,12 @@ def test_every_catalog_generator_has_a_record_from_its_family(name):
     records = group.records()
     assert len(records) == len(group.generator_names())
     assert all(r.kind != "other" for r in records), records
+
+
+def test_float32_copies_of_large_cyclic_groups_are_named_and_judged_exactly():
+    # A trial's float32 C360 drifts in its powers; relations rebuild the exact group by name.
+    c360 = get_group("C360").to(dtype=torch.float32)
+    assert span_name(c360, {"rot360"}, {"rot360": 120}) == "C120"
+    assert discovery_matches(c360, {"rot360"}, {"rot360": 120}, get_group("C120"))
+    shift128 = get_group("shift128").to(dtype=torch.float32)
+    assert span_name(shift128, {"shift1"}, {"shift1": 64}) == "shift128by2"
