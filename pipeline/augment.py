@@ -25,7 +25,7 @@ trial's loss), which favours as much symmetry as the task tolerates.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +50,7 @@ class GeneratorReadout:
 class Readout:
     generators: list[GeneratorReadout]
     discovered_group: str
+    spread_orders: dict[str, int] = field(default_factory=dict)  # per discrete generator
 
 
 def inverse_softplus(y: float) -> float:
@@ -265,9 +266,9 @@ class LearnableAugmentation(nn.Module):
         for name, p, w in zip(self.group.discrete_names, self.discrete_probabilities(),
                               self.discrete_widths().tolist(), strict=True):  # fmt: skip
             rows.append(GeneratorReadout(name, float(1 - p.max()), w, w >= threshold))
-            orders[name.split(".")[-1]] = _spread_order(p)
+            orders[name] = _spread_order(p)
         active = [r.generator for r in rows if r.active]
-        return Readout(rows, span_name(self.group, active, orders))
+        return Readout(rows, span_name(self.group, active, orders), orders)
 
     def _shift_count(self) -> int:
         return len(self.shift_logits[0]) if self.shift_logits else 0

@@ -17,7 +17,7 @@ import torch
 
 from pipeline.augment import SpanComparison, learned_cosines, learned_matrices, learned_span
 from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
-from pipeline.groups import generator_in_group
+from pipeline.groups import Group, discovery_matches, element_in_group, generator_in_group
 from pipeline.space import TrialConfig
 from pipeline.symmetrize import Averaging, Task, equivariance_error, group_averaging, predict, score
 
@@ -132,9 +132,11 @@ def _discovery(
     """Discovery rows, the discovered group, whether it matches the true group, and how the
     span of the active learned generators compares with the true algebra (None without any).
 
-    Fixed generators are judged by ``true_active`` (do they lie in the true group?). Learned
-    generators are right when their active ones span the true algebra: the same dimension and
-    every principal-angle cosine at least cosine_threshold.
+    ``true_active``: does the true group contain the generator (from the matrices)? Fixed
+    generators are right when their active span and discrete spreads are exactly the part of
+    the candidate inside the true group (``discovery_matches``). Learned generators are right
+    when their active ones span the true algebra: the same dimension and every principal-angle
+    cosine at least cosine_threshold.
     """
     config = setup.config
     readout = setup.augmentation.readout(config.active_threshold)
@@ -144,12 +146,14 @@ def _discovery(
     matrices = learned_matrices(setup.augmentation) + padding
     rows = []
     for g, cosine, matrix in zip(readout.generators, cosines, matrices, strict=True):
-        true_active = generator_in_group(g.generator, setup.dataset.true_group)
+        true_active = generator_in_group(setup.candidate, g.generator, true_group)
         rows.append({"generator": g.generator, "learned_width": g.learned_width,
                      "normalized_width": g.normalized_width, "active": g.active,
                      "true_active": true_active, "cosine": cosine,
                      **_matrix_fields(matrix)})  # fmt: skip
-    fixed_right = all(r["active"] == r["true_active"] for r in rows if r["cosine"] is None)
+    active_names = [r["generator"] for r in rows if r["active"]]
+    fixed_right = discovery_matches(setup.candidate, active_names, readout.spread_orders,
+                                    true_group)  # fmt: skip
     active = [g.active for g in readout.generators[: setup.candidate.lie_dim]]
     span = learned_span(setup.augmentation, true_group, active)
     learned_right = span is None or span.matches(config.cosine_threshold)
@@ -244,7 +248,7 @@ def _robustness(setup: Setup) -> list[dict[str, Any]]:
                     evaluate_split(setup, moved.inputs, moved.targets, None),
                     evaluate_split(setup, moved.inputs, moved.targets, averaging),
                 )
-            inside = in_support(data, shift)
+            inside = in_support(data, shift, group)
             for averaged, metric in zip((False, True), metrics[key], strict=True):
                 rows.append({"shift": shift.generator, "magnitude": shift.magnitude,
                              "unit": shift.unit, "source": source, "averaged": averaged,
@@ -252,14 +256,16 @@ def _robustness(setup: Setup) -> list[dict[str, Any]]:
     return rows
 
 
-def in_support(data: Dataset, shift: Any) -> bool:
-    """Does the training data already contain test inputs moved this far along this generator?"""
+def in_support(data: Dataset, shift: Any, group: Group) -> bool:
+    """Does the training data already contain test inputs moved this far along this generator
+    (``shift`` from ``group``'s grid)? Within the dataset's declared support, else wherever the
+    true group contains the moved element."""
     if _is_identity(shift.element):
         return True
     base = shift.generator.split(".")[-1]
     if base in data.support:
         return shift.magnitude <= data.support[base] + 1e-9
-    return generator_in_group(shift.generator, data.true_group)
+    return element_in_group(group, shift.element, data.group())
 
 
 def _is_identity(element: torch.Tensor) -> bool:

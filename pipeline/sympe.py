@@ -61,7 +61,7 @@ def candidate_elements(group: Group, kind: str, size: int) -> Tensor:
 
 
 def _translations_only(group: Group) -> bool:
-    return {n.split(".")[-1] for n in group.lie_names} <= {"tx", "ty"}
+    return all(record.kind == "translation" for record in group.lie_records)
 
 
 def _rotation_grid(factor: Group) -> Group:

@@ -75,8 +75,9 @@ def _set_widths(aug, widths):
 @pytest.mark.parametrize(("widths", "name"), [
     ([0.05, 0.05, 1.2, 0.1, 0.1, 0.1], "SO2"),
     ([0.05, 0.05, 0.1, 0.1, 0.1, 0.1], "trivial"),
-    ([0.7, 0.05, 1.2, 0.1, 0.1, 0.1], "SO2*T2"),
-    ([0.05, 0.05, 0.1, 0.1, 0.9, 0.1], "affine2"),
+    ([0.7, 0.05, 1.2, 0.1, 0.1, 0.1], "SO2*Tx"),  # exactly the span: one translation
+    ([0.7, 0.7, 1.2, 0.1, 0.1, 0.1], "SO2*T2"),
+    ([0.05, 0.05, 0.1, 0.1, 0.9, 0.1], "affine2[stretch]"),  # no catalog name: never affine2
     ([0.05, 0.05, 0.1, 0.6, 0.1, 0.1], "scale"),
 ])  # fmt: skip
 def test_readout_names_the_span_of_active_generators(widths, name):

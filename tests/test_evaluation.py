@@ -22,8 +22,9 @@ from pipeline.trial import build
 
 
 def _support_by_shift(dataset, group_name):
-    shifts = shift_grid(get_group(group_name).to(dtype=torch.float32), "image")
-    return {(s.generator, s.magnitude): in_support(dataset, s) for s in shifts}
+    group = get_group(group_name).to(dtype=torch.float32)
+    shifts = shift_grid(group, "image")
+    return {(s.generator, s.magnitude): in_support(dataset, s, group) for s in shifts}
 
 
 def test_partial_rotation_is_in_support_up_to_its_angle_only():

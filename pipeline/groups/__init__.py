@@ -16,18 +16,31 @@ from pipeline.groups._catalog import (
 from pipeline.groups._families import learned
 from pipeline.groups._group import MAX_ELEMENTS, Group
 from pipeline.groups._product import product
-from pipeline.groups._relations import generator_in_group, span_name
+from pipeline.groups._records import GeneratorRecord
+from pipeline.groups._relations import (
+    discovery_matches,
+    element_in_group,
+    generator_in_group,
+    matching_block,
+    span_name,
+)
+from pipeline.groups._user import check_group
 
 __all__ = [
     "EXAMPLES",
     "FAMILIES",
     "MAX_ELEMENTS",
+    "GeneratorRecord",
     "Group",
     "UnknownGroupError",
     "catalog",
+    "check_group",
+    "discovery_matches",
+    "element_in_group",
     "generator_in_group",
     "get_group",
     "learned",
+    "matching_block",
     "product",
     "span_name",
 ]

@@ -13,6 +13,7 @@ import math
 import torch
 from torch import Tensor
 
+from pipeline.groups import _records as rec
 from pipeline.groups._group import Group
 
 DTYPE = torch.float64  # catalog tensors are exact-ish; actions cast to the data's dtype
@@ -56,6 +57,7 @@ TX, TY = _unit(3, 0, 2), _unit(3, 1, 2)
 SCALE = _unit(3, 0, 0) + _unit(3, 1, 1)
 STRETCH = _unit(3, 0, 0) - _unit(3, 1, 1)
 SHEAR = _unit(3, 0, 1) + _unit(3, 1, 0)
+STRETCH_X, STRETCH_Y = _unit(3, 0, 0), _unit(3, 1, 1)
 MIRROR = _plane([[-1.0, 0.0], [0.0, 1.0]])  # x -> -x
 
 
@@ -77,28 +79,30 @@ def _lattice_compatible(algebra: Tensor, discrete: Tensor) -> bool:
     return linear_algebra_zero and integer_linear
 
 
+Algebra = list[tuple[str, Tensor, float, rec.GeneratorRecord]]  # name, matrix, range, record
+Discrete = list[tuple[str, Tensor, int, rec.GeneratorRecord]]  # name, matrix, order, record
+
+
 def _plane_group(
-    name: str,
-    algebra: list[tuple[str, Tensor, float]],
-    discrete: list[tuple[str, Tensor, int]],
-    order: int | None,
-    description: str,
+    name: str, algebra: Algebra, discrete: Discrete, order: int | None, description: str
 ) -> Group:
-    lie = _stack([m for _, m, _ in algebra], 3)
-    gens = _stack([m for _, m, _ in discrete], 3)
+    lie = _stack([m for _, m, _, _ in algebra], 3)
+    gens = _stack([m for _, m, _, _ in discrete], 3)
     kinds = IMAGE_LIKE | ({"lattice"} if _lattice_compatible(lie, gens) else set())
     return Group(
         name=name,
         domain="plane",
         lie_algebra=lie,
         discrete_generators=gens,
-        generator_orders=tuple(o for _, _, o in discrete),
+        generator_orders=tuple(o for _, _, o, _ in discrete),
         order=order,
-        lie_names=tuple(n for n, _, _ in algebra),
-        lie_ranges=tuple(r for _, _, r in algebra),
-        discrete_names=tuple(n for n, _, _ in discrete),
+        lie_names=tuple(n for n, _, _, _ in algebra),
+        lie_ranges=tuple(r for _, _, r, _ in algebra),
+        discrete_names=tuple(n for n, _, _, _ in discrete),
         acts_on=frozenset(kinds),
         description=description,
+        lie_records=tuple(r for *_, r in algebra),
+        discrete_records=tuple(r for *_, r in discrete),
     )
 
 
@@ -121,27 +125,37 @@ def trivial() -> Group:
     )
 
 
+def _turn(n: int) -> tuple[str, Tensor, int, rec.GeneratorRecord]:
+    return (f"rot{n}", _plane(_rotation(2 * math.pi / n)), n, rec.turn())
+
+
+MIRROR_GENERATOR = ("mirror", MIRROR, 2, rec.discrete("mirror"))
+ROTATION = ("rot", ROT, math.pi, rec.rotation())
+TRANSLATIONS = [("tx", TX, 1.0, rec.translation("x")), ("ty", TY, 1.0, rec.translation("y"))]
+SCALE_GENERATOR = ("scale", SCALE, LN2, rec.scaling())
+
+
 def cyclic(n: int) -> Group:
-    gens = [(f"rot{n}", _plane(_rotation(2 * math.pi / n)), n)] if n > 1 else []
+    gens = [_turn(n)] if n > 1 else []
     return _plane_group(f"C{n}", [], gens, n, f"planar rotations by multiples of 360/{n} degrees")
 
 
 def dihedral(n: int) -> Group:
-    gens = [("mirror", MIRROR, 2)]
+    gens = [MIRROR_GENERATOR]
     if n > 1:
-        gens.insert(0, (f"rot{n}", _plane(_rotation(2 * math.pi / n)), n))
+        gens.insert(0, _turn(n))
     return _plane_group(f"D{n}", [], gens, 2 * n, f"C{n} rotations and mirror images")
 
 
 def so2() -> Group:
-    return _plane_group("SO2", [("rot", ROT, math.pi)], [], None, "planar rotations")
+    return _plane_group("SO2", [ROTATION], [], None, "planar rotations")
 
 
 def o2() -> Group:
     return _plane_group(
         "O2",
-        [("rot", ROT, math.pi)],
-        [("mirror", MIRROR, 2)],
+        [ROTATION],
+        [MIRROR_GENERATOR],
         None,
         "planar rotations and reflections",
     )
@@ -150,45 +164,67 @@ def o2() -> Group:
 def t2() -> Group:
     return _plane_group(
         "T2",
-        [("tx", TX, 1.0), ("ty", TY, 1.0)],
+        TRANSLATIONS,
         [],
         None,
         "image translations (lattices: whole sites, periodic)",
     )
 
 
+def translation_x() -> Group:
+    return _plane_group("Tx", TRANSLATIONS[:1], [], None, "translations along x")
+
+
+def translation_y() -> Group:
+    return _plane_group("Ty", TRANSLATIONS[1:], [], None, "translations along y")
+
+
 def scale() -> Group:
-    return _plane_group("scale", [("scale", SCALE, LN2)], [], None, "isotropic scaling")
+    return _plane_group("scale", [SCALE_GENERATOR], [], None, "isotropic scaling")
+
+
+def stretch_x() -> Group:
+    record = rec.scaling("stretch", "x")
+    return _plane_group("stretchx", [("sx", STRETCH_X, LN2, record)], [], None,
+                        "stretches along x (x -> c x, y kept)")  # fmt: skip
+
+
+def stretch_y() -> Group:
+    record = rec.scaling("stretch", "y")
+    return _plane_group("stretchy", [("sy", STRETCH_Y, LN2, record)], [], None,
+                        "stretches along y (y -> c y, x kept)")  # fmt: skip
 
 
 def affine2() -> Group:
     algebra = [
-        ("tx", TX, 1.0),
-        ("ty", TY, 1.0),
-        ("rot", ROT, math.pi),
-        ("scale", SCALE, LN2),
-        ("stretch", STRETCH, LN2),
-        ("shear", SHEAR, LN2),
+        *TRANSLATIONS,
+        ROTATION,
+        SCALE_GENERATOR,
+        ("stretch", STRETCH, LN2, rec.scaling("stretch")),
+        ("shear", SHEAR, LN2, rec.scaling("shear")),
     ]
     return _plane_group("affine2", algebra, [], None, "Augerino's six affine generators")
 
 
-def _space_group(name: str, discrete: bool, description: str) -> Group:
+def _space_group(name: str, discrete: bool, description: str, axes: str = "xyz") -> Group:
     inversion = torch.diag(torch.tensor([-1.0, -1.0, -1.0, 1.0], dtype=DTYPE))
     gens = [inversion] if discrete else []
+    chosen = ["xyz".index(a) for a in axes]
     return Group(
         name=name,
         domain="space",
-        lie_algebra=_so3_algebra(),
+        lie_algebra=_so3_algebra()[chosen],
         discrete_generators=_stack(gens, 4),
         generator_orders=(2,) * len(gens),
         order=None,
-        lie_names=("rx", "ry", "rz"),
-        lie_ranges=(math.pi,) * 3,
+        lie_names=tuple(f"r{a}" for a in axes),
+        lie_ranges=(math.pi,) * len(axes),
         discrete_names=("inversion",) * len(gens),
         acts_on=frozenset({"points"}),
-        haar=True,
+        haar=len(axes) == 3,
         description=description,
+        lie_records=tuple(rec.rotation(a) for a in axes),
+        discrete_records=(rec.discrete("inversion"),) * len(gens),
     )
 
 
@@ -198,6 +234,11 @@ def so3() -> Group:
 
 def o3() -> Group:
     return _space_group("O3", True, "3D rotations and the point inversion x -> -x")
+
+
+def axis_rotations(axis: str) -> Group:
+    """SO2x, SO2y, SO2z: 3D rotations about one coordinate axis."""
+    return _space_group(f"SO2{axis}", False, f"3D rotations about the {axis} axis", axis)
 
 
 def _permutation_matrices(perms: Tensor) -> Tensor:
@@ -230,24 +271,32 @@ def symmetric(n: int) -> Group:
         acts_on=frozenset({"points"}),
         discrete_sampler=uniform_permutations,
         description=f"permutations of {n} points",
+        discrete_records=(rec.discrete("permutation"),) * len(gens),
     )
 
 
-def shift(n: int) -> Group:
+def shift(n: int, step: int = 1) -> Group:
+    """shift<N>: cyclic shifts of length-N sequences; shift<N>by<s>: by multiples of s only
+    (the cyclic subgroup of order N/s; s divides N)."""
+    if n % step:
+        raise ValueError(f"shift{n}by{step}: {step} does not divide {n}")
     # Shifting a length-n sequence by s is rotating its circle of positions by 2*pi*s/n.
-    gens = [torch.tensor(_rotation(2 * math.pi / n), dtype=DTYPE)] if n > 1 else []
+    order = n // step
+    gens = [torch.tensor(_rotation(2 * math.pi * step / n), dtype=DTYPE)] if order > 1 else []
+    name, by = (f"shift{n}", "") if step == 1 else (f"shift{n}by{step}", f" by multiples of {step}")
     return Group(
-        name=f"shift{n}",
+        name=name,
         domain="circle",
         lie_algebra=torch.zeros(0, 2, 2, dtype=DTYPE),
         discrete_generators=_stack(gens, 2),
-        generator_orders=(n,) * len(gens),
-        order=n,
+        generator_orders=(order,) * len(gens),
+        order=order,
         lie_names=(),
         lie_ranges=(),
-        discrete_names=("shift1",) * len(gens),
+        discrete_names=(f"shift{step}",) * len(gens),
         acts_on=frozenset({"sequence"}),
-        description=f"cyclic shifts of length-{n} sequences",
+        description=f"cyclic shifts of length-{n} sequences{by}",
+        discrete_records=(rec.cyclic_shift(step),) * len(gens),
     )
 
 
@@ -264,6 +313,7 @@ def flip() -> Group:
         discrete_names=("flip",),
         acts_on=frozenset({"image", "sequence", "lattice"}),
         description="sign flip x -> -x (Z2)",
+        discrete_records=(rec.discrete("flip"),),
     )
 
 

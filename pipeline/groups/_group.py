@@ -27,6 +27,8 @@ from functools import cached_property
 import torch
 from torch import Tensor
 
+from pipeline.groups import _records
+
 # Enumerating a finite group is refused above this many elements (S9 already has 362,880).
 MAX_ELEMENTS = 100_000
 
@@ -55,6 +57,9 @@ class Group:
         discrete_sampler: draws uniform elements of a discrete part too large to enumerate.
         learnable: the algebra basis is an initial value to be trained (``learned<k>``).
         description: one line for ``symsearch groups``.
+        lie_records / discrete_records: what each generator is (``GeneratorRecord``: kind,
+            robustness grid and unit, axis), built by its family; generic records where none
+            are given (``other``, stepped by coefficient or by power).
     """
 
     name: str
@@ -72,8 +77,11 @@ class Group:
     discrete_sampler: DiscreteSampler | None = field(default=None, repr=False)
     learnable: bool = False
     description: str = ""
+    lie_records: tuple[_records.GeneratorRecord, ...] = ()
+    discrete_records: tuple[_records.GeneratorRecord, ...] = ()
 
     def __post_init__(self) -> None:
+        self._default_records()
         d = self.dim
         if self.lie_algebra.shape[1:] != (d, d) or self.discrete_generators.shape[1:] != (d, d):
             raise ValueError(f"{self.name}: generators must all be ({d}, {d}) matrices")
@@ -82,6 +90,19 @@ class Group:
         n_discrete = self.discrete_generators.shape[0]
         if len(self.discrete_names) != n_discrete or len(self.generator_orders) != n_discrete:
             raise ValueError(f"{self.name}: need one name and one order per discrete generator")
+        _records.check_records(self.name, self.lie_records, self.lie_dim, _records.LIE_GRIDS,
+                               "algebra")  # fmt: skip
+        _records.check_records(self.name, self.discrete_records, n_discrete,
+                               _records.DISCRETE_GRIDS, "discrete")  # fmt: skip
+
+    def _default_records(self) -> None:
+        # Frozen: fill the generic records in place of none given (a group built by hand).
+        if not self.lie_records and self.lie_algebra.shape[0]:
+            generic = _records.LEARNED if self.learnable else _records.OTHER_LIE
+            object.__setattr__(self, "lie_records", (generic,) * self.lie_algebra.shape[0])
+        if not self.discrete_records and self.discrete_generators.shape[0]:
+            records = (_records.OTHER_DISCRETE,) * self.discrete_generators.shape[0]
+            object.__setattr__(self, "discrete_records", records)
 
     # -- shape and kind -------------------------------------------------------------------
 
@@ -235,6 +256,10 @@ class Group:
 
     def generator_names(self) -> tuple[str, ...]:
         return self.lie_names + self.discrete_names
+
+    def records(self) -> tuple[_records.GeneratorRecord, ...]:
+        """One record per generator, in ``generator_names()`` order."""
+        return self.lie_records + self.discrete_records
 
     def summary(self) -> dict[str, object]:
         """One row of ``symsearch groups``."""

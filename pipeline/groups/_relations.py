@@ -1,115 +1,164 @@
-"""Relations between catalog groups used by the discovery readout.
+"""Relations between groups, decided from their matrices, used by the discovery readout.
 
 ``generator_in_group``: does a candidate group's generator (a one-parameter subgroup or a
-discrete element) lie in another group? ``span_name``: the smallest catalog group containing a
-set of active generators (a single translation is named T2, any 3D rotation SO3, stretch or shear
-affine2, a cyclic subgroup of S<n> S<n>, and so on).
+discrete element) lie in another group? ``element_in_group``: does one element? ``span_name``:
+the name of exactly the group the active generators span (a catalog name where one fits, else a
+generated ``parent[generators]`` name). ``discovery_matches``: did the active generators find
+exactly the part of the candidate that lies in the true group?
+
+Blocks are matched by domain and size: a candidate's plane block is compared with the true
+group's plane block; where the true group has none, it acts trivially there.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+import torch
+from torch import Tensor
+
+from pipeline.groups import _membership as mem
+from pipeline.groups._catalog import UnknownGroupError, get_group
 from pipeline.groups._group import Group
+from pipeline.groups._subgroups import subgroup, subgroup_name
 
-PLANE_ROTATING = {"SO2", "O2", "affine2"}
-
-
-def _base(generator: str) -> str:
-    """Generator name without the factor prefix that products add on clashes (C4.rot4)."""
-    return generator.split(".")[-1]
+FactorNames = tuple[Group, slice, tuple[str, ...], tuple[str, ...]]
 
 
-def _parts(group_name: str) -> list[str]:
-    return group_name.replace(" ", "").split("*")
+def _factor_generators(group: Group) -> Iterator[FactorNames]:
+    """(factor, its block, its generators' names in ``group``: algebra, discrete) per factor."""
+    lie, discrete = 0, 0
+    for factor, span in group.blocks():
+        yield (factor, span, group.lie_names[lie : lie + factor.lie_dim],
+               group.discrete_names[discrete : discrete + factor.num_discrete])  # fmt: skip
+        lie, discrete = lie + factor.lie_dim, discrete + factor.num_discrete
 
 
-def _finite_plane_orders(parts: list[str]) -> list[tuple[str, int]]:
-    return [(p[0], int(p[1:])) for p in parts if re.fullmatch(r"[CD]\d+", p)]
+def exact(group: Group) -> Group:
+    """The float64 group of the same name where it rebuilds to the same generators (a trial's
+    float32 copy of C360 would drift in its powers), else ``group`` in float64."""
+    domain = "space" if any(f.learnable and f.dim == 4 for f, _ in group.blocks()) else "plane"
+    try:
+        rebuilt = get_group(group.name, learned_domain=domain)
+    except (UnknownGroupError, ValueError):
+        rebuilt = None
+    same = rebuilt is not None and rebuilt.generator_names() == group.generator_names()
+    if same and rebuilt.dim == group.dim and not rebuilt.learnable:
+        return rebuilt
+    return group.to(device="cpu", dtype=torch.float64)
 
 
-def generator_in_group(generator: str, group_name: str) -> bool | None:
-    """Is the named generator of a candidate group a symmetry in ``group_name``?
+def matching_block(group: Group, factor: Group) -> Group | None:
+    """``group``'s block acting on what ``factor`` acts on (same domain and size), if any."""
+    for block, _ in group.blocks():
+        if block.domain == factor.domain and block.dim == factor.dim:
+            return block
+    return None
 
-    None for learned generators, which are compared by principal angles instead.
+
+def _block_contains(target: Group | None, element: Tensor) -> bool:
+    if target is None:  # the group acts trivially on this block
+        eye = torch.eye(len(element), dtype=element.dtype, device=element.device)
+        return bool(torch.allclose(element, eye, atol=mem.TOLERANCE))
+    return mem.contains_element(target, element)
+
+
+def generator_in_group(group: Group, generator: str, other: Group) -> bool | None:
+    """Does ``other`` contain ``group``'s named generator (its whole one-parameter subgroup, or
+    the discrete element)? None for learned generators, compared by principal angles instead."""
+    group, other = exact(group), exact(other)
+    for factor, _, lie_names, discrete_names in _factor_generators(group):
+        target = matching_block(other, factor)
+        if generator in lie_names:
+            if factor.learnable:
+                return None
+            algebra = target.lie_algebra if target is not None else factor.lie_algebra[:0]
+            return mem.in_span(algebra, factor.lie_algebra[lie_names.index(generator)])
+        if generator in discrete_names:
+            element = factor.discrete_generators[discrete_names.index(generator)]
+            return _block_contains(target, element)
+    raise ValueError(f"{group.name} has no generator {generator!r}")
+
+
+def element_in_group(group: Group, element: Tensor, other: Group) -> bool:
+    """Does ``other`` contain ``element``, given in ``group``'s representation?"""
+    other = exact(other)
+    return all(
+        _block_contains(matching_block(other, factor), element[span, span])
+        for factor, span in group.blocks()
+    )
+
+
+# -- the span of the active generators --------------------------------------------------------
+
+
+def _active_parts(
+    factor: Group, lie_names: tuple[str, ...], discrete_names: tuple[str, ...],
+    active: set[str], orders: dict[str, int],
+) -> tuple[list[int], list[tuple[int, int]]]:  # fmt: skip
+    """Active algebra indices, and (index, power) of the active discrete elements: a generator
+    of order n whose mass spreads over a cyclic subgroup of order m contributes g^(n/m)."""
+    lie = [i for i, name in enumerate(lie_names) if name in active]
+    discrete = []
+    for j, name in enumerate(discrete_names):
+        order, spread = factor.generator_orders[j], orders.get(name, factor.generator_orders[j])
+        if name in active and spread > 1:
+            discrete.append((j, order // math.gcd(order, spread)))
+    return lie, discrete
+
+
+def span_name(group: Group, active: Iterable[str], orders: dict[str, int]) -> str:
+    """Name of exactly the group the ``active`` generators of ``group`` span.
+
+    ``orders`` maps an active discrete generator to the order of the cyclic subgroup its mass
+    spreads over (2 when only the half turn of a rot4 carries weight); missing: its own order.
     """
-    name, parts = _base(generator), set(_parts(group_name))
-    if re.fullmatch(r"L\d+", name):
-        return None
-    rules = {
-        "rot": bool(parts & PLANE_ROTATING),
-        "tx": bool(parts & {"T2", "affine2"}),
-        "ty": bool(parts & {"T2", "affine2"}),
-        "scale": bool(parts & {"scale", "affine2"}),
-        "stretch": "affine2" in parts,
-        "shear": "affine2" in parts,
-        "mirror": "O2" in parts
-        or any(kind == "D" for kind, _ in _finite_plane_orders(list(parts))),
-        "inversion": "O3" in parts,
-        "flip": "flip" in parts,
-    }
-    if name in rules:
-        return rules[name]
-    if name in ("rx", "ry", "rz"):
-        return bool(parts & {"SO3", "O3"})
-    if match := re.fullmatch(r"rot(\d+)", name):  # rotation by 2 pi / n lies in C_m iff n | m
-        n = int(match.group(1))
-        return bool(parts & PLANE_ROTATING) or any(
-            m % n == 0 for _, m in _finite_plane_orders(list(parts))
-        )
-    if match := re.fullmatch(r"cycle(\d+)|swap01", name):
-        return any(re.fullmatch(r"S\d+", p) for p in parts)
-    if name == "shift1":
-        return any(re.fullmatch(r"shift\d+", p) for p in parts)
-    raise ValueError(f"no relation known for generator {generator!r}")
+    active, pieces = set(active), []
+    group = exact(group)
+    for factor, _, lie_names, discrete_names in _factor_generators(group):
+        lie, discrete = _active_parts(factor, lie_names, discrete_names, active, orders)
+        if not lie and not discrete:
+            continue
+        if factor.learnable:
+            pieces.append(f"learned{len(lie)}")
+            continue
+        pieces.append(subgroup_name(factor, subgroup(factor, lie, discrete)))
+    return "*".join(pieces) or "trivial"
 
 
-def span_name(group: Group, active: Iterable[str], rotation_order: dict[str, int]) -> str:
-    """Name of the smallest catalog group containing the active generators of ``group``.
+def discovery_matches(group: Group, active: Iterable[str], orders: dict[str, int],
+                      true_group: Group) -> bool:  # fmt: skip
+    """Do the active fixed generators span exactly the part of ``group`` inside ``true_group``?
 
-    ``rotation_order`` maps an active discrete rotation generator (rot<n>) to the order of the
-    cyclic subgroup its mass spreads over (2 when only the half turn carries weight).
+    Algebra: the active span lies in the true algebra and has the dimension of the candidate's
+    algebra intersected with it. Discrete: each generator g of order n spreads over exactly the
+    largest cyclic subgroup <g^k> inside the true group. Learned factors are skipped (they are
+    compared by principal angles).
     """
-    active = {_base(a) for a in active}
-    pieces = []
-    for factor, _ in group.blocks():
-        own = active & {_base(n) for n in factor.generator_names()}
-        if own:
-            pieces.append(_factor_span(factor, own, rotation_order))
-    return "*".join(p for p in pieces if p) or "trivial"
+    active, group, true_group = set(active), exact(group), exact(true_group)
+    for factor, _, lie_names, discrete_names in _factor_generators(group):
+        if factor.learnable:
+            continue
+        target = matching_block(true_group, factor)
+        true_algebra = target.lie_algebra if target is not None else factor.lie_algebra[:0]
+        lie, _ = _active_parts(factor, lie_names, discrete_names, active, orders)
+        found = factor.lie_algebra[lie]
+        if not mem.span_contains(true_algebra, found):
+            return False
+        if mem.rank(mem.flat(found)) != mem.intersection_dim(factor.lie_algebra, true_algebra):
+            return False
+        for j, name in enumerate(discrete_names):
+            spread = orders.get(name, factor.generator_orders[j]) if name in active else 1
+            if spread != _largest_inside(factor, j, target):
+                return False
+    return True
 
 
-def _factor_span(factor: Group, active: set[str], rotation_order: dict[str, int]) -> str:
-    domain = factor.domain
-    if factor.learnable:
-        return f"learned{len(active)}"
-    if domain == "plane":
-        return _plane_span(active, rotation_order)
-    if domain == "space":
-        return "O3" if "inversion" in active else "SO3"
-    if domain == "perm":
-        return f"S{factor.dim}"
-    if domain == "circle":
-        return f"shift{factor.generator_orders[0]}"
-    if domain == "sign":
-        return "flip"
-    return ""
-
-
-def _plane_span(active: set[str], rotation_order: dict[str, int]) -> str:
-    if active & {"stretch", "shear"}:
-        return "affine2"
-    mirror = "mirror" in active
-    orders = [rotation_order.get(a, 1) for a in active if re.fullmatch(r"rot\d+", a)]
-    cyclic = math.lcm(*orders) if orders else 1
-    if "rot" in active:
-        rotation = "O2" if mirror else "SO2"
-    elif cyclic > 1 or mirror:
-        rotation = f"D{cyclic}" if mirror else f"C{cyclic}"
-    else:
-        rotation = ""
-    translation = "T2" if active & {"tx", "ty"} else ""
-    scaling = "scale" if "scale" in active else ""
-    return "*".join(p for p in (rotation, translation, scaling) if p)
+def _largest_inside(factor: Group, j: int, target: Group | None) -> int:
+    """Order of the largest cyclic subgroup <g^k> of <g> (g: discrete generator j) in target."""
+    order, g = factor.generator_orders[j], factor.discrete_generators[j]
+    for k in (k for k in range(1, order + 1) if order % k == 0):
+        if _block_contains(target, torch.linalg.matrix_power(g, k)):
+            return order // k
+    return 1

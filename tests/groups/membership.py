@@ -35,9 +35,27 @@ def _rotation_multiple(m: Tensor, n: int) -> bool:
     return _orthogonal(m) and float(torch.linalg.det(m)) > 0 and _angle_multiple(m, n)
 
 
+AXIS_FAMILIES = {"Tx", "Ty", "stretchx", "stretchy"}
+
+
+def _axis_part(parts: set[str], g: Tensor) -> bool:
+    """Tx, Ty, stretchx, stretchy (alone): one translation or one diagonal stretch."""
+    (part,) = parts
+    linear, shift = g[:2, :2], g[:2, 2]
+    if part in ("Tx", "Ty"):
+        fixed = 1 if part == "Tx" else 0
+        return _close(linear, torch.eye(2)) and abs(float(shift[fixed])) < ATOL
+    moved = 0 if part == "stretchx" else 1
+    diagonal = _close(linear, torch.diag(torch.diagonal(linear)))
+    kept = abs(float(linear[1 - moved, 1 - moved]) - 1) < ATOL
+    return diagonal and kept and float(linear[moved, moved]) > 0 and _close(shift, torch.zeros(2))
+
+
 def _plane(name: str, g: Tensor) -> bool:
     """Plane groups (possibly merged, e.g. T2*D4), from what each named part allows."""
     parts = set(name.split("*"))
+    if parts & AXIS_FAMILIES:
+        return _axis_part(parts, g)
     general = bool(parts & {"affine2"}) or any(p.startswith("learned") for p in parts)
     finite = [int(p[1:]) for p in parts if re.fullmatch(r"[CD]\d+", p)]
     any_angle = general or bool(parts & {"SO2", "O2"})
@@ -67,6 +85,12 @@ def _plane(name: str, g: Tensor) -> bool:
 def _space(name: str, g: Tensor) -> bool:
     if not _close(g[3], torch.tensor([0.0, 0.0, 0.0, 1.0])):
         return False
+    axis = {"SO2x": 0, "SO2y": 1, "SO2z": 2, "SO3[rz]": 2}.get(name)
+    if axis is not None:  # a rotation that keeps its axis where it is
+        unit = torch.zeros(3, dtype=g.dtype)
+        unit[axis] = 1.0
+        if not _close(g[:3, :3] @ unit, unit):
+            return False
     if name.startswith("learned"):
         return float(torch.linalg.det(g[:3, :3])) > 0
     if not _close(g[:3, 3], torch.zeros(3)) or not _orthogonal(g[:3, :3]):
@@ -81,6 +105,11 @@ def _permutation(g: Tensor) -> bool:
 
 
 def _block_member(factor: Group, g: Tensor) -> bool:
+    if factor.name == "affine2[rot,stretch]":  # traceless linear algebra: det 1, no translation
+        linear = g[:2, :2]
+        unimodular = abs(float(torch.linalg.det(linear)) - 1) < 1e-6
+        fixed = _close(g[:2, 2], torch.zeros(2)) and _close(g[2], g.new_tensor([0, 0, 1]))
+        return unimodular and fixed
     if factor.domain == "plane":
         return _plane(factor.name, g)
     if factor.domain == "space":
@@ -88,7 +117,8 @@ def _block_member(factor: Group, g: Tensor) -> bool:
     if factor.domain == "perm":
         return _permutation(g)
     if factor.domain == "circle":
-        return _rotation_multiple(g, int(factor.name.removeprefix("shift")))
+        length, _, step = factor.name.removeprefix("shift").partition("by")
+        return _rotation_multiple(g, int(length) // int(step or 1))
     if factor.domain == "sign":
         return bool((g.abs() == 1).all())
     return _close(g, torch.ones(1, 1))
