@@ -53,7 +53,7 @@ def trial_row(
         "status": status, "error": error, **dataset,
         "candidate_group": config.candidate_group, "prior": config.prior,
         "init_width": config.init_width, "reg": config.reg, "tolerance": config.tolerance,
-        "n_samples": None, "symmetry_breaking": config.symmetry_breaking,
+        "n_samples": None, "tolerance_met": None, "symmetry_breaking": config.symmetry_breaking,
         "lr": config.lr, "seed": config.seed, "epochs": epochs_done,
         "val_metric": val_metric, "test_metric": None,
         "equivariance_error": None, "discovered_group": None, "discovery_correct": None,
@@ -71,16 +71,18 @@ def setup_row(setup: Setup, status: str, error: str | None, epochs: list[dict[st
 
 
 def learned_averaging(setup: Setup, k: int, seed: int) -> Averaging | None:
-    """k draws from the learned distribution, with their own reproducible generator."""
+    """One fixed set of k draws from the learned distribution, made with their own generator."""
     if setup.candidate.lie_dim == 0 and setup.candidate.num_discrete == 0:
         return None  # trivial candidate: h = f
-    rng = torch.Generator().manual_seed(seed)
-    return Averaging(k, lambda j, n: setup.augmentation.sample_elements(n, rng))
+    with torch.no_grad():
+        elements = setup.augmentation.sample_elements(k, torch.Generator().manual_seed(seed))
+    return Averaging(elements.detach())
 
 
 def test_averaging(setup: Setup, seed: int) -> Averaging | None:
     """The predictor the trial is judged by: the learned distribution (eval_samples draws), or,
-    with a tolerance, the candidate group itself with k from the averaging complexity."""
+    with a tolerance, the candidate group itself with k from the averaging complexity. One fixed
+    set per evaluation: the test metric, the equivariance error and robustness all use it."""
     if setup.config.tolerance is None:
         return learned_averaging(setup, setup.config.eval_samples, seed)
     return group_averaging(setup.candidate, setup.config.tolerance, seed)
@@ -103,23 +105,29 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     averaging = test_averaging(setup, config.seed + 10_007)
     test = evaluate_split(setup, data.test.inputs, data.test.targets, averaging)
     eval_seconds = time.perf_counter() - started
-    ratio, plain_error = _equivariance(setup)
+    ratio, plain_error = _equivariance(setup, averaging)
     discovery, discovered, correct, span = _discovery(setup)
     trial = setup_row(setup, "completed", None, epochs, train_seconds)
     note = chance_note(setup.task, setup.dataset, trial["val_metric"])
     if note is not None:  # a model that learned nothing: its widths say nothing about the data
         discovered, correct = None, False
+    met = averaging.tolerance_met if averaging else _trivially_met(config)
     trial.update(test_metric=test, equivariance_error=ratio, model_equivariance_error=plain_error,
                  discovered_group=discovered, discovery_correct=correct, discovery_note=note,
                  **_span_fields(span), n_samples=averaging.k if averaging else 1,
-                 eval_seconds=eval_seconds)  # fmt: skip
-    return TrialResult(trial, epochs, discovery, _robustness(setup))
+                 eval_seconds=eval_seconds, tolerance_met=met)  # fmt: skip
+    return TrialResult(trial, epochs, discovery, _robustness(setup, averaging))
 
 
-def _equivariance(setup: Setup) -> tuple[float | None, float | None]:
+def _trivially_met(config: TrialConfig) -> bool | None:
+    """A trivial candidate averages over its one element: exact, whatever the tolerance."""
+    return None if config.tolerance is None else True
+
+
+def _equivariance(setup: Setup, averaging: Averaging | None) -> tuple[float | None, float | None]:
+    """The weak ratio of h, averaged over the evaluation's one fixed set, under the true group."""
     true_group = setup.dataset.group().to(dtype=torch.float32)
     x = setup.dataset.test.inputs[:256].to(setup.device)
-    averaging = test_averaging(setup, setup.config.seed + 20_011)
     averaged = lambda y: predict(setup.model, setup.candidate, setup.task, y, averaging)  # noqa: E731
     rng = torch.Generator().manual_seed(setup.config.seed + 30_011)
     setup.model.eval()
@@ -225,8 +233,9 @@ def chance_note(task: Task, dataset: Dataset, val_metric: float | None) -> str |
             f"by a model at chance are no evidence of symmetry")  # fmt: skip
 
 
-def _robustness(setup: Setup) -> list[dict[str, Any]]:
-    """Metric on the test set moved along each generator, plain and averaged."""
+def _robustness(setup: Setup, averaging: Averaging | None) -> list[dict[str, Any]]:
+    """Metric on the test set moved along each generator, plain and averaged (over the
+    evaluation's fixed set)."""
     if setup.config.robustness == "none":
         return []
     data, config = setup.dataset, setup.config
@@ -243,7 +252,6 @@ def _robustness(setup: Setup) -> list[dict[str, Any]]:
                 continue  # the same move from the candidate's grid: already evaluated
             if key not in metrics:
                 moved = shifted_test_set(data, group, shift)
-                averaging = test_averaging(setup, config.seed + 40_009)
                 metrics[key] = (
                     evaluate_split(setup, moved.inputs, moved.targets, None),
                     evaluate_split(setup, moved.inputs, moved.targets, averaging),

@@ -3,14 +3,20 @@
 For invariant tasks h averages outputs (class probabilities for classification); for equivariant
 ones it maps each output back, h(x) = mean_j g_j^-1 f(g_j x), so that h is equivariant.
 
-Which elements g_j: with no tolerance, k draws from the learned augmentation distribution
-(Augerino). With an approximation tolerance eps (Tahmasebi & Weber 2025, averaging complexity),
-k = min(|G|, ceil(c ln|G| / eps)) draws uniform over the candidate group G, with c = 8/3 (their
-constant for weak approximate invariance); eps = 0 on a finite group averages exactly over all
-|G| elements. A continuous group counts as |G_eff| = 360 distinguishable elements per algebra
-generator (a one-degree grid over a full turn, or over the natural range of a translation or
-scale) times the size of its discrete part; exact averaging being impossible there, eps = 0 draws
-min(|G_eff|, 4096) elements.
+Which elements g_j: one fixed set of k elements per evaluation, drawn once from the seed and
+used for every input, for h(x) and for h(gx) alike, so that h is a function (Tahmasebi & Weber
+bound the error of such a fixed set). With no tolerance, k draws from the learned augmentation
+distribution (Augerino). With an approximation tolerance eps (Tahmasebi & Weber 2025, averaging
+complexity), k = min(|G|, ceil(c ln|G| / eps)) draws uniform over the candidate group G, with
+c = 8/3 (their constant for weak approximate invariance); where that reaches |G| the set is the
+whole group, enumerated (exact averaging, as eps = 0 asks). eps bounds the weak error: the mean
+squared change of h under the group, relative to the plain model's (the equivariance ratio).
+
+A continuous group counts as |G_eff| = 360 distinguishable elements per algebra generator (a
+one-degree grid over a full turn, or over the natural range of a translation or scale) times the
+order of its discrete part; exact averaging being impossible there, eps = 0 draws
+min(|G_eff|, 4096) elements. No set exceeds 4096 elements: where the bound asks for more, or for
+exact averaging over a larger group, k stops at 4096 and ``tolerance_met`` is false.
 """
 
 from __future__ import annotations
@@ -30,41 +36,67 @@ EVAL_BATCH = 512
 WEAK_CONSTANT = 8 / 3
 STEPS_PER_GENERATOR = 360
 MAX_AVERAGING = 4096
-Draw = Callable[[int, int], Tensor]  # (j, n) -> the j-th element for each of n inputs (n, d, d)
 
 
 @dataclass(frozen=True)
 class Averaging:
-    """k elements per input, the j-th drawn by ``draw(j, n)``."""
+    """A fixed averaging set: h(x) averages f over these k elements (k, d, d), for every input.
+
+    ``tolerance_met``: whether k reached what the tolerance asks (exact averaging for eps = 0);
+    None when no tolerance was set (learned averaging).
+    """
+
+    elements: Tensor
+    tolerance_met: bool | None = None
+
+    @property
+    def k(self) -> int:
+        return len(self.elements)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many elements to average over, whether they are the whole (finite) group, and
+    whether that meets the tolerance."""
 
     k: int
-    draw: Draw
+    exact: bool
+    tolerance_met: bool
 
 
 def effective_order(group: Group) -> int:
     """|G| for finite groups, |G_eff| for continuous ones (see the module docstring)."""
-    discrete = group.order if group.is_finite else math.prod(group.generator_orders)
-    return (discrete or 1) * STEPS_PER_GENERATOR**group.lie_dim
+    return group.discrete_order() * STEPS_PER_GENERATOR**group.lie_dim
+
+
+def averaging_plan(group: Group, tolerance: float) -> Plan:
+    """k for an approximation tolerance: min(|G|, ceil(c ln|G| / eps)), capped at 4096."""
+    size = effective_order(group)
+    if size <= 1:
+        return Plan(1, exact=True, tolerance_met=True)
+    if tolerance == 0:
+        needed = size if group.is_finite else None  # a continuous group: never exact
+    else:
+        needed = math.ceil(WEAK_CONSTANT * math.log(size) / tolerance)
+    if group.is_finite and needed >= size and size <= MAX_AVERAGING:
+        return Plan(size, exact=True, tolerance_met=True)
+    k = min(size, MAX_AVERAGING) if needed is None else min(needed, size, MAX_AVERAGING)
+    return Plan(k, exact=False, tolerance_met=needed is not None and k >= needed)
 
 
 def averaging_samples(group: Group, tolerance: float) -> int:
-    """k for an approximation tolerance: min(|G|, ceil(c ln|G| / eps)); eps = 0: all of |G|."""
-    size = effective_order(group)
-    if size <= 1:
-        return 1
-    if tolerance == 0:
-        return size if group.is_finite else min(size, MAX_AVERAGING)
-    return max(1, min(size, math.ceil(WEAK_CONSTANT * math.log(size) / tolerance), MAX_AVERAGING))
+    """k for an approximation tolerance (see ``averaging_plan``)."""
+    return averaging_plan(group, tolerance).k
 
 
 def group_averaging(group: Group, tolerance: float, seed: int) -> Averaging:
-    """Averaging over the group itself: exact enumeration, or k uniform draws."""
-    k = averaging_samples(group, tolerance)
-    if group.is_finite and k == group.order:
+    """Averaging over the group itself: the whole group, or k uniform draws made once."""
+    plan = averaging_plan(group, tolerance)
+    if plan.exact:
         elements = group.elements()
-        return Averaging(k, lambda j, n: elements[j].expand(n, group.dim, group.dim))
-    rng = torch.Generator().manual_seed(seed)
-    return Averaging(k, lambda j, n: group.sample(n, rng))
+    else:
+        elements = group.sample(plan.k, torch.Generator().manual_seed(seed))
+    return Averaging(elements, plan.tolerance_met)
 
 
 @dataclass(frozen=True)
@@ -99,17 +131,28 @@ def predict(model: nn.Module, group: Group, task: Task, x: Tensor,
             averaging: Averaging | None) -> Tensor:  # fmt: skip
     """h(x) averaged as ``averaging`` says (plain f(x) when it is None)."""
     outputs = []
+    elements = None if averaging is None else averaging.elements.to(x)
     for start in range(0, len(x), EVAL_BATCH):
         chunk = x[start : start + EVAL_BATCH]
-        if averaging is None:
+        if elements is None:
             outputs.append(_predict_batch(model, group, task, chunk, None))
-            continue
-        total = sum(
-            _predict_batch(model, group, task, chunk, averaging.draw(j, len(chunk)).to(chunk))
-            for j in range(averaging.k)
-        )
-        outputs.append(total / averaging.k)
+        else:
+            outputs.append(_average_chunk(model, group, task, chunk, elements))
     return torch.cat(outputs)
+
+
+def _average_chunk(model: nn.Module, group: Group, task: Task, chunk: Tensor,
+                   elements: Tensor) -> Tensor:  # fmt: skip
+    """mean over the elements of the (mapped back) outputs on ``chunk``; several elements share
+    one forward pass of at most EVAL_BATCH inputs."""
+    n, per_pass = len(chunk), max(1, EVAL_BATCH // len(chunk))
+    total = None
+    for block in elements.split(per_pass):
+        inputs = chunk.repeat(len(block), *([1] * (chunk.dim() - 1)))  # element-major
+        out = _predict_batch(model, group, task, inputs, block.repeat_interleave(n, dim=0))
+        summed = out.reshape(len(block), n, *out.shape[1:]).sum(dim=0)
+        total = summed if total is None else total + summed
+    return total / len(elements)
 
 
 def score(task: Task, prediction: Tensor, targets: Tensor) -> float:

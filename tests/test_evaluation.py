@@ -150,3 +150,20 @@ def test_a_c4_candidate_that_erases_the_label_claims_no_c4():
                         "robustness": "none", "eval_samples": 1})  # fmt: skip
     assert result.discovery[0]["normalized_width"] > 0.9
     assert result.trial["discovered_group"] is None and result.trial["discovery_note"]
+
+
+def test_learned_averaging_is_one_fixed_set_per_seed():
+    from pipeline.evaluation import learned_averaging
+    from pipeline.space import make_config
+    from pipeline.symmetrize import predict
+    from pipeline.trial import build
+
+    setup = build(make_config({"dataset": {"name": "signals", "length": 16, "n_samples": 60},
+                               "candidate_group": "shift16", "init_width": 1.0}))  # fmt: skip
+    setup.model.eval()
+    averaging = learned_averaging(setup, 4, seed=5)
+    assert averaging.k == 4 and averaging.tolerance_met is None
+    x = setup.dataset.test.inputs[:8]
+    h = predict(setup.model, setup.candidate, setup.task, x, averaging)
+    assert torch.equal(predict(setup.model, setup.candidate, setup.task, x, averaging), h)
+    assert torch.equal(learned_averaging(setup, 4, seed=5).elements, averaging.elements)

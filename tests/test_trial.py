@@ -18,7 +18,7 @@ TRIALS_COLUMNS = [
     "status", "error", "dataset", "true_group", "candidate_group", "prior", "init_width", "reg",
     "tolerance", "n_samples", "symmetry_breaking", "lr", "seed", "epochs", "metric_name",
     "val_metric", "test_metric", "equivariance_error", "discovered_group", "discovery_correct",
-    "train_seconds", "device", "node", "config_json", "finished_at",
+    "tolerance_met", "train_seconds", "device", "node", "config_json", "finished_at",
 ]  # fmt: skip
 
 
@@ -117,7 +117,20 @@ def test_models_are_initialized_without_touching_global_randomness():
 def test_zero_tolerance_averages_exactly_over_a_finite_candidate():
     result = run_trial({**TINY, "tolerance": 0.0})
     assert result.trial["n_samples"] == 16 and result.trial["tolerance"] == 0.0
-    assert result.trial["equivariance_error"] < 1e-5
+    assert result.trial["equivariance_error"] < 1e-5 and result.trial["tolerance_met"] is True
+
+
+def test_no_tolerance_leaves_tolerance_met_null(tiny_result):
+    assert tiny_result[0].trial["tolerance_met"] is None
+
+
+def test_exact_averaging_over_a_continuous_group_does_not_meet_its_tolerance():
+    config = {"dataset": {"name": "pointclouds", "n_points": 8, "n_samples": 40},
+              "candidate_group": "SO2", "tolerance": 0.0, "epochs": 1,
+              "robustness": "none"}  # fmt: skip
+    result = run_trial(config)
+    assert result.trial["status"] == "completed", result.trial["error"]
+    assert result.trial["n_samples"] == 360 and result.trial["tolerance_met"] is False
 
 
 def test_learned_candidates_report_cosines():

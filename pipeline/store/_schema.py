@@ -20,6 +20,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("status", _STR), ("error", _STR), ("dataset", _STR), ("true_group", _STR),
         ("candidate_group", _STR), ("prior", _STR), ("init_width", _FLOAT), ("reg", _FLOAT),
         ("tolerance", _FLOAT), ("n_samples", _INT), ("symmetry_breaking", _STR), ("lr", _FLOAT),
+        ("tolerance_met", _BOOL),
         ("seed", _INT), ("epochs", _INT), ("metric_name", _STR), ("metric_mode", _STR),
         ("val_metric", _FLOAT), ("test_metric", _FLOAT), ("equivariance_error", _FLOAT),
         ("model_equivariance_error", _FLOAT), ("discovered_group", _STR),
