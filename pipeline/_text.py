@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
@@ -21,8 +22,19 @@ def _cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, int) and value > 10**12:  # S<n> orders: n! has many digits
-        return f"~1e{len(str(value)) - 1}"
+        return approximate(value)
     return str(value)
+
+
+def approximate(value: int) -> str:
+    """``~1e<digits-1>`` of a large positive integer, without writing it out in decimal (Python
+    refuses ints of over 4300 digits, e.g. the order of S4096)."""
+    exponent = int(value.bit_length() * math.log10(2))  # off by at most one: corrected below
+    while 10 ** (exponent + 1) <= value:
+        exponent += 1
+    while exponent > 0 and 10**exponent > value:
+        exponent -= 1
+    return f"~1e{exponent}"
 
 
 def _line(cells: Sequence[str], widths: Sequence[int]) -> str:

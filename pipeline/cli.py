@@ -65,7 +65,7 @@ def groups(
         fail(str(error))
     rows = [g.summary() for g in chosen]
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json.dumps([_compact_orders(r) for r in rows], indent=2))
         return
     typer.echo(format_table(rows, GROUP_COLUMNS))
     for group in chosen if names else []:
@@ -76,6 +76,15 @@ def groups(
             "\nFamilies take a number (C<n>, D<n>, S<n>, shift<N>, learned<k>); "
             "combine groups with '*'. Describe one: symsearch groups NAME"
         )
+
+
+def _compact_orders(row: dict) -> dict:
+    """Orders too long for Python to write in decimal (S4096 has 13,020 digits) as '~1e<n>'."""
+    from pipeline._text import approximate
+
+    huge = {k: approximate(v) for k, v in row.items()
+            if isinstance(v, int) and v.bit_length() > 4000}  # fmt: skip
+    return row | huge
 
 
 def _generator_rows(group: Group) -> list[dict[str, object]]:
@@ -158,6 +167,7 @@ def trial(
     from pipeline.trial import run_trial
 
     with _user_errors():  # configuration and store errors raise before any training starts
+        _check_name(name, "--name")
         config = trial_config(load_space(space), parse_overrides(overrides or []))
         writer = _trial_writer(store, name, config.to_json()) if store is not None else None
         progress = _progress(config.epochs)
@@ -175,12 +185,19 @@ def trial(
 def _trial_writer(url: str, sweep: str, config_json: str):
     import hashlib
 
-    from pipeline.store import StoreWriter, check_writable, next_attempt, open_store
+    from pipeline.store import StoreWriter, check_writable, claim_attempt, open_store
 
     location = open_store(url)
     check_writable(location)
     trial_id = "t" + hashlib.sha1(config_json.encode()).hexdigest()[:11]  # same config, same id
-    return StoreWriter(location, sweep, trial_id, next_attempt(location, sweep, trial_id))
+    return StoreWriter(location, sweep, trial_id, claim_attempt(location, sweep, trial_id))
+
+
+def _check_name(name: str, what: str) -> str:
+    """The one rule for sweep names, in every command that takes one."""
+    from pipeline.store import check_sweep_name
+
+    return check_sweep_name(name, what)
 
 
 def _recording(progress, writer):
@@ -282,12 +299,19 @@ def status(name: Annotated[str | None, typer.Argument(help="Sweep name.")] = Non
     from pipeline.sweep import all_statuses, load_record, sweep_status
 
     with _user_errors():
-        found = [sweep_status(load_record(name))] if name else all_statuses()
+        found = [sweep_status(load_record(name))] if name is not None else all_statuses()
     if not found:
         typer.echo("no sweeps yet: symsearch sweep search_spaces/quickstart.yaml")
         return
-    typer.echo(format_table([_status_row(s) for s in found]))
-    for entry in found if name else []:
+    unreadable = [entry for entry in found if "error" in entry]
+    found = [entry for entry in found if "error" not in entry]
+    if found:
+        typer.echo(format_table([_status_row(s) for s in found]))
+    for entry in unreadable:  # the other sweeps are shown; each damaged one gets its line
+        typer.echo(f"error: sweep {entry['sweep']}: {entry['error']}", err=True)
+    if unreadable:
+        raise typer.Exit(2)
+    for entry in found if name is not None else []:
         best = entry["best"]
         if best:
             typer.echo("\nbest trial\n" + format_table([best]))
@@ -348,19 +372,51 @@ def query(
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
     """Read-only SQL over the store's tables (trials, epochs, discovery, robustness)."""
-    from pipeline.store import open_store, run_query
+    from pipeline.store import check_readable, open_store, run_query
 
     if output_format not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, got {output_format!r}")
-    with _user_errors():
-        columns, rows = run_query(open_store(store), sql)
-    typer.echo(_format_rows(columns, rows, output_format))
+    try:
+        with _user_errors():
+            location = open_store(store)
+            check_readable(location)
+            columns, rows = run_query(location, sql)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(_format_rows(_unique(columns), rows, output_format))
+
+
+def _unique(columns: list[str]) -> list[str]:
+    """Repeated column names (``t.attempt, e.attempt``) get a suffix: attempt, attempt_1."""
+    taken = set(columns)
+    seen: set[str] = set()
+    unique = []
+    for column in columns:
+        name, suffix = column, 0
+        while name in seen or (name != column and name in taken):
+            suffix += 1
+            name = f"{column}_{suffix}"
+        seen.add(name)
+        unique.append(name)
+    return unique
+
+
+def _json_safe(value: object) -> object:
+    """NaN and infinities are not JSON: they become null (lists and maps too)."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
 
 
 def _format_rows(columns: list[str], rows: list[tuple], output_format: str) -> str:
     records = [dict(zip(columns, row, strict=True)) for row in rows]
     if output_format == "json":
-        return json.dumps(records, indent=2, default=str)
+        return json.dumps(_json_safe(records), indent=2, default=str, allow_nan=False)
     if output_format == "csv":
         import csv
         import io
@@ -379,7 +435,10 @@ def analyze(
         str | None, typer.Argument(help="Sweep name (default: the store's only sweep).")
     ] = None,
     store: StoreOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output directory.")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Output directory.")] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the report already in --out.")
+    ] = False,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask address.")] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", help="Start a local Dask cluster of N workers.")
@@ -389,18 +448,41 @@ def analyze(
     from pipeline.analysis import analyze
     from pipeline.store import open_store, sweeps_in
     from pipeline.sweep import sweep_folder
-    from pipeline.sweep._record import check_name, outputs_dir
+    from pipeline.sweep._record import outputs_dir
 
     if workers is not None and (workers < 1 or scheduler is not None):
         fail("--workers must be at least 1, and cannot be combined with --scheduler")
     with _user_errors():
+        if name is not None:
+            _check_name(name, "sweep name")
+        folder = _analysis_folder(out, overwrite) if out is not None else None
         location = open_store(store)
-        name = check_name(name or _only_sweep(sweeps_in(location), location.url))
-        out = out or outputs_dir() / name / "analysis"
-        result = analyze(location, name, out, scheduler=scheduler, workers=workers,
+        name = _check_name(name or _only_sweep(sweeps_in(location), location.url), "sweep name")
+        folder = folder or outputs_dir() / name / "analysis"  # ours: replaced on each run
+        result = analyze(location, name, folder, scheduler=scheduler, workers=workers,
                          study_path=sweep_folder(name) / "optuna.db")  # fmt: skip
     typer.echo(result.sentence.replace("**", ""))
     typer.echo(f"report: {result.report}\ntables and plots: {result.out}")
+
+
+def _analysis_folder(out: str, overwrite: bool) -> Path:
+    """--out checked before any work: a folder (made if missing) that can be written and holds
+    no report yet, unless --overwrite."""
+    if not out.strip():
+        fail("--out: an empty path; name a folder for the report")
+    folder = Path(out).expanduser()
+    if folder.exists() and not folder.is_dir():
+        fail(f"--out {out}: is a file, not a folder")
+    if (folder / "report.md").exists() and not overwrite:
+        fail(f"--out {out}: already holds a report; --overwrite replaces it")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".symsearch-probe-{time.time_ns()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        fail(f"--out {out}: cannot be written ({error.strerror or error})")
+    return folder
 
 
 def _only_sweep(names: list[str], url: str) -> str:

@@ -15,12 +15,13 @@ them:
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import threading
 from typing import Any
 
-from pipeline.store._location import Location
+from pipeline.store._location import Location, StoreError
 from pipeline.store._reader import read_table
 from pipeline.store._schema import TABLES
 
@@ -33,20 +34,35 @@ def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, 
     """(column names, rows) of one read-only SELECT over the store's tables."""
     import duckdb
 
+    unreadable: dict[str, StoreError] = {}
     scratch = tempfile.mkdtemp(prefix="symsearch-query-")  # private: mode 0700, ours alone
     try:
         connection = duckdb.connect(":memory:", config=sandbox_settings(scratch))
         try:
             check_read_only(connection, sql)
-            for table in TABLES:
-                connection.register(table, read_table(location, table))
+            unreadable = _register_tables(connection, location)
             return _interruptible(connection, sql)
         except duckdb.Error as error:
+            missing = re.search(r"Table with name (\w+) does not exist", str(error))
+            if missing and missing[1].lower() in unreadable:  # a damaged table the SQL needs
+                raise unreadable[missing[1].lower()] from None
             raise _query_error(error) from None
         finally:
             connection.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _register_tables(connection: Any, location: Location) -> dict[str, StoreError]:
+    """Hand DuckDB every readable table; a damaged one is left out (queries of the others still
+    work) and its error returned, to be raised when the SQL turns out to need it."""
+    unreadable = {}
+    for table in TABLES:
+        try:
+            connection.register(table, read_table(location, table))
+        except StoreError as error:
+            unreadable[table] = error
+    return unreadable
 
 
 def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
