@@ -429,6 +429,21 @@ def _format_rows(columns: list[str], rows: list[tuple], output_format: str) -> s
     return format_table(records, columns) if records else "(no rows)"
 
 
+@app.command("set-aside")
+def set_aside_files(
+    paths: Annotated[list[str], typer.Argument(help="<table>/sweep=<name>/<file>, as named.")],
+    store: StoreOption = None,
+) -> None:
+    """Move damaged or stray table files to the store's _superseded/ folder (nothing deleted)."""
+    from pipeline.store import check_readable, open_store, set_aside
+
+    with _user_errors():
+        location = open_store(store)
+        check_readable(location)
+        for path in paths:
+            typer.echo(f"set aside {path}: {set_aside(location, path)}")
+
+
 @app.command()
 def analyze(
     name: Annotated[

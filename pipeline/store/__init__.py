@@ -26,7 +26,7 @@ from pipeline.store._reader import (
     sweeps_in,
     table_paths,
 )
-from pipeline.store._retire import SUPERSEDED, retire_trials, trial_ids_in
+from pipeline.store._retire import SUPERSEDED, retire_trials, set_aside, trial_ids_in
 from pipeline.store._schema import SCHEMA_VERSION, SCHEMAS, TABLES, SchemaError, to_table
 from pipeline.store._writer import (
     ATTEMPTS,
@@ -70,6 +70,7 @@ __all__ = [
     "remove_blob",
     "retire_trials",
     "run_query",
+    "set_aside",
     "sweeps_in",
     "table_files",
     "table_paths",

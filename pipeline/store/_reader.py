@@ -22,7 +22,10 @@ from pipeline.store._location import Location, StoreError, one_line, store_error
 from pipeline.store._schema import PARTITION, RECORD_KEYS, SCHEMAS, with_partition
 from pipeline.store._writer import file_owner
 
-SET_ASIDE_HINT = "set it aside with `symsearch set-aside PATH` (readers skip _superseded/)"
+
+def set_aside_hint(location: Location, relative: str) -> str:
+    """How to move a bad file out of the readers' way (kept, never deleted)."""
+    return f"set it aside: symsearch set-aside {relative} --store {location.url}"
 
 
 def read_all_attempts(location: Location, table: str, sweep: str | None = None) -> pa.Table:
@@ -56,8 +59,9 @@ def table_paths(location: Location, table: str, sweep: str | None = None) -> lis
             continue  # hidden temporaries and set-aside files
         if len(relative) != 2 or not relative[0].startswith(f"{PARTITION}=") \
                 or file_owner(path) is None:  # fmt: skip
-            raise StoreError(f"{location.url}: {table}/{'/'.join(relative)} is not a table file "
-                             f"of the store; {SET_ASIDE_HINT}")  # fmt: skip
+            name = f"{table}/{'/'.join(relative)}"
+            raise StoreError(f"{location.url}: {name} is not a table file of the store; "
+                             f"{set_aside_hint(location, name)}")  # fmt: skip
         paths.append(path)
     return paths
 
@@ -80,7 +84,7 @@ def bad_file_error(location: Location, table: str, files: list[str],
         except (pa.ArrowException, OSError, TypeError) as reason:
             name = path[len(location.root) + 1:]
             return StoreError(f"{location.url}: {name} cannot be read ({one_line(reason)}); "
-                              f"{SET_ASIDE_HINT}")  # fmt: skip
+                              f"{set_aside_hint(location, name)}")  # fmt: skip
     return StoreError(f"{location.url}: table {table} cannot be read ({one_line(error)})")
 
 
