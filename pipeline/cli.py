@@ -372,11 +372,11 @@ def query(
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
     """Read-only SQL over the store's tables (trials, epochs, discovery, robustness)."""
-    from pipeline.store import check_readable, open_store, run_query
-
     if output_format not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, got {output_format!r}")
     try:
+        from pipeline.store import check_readable, open_store, run_query
+
         with _user_errors():
             location = open_store(store)
             check_readable(location)

@@ -63,7 +63,7 @@ def open_store(url: str | None = None, **storage_options: object) -> Location:
     try:
         fs, root = fsspec.core.url_to_fs(url, **storage_options)
     except Exception as error:  # an unknown protocol, a missing driver, a refused connection...
-        if not isinstance(error, ImportError | ValueError) and not is_remote_error(error):
+        if not isinstance(error, ImportError | ValueError | OSError) and not is_remote_error(error):
             raise
         raise StoreError(f"--store {url}: cannot open ({one_line(error)})") from None
     if isinstance(fs, LocalFileSystem):

@@ -15,6 +15,7 @@ them:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import tempfile
@@ -48,7 +49,8 @@ def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, 
                 raise unreadable[missing[1].lower()] from None
             raise _query_error(error) from None
         finally:
-            connection.close()
+            with contextlib.suppress(duckdb.Error):  # still busy only if DuckDB ignored the stop
+                connection.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -69,6 +71,7 @@ def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any
     """Run the SQL in a helper thread: DuckDB holds the main thread in C++ while it works, where
     Ctrl-C never reaches Python; here it does, interrupts DuckDB and is raised again."""
     outcome: dict[str, Any] = {}
+    finished = threading.Event()  # not Thread.join: a join cut short by Ctrl-C can misreport
 
     def work() -> None:
         try:
@@ -76,15 +79,16 @@ def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any
             outcome["value"] = [d[0] for d in result.description or []], result.fetchall()
         except BaseException as error:  # handed to the main thread as it is
             outcome["error"] = error
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=work, name="symsearch-query", daemon=True)
-    worker.start()
+    threading.Thread(target=work, name="symsearch-query", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)
+        while not finished.wait(0.1):
+            pass
     except KeyboardInterrupt:
         connection.interrupt()
-        worker.join(10)
+        finished.wait(10)
         raise
     if "error" in outcome:
         raise outcome["error"]
