@@ -78,7 +78,17 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-def no_aws(monkeypatch):
+def fresh_s3fs():
+    """s3fs caches clients by their arguments, not the environment these tests change."""
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    yield
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.fixture
+def no_aws(monkeypatch, fresh_s3fs):
     """No credentials anywhere botocore looks, and no instance metadata lookup."""
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
@@ -90,17 +100,11 @@ def no_aws(monkeypatch):
 @pytest.mark.parametrize("command", [["query", "select 1"], ["analyze"],
                                      ["set-aside", "trials/sweep=s/x.parquet"]])  # fmt: skip
 def test_an_s3_store_without_credentials_exits_2(command, s3_endpoint, no_aws):
-    import s3fs
-
-    s3fs.S3FileSystem.clear_instance_cache()  # instances are cached with their credentials
     result = runner.invoke(app, [*command, "--store", "s3://symsearch-test/nocreds"])
     assert "s3://symsearch-test/nocreds" in one_error_line(result)
 
 
-def test_an_s3_endpoint_that_does_not_answer_exits_2_in_bounded_time(monkeypatch):
-    import s3fs
-
-    s3fs.S3FileSystem.clear_instance_cache()
+def test_an_s3_endpoint_that_does_not_answer_exits_2_in_bounded_time(monkeypatch, fresh_s3fs):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

@@ -43,9 +43,12 @@ SPACE = {
 
 def assert_every_file_readable(store: Path) -> None:
     """Every table file parses and every saved trial state loads; hidden temporaries, which
-    readers skip, are the only other files allowed."""
+    readers skip, and attempt markers (``_attempts/``) are the only other files allowed."""
     for path in store.rglob("*"):
         if path.is_dir() or path.name.startswith("."):
+            continue
+        if path.relative_to(store).parts[0] == "_attempts":
+            assert path.read_text().strip().isdigit(), path  # the claiming process's id
             continue
         if path.suffix == ".parquet":
             pq.read_table(path)
