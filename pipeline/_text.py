@@ -39,3 +39,47 @@ def approximate(value: int) -> str:
 
 def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
     return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+
+def unique_names(columns: Sequence[str]) -> list[str]:
+    """Repeated column names (``t.attempt, e.attempt``) get a suffix: attempt, attempt_1."""
+    taken = set(columns)
+    seen: set[str] = set()
+    unique = []
+    for column in columns:
+        name, suffix = column, 0
+        while name in seen or (name != column and name in taken):
+            suffix += 1
+            name = f"{column}_{suffix}"
+        seen.add(name)
+        unique.append(name)
+    return unique
+
+
+def json_safe(value: object) -> object:
+    """NaN and infinities are not JSON: they become null (inside lists and maps too)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value
+
+
+def format_rows(columns: Sequence[str], rows: Sequence[tuple], output_format: str) -> str:
+    """Query rows as a table, CSV or JSON (column names must be unique: ``unique_names``)."""
+    import csv
+    import io
+    import json
+
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    if output_format == "json":
+        return json.dumps(json_safe(records), indent=2, default=str, allow_nan=False)
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return buffer.getvalue().rstrip("\n")
+    return format_table(records, columns) if records else "(no rows)"

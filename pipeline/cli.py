@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from pipeline._text import format_table
+from pipeline._text import format_rows, format_table, unique_names
 
 if TYPE_CHECKING:  # torch-backed: imported inside the commands that use it
     from pipeline.groups import Group
@@ -384,49 +384,7 @@ def query(
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
-    typer.echo(_format_rows(_unique(columns), rows, output_format))
-
-
-def _unique(columns: list[str]) -> list[str]:
-    """Repeated column names (``t.attempt, e.attempt``) get a suffix: attempt, attempt_1."""
-    taken = set(columns)
-    seen: set[str] = set()
-    unique = []
-    for column in columns:
-        name, suffix = column, 0
-        while name in seen or (name != column and name in taken):
-            suffix += 1
-            name = f"{column}_{suffix}"
-        seen.add(name)
-        unique.append(name)
-    return unique
-
-
-def _json_safe(value: object) -> object:
-    """NaN and infinities are not JSON: they become null (lists and maps too)."""
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    return value
-
-
-def _format_rows(columns: list[str], rows: list[tuple], output_format: str) -> str:
-    records = [dict(zip(columns, row, strict=True)) for row in rows]
-    if output_format == "json":
-        return json.dumps(_json_safe(records), indent=2, default=str, allow_nan=False)
-    if output_format == "csv":
-        import csv
-        import io
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        writer.writerows(rows)
-        return buffer.getvalue().rstrip("\n")
-    return format_table(records, columns) if records else "(no rows)"
+    typer.echo(format_rows(unique_names(columns), rows, output_format))
 
 
 @app.command("set-aside")
