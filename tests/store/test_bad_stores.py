@@ -300,3 +300,17 @@ def test_outputs_variable_moves_the_default_store(tmp_path, monkeypatch):
     monkeypatch.delenv("SYMSEARCH_OUTPUTS")
     assert open_store().url == "outputs/store"
     assert os.environ.get("SYMSEARCH_OUTPUTS") is None
+
+
+@pytest.mark.slow  # torch and the space's dataset
+@pytest.mark.parametrize("command", ["trial", "sweep"])
+def test_trial_and_sweep_into_s3_without_credentials_exit_2(command, tmp_path, monkeypatch,
+                                                            s3_endpoint, no_aws):  # fmt: skip
+    monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
+    space = tmp_path / "space.yaml"
+    space.write_text("dataset: {name: signals, length: 16, n_samples: 60}\n"
+                     "trial: {epochs: 1}\nsearch: {candidate_group: [shift16]}\n")  # fmt: skip
+    result = runner.invoke(app, [command, str(space), "--store", "s3://symsearch-test/nocreds"])
+    output = ends_in_one_error_line(result)
+    assert "s3://symsearch-test/nocreds" in output and "credentials" in output
+    assert "epoch" not in result.output and not (tmp_path / "outputs").exists()
