@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from pipeline._text import format_table
+from pipeline._text import format_rows, format_table, unique_names
 
 if TYPE_CHECKING:  # torch-backed: imported inside the commands that use it
     from pipeline.groups import Group
@@ -65,6 +65,7 @@ def groups(
         fail(str(error))
     rows = [g.summary() for g in chosen]
     if as_json:
+        rows = [_compact_orders(r) for r in rows]
         if names:  # described groups carry their generators too
             rows = [{**row, "generator_records": _generator_rows(g)}
                     for row, g in zip(rows, chosen, strict=True)]  # fmt: skip
@@ -81,6 +82,15 @@ def groups(
             "g and h^k; package.module:function is your own group. "
             "Describe one: symsearch groups NAME"
         )
+
+
+def _compact_orders(row: dict) -> dict:
+    """Orders too long for Python to write in decimal (S4096 has 13,020 digits) as '~1e<n>'."""
+    from pipeline._text import approximate
+
+    huge = {k: approximate(v) for k, v in row.items()
+            if isinstance(v, int) and v.bit_length() > 4000}  # fmt: skip
+    return row | huge
 
 
 def _generator_rows(group: Group) -> list[dict[str, object]]:
@@ -167,6 +177,7 @@ def trial(
     from pipeline.trial import run_trial
 
     with _user_errors():  # configuration and store errors raise before any training starts
+        _check_name(name, "--name")
         config = trial_config(load_space(space), parse_overrides(overrides or []))
         writer = _trial_writer(store, name, config.to_json()) if store is not None else None
         progress = _progress(config.epochs)
@@ -184,12 +195,19 @@ def trial(
 def _trial_writer(url: str, sweep: str, config_json: str):
     import hashlib
 
-    from pipeline.store import StoreWriter, check_writable, next_attempt, open_store
+    from pipeline.store import StoreWriter, check_writable, claim_attempt, open_store
 
     location = open_store(url)
     check_writable(location)
     trial_id = "t" + hashlib.sha1(config_json.encode()).hexdigest()[:11]  # same config, same id
-    return StoreWriter(location, sweep, trial_id, next_attempt(location, sweep, trial_id))
+    return StoreWriter(location, sweep, trial_id, claim_attempt(location, sweep, trial_id))
+
+
+def _check_name(name: str, what: str) -> str:
+    """The one rule for sweep names, in every command that takes one."""
+    from pipeline.store import check_sweep_name
+
+    return check_sweep_name(name, what)
 
 
 def _recording(progress, writer):
@@ -291,12 +309,19 @@ def status(name: Annotated[str | None, typer.Argument(help="Sweep name.")] = Non
     from pipeline.sweep import all_statuses, load_record, sweep_status
 
     with _user_errors():
-        found = [sweep_status(load_record(name))] if name else all_statuses()
+        found = [sweep_status(load_record(name))] if name is not None else all_statuses()
     if not found:
         typer.echo("no sweeps yet: symsearch sweep search_spaces/quickstart.yaml")
         return
-    typer.echo(format_table([_status_row(s) for s in found]))
-    for entry in found if name else []:
+    unreadable = [entry for entry in found if "error" in entry]
+    found = [entry for entry in found if "error" not in entry]
+    if found:
+        typer.echo(format_table([_status_row(s) for s in found]))
+    for entry in unreadable:  # the other sweeps are shown; each damaged one gets its line
+        typer.echo(f"error: sweep {entry['sweep']}: {entry['error']}", err=True)
+    if unreadable:
+        raise typer.Exit(2)
+    for entry in found if name is not None else []:
         best = entry["best"]
         if best:
             typer.echo("\nbest trial\n" + format_table([best]))
@@ -357,29 +382,34 @@ def query(
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
     """Read-only SQL over the store's tables (trials, epochs, discovery, robustness)."""
-    from pipeline.store import open_store, run_query
-
     if output_format not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, got {output_format!r}")
+    try:
+        from pipeline.store import check_readable, open_store, run_query
+
+        with _user_errors():
+            location = open_store(store)
+            check_readable(location)
+            columns, rows = run_query(location, sql)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(format_rows(unique_names(columns), rows, output_format))
+
+
+@app.command("set-aside")
+def set_aside_files(
+    paths: Annotated[list[str], typer.Argument(help="<table>/sweep=<name>/<file>, as named.")],
+    store: StoreOption = None,
+) -> None:
+    """Move damaged or stray table files to the store's _superseded/ folder (nothing deleted)."""
+    from pipeline.store import check_readable, open_store, set_aside
+
     with _user_errors():
-        columns, rows = run_query(open_store(store), sql)
-    typer.echo(_format_rows(columns, rows, output_format))
-
-
-def _format_rows(columns: list[str], rows: list[tuple], output_format: str) -> str:
-    records = [dict(zip(columns, row, strict=True)) for row in rows]
-    if output_format == "json":
-        return json.dumps(records, indent=2, default=str)
-    if output_format == "csv":
-        import csv
-        import io
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        writer.writerows(rows)
-        return buffer.getvalue().rstrip("\n")
-    return format_table(records, columns) if records else "(no rows)"
+        location = open_store(store)
+        check_readable(location)
+        for path in paths:
+            typer.echo(f"set aside {path}: {set_aside(location, path)}")
 
 
 @app.command()
@@ -388,7 +418,10 @@ def analyze(
         str | None, typer.Argument(help="Sweep name (default: the store's only sweep).")
     ] = None,
     store: StoreOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output directory.")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Output directory.")] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the report already in --out.")
+    ] = False,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask address.")] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", help="Start a local Dask cluster of N workers.")
@@ -398,18 +431,41 @@ def analyze(
     from pipeline.analysis import analyze
     from pipeline.store import open_store, sweeps_in
     from pipeline.sweep import sweep_folder
-    from pipeline.sweep._record import check_name, outputs_dir
+    from pipeline.sweep._record import outputs_dir
 
     if workers is not None and (workers < 1 or scheduler is not None):
         fail("--workers must be at least 1, and cannot be combined with --scheduler")
     with _user_errors():
+        if name is not None:
+            _check_name(name, "sweep name")
+        folder = _analysis_folder(out, overwrite) if out is not None else None
         location = open_store(store)
-        name = check_name(name or _only_sweep(sweeps_in(location), location.url))
-        out = out or outputs_dir() / name / "analysis"
-        result = analyze(location, name, out, scheduler=scheduler, workers=workers,
+        name = _check_name(name or _only_sweep(sweeps_in(location), location.url), "sweep name")
+        folder = folder or outputs_dir() / name / "analysis"  # ours: replaced on each run
+        result = analyze(location, name, folder, scheduler=scheduler, workers=workers,
                          study_path=sweep_folder(name) / "optuna.db")  # fmt: skip
     typer.echo(result.sentence.replace("**", ""))
     typer.echo(f"report: {result.report}\ntables and plots: {result.out}")
+
+
+def _analysis_folder(out: str, overwrite: bool) -> Path:
+    """--out checked before any work: a folder (made if missing) that can be written and holds
+    no report yet, unless --overwrite."""
+    if not out.strip():
+        fail("--out: an empty path; name a folder for the report")
+    folder = Path(out).expanduser()
+    if folder.exists() and not folder.is_dir():
+        fail(f"--out {out}: is a file, not a folder")
+    if (folder / "report.md").exists() and not overwrite:
+        fail(f"--out {out}: already holds a report; --overwrite replaces it")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".symsearch-probe-{time.time_ns()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        fail(f"--out {out}: cannot be written ({error.strerror or error})")
+    return folder
 
 
 def _only_sweep(names: list[str], url: str) -> str:

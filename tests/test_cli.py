@@ -209,3 +209,86 @@ def test_status_reads_records_without_torch_or_ray(tmp_path, monkeypatch):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)  # fmt: skip
     assert out.stdout.strip() == "0 []"
+
+
+def test_groups_prints_orders_too_long_to_write_out():
+    """S4096's order has 13,020 digits, more than Python writes in decimal."""
+    table = runner.invoke(app, ["groups", "S4096"])
+    assert table.exit_code == 0, table.output
+    assert "~1e13019" in table.output
+    listed = runner.invoke(app, ["groups", "S4096", "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.stdout)[0]["order"] == "~1e13019"
+
+
+@pytest.fixture
+def report_folder(tmp_path):
+    folder = tmp_path / "report"
+    folder.mkdir()
+    (folder / "report.md").write_text("an earlier report")
+    return folder
+
+
+@pytest.mark.parametrize(("out", "message"), [
+    ("", "--out: an empty path"),
+    ("{tmp}/file.txt", "is a file"),
+    ("{tmp}/file.txt/below", "cannot be written"),
+    ("{tmp}/report", "already holds a report; --overwrite replaces it"),
+])  # fmt: skip
+def test_analyze_checks_out_before_any_work(tmp_path, report_folder, out, message):
+    (tmp_path / "file.txt").write_text("kept")
+    result = runner.invoke(app, ["analyze", "s", "--store", str(tmp_path / "store"),
+                                 "--out", out.format(tmp=tmp_path)])  # fmt: skip
+    assert result.exit_code == 2 and result.output.startswith("error: ")
+    assert message in result.output and result.output.strip().count("\n") == 0
+    assert (tmp_path / "file.txt").read_text() == "kept"
+    assert (report_folder / "report.md").read_text() == "an earlier report"
+
+
+def test_analyze_overwrite_lets_a_report_folder_be_reused(tmp_path, report_folder):
+    result = runner.invoke(app, ["analyze", "--store", str(tmp_path / "store"), "--out",
+                                 str(report_folder), "--overwrite"])  # fmt: skip
+    assert result.exit_code == 2 and "holds no sweep yet" in result.output  # got past --out
+
+
+def test_analyze_into_a_read_only_folder_exits_2(tmp_path):
+    import os
+    import shutil
+    import stat
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    prefix = []
+    if os.geteuid() == 0:  # root ignores permissions unless it drops CAP_DAC_OVERRIDE
+        if shutil.which("setpriv") is None:
+            pytest.skip("root without setpriv")
+        dropped = "-dac_override,-dac_read_search"
+        prefix = ["setpriv", "--bounding-set", dropped, "--inh-caps", dropped, "--"]
+    try:
+        done = subprocess.run([*prefix, sys.executable, "-m", "pipeline.cli", "analyze", "s",
+                               "--out", str(locked / "out")], capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+    finally:
+        locked.chmod(stat.S_IRWXU)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: --out") and "cannot be written" in done.stderr
+    assert done.stderr.strip().count("\n") == 0 and not (locked / "out").exists()
+
+
+def test_query_refuses_explain_analyze_of_a_write(tmp_path, monkeypatch):
+    from pipeline.store import StoreWriter, open_store
+
+    stored_trial = str(tmp_path / "store")
+    writer = StoreWriter(open_store(stored_trial), "s", "t1", 1)
+    writer.add("trials", {"status": "completed"})
+    writer.flush()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".tmp").mkdir()
+    secret = tmp_path / ".tmp" / "secret.csv"
+    secret.write_text("secret,1\n")
+    for sql in ("EXPLAIN ANALYZE COPY (select 'x') TO '.tmp/secret.csv'",
+                "select * from read_csv('.tmp/secret.csv')"):  # fmt: skip
+        result = runner.invoke(app, ["query", sql, "--store", stored_trial])
+        assert result.exit_code == 2 and result.output.startswith("error: refused")
+        assert "secret,1" not in result.output
+    assert secret.read_text() == "secret,1\n"

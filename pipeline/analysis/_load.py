@@ -4,8 +4,8 @@ File names say whose rows they hold (``<trial_id>-a<attempt>-<seq>-<token>.parqu
 latest-attempt rule is applied before reading: for tables with one record per trial (trials,
 discovery, robustness) only the files of each trial's latest attempt are read; for epochs (one
 record per trial and epoch) all of a trial's files go to the same partition, and trials with
-more than one attempt keep, per epoch, the row of the latest attempt. Every partition is
-independent: reading is embarrassingly parallel on threads or on a Dask cluster.
+more than one attempt keep the store reader's chain of attempts (pipeline.store._reader).
+Every partition is independent: reading is embarrassingly parallel on threads or on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from pipeline.store import SCHEMAS, Location, table_files
+from pipeline.store import SCHEMAS, Location, bad_file_error, table_files, table_paths
 
 FILES_PER_PARTITION = 256
 
@@ -33,6 +33,7 @@ class TrialFiles:
 def list_trial_files(location: Location, table: str, sweep: str) -> list[TrialFiles]:
     """The table's files of one sweep, grouped by trial (names in another format are skipped)."""
     grouped: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    table_paths(location, table, sweep)  # a file that is not the writer's: one line naming it
     files = sorted(table_files(location, sweep, (table,)), key=itemgetter(1))  # by path
     for _, path, trial, attempt in files:
         grouped[trial].append((attempt, path))
@@ -42,20 +43,40 @@ def list_trial_files(location: Location, table: str, sweep: str) -> list[TrialFi
 def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...], tuple | None]) -> Any:
     """One partition: the latest-attempt rows of a few trials, as pandas."""
     import pandas as pd
+    import pyarrow as pa
     import pyarrow.dataset as ds
 
     location, table, sweep, trials, columns = part
     schema = _selected(SCHEMAS[table], columns)
     per_record = table == "epochs"
     paths = [path for t in trials for attempt, path in t.files if per_record or attempt == t.latest]
-    data = ds.dataset(paths, schema=schema, format="parquet", filesystem=location.fs).to_table()
+    try:
+        data = ds.dataset(paths, schema=schema, format="parquet",
+                          filesystem=location.fs).to_table()  # fmt: skip
+    except (pa.ArrowException, OSError) as error:  # a damaged file: one line naming it
+        raise bad_file_error(location, table, paths, error) from None
     frame = data.to_pandas(types_mapper=_types(schema))
     if per_record and any(len({a for a, _ in t.files}) > 1 for t in trials):
-        frame = (frame.sort_values("attempt", kind="stable")
-                 .drop_duplicates(["trial_id", "epoch"], keep="last")
-                 .sort_index())  # fmt: skip
+        frame = frame[_attempt_chain(frame)]
     frame.insert(0, "sweep", pd.Series([sweep] * len(frame), dtype="string", index=frame.index))
     return frame.reset_index(drop=True)
+
+
+def _attempt_chain(frame: Any) -> Any:
+    """Which epoch rows the latest view keeps: all of each trial's latest attempt, and of an
+    earlier attempt only the epochs before the next later attempt's first (the store reader's
+    rule: a resumed attempt continues its predecessor, a re-run from scratch replaces it)."""
+    import numpy as np
+    import pandas as pd
+
+    firsts = (frame.groupby(["trial_id", "attempt"])["epoch"].min().reset_index()
+              .sort_values(["trial_id", "attempt"], ascending=[True, False]))  # fmt: skip
+    later = firsts.groupby("trial_id")["epoch"].cummin()
+    firsts["floor"] = later.groupby(firsts["trial_id"]).shift(1).astype("Float64")
+    floors = firsts.set_index(["trial_id", "attempt"])["floor"]
+    key = pd.MultiIndex.from_arrays([frame["trial_id"], frame["attempt"]])
+    floor = floors.reindex(key).to_numpy(dtype=float, na_value=np.nan)
+    return np.isnan(floor) | (frame["epoch"].to_numpy(dtype=float, na_value=np.nan) < floor)
 
 
 def _types(schema: Any) -> Any:

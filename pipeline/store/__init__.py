@@ -9,13 +9,30 @@
 [0.9]
 """
 
-from pipeline.store._location import DEFAULT_STORE, Location, StoreError, open_store
-from pipeline.store._reader import latest_attempts, read_all_attempts, read_table, sweeps_in
-from pipeline.store._retire import SUPERSEDED, retire_trials, trial_ids_in
+from pipeline.store._location import (
+    DEFAULT_STORE,
+    Location,
+    StoreError,
+    check_readable,
+    check_sweep_name,
+    default_store,
+    open_store,
+)
+from pipeline.store._reader import (
+    bad_file_error,
+    latest_attempts,
+    read_all_attempts,
+    read_table,
+    sweeps_in,
+    table_paths,
+)
+from pipeline.store._retire import SUPERSEDED, retire_trials, set_aside, trial_ids_in
 from pipeline.store._schema import SCHEMA_VERSION, SCHEMAS, TABLES, SchemaError, to_table
 from pipeline.store._writer import (
+    ATTEMPTS,
     StoreWriter,
     check_writable,
+    claim_attempt,
     file_owner,
     next_attempt,
     read_blob,
@@ -26,6 +43,7 @@ from pipeline.store._writer import (
 from pipeline.store.query import QueryError, run_query
 
 __all__ = [
+    "ATTEMPTS",
     "DEFAULT_STORE",
     "SCHEMAS",
     "SCHEMA_VERSION",
@@ -36,7 +54,12 @@ __all__ = [
     "SchemaError",
     "StoreError",
     "StoreWriter",
+    "bad_file_error",
+    "check_readable",
+    "check_sweep_name",
     "check_writable",
+    "claim_attempt",
+    "default_store",
     "file_owner",
     "latest_attempts",
     "next_attempt",
@@ -47,8 +70,10 @@ __all__ = [
     "remove_blob",
     "retire_trials",
     "run_query",
+    "set_aside",
     "sweeps_in",
     "table_files",
+    "table_paths",
     "to_table",
     "trial_ids_in",
     "write_blob",

@@ -1,7 +1,15 @@
 """Reading store tables with only the latest attempt of each record.
 
-A record is a trial (trials, discovery, robustness) or a trial's epoch (epochs): a resumed trial
-that continued from a checkpoint under a new attempt shows each trial and epoch exactly once.
+A record is a trial (trials, discovery, robustness) or a trial's epoch (epochs). Trials show the
+rows of their latest attempt only. Epochs follow the chain of attempts back from the latest: an
+attempt that continued from a checkpoint wrote only the epochs after it, so an earlier attempt
+supplies the epochs *before* the later one's first epoch, never one the later attempt has or
+passed. A re-run from scratch (its first epoch is 1) therefore hides every older epoch, and a
+resumed trial still shows each of its epochs exactly once.
+
+Table folders hold only the writer's files (``sweep=<name>/<trial>-a<n>-....parquet``); names
+that start with "_" or "." are skipped (hidden temporaries, files set aside). Anything else, and a
+file that does not parse or does not fit the table's schema, is a StoreError naming the file.
 """
 
 from __future__ import annotations
@@ -10,21 +18,74 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from pipeline.store._location import Location
+from pipeline.store._location import Location, StoreError, one_line, store_errors
 from pipeline.store._schema import PARTITION, RECORD_KEYS, SCHEMAS, with_partition
+from pipeline.store._writer import file_owner
+
+
+def set_aside_hint(location: Location, relative: str) -> str:
+    """How to move a bad file out of the readers' way (kept, never deleted)."""
+    return f"set it aside: symsearch set-aside {relative} --store {location.url}"
 
 
 def read_all_attempts(location: Location, table: str, sweep: str | None = None) -> pa.Table:
     """Every row of a table, all attempts (empty, with the schema, when nothing is there)."""
-    folder = location.path(table)
-    location.fs.invalidate_cache()  # object stores cache listings; files may have appeared
-    if not location.fs.exists(folder):
+    files = table_paths(location, table, sweep)
+    if not files:
         return with_partition(table).empty_table()
     partitioning = ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive")
-    dataset = ds.dataset(folder, format="parquet", filesystem=location.fs,
-                         partitioning=partitioning, schema=with_partition(table))  # fmt: skip
-    selected = None if sweep is None else pc.field(PARTITION) == sweep
-    return dataset.to_table(filter=selected)
+    with store_errors(location):
+        try:
+            dataset = ds.dataset(files, format="parquet", filesystem=location.fs,
+                                 partitioning=partitioning, partition_base_dir=location.path(table),
+                                 schema=with_partition(table))  # fmt: skip
+            return dataset.to_table()
+        except (pa.ArrowException, OSError) as error:
+            raise bad_file_error(location, table, files, error) from None
+
+
+def table_paths(location: Location, table: str, sweep: str | None = None) -> list[str]:
+    """Paths of the table's files (of one sweep, or all), each checked to be a writer's file."""
+    folder = location.path(table) if sweep is None else location.path(table, f"{PARTITION}={sweep}")
+    with store_errors(location):
+        location.fs.invalidate_cache()  # object stores cache listings; files may have appeared
+        if not location.fs.isdir(folder):
+            return []
+        found = sorted(location.fs.find(folder))
+    paths = []
+    for path in found:
+        relative = path[len(location.path(table)) + 1:].split("/")
+        if any(part.startswith(("_", ".")) for part in relative):
+            continue  # hidden temporaries and set-aside files
+        if len(relative) != 2 or not relative[0].startswith(f"{PARTITION}=") \
+                or file_owner(path) is None:  # fmt: skip
+            name = f"{table}/{'/'.join(relative)}"
+            raise StoreError(f"{location.url}: {name} is not a table file of the store; "
+                             f"{set_aside_hint(location, name)}")  # fmt: skip
+        paths.append(path)
+    return paths
+
+
+def bad_file_error(location: Location, table: str, files: list[str],
+                   error: Exception) -> StoreError:  # fmt: skip
+    """Read the files one by one to name the one that fails."""
+    import pyarrow.parquet as pq
+
+    schema = SCHEMAS[table]
+    for path in files:
+        try:
+            with location.fs.open(path, "rb") as handle:
+                found = pq.read_schema(handle)
+            for field in found:
+                if field.name in schema.names and field.type != schema.field(field.name).type \
+                        and field.type != pa.null():  # fmt: skip
+                    raise TypeError(f"column {field.name} is {field.type}, "
+                                    f"not {schema.field(field.name).type}")  # fmt: skip
+        except (pa.ArrowException, OSError, TypeError) as reason:
+            name = path[len(location.root) + 1:]
+            return StoreError(f"{location.url}: {name} cannot be read ({one_line(reason)}); "
+                              f"{set_aside_hint(location, name)}")  # fmt: skip
+    return StoreError(f"{location.url}: table {table} cannot be read ({one_line(error)})")
 
 
 def read_table(location: Location, table: str, sweep: str | None = None) -> pa.Table:
@@ -37,21 +98,46 @@ def read_table(location: Location, table: str, sweep: str | None = None) -> pa.T
 def latest_attempts(data: pa.Table, table: str) -> pa.Table:
     if data.num_rows == 0:
         return data
-    keys = [PARTITION, "trial_id", *RECORD_KEYS[table]]
-    # Join on a narrow copy: Arrow joins cannot carry list columns such as the widths.
-    narrow = data.select([*keys, "attempt"]).append_column("row", pa.array(range(data.num_rows)))
-    latest = narrow.group_by(keys).aggregate([("attempt", "max")])
-    joined = narrow.join(latest.rename_columns([*keys, "latest"]), keys=keys, join_type="inner")
-    rows = joined.filter(pc.equal(joined["attempt"], joined["latest"]))["row"]
+    trial = [PARTITION, "trial_id"]
+    # Work on a narrow copy: Arrow joins cannot carry list columns such as the widths.
+    narrow = data.select([*trial, "attempt", *RECORD_KEYS[table]])
+    narrow = narrow.append_column("row", pa.array(range(data.num_rows)))
+    if RECORD_KEYS[table]:
+        kept = _attempt_chain(narrow, trial)
+    else:
+        latest = narrow.group_by(trial).aggregate([("attempt", "max")])
+        joined = narrow.join(latest.rename_columns([*trial, "latest"]), keys=trial)
+        kept = joined.filter(pc.equal(joined["attempt"], joined["latest"]))
+    rows = kept["row"]
     rows = rows.take(pc.sort_indices(rows))  # keep the stored order
     return data.take(rows).select(with_partition(table).names)
+
+
+def _attempt_chain(narrow: pa.Table, trial: list[str]) -> pa.Table:
+    """Epoch rows of the latest attempt, then of each earlier one below the next one's first
+    epoch (see the module docstring)."""
+    firsts = narrow.group_by([*trial, "attempt"]).aggregate([("epoch", "min")]).to_pylist()
+    firsts.sort(key=lambda r: (r[PARTITION], r["trial_id"], -r["attempt"]))
+    floors, floor, previous = [], None, None
+    for record in firsts:
+        key = (record[PARTITION], record["trial_id"])
+        floor = None if key != previous else floor
+        floors.append({**{k: record[k] for k in [*trial, "attempt"]}, "floor": floor})
+        floor = record["epoch_min"] if floor is None else min(floor, record["epoch_min"])
+        previous = key
+    schema = pa.schema([narrow.schema.field(k) for k in [*trial, "attempt"]]
+                       + [pa.field("floor", narrow.schema.field("epoch").type)])  # fmt: skip
+    joined = narrow.join(pa.Table.from_pylist(floors, schema=schema), keys=[*trial, "attempt"])
+    below = pc.or_kleene(pc.is_null(joined["floor"]), pc.less(joined["epoch"], joined["floor"]))
+    return joined.filter(below)
 
 
 def sweeps_in(location: Location) -> list[str]:
     """Names of the sweeps with trials in the store."""
     folder = location.path("trials")
-    location.fs.invalidate_cache()
-    if not location.fs.exists(folder):
-        return []
-    names = [p.rsplit("/", 1)[-1] for p in location.fs.ls(folder, detail=False)]
+    with store_errors(location):
+        location.fs.invalidate_cache()
+        if not location.fs.isdir(folder):
+            return []
+        names = [p.rsplit("/", 1)[-1] for p in location.fs.ls(folder, detail=False)]
     return sorted(n.removeprefix(f"{PARTITION}=") for n in names if n.startswith(f"{PARTITION}="))

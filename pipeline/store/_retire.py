@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipeline.store._location import Location, StoreError
-from pipeline.store._schema import PARTITION
+from pipeline.store._location import Location, StoreError, store_errors
+from pipeline.store._schema import PARTITION, TABLES
 from pipeline.store._writer import table_files
 
 SUPERSEDED = "_superseded"
@@ -33,6 +33,25 @@ def retire_trials(location: Location, sweep: str, trial_ids: Iterable[str]) -> i
             raise StoreError(f"cannot set aside {path} in store {location.url}: {error}") from None
         moved += 1
     return moved
+
+
+def set_aside(location: Location, relative: str) -> str:
+    """Move one file of a table folder (a damaged or stray file a reader named) to
+    ``_superseded/<same path>``, where readers no longer look; returns its new path."""
+    parts = relative.strip("/").split("/")
+    if len(parts) < 2 or parts[0] not in TABLES or any(p in ("", ".", "..") for p in parts):
+        raise StoreError(f"{relative}: name a file inside a table folder of the store, as "
+                         f"<table>/sweep=<name>/<file> (tables: {', '.join(TABLES)})")  # fmt: skip
+    source, target = location.path(*parts), location.path(SUPERSEDED, *parts)
+    with store_errors(location, "cannot be changed"):
+        location.fs.invalidate_cache()
+        if not location.fs.isfile(source):
+            raise StoreError(f"{relative}: no such file in store {location.url}")
+        if location.fs.exists(target):
+            raise StoreError(f"{relative}: {location.url}/{SUPERSEDED}/{relative} exists already")
+        location.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        location.fs.mv(source, target)
+    return target
 
 
 def trial_ids_in(location: Location, sweep: str) -> set[str]:

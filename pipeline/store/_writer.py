@@ -19,7 +19,14 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from pipeline.store._location import Location, StoreError
+from pipeline.store._location import (
+    Location,
+    StoreError,
+    check_sweep_name,
+    is_remote_error,
+    one_line,
+    store_errors,
+)
 from pipeline.store._schema import PARTITION, TABLES, to_table
 
 
@@ -27,8 +34,7 @@ class StoreWriter:
     """Rows of one (sweep, trial_id, attempt); ``flush`` after each epoch and at the end."""
 
     def __init__(self, location: Location, sweep: str, trial_id: str, attempt: int) -> None:
-        if not sweep or "/" in sweep or "=" in sweep:
-            raise StoreError(f"sweep name {sweep!r} must be non-empty, without '/' or '='")
+        check_sweep_name(sweep)
         self.location, self.sweep, self.trial_id, self.attempt = location, sweep, trial_id, attempt
         self.buffers: dict[str, list[dict[str, Any]]] = {table: [] for table in TABLES}
         self.sequence = 0
@@ -66,10 +72,8 @@ class StoreWriter:
         name = f"{self.trial_id}-a{self.attempt}-{self.sequence:05d}-{self.token}.parquet"
         folder = self.location.path(table, f"{PARTITION}={self.sweep}")
         path = f"{folder}/{name}"
-        try:
+        with store_errors(self.location, "cannot be written"):
             _publish(self.location, folder, path, sink.getvalue())
-        except OSError as error:
-            raise StoreError(f"cannot write to store {self.location.url}: {error}") from None
         return path
 
 
@@ -86,26 +90,73 @@ def table_files(location: Location, sweep: str,
                 tables: Iterable[str] = TABLES) -> list[tuple[str, str, str, int]]:  # fmt: skip
     """(table, path, trial_id, attempt) of every file of the sweep in these tables, from names."""
     found = []
-    location.fs.invalidate_cache()
-    for table in tables:
-        folder = location.path(table, f"{PARTITION}={sweep}")
-        if not location.fs.exists(folder):
-            continue
-        for path in location.fs.ls(folder, detail=False):
-            owner = file_owner(path)
-            if owner is not None:
-                found.append((table, path, *owner))
+    with store_errors(location):
+        location.fs.invalidate_cache()
+        for table in tables:
+            for path in _listing(location, location.path(table, f"{PARTITION}={sweep}")):
+                owner = file_owner(path)
+                if owner is not None:
+                    found.append((table, path, *owner))
     return found
 
 
-def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
-    """1 + the highest attempt of this trial with any file in the store (1 for a new trial).
+def _listing(location: Location, folder: str) -> list[str]:
+    if not location.fs.isdir(folder):
+        return []
+    return location.fs.ls(folder, detail=False)
 
-    Read from file names, in every table: an attempt that was killed after writing some epochs
-    but before its ``trials`` row still counts, so its successor never reuses its number.
-    """
+
+ATTEMPTS = "_attempts"  # <store>/_attempts/sweep=<sweep>/<trial>-a<n>: one marker per claim
+MARKER_NAME = re.compile(r"^(?P<trial>.+)-a(?P<attempt>\d+)$")
+
+
+def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
+    """1 + the highest attempt of this trial in the store (1 for a new trial): claimed (its
+    marker) or with any file, in every table. An attempt killed after writing some epochs but
+    before its ``trials`` row still counts, so its successor never reuses its number."""
     attempts = [a for _, _, trial, a in table_files(location, sweep) if trial == trial_id]
-    return max(attempts, default=0) + 1
+    return max([*attempts, *_claimed(location, sweep, trial_id)], default=0) + 1
+
+
+def claim_attempt(location: Location, sweep: str, trial_id: str) -> int:
+    """The next attempt of a trial, claimed by an exclusive create of its marker, so two
+    processes that start the same trial at once never share an attempt (local disk: O_EXCL; object
+    stores: a conditional PUT, ``If-None-Match: *``)."""
+    attempt = next_attempt(location, sweep, trial_id)
+    folder = location.path(ATTEMPTS, f"{PARTITION}={sweep}")
+    while True:
+        try:
+            _create_exclusive(location, folder, f"{folder}/{trial_id}-a{attempt}")
+            return attempt
+        except FileExistsError:
+            attempt += 1  # another process took this one first
+        except Exception as error:
+            if not isinstance(error, OSError) and not is_remote_error(error):
+                raise
+            raise StoreError(f"store {location.url} cannot be written: {one_line(error)}") from None
+
+
+def _claimed(location: Location, sweep: str, trial_id: str) -> list[int]:
+    with store_errors(location):
+        names = _listing(location, location.path(ATTEMPTS, f"{PARTITION}={sweep}"))
+    matches = [MARKER_NAME.match(path.rsplit("/", 1)[-1]) for path in names]
+    return [int(m["attempt"]) for m in matches if m and m["trial"] == trial_id]
+
+
+def _create_exclusive(location: Location, folder: str, path: str) -> None:
+    """Create a file that must not exist yet; FileExistsError when it does."""
+    payload = f"{os.getpid()}\n".encode()  # not empty: s3fs sends an empty file unconditionally
+    if location.is_local:
+        os.makedirs(folder, exist_ok=True)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(handle, "wb") as file:
+            file.write(payload)
+        return
+    try:
+        location.fs.pipe_file(path, payload, mode="create")
+    except TypeError:  # a filesystem without a conditional pipe_file: its exclusive open
+        with location.fs.open(path, "xb") as file:
+            file.write(payload)
 
 
 def check_writable(location: Location) -> None:
@@ -117,8 +168,10 @@ def check_writable(location: Location) -> None:
             os.makedirs(location.root, exist_ok=True)
         location.fs.pipe_file(probe, b"")
         location.fs.rm(probe)
-    except OSError as error:
-        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    except Exception as error:
+        if not isinstance(error, OSError) and not is_remote_error(error):
+            raise
+        reason = getattr(error, "strerror", None) or one_line(error)
         raise StoreError(f"store {location.url} cannot be written: {reason}") from None
 
 
@@ -156,6 +209,10 @@ def read_blob(location: Location, name: str) -> bytes | None:
         return location.fs.cat_file(path)
     except FileNotFoundError:
         return None
+    except Exception as error:
+        if not isinstance(error, OSError) and not is_remote_error(error):
+            raise
+        raise StoreError(f"store {location.url} cannot be read: {one_line(error)}") from None
 
 
 def remove_blob(location: Location, name: str) -> None:

@@ -1,17 +1,28 @@
 """Read-only SQL over a store's tables with DuckDB.
 
 The tables (``trials``, ``epochs``, ``discovery``, ``robustness``, latest attempts only) are read
-through fsspec and handed to an in-memory DuckDB as Arrow tables. Before the user's SQL runs,
-DuckDB's external access is switched off (no files, no URLs, no extensions) and its configuration
-locked, and only a single SELECT (or EXPLAIN of one) is accepted: COPY, ATTACH, INSTALL/LOAD,
-SET, PRAGMA, CREATE... are refused without touching anything.
+through fsspec and handed to an in-memory DuckDB as Arrow tables. The user's SQL cannot leave
+them:
+
+* DuckDB starts with external access off (no files, no URLs), extension loading and installing
+  off and its configuration locked, so no statement can switch any of that back on;
+* its temporary directory, the one path external access still allows, is a private folder
+  created for this call and removed after it (never a shared ``./.tmp``);
+* only a single SELECT is run, or an EXPLAIN (ANALYZE) of one: EXPLAIN ANALYZE runs what it
+  wraps, so COPY, ATTACH, INSTALL/LOAD, SET, PRAGMA, CREATE... are refused there too, before
+  anything runs. Comments cannot hide a second statement: DuckDB's own parser splits them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
+import shutil
+import tempfile
+import threading
 from typing import Any
 
-from pipeline.store._location import Location
+from pipeline.store._location import Location, StoreError
 from pipeline.store._reader import read_table
 from pipeline.store._schema import TABLES
 
@@ -24,26 +35,102 @@ def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, 
     """(column names, rows) of one read-only SELECT over the store's tables."""
     import duckdb
 
-    connection = duckdb.connect(":memory:")
+    unreadable: dict[str, StoreError] = {}
+    scratch = tempfile.mkdtemp(prefix="symsearch-query-")  # private: mode 0700, ours alone
     try:
-        _check_read_only(connection, sql)
-        for table in TABLES:
-            connection.register(table, read_table(location, table))
-        connection.execute("SET enable_external_access = false")
-        connection.execute("SET lock_configuration = true")
-        result = connection.execute(sql)
-        columns = [d[0] for d in result.description or []]
-        return columns, result.fetchall()
-    except duckdb.Error as error:
-        message = str(error).strip().splitlines()[0]
-        if isinstance(error, duckdb.PermissionException):
-            raise QueryError(f"refused: the query reaches outside the store ({message})") from None
-        raise QueryError(f"query failed: {message}") from None
+        connection = duckdb.connect(":memory:", config=sandbox_settings(scratch))
+        try:
+            check_read_only(connection, sql)
+            unreadable = _register_tables(connection, location)
+            return _interruptible(connection, sql)
+        except duckdb.Error as error:
+            missing = re.search(r"Table with name (\w+) does not exist", str(error))
+            if missing and missing[1].lower() in unreadable:  # a damaged table the SQL needs
+                raise unreadable[missing[1].lower()] from None
+            raise _query_error(error) from None
+        finally:
+            with contextlib.suppress(duckdb.Error):  # still busy only if DuckDB ignored the stop
+                connection.close()
     finally:
-        connection.close()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _check_read_only(connection: Any, sql: str) -> None:
+def _register_tables(connection: Any, location: Location) -> dict[str, StoreError]:
+    """Hand DuckDB every readable table; a damaged one is left out (queries of the others still
+    work) and its error returned, to be raised when the SQL turns out to need it."""
+    unreadable = {}
+    for table in TABLES:
+        try:
+            connection.register(table, read_table(location, table))
+        except StoreError as error:
+            unreadable[table] = error
+    return unreadable
+
+
+def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run the SQL in a helper thread: DuckDB holds the main thread in C++ while it works, where
+    Ctrl-C never reaches Python; here it does, interrupts DuckDB and is raised again."""
+    outcome: dict[str, Any] = {}
+    finished = threading.Event()  # not Thread.join: a join cut short by Ctrl-C can misreport
+
+    def work() -> None:
+        try:
+            result = connection.execute(sql)
+            outcome["value"] = [d[0] for d in result.description or []], result.fetchall()
+        except BaseException as error:  # handed to the main thread as it is
+            outcome["error"] = error
+        finally:
+            finished.set()
+
+    threading.Thread(target=work, name="symsearch-query", daemon=True).start()
+    try:
+        while not finished.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        connection.interrupt()
+        finished.wait(10)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def sandbox_settings(scratch: str) -> dict[str, Any]:
+    """DuckDB settings of a connection that reads only what it is handed."""
+    return {
+        "enable_external_access": False,  # no file, URL, ATTACH or COPY outside temp_directory
+        "temp_directory": scratch,  # the one allowed directory: private and short-lived
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "allow_community_extensions": False,
+        "allow_unsigned_extensions": False,
+        "lock_configuration": True,  # SET/PRAGMA cannot undo any of the above
+    }
+
+
+def _query_error(error: Exception) -> QueryError:
+    import duckdb
+
+    message = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, duckdb.PermissionException):
+        return QueryError(f"refused: the query reaches outside the store ({message})")
+    return QueryError(f"query failed: {message}")
+
+
+def check_read_only(connection: Any, sql: str) -> None:
+    """Refuse anything but one SELECT, or one EXPLAIN [ANALYZE] of a SELECT."""
+    statement = _single_statement(connection, sql)
+    kind = statement.type.name
+    if kind == "EXPLAIN":
+        inner = _explained(connection, statement.query)
+        if inner is None:
+            raise QueryError("refused: EXPLAIN is allowed only of a single SELECT query")
+        kind = inner.type.name
+    if kind != "SELECT":
+        raise QueryError(f"refused: only read-only SELECT queries are allowed, not {kind}")
+
+
+def _single_statement(connection: Any, sql: str) -> Any:
     import duckdb
 
     try:
@@ -52,6 +139,44 @@ def _check_read_only(connection: Any, sql: str) -> None:
         raise QueryError(f"SQL error: {str(error).strip().splitlines()[0]}") from None
     if len(statements) != 1:
         raise QueryError(f"expected one SELECT statement, got {len(statements)}")
-    kind = statements[0].type
-    if kind not in (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN):
-        raise QueryError(f"refused: only read-only SELECT queries are allowed, not {kind.name}")
+    return statements[0]
+
+
+def _explained(connection: Any, sql: str) -> Any | None:
+    """The statement an EXPLAIN wraps, when it is exactly one SELECT; else None.
+
+    DuckDB's tokenizer locates the words (comments are tokens of their own, skipped here):
+    EXPLAIN, an optional ANALYZE, optional "(option ...)" and then the wrapped statement."""
+    import duckdb
+
+    tokens = [(p, kind) for p, kind in duckdb.tokenize(sql) if kind != duckdb.token_type.comment]
+    starts = [p for p, _ in tokens]
+    ends = [*starts[1:], len(sql)]
+    words = [(sql[a:b].split() or [""])[0].upper() if kind != duckdb.token_type.string_const
+             else "'" for (a, kind), b in zip(tokens, ends, strict=True)]  # fmt: skip
+    index = 1  # words[0] is EXPLAIN
+    while index < len(words) and words[index] in ("ANALYZE", "ANALYSE"):
+        index += 1
+    candidates = [index]
+    if index < len(words) and words[index] == "(":  # options, or a parenthesized query
+        candidates.append(_after_parenthesis(words, index))
+    for position in candidates:
+        if position >= len(starts):
+            continue
+        try:
+            inner = connection.extract_statements(sql[starts[position]:])
+        except duckdb.Error:
+            continue
+        if len(inner) == 1 and inner[0].type.name == "SELECT":
+            return inner[0]
+    return None
+
+
+def _after_parenthesis(words: list[str], opening: int) -> int:
+    """Index of the first token after the parenthesis that opens at ``opening``."""
+    depth = 0
+    for index in range(opening, len(words)):
+        depth += (words[index] == "(") - (words[index] == ")")
+        if depth == 0:
+            return index + 1
+    return len(words)

@@ -173,12 +173,17 @@ class ProgressCallback(Callback):
     def counts(self) -> dict[str, int]:
         found = dict.fromkeys(self.STATES, 0)
         for trial in self.trials:
-            found[self.ending.get(trial.trial_id) or trial_state(trial)] += 1
+            found[self._state(trial)] += 1
         return found
 
+    def _state(self, trial: Any) -> str:
+        return self.ending.get(trial.trial_id) or trial_state(trial)
+
     def best(self) -> tuple[float | None, Any]:
+        # the ending this view recorded first: Tune calls back before it marks the trial ended,
+        # so by its status alone the trial that just completed would count only an event later
         scored = [(t.last_result.get(self.metric), t) for t in self.trials
-                  if trial_state(t) in ("completed", "stopped")]  # fmt: skip
+                  if self._state(t) in ("completed", "stopped")]  # fmt: skip
         scored = [(v, t) for v, t in scored if isinstance(v, float) and v == v]
         if not scored:
             return None, None

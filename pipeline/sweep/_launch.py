@@ -62,19 +62,19 @@ def prepare_sweep(
 ) -> Prepared:  # fmt: skip
     """Validate everything and build the record (nothing is written yet). Flags win over the
     cluster file, which wins over the defaults."""
-    from pipeline.store import DEFAULT_STORE, check_writable, open_store
+    from pipeline.store import check_writable, default_store, open_store
 
     space = with_cluster_resources(load_space(space_path), cluster)
     if cluster is not None:
         store, address = store or cluster.store, address or cluster.address
-    name = check_name(name or space.name or Path(space_path).stem)
+    name = check_name(name if name is not None else space.name or Path(space_path).stem)
     if (sweep_folder(name) / "sweep.json").exists():
         raise SweepError(f"a sweep named {name!r} exists: `symsearch resume {name}` continues "
                          "it, or choose another --name")  # fmt: skip
     for flag, value in (("--num-samples", num_samples), ("--max-concurrent", max_concurrent)):
         if value is not None and value < 1:
             raise SpaceError(f"{flag}: must be at least 1, got {value}")
-    location = open_store(_absolute(store or DEFAULT_STORE))
+    location = open_store(_absolute(store if store is not None else default_store()))
     if location.url.startswith("memory://"):
         raise SweepError("--store: a memory:// store lives in one process and Ray trials run "
                          "in others; use a path or an s3:// / gs:// URL")  # fmt: skip

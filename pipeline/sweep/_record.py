@@ -14,14 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-from pipeline.space import SpaceError
-
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 class SweepError(ValueError):
@@ -32,11 +27,14 @@ def outputs_dir() -> Path:
     return Path(os.environ.get("SYMSEARCH_OUTPUTS", "outputs")).resolve()
 
 
-def check_name(name: str) -> str:
-    if not NAME_PATTERN.match(name):
-        raise SpaceError(f"--name: {name!r} must be letters, digits, '_', '.' or '-' "
-                         "(at most 100, starting with a letter or digit)")  # fmt: skip
-    return name
+def check_name(name: str, what: str = "--name") -> str:
+    """The store's one rule for sweep names (``check_sweep_name``), as a SweepError."""
+    from pipeline.store import StoreError, check_sweep_name
+
+    try:
+        return check_sweep_name(name, what)
+    except StoreError as error:
+        raise SweepError(str(error)) from None
 
 
 @dataclass
@@ -94,7 +92,7 @@ def sweep_folder(name: str) -> Path:
 
 
 def load_record(name: str) -> SweepRecord:
-    path = sweep_folder(check_name(name)) / "sweep.json"
+    path = sweep_folder(check_name(name, "sweep name")) / "sweep.json"
     if not path.is_file():
         known = ", ".join(list_sweeps()) or "none yet"
         raise SweepError(f"no sweep named {name!r} under {path.parents[1]} (sweeps: {known})")

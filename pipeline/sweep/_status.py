@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.sweep._record import SweepRecord, list_sweeps, load_record
+from pipeline.sweep._record import SweepError, SweepRecord, list_sweeps, load_record
 
 STATES = ("completed", "stopped", "failed")
 
@@ -42,4 +42,14 @@ def _number(value: Any) -> bool:
 
 
 def all_statuses() -> list[dict[str, Any]]:
-    return [sweep_status(load_record(name)) for name in list_sweeps()]
+    """Every sweep's status; one whose store cannot be read (a damaged file, an unreachable
+    store) is ``{"sweep": name, "error": line}``, so the others still show."""
+    from pipeline.store import StoreError
+
+    found = []
+    for name in list_sweeps():
+        try:
+            found.append(sweep_status(load_record(name)))
+        except (StoreError, SweepError) as error:
+            found.append({"sweep": name, "error": str(error)})
+    return found

@@ -56,13 +56,13 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     from ray import tune
 
     from pipeline.space import make_config
-    from pipeline.store import StoreWriter, next_attempt, open_store
+    from pipeline.store import StoreWriter, claim_attempt, open_store
     from pipeline.trial import run_trial
 
     trial_id = tune.get_context().get_trial_id()
     config = make_config(spec.values(params))
     location = open_store(spec.store)
-    attempt = next_attempt(location, spec.sweep, trial_id)  # a retry or a resume: one more
+    attempt = claim_attempt(location, spec.sweep, trial_id)  # a retry or a resume: one more
     writer = StoreWriter(location, spec.sweep, trial_id, attempt)
     _share_gpu(spec.gpu)
     reporter = EpochReporter(writer, config.epochs, spec.checkpoint_seconds)

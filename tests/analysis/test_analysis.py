@@ -11,10 +11,19 @@ from pipeline.store import open_store
 from tests.analysis.conftest import write_sweep
 
 
-def latest(store, table, keys="trial_id"):
-    """DuckDB's own latest-attempt view of a table (not the project's reader)."""
-    return f"""(select * from read_parquet('{store}/{table}/*/*.parquet', hive_partitioning=true)
-               qualify attempt = max(attempt) over (partition by {keys}))"""
+def latest(store, table):
+    """DuckDB's own latest-attempt view of a table (not the project's reader): a trial's latest
+    attempt; for epochs, earlier attempts add the epochs before the next later attempt's first."""
+    rows = f"read_parquet('{store}/{table}/*/*.parquet', hive_partitioning=true)"
+    if table != "epochs":
+        return f"(select * from {rows} qualify attempt = max(attempt) over (partition by trial_id))"
+    return f"""(with e as (select * from {rows}),
+        firsts as (select trial_id, attempt, min(epoch) first from e group by all),
+        floors as (select trial_id, attempt, min(first) over (partition by trial_id
+                   order by attempt desc rows between unbounded preceding and 1 preceding) floor
+                   from firsts)
+        select e.* from e join floors using (trial_id, attempt)
+        where floor is null or epoch < floor)"""
 
 
 @pytest.fixture
@@ -25,7 +34,7 @@ def analysis(synthetic_store, tmp_path):
 def test_epochs_keep_each_epoch_of_the_latest_attempt(synthetic_store):
     frame = load_table(open_store(synthetic_store), "epochs", "syn").compute()
     expected = duckdb.sql(f"select trial_id, epoch, attempt from "
-                          f"{latest(synthetic_store, 'epochs', 'trial_id, epoch')} "
+                          f"{latest(synthetic_store, 'epochs')} "
                           "order by 1, 2").fetchall()  # fmt: skip
     got = sorted(zip(frame["trial_id"], frame["epoch"], frame["attempt"], strict=True))
     assert got == expected
@@ -87,7 +96,7 @@ def test_robustness_curves_and_support_means_match_duckdb(analysis, synthetic_st
 def test_search_and_tolerance_summaries_match_duckdb(analysis, synthetic_store):
     search = analysis.tables["search_summary"]
     epochs = duckdb.sql(f"""select trial_id, count(*) from
-        {latest(synthetic_store, "epochs", "trial_id, epoch")} group by 1""").fetchall()
+        {latest(synthetic_store, "epochs")} group by 1""").fetchall()
     assert dict(zip(search["trial_id"], search["trial_epochs"], strict=True)) == dict(epochs)
     assert search["cumulative_epochs"].iloc[-1] == sum(n for _, n in epochs)
     valid = search["val_metric"].dropna()

@@ -66,3 +66,22 @@ def test_a_retry_reads_the_error_from_the_drivers_copy(tmp_path):
     trial = fake_trial(None)
     trial.pickled_error_file = str(local)
     assert error_line(trial) == "ValueError: deliberate failure"
+
+
+def finished_trial(trial_id, value):
+    """A trial as Tune hands it to on_trial_complete: its status still RUNNING."""
+    return SimpleNamespace(trial_id=trial_id, status="RUNNING", num_failures=0,
+                           last_result={"val_metric": value, "trial_status": "completed"},
+                           config={"candidate_group": "C4"})  # fmt: skip
+
+
+def test_the_best_so_far_includes_the_trial_that_just_completed():
+    callback = ProgressCallback("s", "val_metric", "max", budget=2)
+    out = logged(callback)
+    first, second = finished_trial("t1", 0.6292), finished_trial("t2", 0.7833)
+    callback.on_trial_complete(iteration=1, trials=[first, second], trial=first)
+    callback.on_trial_complete(iteration=2, trials=[first, second], trial=second)
+    lines = out.getvalue().splitlines()
+    assert "best val_metric 0.6292" in lines[0], lines
+    assert "best val_metric 0.7833" in lines[1], lines
+    assert callback.best()[0] == 0.7833

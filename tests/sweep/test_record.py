@@ -2,7 +2,6 @@
 
 import pytest
 
-from pipeline.space import SpaceError
 from pipeline.sweep import SweepError, SweepRecord, list_sweeps, load_record
 from pipeline.sweep._record import check_name
 
@@ -35,5 +34,5 @@ def test_unknown_sweep_names_the_known_ones(outputs):
 
 @pytest.mark.parametrize("name", ["", "a/b", "../up", "x" * 101, "-lead", "sp ace"])
 def test_bad_sweep_names_are_refused(name):
-    with pytest.raises(SpaceError, match="--name"):
+    with pytest.raises(SweepError, match="--name"):
         check_name(name)

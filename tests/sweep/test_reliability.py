@@ -43,9 +43,12 @@ SPACE = {
 
 def assert_every_file_readable(store: Path) -> None:
     """Every table file parses and every saved trial state loads; hidden temporaries, which
-    readers skip, are the only other files allowed."""
+    readers skip, and attempt markers (``_attempts/``) are the only other files allowed."""
     for path in store.rglob("*"):
         if path.is_dir() or path.name.startswith("."):
+            continue
+        if path.relative_to(store).parts[0] == "_attempts":
+            assert path.read_text().strip().isdigit(), path  # the claiming process's id
             continue
         if path.suffix == ".parquet":
             pq.read_table(path)
@@ -224,3 +227,27 @@ def test_store_in_a_bucket_that_does_not_exist_exits_2(tmp_path, s3_endpoint):
     assert done.stderr.startswith("error: ") and done.stderr.strip().count("\n") == 0
     assert "no-such-bucket-symsearch" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["space.yaml"]
+
+
+TINY = {"dataset": {"name": "signals", "length": 16, "n_samples": 120},
+        "trial": {"epochs": 2, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
+        "search": {"candidate_group": ["shift16"]}}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_two_identical_trials_at_once_take_attempts_1_and_2(tmp_path):
+    """Both runs claim an attempt before training: the claim is an exclusive create, so they
+    never share one and the latest view shows one trials row and each epoch once."""
+    space, store = tmp_path / "space.yaml", tmp_path / "store"
+    space.write_text(yaml.safe_dump(TINY))
+    command = ["trial", str(space), "--store", str(store), "--name", "race"]
+    runs = [start_symsearch(*command, cwd=tmp_path, log=tmp_path / f"run{n}.log")
+            for n in (1, 2)]  # fmt: skip
+    for run in runs:
+        assert run.wait(timeout=600) == 0, (tmp_path / "run1.log").read_text()
+    logs = " ".join((tmp_path / f"run{n}.log").read_text() for n in (1, 2))
+    assert "attempt 1 " in logs and "attempt 2 " in logs
+    trials = query("select trial_id, attempt from trials", store, tmp_path)
+    assert len(trials) == 1 and trials[0]["attempt"] == 2
+    epochs = query("select epoch, attempt from epochs order by epoch", store, tmp_path)
+    assert epochs == [{"epoch": 1, "attempt": 2}, {"epoch": 2, "attempt": 2}]
