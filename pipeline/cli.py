@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from pipeline._text import format_table
+from pipeline.errors import SymsearchError, TrialStatus
 
 if TYPE_CHECKING:  # torch-backed: imported inside the commands that use it
     from pipeline.groups import Group
@@ -168,7 +168,7 @@ def trial(
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         typer.echo(format_table([_trial_summary(result.trial)]))
-    if result.trial["status"] == "failed":
+    if result.trial["status"] == TrialStatus.FAILED:
         raise typer.Exit(1)
 
 
@@ -319,25 +319,13 @@ def _sweep_report(name: str, finished: bool) -> None:
     )
 
 
-USER_ERRORS = [("pipeline.space", "SpaceError"), ("pipeline.data", "DatasetError"),
-               ("pipeline.models", "ModelConfigError"), ("pipeline.store", "StoreError"),
-               ("pipeline.store", "QueryError"), ("pipeline.sweep", "SweepError"),
-               ("pipeline.analysis", "AnalysisError")]  # fmt: skip
-
-
 @contextlib.contextmanager
 def _user_errors():
-    """Configuration, store, query, sweep and analysis errors become one line and exit status 2.
-
-    Only the modules the command imported can have raised: the others (data and models import
-    torch) are not imported just to name their errors."""
+    """Every user error (a SymsearchError: configuration, store, query, sweep, analysis) becomes
+    one line and exit status 2; anything else is a bug and keeps its traceback."""
     try:
         yield
-    except Exception as error:
-        raised = tuple(getattr(sys.modules[module], name) for module, name in USER_ERRORS
-                       if module in sys.modules)  # fmt: skip
-        if not isinstance(error, raised):
-            raise
+    except SymsearchError as error:
         fail(str(error))
 
 

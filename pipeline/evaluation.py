@@ -16,6 +16,7 @@ import torch
 
 from pipeline.augment import learned_cosines
 from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
+from pipeline.errors import TrialStatus
 from pipeline.groups import Group, generator_in_group
 from pipeline.space import TrialConfig
 from pipeline.symmetrize import Averaging, equivariance_error, group_averaging, predict, score
@@ -104,7 +105,7 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     eval_seconds = time.perf_counter() - started
     ratio, plain_error = _equivariance(setup)
     discovery, discovered, correct = _discovery(setup)
-    trial = setup_row(setup, "completed", None, epochs, train_seconds)
+    trial = setup_row(setup, TrialStatus.COMPLETED, None, epochs, train_seconds)
     trial.update(test_metric=test, equivariance_error=ratio, model_equivariance_error=plain_error,
                  discovered_group=discovered, discovery_correct=correct,
                  n_samples=averaging.k if averaging else 1, eval_seconds=eval_seconds)  # fmt: skip

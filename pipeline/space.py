@@ -26,8 +26,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline.errors import SymsearchError
 
-class SpaceError(ValueError):
+
+class SpaceError(SymsearchError):
     """A search space or trial configuration that cannot be used; names the field."""
 
 

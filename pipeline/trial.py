@@ -20,6 +20,7 @@ from torch import nn
 
 from pipeline.augment import LearnableAugmentation
 from pipeline.data import Dataset, build_dataset
+from pipeline.errors import TrialStatus
 from pipeline.evaluation import TrialResult, evaluate, evaluate_split, learned_averaging, setup_row
 from pipeline.groups import Group, get_group
 from pipeline.models import build_model
@@ -87,9 +88,9 @@ def run_trial(
     try:
         train(setup, epochs, report or (lambda metrics: None), resume, save)
     except Diverged as reason:
-        result = TrialResult(
-            setup_row(setup, "failed", str(reason), epochs, time.perf_counter() - started), epochs
-        )
+        seconds = time.perf_counter() - started
+        result = TrialResult(setup_row(setup, TrialStatus.FAILED, str(reason), epochs, seconds),
+                             epochs)  # fmt: skip
     else:
         result = evaluate(setup, epochs, time.perf_counter() - started)
     result.trial.update(build_seconds=started - began, total_seconds=time.perf_counter() - began)

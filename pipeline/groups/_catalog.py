@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from pipeline.errors import SymsearchError
 from pipeline.groups._families import (
     affine2,
     cyclic,
@@ -29,7 +30,7 @@ from pipeline.groups._product import IncompatibleFactorsError, product
 MAX_PARAMETER = 4096  # largest n in C<n>, D<n>, S<n>, shift<N>
 
 
-class UnknownGroupError(ValueError):
+class UnknownGroupError(SymsearchError):
     """A group name the catalog cannot parse; the message lists close matches."""
 
 

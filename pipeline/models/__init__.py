@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from pipeline.errors import SymsearchError
 from pipeline.models._backbones import (
     DeepSets,
     FlatMLP,
@@ -32,7 +33,7 @@ CONFIGS: dict[str, type] = {
 }  # fmt: skip
 
 
-class ModelConfigError(ValueError):
+class ModelConfigError(SymsearchError):
     """Model options that do not fit the backbone; names the option."""
 
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from pipeline.errors import SymsearchError
+
 DEFAULT_STORE = "outputs/store"
 
 
-class StoreError(ValueError):
+class StoreError(SymsearchError):
     """A store that cannot be opened or written; one line for the user."""
 
 

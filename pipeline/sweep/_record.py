@@ -19,12 +19,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import SymsearchError
 from pipeline.space import SpaceError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
-class SweepError(ValueError):
+class SweepError(SymsearchError):
     """A sweep cannot be started, found or resumed; the message is one line for the user."""
 
 
