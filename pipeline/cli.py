@@ -140,7 +140,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
             fail(f"--set expects key=value, got {pair!r}")
         try:
             parsed[key.strip()] = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             fail(f"--set {key.strip()}: cannot read value {text!r}")
     return parsed
 

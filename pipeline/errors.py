@@ -19,6 +19,11 @@ class SymsearchError(ValueError):
     among it) keeps working."""
 
 
+class NumericalBreakdown(ArithmeticError):
+    """A trial's numbers stopped making sense (a singular warp, NaN or infinite widths): the
+    trial ends as failed with this one-line reason and a sweep goes on. Not a user error."""
+
+
 class TrialStatus(str, Enum):
     """How a trial ended, as the ``status`` column of the ``trials`` table. The values are the
     stored strings: ``TrialStatus.FAILED == "failed"``, and a stored value compares equal."""
@@ -31,4 +36,4 @@ class TrialStatus(str, Enum):
         return self.value
 
 
-__all__ = ["SymsearchError", "TrialStatus"]
+__all__ = ["NumericalBreakdown", "SymsearchError", "TrialStatus"]
