@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -399,9 +400,35 @@ def _only_sweep(names: list[str], url: str) -> str:
     fail(f"the store {url} holds several sweeps ({', '.join(names)}): name one")
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """The console script. Click's own usage errors (an unknown option, a value of the wrong
+    type, a missing argument) become one ``error:`` line with exit status 2, like every other
+    bad input; Ctrl-C exits 130 without a traceback (typer turns it into Exit(130))."""
+    errors = _click_exceptions()
+    try:
+        code = app(args=argv, prog_name="symsearch", standalone_mode=False)
+    except errors.NoArgsIsHelpError as error:  # bare `symsearch`: the help
+        typer.echo(error.format_message())
+        code = 0
+    except errors.ClickException as error:
+        context = getattr(error, "ctx", None)
+        where = f"{context.command_path}: " if context is not None else ""
+        hint = f" (see {context.command_path} --help)" if context is not None else ""
+        message = " ".join(error.format_message().split())
+        typer.echo(f"error: {where}{message}{hint}", err=True)
+        code = error.exit_code if error.exit_code != 1 else 2
+    except typer.Abort:  # end of input at a prompt
+        code = 130
+    sys.exit(code or 0)
 
+
+def _click_exceptions():
+    """Click's exception classes: typer vendors its own copy of click from 0.2x on."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # older typer: the click package
+        from click import exceptions
+    return exceptions
 
 if __name__ == "__main__":
     main()

@@ -58,3 +58,21 @@ def test_trial_status_values_are_the_stored_strings():
     assert [s.value for s in TrialStatus] == ["completed", "stopped", "failed"]
     assert TrialStatus.FAILED == "failed" and f"{TrialStatus.STOPPED}" == "stopped"
     assert {"completed": 1}[TrialStatus.COMPLETED] == 1
+
+
+@pytest.mark.parametrize("argv", [["sweep", "x.yaml", "--num-samples", "abc"], ["sweep"],
+                                  ["--bogus"], ["nosuch"], ["query"], ["trial", "x", "--set"]],
+                         ids=["wrong-type", "missing-argument", "unknown-option",
+                              "unknown-command", "missing-sql", "no-value"])  # fmt: skip
+def test_usage_errors_are_one_line_and_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as ended:
+        cli.main(argv)
+    out, err = capsys.readouterr()
+    assert ended.value.code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+
+
+def test_bare_symsearch_prints_the_help(capsys):
+    with pytest.raises(SystemExit) as ended:
+        cli.main([])
+    assert ended.value.code == 0 and "Usage" in capsys.readouterr().out
