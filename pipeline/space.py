@@ -245,9 +245,9 @@ def read_yaml(path: Path, label: str, what: str) -> Any:
     is one SpaceError line."""
     import yaml
 
-    if not path.is_file():
-        raise SpaceError(f"{label}: no such {what} file")
     try:
+        if not path.is_file():
+            raise SpaceError(f"{label}: no such {what} file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise SpaceError(f"{label}: {size} bytes; a {what} file may hold at most "

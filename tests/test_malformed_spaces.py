@@ -229,3 +229,10 @@ def test_hostile_yaml_files_are_one_line(make, named, command, tmp_path, monkeyp
     assert result.exit_code == 2, (result.output, result.exception)
     assert result.output.startswith("error: ") and result.output.count("\n") == 1, result.output
     assert named in result.output and str(path) in result.output
+
+
+@pytest.mark.parametrize("command", ["trial", "sweep"])
+def test_a_space_path_the_system_refuses_is_one_line(command, tmp_path):
+    result = CliRunner().invoke(app, [command, str(tmp_path / ("x" * 300 + ".yaml"))])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1, result.output
