@@ -236,3 +236,16 @@ def test_a_space_path_the_system_refuses_is_one_line(command, tmp_path):
     result = CliRunner().invoke(app, [command, str(tmp_path / ("x" * 300 + ".yaml"))])
     assert result.exit_code == 2, (result.output, result.exception)
     assert result.output.startswith("error: ") and result.output.count("\n") == 1, result.output
+
+
+def test_a_sweep_record_with_a_damaged_space_is_one_line_at_resume(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setattr("pipeline.sweep._launch.connect", _no_ray)
+    import json
+
+    record = _write_record(tmp_path, "extra", json.dumps({**GOOD_RECORD,
+                                                          "space": {**BASE, "zz": 1}}))  # fmt: skip
+    result = CliRunner().invoke(app, ["resume", "extra"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1, result.output
+    assert str(record) in result.output and "zz" in result.output

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.space import Choice, SearchSpace, SpaceError, load_space, trial_config
+from pydantic import ValidationError
+
+from pipeline.space import (
+    Choice,
+    SearchSpace,
+    SpaceError,
+    first_error,
+    load_space,
+    trial_config,
+)
 from pipeline.sweep._cluster import ClusterSettings, with_cluster_resources
 from pipeline.sweep._record import (
     Segment,
@@ -325,7 +334,12 @@ def resume_sweep(name: str, num_samples: int | None) -> tuple[Prepared, bool]:
     from pipeline.sweep._reconcile import set_aside_forgotten_trials
 
     record = load_record(name)
-    space = SearchSpace(**record.space)
+    try:
+        space = SearchSpace(**record.space)
+    except (ValidationError, TypeError) as error:  # a record edited by hand
+        detail = first_error(error) if isinstance(error, ValidationError) else str(error)
+        raise SweepError(f"{record.folder / 'sweep.json'}: damaged sweep record (space: "
+                         f"{detail})") from None  # fmt: skip
     if num_samples is not None and num_samples < record.budget:
         raise SpaceError(f"--num-samples: {num_samples} is below the sweep's budget "
                          f"({record.budget}); a budget can only grow")  # fmt: skip
