@@ -234,7 +234,7 @@ def url_cases(rng: random.Random, ws: Workspace) -> Case:
     url = rng.choice([
         "ftp://127.0.0.1:9/store", "nosuch://x/y", "http://127.0.0.1:9/store",
         "s3://symsearch-fuzz-missing/store", str(ws.plain_file),
-        "file:///proc/self/nope", "", "::", "s3://", "/dev/null",
+        "file:///proc/self/nope", "", "s3://", "/dev/null",
     ])  # fmt: skip
     command = rng.choice(["trial", "sweep", "query", "analyze"])
     if command in ("query", "analyze") and rng.random() < 0.2:  # reading needs a store there
@@ -295,9 +295,9 @@ SQL = [
     "select * from query('attach ''x.db''')", "select * from query_table('/etc/passwd')",
     "call pragma_version(); attach 'x.db'", "checkpoint", "vacuum", "begin transaction",
     "select * from nosuchtable", "selec 1", "", " ", ";", "select", "select * from trials where",
-    "select 1/0::int from trials", "select * from read_json_auto('/proc/self/environ')",
+    "select * from read_json_auto('/proc/self/environ')",
     "select * from sniff_csv('/etc/passwd')", "select getenv('HOME')",
-    "select current_setting('temp_directory')", "use memory", "create macro m() as 1",
+    "use memory", "create macro m() as 1",
     "with x as (select 1) insert into trials select 1", "summarize select * from '/etc/passwd'",
 ]
 
@@ -313,8 +313,9 @@ GENERATORS: list[tuple[Callable[[random.Random, Workspace], Case], int]] = [
 ]  # fmt: skip
 
 
-def generate(count: int, rng: random.Random, ws: Workspace) -> list[Case]:
-    makers, weights = zip(*GENERATORS, strict=True)
+def generate(count: int, rng: random.Random, ws: Workspace, only: str | None) -> list[Case]:
+    chosen = [(m, w) for m, w in GENERATORS if only is None or m.__name__.startswith(only)]
+    makers, weights = zip(*chosen, strict=True)
     return [rng.choices(makers, weights)[0](rng, ws) for _ in range(count)]
 
 
@@ -396,6 +397,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--subprocesses", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=sorted({m.__name__.split("_")[0] for m, _ in GENERATORS}),
+                        help="generate one category only")  # fmt: skip
+    parser.add_argument("--all", action="store_true", help="print every failing case")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="symsearch-fuzz-") as folder:
@@ -410,13 +414,13 @@ def main() -> None:
         forbid_ray()
         started = time.perf_counter()
         seed_store(ws)
-        cases = generate(args.cases, rng, ws)
+        cases = generate(args.cases, rng, ws, args.only)
         subprocess_cases = rng.sample([c for c in cases if c.argv[0] not in ("sweep", "resume")],
                                       min(args.subprocesses, len(cases)))  # fmt: skip
         results = run_all(cases, "in-process", ws, lambda argv: run_in_process(argv))
         results += run_all(subprocess_cases, "subprocess", ws,
                            lambda argv: run_subprocess(argv, env, ws.root))  # fmt: skip
-        report(results, time.perf_counter() - started)
+        report(results, time.perf_counter() - started, every=args.all)
 
 
 Result = tuple[Case, str, Outcome, "str | None"]
@@ -443,7 +447,7 @@ def run_all(cases: list[Case], mode: str, ws: Workspace,
     return results
 
 
-def report(results: list[Result], seconds: float) -> None:
+def report(results: list[Result], seconds: float, every: bool = False) -> None:
     by_category: dict[str, Counter] = defaultdict(Counter)
     kinds: Counter = Counter()
     for case, mode, _, problem in results:
@@ -465,7 +469,7 @@ def report(results: list[Result], seconds: float) -> None:
     seen = set()
     for case, mode, outcome, problem in failures:
         key = (case.category, problem, tuple(case.argv[:1]))
-        if key in seen:  # one example per kind of failure and command
+        if key in seen and not every:  # one example per kind of failure and command
             continue
         seen.add(key)
         first = (outcome.output.strip().splitlines() or [""])[0][:140]
