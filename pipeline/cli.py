@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from pipeline._text import format_rows, format_table, unique_names
+from pipeline.errors import SymsearchError, TrialStatus
 
 if TYPE_CHECKING:  # torch-backed: imported inside the commands that use it
     from pipeline.groups import Group
@@ -159,7 +160,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
             fail(f"--set expects key=value, got {pair!r}")
         try:
             parsed[key.strip()] = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             fail(f"--set {key.strip()}: cannot read value {text!r}")
     return parsed
 
@@ -188,7 +189,7 @@ def trial(
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         typer.echo(format_table([_trial_summary(result.trial)]))
-    if result.trial["status"] == "failed":
+    if result.trial["status"] == TrialStatus.FAILED:
         raise typer.Exit(1)
 
 
@@ -353,25 +354,13 @@ def _sweep_report(name: str, finished: bool) -> None:
     )
 
 
-USER_ERRORS = [("pipeline.space", "SpaceError"), ("pipeline.data", "DatasetError"),
-               ("pipeline.models", "ModelConfigError"), ("pipeline.store", "StoreError"),
-               ("pipeline.store", "QueryError"), ("pipeline.sweep", "SweepError"),
-               ("pipeline.analysis", "AnalysisError")]  # fmt: skip
-
-
 @contextlib.contextmanager
 def _user_errors():
-    """Configuration, store, query, sweep and analysis errors become one line and exit status 2.
-
-    Only the modules the command imported can have raised: the others (data and models import
-    torch) are not imported just to name their errors."""
+    """Every user error (a SymsearchError: configuration, store, query, sweep, analysis) becomes
+    one line and exit status 2; anything else is a bug and keeps its traceback."""
     try:
         yield
-    except Exception as error:
-        raised = tuple(getattr(sys.modules[module], name) for module, name in USER_ERRORS
-                       if module in sys.modules)  # fmt: skip
-        if not isinstance(error, raised):
-            raise
+    except SymsearchError as error:
         fail(str(error))
 
 
@@ -476,9 +465,35 @@ def _only_sweep(names: list[str], url: str) -> str:
     fail(f"the store {url} holds several sweeps ({', '.join(names)}): name one")
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """The console script. Click's own usage errors (an unknown option, a value of the wrong
+    type, a missing argument) become one ``error:`` line with exit status 2, like every other
+    bad input; Ctrl-C exits 130 without a traceback (typer turns it into Exit(130))."""
+    errors = _click_exceptions()
+    try:
+        code = app(args=argv, prog_name="symsearch", standalone_mode=False)
+    except errors.NoArgsIsHelpError as error:  # bare `symsearch`: the help
+        typer.echo(error.format_message())
+        code = 0
+    except errors.ClickException as error:
+        context = getattr(error, "ctx", None)
+        where = f"{context.command_path}: " if context is not None else ""
+        hint = f" (see {context.command_path} --help)" if context is not None else ""
+        message = " ".join(error.format_message().split())
+        typer.echo(f"error: {where}{message}{hint}", err=True)
+        code = error.exit_code if error.exit_code != 1 else 2
+    except typer.Abort:  # end of input at a prompt
+        code = 130
+    sys.exit(code or 0)
 
+
+def _click_exceptions():
+    """Click's exception classes: typer vendors its own copy of click from 0.2x on."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # older typer: the click package
+        from click import exceptions
+    return exceptions
 
 if __name__ == "__main__":
     main()

@@ -17,6 +17,7 @@ import torch
 
 from pipeline.augment import SpanComparison, learned_cosines, learned_matrices, learned_span
 from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
+from pipeline.errors import TrialStatus
 from pipeline.groups import Group, discovery_matches, element_in_group, generator_in_group
 from pipeline.space import TrialConfig
 from pipeline.symmetrize import Averaging, Task, equivariance_error, group_averaging, predict, score
@@ -107,7 +108,7 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     eval_seconds = time.perf_counter() - started
     ratio, plain_error = _equivariance(setup, averaging)
     discovery, discovered, correct, span = _discovery(setup)
-    trial = setup_row(setup, "completed", None, epochs, train_seconds)
+    trial = setup_row(setup, TrialStatus.COMPLETED, None, epochs, train_seconds)
     note = chance_note(setup.task, setup.dataset, trial["val_metric"])
     if note is not None:  # a model that learned nothing: its widths say nothing about the data
         discovered, correct = None, False

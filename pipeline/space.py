@@ -21,14 +21,27 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from pipeline.errors import SymsearchError
 
 
-class SpaceError(ValueError):
+class SpaceError(SymsearchError):
     """A search space or trial configuration that cannot be used; names the field."""
+
+
+DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,3})?")
 
 
 class TrialConfig(BaseModel):
@@ -66,7 +79,7 @@ class TrialConfig(BaseModel):
     seed: int = Field(0, ge=0, le=2**63 - 1)  # model init, batches, augmentation samples
     data_seed: int = Field(0, ge=0, le=2**63 - 1)  # dataset generation and splits: fixed
     # across trial seeds
-    device: str = "auto"  # auto: cuda when available
+    device: str = "auto"  # auto: cuda when available; whether a device exists: trial.build
 
     @field_validator("candidate_group")
     @classmethod
@@ -77,6 +90,13 @@ class TrialConfig(BaseModel):
             get_group(name)
         except UnknownGroupError as error:
             raise ValueError(str(error)) from None
+        return name
+
+    @field_validator("device")
+    @classmethod
+    def _device_name(cls, name: str) -> str:
+        if not DEVICE_PATTERN.fullmatch(name):
+            raise ValueError(f"expected auto, cpu, mps, cuda or cuda:N, got {name!r}")
         return name
 
     @field_validator("dataset")
@@ -101,6 +121,22 @@ class Distribution(BaseModel):
     high: float
     default: float | None = None
 
+    @model_validator(mode="after")
+    def _a_range(self) -> Distribution:
+        """A range the searcher can draw from: Optuna would only refuse it inside Ray."""
+        if not all(math.isfinite(v) for v in (self.low, self.high)):
+            raise ValueError(f"low and high must be finite numbers, got {self.low}, {self.high}")
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) is above high ({self.high})")
+        if self.distribution == "loguniform" and self.low <= 0:
+            raise ValueError(f"a loguniform range needs low > 0, got {self.low}")
+        whole = self.low.is_integer() and self.high.is_integer()
+        if self.distribution == "randint" and not whole:
+            raise ValueError(f"randint needs whole low and high, got {self.low}, {self.high}")
+        if self.default is not None and not self.low <= self.default <= self.high:
+            raise ValueError(f"default ({self.default}) is outside [{self.low}, {self.high}]")
+        return self
+
     def middle(self) -> float | int:
         """The value a single trial uses when nothing is given: the (geometric) middle."""
         if self.default is not None:
@@ -115,7 +151,7 @@ class Distribution(BaseModel):
 class Choice(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    choices: list[Any] = Field(min_length=1)
+    choices: list[Any] = Field(min_length=1, max_length=10_000)
     default: Any = None
 
     def middle(self) -> Any:
@@ -198,18 +234,66 @@ def first_error(error: ValidationError, prefix: str = "") -> str:
     return f"{where}: {message}" if where else message
 
 
+MAX_FILE_BYTES = 64 * 1024  # space and cluster files are a few KB; a runaway file (a list of
+# millions of items took minutes and gigabytes to parse) is refused before it is read
+MAX_DEPTH = 32  # nesting levels of a YAML file; the schemas need fewer than 6
+MAX_ITEMS = 100_000  # values in a YAML file, counting each use of an alias
+
+
 def read_yaml(path: Path, label: str, what: str) -> Any:
-    """A YAML file's content; a missing file or broken YAML is one SpaceError line."""
+    """A YAML file's content; a missing, oversized, non-UTF-8, broken or too deeply nested file
+    is one SpaceError line."""
     import yaml
 
-    if not path.is_file():
-        raise SpaceError(f"{label}: no such {what} file")
     try:
-        return yaml.safe_load(path.read_text())
+        if not path.is_file():
+            raise SpaceError(f"{label}: no such {what} file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SpaceError(f"{label}: {size} bytes; a {what} file may hold at most "
+                             f"{MAX_FILE_BYTES // 1024} KiB")  # fmt: skip
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise SpaceError(f"{label}: cannot read it ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
+        raise SpaceError(f"{label}: not UTF-8 text (byte {error.start})") from None
+    try:
+        content = load_yaml(text)
     except yaml.YAMLError as error:
+        if "nesting depth" in str(error):  # libyaml's own limit
+            raise SpaceError(f"{label}: nested too deeply (at most {MAX_DEPTH} levels)") from None
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         raise SpaceError(f"{label}: not valid YAML{where}") from None
+    except RecursionError:
+        raise SpaceError(f"{label}: nested too deeply (at most {MAX_DEPTH} levels)") from None
+    _check_shape(content, label)
+    return content
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml where installed: ten times faster, and it refuses deep
+    nesting at once instead of recursing until Python's limit."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _check_shape(content: Any, label: str) -> None:
+    """Refuse deep nesting and huge expansions (YAML aliases can make a small file a
+    billion-item tree), walking the tree without recursion and stopping at the limits."""
+    items, stack = 0, [(content, 1)]
+    while stack:
+        item, depth = stack.pop()
+        items += 1
+        if items > MAX_ITEMS:
+            raise SpaceError(f"{label}: more than {MAX_ITEMS} values (aliases included)")
+        if isinstance(item, dict | list) and depth > MAX_DEPTH:
+            raise SpaceError(f"{label}: nested too deeply (at most {MAX_DEPTH} levels)")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
 
 
 def load_space(path: str | Path) -> SearchSpace:

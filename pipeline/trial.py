@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -18,11 +19,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from pipeline.actions import act
 from pipeline.augment import LearnableAugmentation
-from pipeline.data import Dataset, build_dataset, lattice_size
+from pipeline.data import BUILTIN, Dataset, build_dataset, lattice_size
+from pipeline.errors import NumericalBreakdown, SymsearchError, TrialStatus
 from pipeline.evaluation import TrialResult, evaluate, evaluate_split, learned_averaging, setup_row
 from pipeline.groups import Group, get_group
-from pipeline.models import build_model
+from pipeline.models import build_model, model_config
 from pipeline.space import SpaceError, TrialConfig, make_config
 from pipeline.symmetrize import Task, loss
 from pipeline.sympe import SymPE, with_encoding_channel
@@ -33,8 +36,18 @@ TIMING_FIELDS = ("train_seconds", "seconds", "finished_at", "eval_seconds", "bui
                  "total_seconds")  # fmt: skip
 
 
-class Diverged(RuntimeError):
-    """The loss became NaN or infinite."""
+class Diverged(NumericalBreakdown):
+    """The loss, or the augmentation's widths, became NaN or infinite."""
+
+
+# Numerical breakdowns end a trial as failed with a one-line reason instead of a traceback.
+BREAKDOWNS = (NumericalBreakdown, torch.linalg.LinAlgError)
+
+
+def _breakdown_line(reason: Exception, epochs: list[dict[str, Any]]) -> str:
+    if isinstance(reason, Diverged):
+        return str(reason)  # says where already
+    return f"numerical breakdown after {len(epochs)} epochs: {_first_line(reason)}"
 
 
 @dataclass
@@ -86,12 +99,12 @@ def run_trial(
     epochs: list[dict[str, Any]] = list(resume.epochs) if resume else []
     try:
         train(setup, epochs, report or (lambda metrics: None), resume, save)
-    except Diverged as reason:
-        result = TrialResult(
-            setup_row(setup, "failed", str(reason), epochs, time.perf_counter() - started), epochs
-        )
-    else:
         result = evaluate(setup, epochs, time.perf_counter() - started)
+    except BREAKDOWNS as reason:  # the trial fails with the reason; a sweep goes on
+        seconds = time.perf_counter() - started
+        row = setup_row(setup, TrialStatus.FAILED, _breakdown_line(reason, epochs), epochs,
+                        seconds)  # fmt: skip
+        result = TrialResult(row, epochs)
     result.trial.update(build_seconds=started - began, total_seconds=time.perf_counter() - began)
     return result
 
@@ -99,36 +112,103 @@ def run_trial(
 # -- building ---------------------------------------------------------------------------------
 
 
-def build(config: TrialConfig) -> Setup:
-    """Data, model and augmentation for ``config``; configuration errors raise SpaceError."""
-    dataset = build_dataset(config.dataset, config.data_seed)
-    candidate = check_candidate(config.candidate_group, dataset)
+def build(config: TrialConfig, dataset: Dataset | None = None) -> Setup:
+    """Data, model and augmentation for ``config``, checked by one forward pass on a tiny slice
+    (``dry_run``); configuration errors raise a SymsearchError before any training. The cheap
+    checks (device, model options) come before the dataset is built. ``dataset``: one already
+    built from ``config.dataset`` (a sweep checks each candidate against one dataset)."""
     device = _device(config.device)
+    check_model_options(config)
+    if dataset is None:
+        dataset = build_dataset(config.dataset, config.data_seed)
+    candidate = check_candidate(config.candidate_group, dataset)
     task = Task(dataset.kind, dataset.task, dataset.metric, dataset.target_kind)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
         torch.manual_seed(config.seed)  # module initializers draw from the global generator
+        warnings.filterwarnings("ignore", "Initializing zero-element")  # dry_run says why
         model = _model(config, dataset).to(device)
     augmentation = LearnableAugmentation(
         candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
         config.temperature, config.seed, lattice_size(dataset),
     ).to(device)  # fmt: skip
-    return Setup(config, dataset, task, model, augmentation, device)
+    setup = Setup(config, dataset, task, model, augmentation, device)
+    dry_run(setup)
+    return setup
 
 
 def check_candidate(name: str, dataset: Dataset) -> Group:
-    """The candidate group for this dataset; SpaceError when it cannot act on the data."""
+    """The candidate group for this dataset; SpaceError when it cannot act on the data, found
+    by moving one example with one element (before anything sized by the group is built:
+    S2000's augmentation alone would take minutes)."""
     candidate = get_group(name, learned_domain=dataset.learned_domain)
     for kind in filter(None, (dataset.kind, dataset.target_kind)):
         if kind not in candidate.acts_on:
             raise SpaceError(f"candidate_group: {candidate.name} does not act on {kind} data "
                              f"(it acts on: {', '.join(sorted(candidate.acts_on))})")  # fmt: skip
+    element = candidate.sample(1, torch.Generator().manual_seed(0))
+    try:
+        act(candidate, element, dataset.train.inputs[:1], dataset.kind)
+        dataset.act_targets(candidate, element, dataset.train.targets[:1])
+    except ValueError as error:
+        raise SpaceError(f"candidate_group: {candidate.name} cannot act on this data: "
+                         f"{_first_line(error)}") from None  # fmt: skip
     return candidate
 
 
+def check_model_options(config: TrialConfig) -> None:
+    """Model options against the backbone's schema, before the dataset is built when its kind
+    is known (built-in datasets); a factory's kind is known once it is built (build_model)."""
+    name = config.dataset.get("name")
+    if isinstance(name, str) and name in BUILTIN:
+        model_config(BUILTIN[name].kind, config.model)
+
+
+def dry_run(setup: Setup) -> None:
+    """One augmented forward pass and loss on two training examples, without gradients, in
+    eval mode and with every generator's state kept: options that fit each other's types but
+    not the data (a network whose pooling leaves nothing of a small image) fail here in one
+    line instead of in the first training batch."""
+    x = setup.dataset.train.inputs[:2].to(setup.device)
+    y = setup.dataset.train.targets[:2].to(setup.device)
+    kept = {name: g.get_state() for name, g in _generators(setup, torch.Generator()).items()}
+    training = setup.model.training
+    setup.model.eval()
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            moved, elements = setup.augmentation(x, torch.Generator().manual_seed(0))
+            y = setup.dataset.act_targets(setup.candidate, elements, y)
+            loss(setup.task, setup.model(moved), y)
+    except SymsearchError:
+        raise
+    except (RuntimeError, ValueError, IndexError) as error:
+        config = setup.config
+        raise SpaceError(f"model {config.model or '{}'} with candidate_group "
+                         f"{config.candidate_group} fails on the data: "
+                         f"{_first_line(error)}") from None  # fmt: skip
+    finally:
+        setup.model.train(training)
+        for name, generator in _generators(setup, torch.Generator()).items():
+            if name in kept and name != "train":
+                generator.set_state(kept[name])
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    return lines[0][:300]
+
+
 def _device(name: str) -> torch.device:
+    """The trial's device; SpaceError when this machine has no such device."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    device = torch.device(name)
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (device.index or 0) >= count:
+            raise SpaceError(f"device: {name} is not available here ({count} CUDA devices)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise SpaceError("device: mps is not available here")
+    return device
 
 
 def _model(config: TrialConfig, dataset: Dataset) -> nn.Module:
@@ -238,6 +318,9 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         optimizer.step()
+        if not bool(torch.isfinite(setup.augmentation.all_widths()).all()):
+            raise Diverged(f"augmentation widths became NaN or infinite at epoch {epoch}, "
+                           f"batch {batches + 1}")  # fmt: skip
         total, batches = total + task_loss.item(), batches + 1
     return total / batches
 

@@ -1,4 +1,4 @@
-"""Imports inside pipeline/ only go downward through the layers of DESIGN.md."""
+"""Imports inside pipeline/ only go downward through the layers of docs/architecture.md."""
 
 import ast
 from pathlib import Path
@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
-# Top-level module or subpackage of pipeline -> layer (DESIGN.md, "Layout").
+# Top-level module or subpackage of pipeline -> layer (docs/architecture.md, "Layers").
 LAYERS = {
-    "_text": 0, "groups": 0, "actions": 0,
+    "_text": 0, "errors": 0, "groups": 0, "actions": 0,
     "data": 1, "models": 1, "augment": 1, "symmetrize": 1, "sympe": 1, "testing": 1,
     "space": 2, "trial": 2, "evaluation": 2,
     "store": 3, "analysis": 3,

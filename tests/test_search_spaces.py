@@ -12,6 +12,7 @@ SHORT = {"epochs": 1, "robustness": "none", "eval_samples": 1, "val_samples": 1}
 
 
 @pytest.mark.parametrize("path", SPACES, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_default_trial_of_every_space_runs(path):
     space = load_space(path)
     result = run_trial(trial_config(space, SHORT))

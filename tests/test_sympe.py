@@ -121,6 +121,7 @@ def test_sympe_needs_grid_data():
 @pytest.mark.parametrize(("breaking", "check"), [
     ("sympe", lambda energy: energy <= -1.5), ("none", lambda energy: energy > -0.5),
 ])  # fmt: skip
+@pytest.mark.slow
 def test_only_symmetry_breaking_reaches_the_ground_state(breaking, check):
     config = {"dataset": {"name": "ising", "task": "ground_state", "n_samples": 1000},
               "symmetry_breaking": breaking, "epochs": 20, "lr": 0.01, "eval_samples": 1,

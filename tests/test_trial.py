@@ -52,6 +52,7 @@ def test_result_has_the_store_columns_and_reports_every_epoch(tiny_result):
     assert json.loads(result.trial["config_json"])["candidate_group"] == "shift16"
 
 
+@pytest.mark.slow
 def test_same_config_and_seed_give_the_same_result(tiny_result):
     again = run_trial(TINY)
     assert without_timings(again.to_dict()) == without_timings(tiny_result[0].to_dict())
@@ -90,6 +91,7 @@ def test_equivariant_regression_moves_targets_and_reads_out():
     assert all(d["true_active"] for d in result.discovery)
 
 
+@pytest.mark.slow
 def test_run_trial_never_imports_ray():
     code = (
         "import sys, json; from pipeline.trial import run_trial; "
@@ -114,6 +116,7 @@ def test_models_are_initialized_without_touching_global_randomness():
     assert torch.equal(torch.rand(1), expected)
 
 
+@pytest.mark.slow
 def test_zero_tolerance_averages_exactly_over_a_finite_candidate():
     result = run_trial({**TINY, "tolerance": 0.0})
     assert result.trial["n_samples"] == 16 and result.trial["tolerance"] == 0.0
@@ -151,6 +154,7 @@ class Crash(Exception):
      "symmetry_breaking": "sympe", "epochs": 4, "eval_samples": 1, "val_samples": 1,
      "robustness": "none"},
 ], ids=["signals", "sympe"])  # fmt: skip
+@pytest.mark.slow
 def test_a_resumed_trial_ends_exactly_as_an_uninterrupted_one(config):
     straight = run_trial(config)
     saved = []

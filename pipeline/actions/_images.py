@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from pipeline.errors import NumericalBreakdown
+
 
 def _normalized_to_isotropic(height: int, width: int, like: Tensor) -> Tensor:
     """Map from affine_grid's [-1, 1]^2 coordinates to coordinates with square pixels.
@@ -45,9 +47,20 @@ def warp(g: Tensor, images: Tensor, mode: str = "bilinear", padding_mode: str = 
     """Move each image by its plane element: out(p) = image(g^-1 p). g: (B, 3, 3)."""
     _, _, height, width = images.shape
     s = _normalized_to_isotropic(height, width, g)
-    theta = torch.linalg.inv(s) @ torch.linalg.inv(g) @ s
+    theta = torch.linalg.inv(s) @ _inverse(g) @ s
     grid = affine_grid(theta[:, :2, :], height, width)
     return F.grid_sample(images, grid, mode=mode, padding_mode=padding_mode, align_corners=False)
+
+
+def _inverse(g: Tensor) -> Tensor:
+    """g^-1; NumericalBreakdown (one line, not a LinAlgError traceback) when an element is
+    singular or not finite: augmentation widths that ran away scale an image to nothing."""
+    inverse, info = torch.linalg.inv_ex(g)
+    if bool(info.any()) or not bool(torch.isfinite(inverse).all()):
+        bad = int((info != 0).sum()) or int((~torch.isfinite(inverse)).flatten(1).any(1).sum())
+        raise NumericalBreakdown(f"{bad} of {len(g)} image warps got a singular or non-finite "
+                                 "element (augmentation widths ran away?)")  # fmt: skip
+    return inverse
 
 
 def negate(g: Tensor, images: Tensor) -> Tensor:

@@ -22,12 +22,13 @@ from pipeline.analysis._summaries import (
     sweep_verdict,
     tolerance_summary,
 )
+from pipeline.errors import SymsearchError
 from pipeline.store import Location
 
 Say = Callable[[str], None]
 
 
-class AnalysisError(ValueError):
+class AnalysisError(SymsearchError):
     """Nothing to analyse, or a Dask cluster that cannot be reached; one line for the user."""
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from pipeline.errors import TrialStatus
+
 CONFIG = ["dataset", "true_group", "candidate_group", "prior", "tolerance", "symmetry_breaking"]
 TRIAL_COLUMNS = ["trial_id", *CONFIG, "status", "val_metric", "metric_mode"]
 CURVE = ["candidate_group", "source", "shift", "unit", "averaged"]
@@ -27,7 +29,7 @@ def metric_mode(trials: Any) -> str:
 
 def best_trials(trials: Any) -> Any:
     """The best completed trial of each candidate group (by validation metric)."""
-    done = trials[(trials["status"] == "completed") & trials["val_metric"].notna()]
+    done = trials[(trials["status"] == TrialStatus.COMPLETED) & trials["val_metric"].notna()]
     ascending = metric_mode(trials) == "min"
     ranked = done.sort_values(["val_metric", "trial_id"], ascending=[ascending, True])
     return ranked.drop_duplicates("candidate_group").set_index("candidate_group")
@@ -38,7 +40,7 @@ def best_trials(trials: Any) -> Any:
 
 def plan_discovery(trials: Any, discovery: Any) -> dict[str, Any]:
     joined = discovery.merge(trials[TRIAL_COLUMNS], on="trial_id", how="inner")
-    completed = joined[joined["status"] == "completed"]
+    completed = joined[joined["status"] == TrialStatus.COMPLETED]
     completed = completed.assign(active_f=completed["active"].astype("float64"),
                                  width=completed["normalized_width"].astype("float64"),
                                  cos=completed["cosine"].astype("float64"))  # fmt: skip
@@ -60,12 +62,12 @@ def finish_discovery(trials: Any, computed: dict[str, Any]) -> tuple[Any, Any]:
     rows = []
     better = _better(metric_mode(trials))
     for key, group in trials.groupby(CONFIG, dropna=False, sort=True):
-        done = group[group["status"] == "completed"]
+        done = group[group["status"] == TrialStatus.COMPLETED]
         found = done["discovered_group"].value_counts()
         rows.append({
             **dict(zip(CONFIG, key, strict=True)), "trials": len(group),
-            "completed": len(done), "stopped": int((group["status"] == "stopped").sum()),
-            "failed": int((group["status"] == "failed").sum()),
+            "completed": len(done), "stopped": int((group["status"] == TrialStatus.STOPPED).sum()),
+            "failed": int((group["status"] == TrialStatus.FAILED).sum()),
             "discovery_accuracy": done["discovery_correct"].astype("float64").mean()
             if len(done) else None,
             "best_val_metric": getattr(group["val_metric"].dropna(), better)()
@@ -92,7 +94,8 @@ def sweep_verdict(trials: Any) -> dict[str, Any]:
         return {"discovered_group": None, "reason": "no completed trial"}
     ascending = metric_mode(trials) == "min"
     winner = best.sort_values("val_metric", ascending=ascending).index[0]
-    done = trials[(trials["candidate_group"] == winner) & (trials["status"] == "completed")]
+    done = trials[(trials["candidate_group"] == winner)
+                  & (trials["status"] == TrialStatus.COMPLETED)]  # fmt: skip
     counts = done["discovered_group"].value_counts()
     if counts.empty:  # each trial's metric stayed at chance: none claimed a discovery
         return {
@@ -119,7 +122,7 @@ def sweep_verdict(trials: Any) -> dict[str, Any]:
 def plan_robustness(trials: Any, robustness: Any) -> dict[str, Any]:
     columns = ["trial_id", "candidate_group", "status"]
     joined = robustness.merge(trials[columns], on="trial_id", how="inner")
-    joined = joined[joined["status"] == "completed"]
+    joined = joined[joined["status"] == TrialStatus.COMPLETED]
     joined = joined.assign(value=joined["metric"].astype("float64"))
     curves = joined.groupby([*CURVE, "magnitude", "in_support"], dropna=False).agg(
         mean_metric=("value", "mean"), trials=("trial_id", "count")
@@ -172,7 +175,7 @@ def curve_figures(curve: Any, column: str, mode: str) -> dict[str, float | None]
 
 
 def tolerance_summary(trials: Any) -> Any:
-    done = trials[trials["status"] == "completed"]
+    done = trials[trials["status"] == TrialStatus.COMPLETED]
     numbers = ["n_samples", "equivariance_error", "model_equivariance_error", "eval_seconds",
                "test_metric"]  # fmt: skip
     done = done.assign(**{c: done[c].astype("float64") for c in numbers})
@@ -196,7 +199,7 @@ def search_summary(trials: Any, epochs_per_trial: Any) -> Any:
     """Best-so-far in the order trials finished, against trials and against trial-epochs."""
     ordered = trials.sort_values(["finished_at", "trial_id"]).reset_index(drop=True)
     spent = epochs_per_trial.reindex(ordered["trial_id"]).fillna(0).astype(int).to_numpy()
-    values = ordered["val_metric"].astype("float64").where(ordered["status"] != "failed")
+    values = ordered["val_metric"].astype("float64").where(ordered["status"] != TrialStatus.FAILED)
     best = values.cummax() if metric_mode(trials) == "max" else values.cummin()
     return ordered[["trial_id", "candidate_group", "status"]].assign(
         trial_number=range(1, len(ordered) + 1), val_metric=values.to_numpy(),

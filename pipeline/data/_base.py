@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from pipeline.actions import KINDS, act
+from pipeline.errors import SymsearchError
 from pipeline.groups import Group, UnknownGroupError, get_group
 
 TASKS = ("classification", "regression", "generation")
@@ -20,7 +21,7 @@ MODES = ("max", "min")
 SPLIT_FRACTIONS = (0.6, 0.2, 0.2)  # train, val, test
 
 
-class DatasetError(ValueError):
+class DatasetError(SymsearchError):
     """A dataset that cannot be built as asked; the message names the offending field."""
 
 

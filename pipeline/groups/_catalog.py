@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from pipeline.errors import SymsearchError
 from pipeline.groups import _user
 from pipeline.groups._families import (
     affine2,
@@ -36,7 +37,7 @@ from pipeline.groups._subgroups import SUBGROUP, parse_subgroup
 MAX_PARAMETER = 4096  # largest n in C<n>, D<n>, S<n>, shift<N>
 
 
-class UnknownGroupError(ValueError):
+class UnknownGroupError(SymsearchError):
     """A group name the catalog cannot parse; the message lists close matches."""
 
 

@@ -8,11 +8,12 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
+from pipeline.errors import SymsearchError
 from pipeline.groups._families import _stack, trivial
 from pipeline.groups._group import Group
 
 
-class IncompatibleFactorsError(ValueError):
+class IncompatibleFactorsError(SymsearchError):
     """Factors that share a domain but not a representation size (S5*S6)."""
 
 

@@ -12,8 +12,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
 from torch import nn
 
+from pipeline.errors import SymsearchError
 from pipeline.models._backbones import (
     DeepSets,
     FlatMLP,
@@ -32,7 +34,7 @@ CONFIGS: dict[str, type] = {
 }  # fmt: skip
 
 
-class ModelConfigError(ValueError):
+class ModelConfigError(SymsearchError):
     """Model options that do not fit the backbone; names the option."""
 
 
@@ -44,8 +46,12 @@ def model_config(kind: str, options: Mapping[str, Any]) -> Any:
             raise ModelConfigError(
                 f"model.{key}: unknown option for {kind} models (known: {', '.join(fields)})"
             )
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
-    return config_type(**values)
+    try:
+        return config_type(**options)
+    except ValidationError as error:  # the first problem, named like the space's fields
+        first = error.errors()[0]
+        where = ".".join(["model", *(str(p) for p in first["loc"])])
+        raise ModelConfigError(f"{where}: {first['msg']}") from None
 
 
 def build_model(

@@ -3,42 +3,49 @@ what its data kind forces: the learnable augmentation is what supplies symmetry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import torch
+from pydantic import ConfigDict, Field
+from pydantic.dataclasses import dataclass
 from torch import Tensor, nn
 
+Width = Annotated[int, Field(ge=1, le=65_536)]  # bounds: a typo'd 1e9 is refused, not allocated
+Blocks = Annotated[tuple[Width, ...], Field(max_length=16)]
+Kernel = Annotated[int, Field(ge=1, le=64)]
+OPTIONS = ConfigDict(extra="forbid")  # backbone options are validated like the search space
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, config=OPTIONS)
 class ImageConfig:
-    channels: tuple[int, ...] = (
+    channels: Blocks = (
         32,
         64,
     )  # two conv blocks fit 24x24 digits; more adds time, not accuracy
-    hidden: int = 128  # dense layer after flattening: a flatten head keeps position information
-    dropout: float = 0.0  # the augmentation already regularizes
+    hidden: Width = 128  # dense layer after flattening: a flatten head keeps position information
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0  # the augmentation already regularizes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=OPTIONS)
 class PointsConfig:
-    arch: str = (
+    arch: Literal["auto", "deepsets", "mlp"] = (
         "auto"  # deepsets for per-cloud outputs (clouds are sets), mlp for per-point outputs
     )
-    hidden: int = 128  # width of both the per-point and the pooled MLP
-    layers: int = 2  # per MLP
+    hidden: Width = 128  # width of both the per-point and the pooled MLP
+    layers: Annotated[int, Field(ge=0, le=64)] = 2  # per MLP
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=OPTIONS)
 class SequenceConfig:
-    channels: tuple[int, ...] = (32, 32)
-    kernel: int = 5  # zero padding and a flatten head: shifts are not built in
-    hidden: int = 64
+    channels: Blocks = (32, 32)
+    kernel: Kernel = 5  # zero padding and a flatten head: shifts are not built in
+    hidden: Width = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=OPTIONS)
 class LatticeConfig:
-    channels: tuple[int, ...] = (16, 16)
-    kernel: int = 3  # periodic (circular) padding: the lattice is a torus
+    channels: Blocks = (16, 16)
+    kernel: Kernel = 3  # periodic (circular) padding: the lattice is a torus
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:

@@ -12,6 +12,8 @@ from pathlib import Path
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from pipeline.errors import SymsearchError
+
 DEFAULT_STORE = "outputs/store"  # under $SYMSEARCH_OUTPUTS when set: default_store()
 # Failures of object-store clients that are not OSErrors (missing credentials, an endpoint that
 # cannot be reached): their exception classes live in these packages.
@@ -22,7 +24,7 @@ S3_CLIENT_DEFAULTS = {"connect_timeout": 10, "read_timeout": 60,
                       "retries": {"max_attempts": 3, "mode": "standard"}}  # fmt: skip
 
 
-class StoreError(ValueError):
+class StoreError(SymsearchError):
     """A store that cannot be opened or written; one line for the user."""
 
 

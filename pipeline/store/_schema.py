@@ -1,6 +1,6 @@
-"""One explicit pyarrow schema per store table (DESIGN.md). Rows are cast to these schemas on
-write; columns are only ever added, as nullable, with a new SCHEMA_VERSION. ``sweep`` is the hive
-partition and lives in the path, so files do not repeat it."""
+"""One explicit pyarrow schema per store table (docs/architecture.md). Rows are cast to these
+schemas on write; columns are only ever added, as nullable, with a new SCHEMA_VERSION. ``sweep``
+is the hive partition and lives in the path, so files do not repeat it."""
 
 from __future__ import annotations
 

@@ -22,12 +22,13 @@ import tempfile
 import threading
 from typing import Any
 
+from pipeline.errors import SymsearchError
 from pipeline.store._location import Location, StoreError
 from pipeline.store._reader import read_table
 from pipeline.store._schema import TABLES
 
 
-class QueryError(ValueError):
+class QueryError(SymsearchError):
     """SQL that is refused or fails; one line for the user."""
 
 

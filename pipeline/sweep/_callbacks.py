@@ -16,6 +16,7 @@ from typing import Any
 
 from ray.tune import Callback
 
+from pipeline.errors import TrialStatus
 from pipeline.sweep._trainable import TrialSpec, searched
 
 
@@ -25,10 +26,10 @@ class StoreCallback(Callback):
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         if "trial_status" not in trial.last_result:  # ended between epochs: a scheduler stop
-            self._write(trial, "stopped", None)
+            self._write(trial, TrialStatus.STOPPED, None)
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self._write(trial, "failed", error_line(trial))
+        self._write(trial, TrialStatus.FAILED, error_line(trial))
 
     def _write(self, trial: Any, status: str, error: str | None) -> None:
         from pipeline.evaluation import trial_row
@@ -73,14 +74,14 @@ def _trial_error(trial: Any) -> BaseException | None:
 
 def ended_state(trial: Any) -> str:
     """How a trial that ended without error ended: its own status, else a scheduler stop."""
-    return trial.last_result.get("trial_status", "stopped")
+    return trial.last_result.get("trial_status", TrialStatus.STOPPED.value)
 
 
 def trial_state(trial: Any) -> str:
     """completed, stopped, failed, running or pending, as the store will say."""
     status = trial.status
     if status == "ERROR":
-        return "failed"
+        return TrialStatus.FAILED.value
     if status == "TERMINATED":
         return ended_state(trial)
     return {"RUNNING": "running", "PENDING": "pending", "PAUSED": "pending"}.get(status, "pending")

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.space import SearchSpace, SpaceError, load_space
+from pydantic import ValidationError
+
+from pipeline.space import (
+    Choice,
+    SearchSpace,
+    SpaceError,
+    first_error,
+    load_space,
+    trial_config,
+)
 from pipeline.sweep._cluster import ClusterSettings, with_cluster_resources
 from pipeline.sweep._record import (
     Segment,
@@ -101,26 +110,41 @@ def _experiment_root(location: Any) -> str:
 
 
 def validate_space(space: SearchSpace) -> dict[str, Any]:
-    """Build the dataset once and check every candidate against it; returns its row fields."""
+    """Build the dataset once and, as a dry run, one trial setup per candidate group (and
+    symmetry breaking) on it: model, augmentation and one forward pass on two examples, no
+    training. Returns the dataset's row fields."""
     from pipeline.data import DatasetError, build_dataset
     from pipeline.evaluation import dataset_fields
-    from pipeline.space import Choice, trial_config
     from pipeline.sweep._search import grid_points
-    from pipeline.trial import check_candidate
+    from pipeline.trial import build, check_model_options
 
-    config = trial_config(space)
+    config = trial_config(space, {"device": "cpu"})  # trials choose their device on their node
+    check_model_options(config)  # before the dataset: it costs nothing
     try:
         dataset = build_dataset(config.dataset, config.data_seed)
     except DatasetError as error:
         raise SpaceError(f"dataset: {error}") from None
-    candidates = space.dimensions().get("candidate_group", config.candidate_group)
-    for name in candidates.choices if isinstance(candidates, Choice) else [candidates]:
-        check_candidate(name, dataset)
+    for overrides in _dry_run_points(space):
+        build(trial_config(space, {"device": "cpu", **overrides}), dataset)
     if space.searcher == "grid":
         grid_points(space)
     if space.resources.gpu > 1 and space.resources.gpu % 1:
         raise SpaceError(f"resources.gpu: {space.resources.gpu}: above 1, give whole GPUs")
     return dataset_fields(dataset)
+
+
+def _dry_run_points(space: SearchSpace) -> list[dict[str, Any]]:
+    """Every searched value of the settings that decide what a trial builds (the candidate
+    group, symmetry breaking); the other settings take their defaults."""
+    values = {}
+    for key in ("candidate_group", "symmetry_breaking"):
+        dimension = space.dimensions().get(key)
+        if isinstance(dimension, Choice):
+            values[key] = list(dict.fromkeys(map(str, dimension.choices)))
+    points: list[dict[str, Any]] = [{}]
+    for key, choices in values.items():
+        points = [{**point, key: choice} for point in points for choice in choices]
+    return points
 
 
 def _segment_budget(space: SearchSpace, num_samples: int | None) -> int:
@@ -310,7 +334,12 @@ def resume_sweep(name: str, num_samples: int | None) -> tuple[Prepared, bool]:
     from pipeline.sweep._reconcile import set_aside_forgotten_trials
 
     record = load_record(name)
-    space = SearchSpace(**record.space)
+    try:
+        space = SearchSpace(**record.space)
+    except (ValidationError, TypeError) as error:  # a record edited by hand
+        detail = first_error(error) if isinstance(error, ValidationError) else str(error)
+        raise SweepError(f"{record.folder / 'sweep.json'}: damaged sweep record (space: "
+                         f"{detail})") from None  # fmt: skip
     if num_samples is not None and num_samples < record.budget:
         raise SpaceError(f"--num-samples: {num_samples} is below the sweep's budget "
                          f"({record.budget}); a budget can only grow")  # fmt: skip

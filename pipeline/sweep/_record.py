@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import SymsearchError
 
-class SweepError(ValueError):
+
+class SweepError(SymsearchError):
     """A sweep cannot be started, found or resumed; the message is one line for the user."""
 
 
@@ -96,9 +98,22 @@ def load_record(name: str) -> SweepRecord:
     if not path.is_file():
         known = ", ".join(list_sweeps()) or "none yet"
         raise SweepError(f"no sweep named {name!r} under {path.parents[1]} (sweeps: {known})")
-    raw = json.loads(path.read_text())
-    raw["segments"] = [Segment(**s) for s in raw.get("segments", [])]
-    return SweepRecord(**raw)
+    try:
+        raw = json.loads(path.read_text())
+        raw["segments"] = [Segment(**s) for s in raw.get("segments", [])]
+        record = SweepRecord(**raw)
+    except (OSError, ValueError, TypeError, AttributeError) as error:  # cut short, edited
+        raise SweepError(f"{path}: damaged sweep record ({_reason(error)}); restore it or "
+                         "start the sweep again under another name") from None  # fmt: skip
+    if record.name != name or not isinstance(record.space, dict) or not record.segments:
+        raise SweepError(f"{path}: damaged sweep record (its name, space or segments)")
+    return record
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"not JSON: {error.msg.lower()}, line {error.lineno} column {error.colno}"
+    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
 
 
 def list_sweeps() -> list[str]:

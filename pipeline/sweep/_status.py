@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.errors import TrialStatus
 from pipeline.sweep._record import SweepError, SweepRecord, list_sweeps, load_record
 
-STATES = ("completed", "stopped", "failed")
+STATES = tuple(status.value for status in TrialStatus)
 
 
 def sweep_status(record: SweepRecord) -> dict[str, Any]:
@@ -27,7 +28,8 @@ def sweep_status(record: SweepRecord) -> dict[str, Any]:
 
 def best_trial(trials: list[dict[str, Any]], record: SweepRecord) -> dict[str, Any] | None:
     """By validation metric, in the space's (else the dataset's) direction; failures excluded."""
-    scored = [t for t in trials if t["status"] != "failed" and _number(t.get("val_metric"))]
+    scored = [t for t in trials
+              if t["status"] != TrialStatus.FAILED and _number(t.get("val_metric"))]  # fmt: skip
     if not scored:
         return None
     mode = record.space.get("mode") or scored[0]["metric_mode"]

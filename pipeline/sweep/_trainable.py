@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.errors import TrialStatus
+
 GRID_KEY = "point"  # grid sweeps pass each combination under this key
 FINAL_FIELDS = ("test_metric", "discovered_group", "discovery_correct", "equivariance_error")
 
@@ -107,7 +109,7 @@ class EpochReporter:
         metrics = dict(self.held or {})
         metrics.update({key: trial.get(key) for key in FINAL_FIELDS})
         metrics["trial_status"] = trial["status"]
-        if trial["status"] == "failed":  # the searcher records a failure, not a score
+        if trial["status"] == TrialStatus.FAILED:  # the searcher records a failure, not a score
             metrics["val_metric"] = metrics["train_loss"] = math.nan
             metrics["error"] = trial["error"]
         self._report(metrics)

@@ -132,6 +132,7 @@ def test_outputs_report_and_plots(analysis):
     )
 
 
+@pytest.mark.slow
 def test_distributed_cluster_gives_the_same_summaries(synthetic_store, tmp_path, analysis):
     spread = analyze(open_store(synthetic_store), "syn", tmp_path / "d", workers=2,
                      say=lambda m: None)  # fmt: skip
@@ -142,6 +143,7 @@ def test_distributed_cluster_gives_the_same_summaries(synthetic_store, tmp_path,
         assert left.round(12).equals(right.round(12)), name
 
 
+@pytest.mark.slow
 def test_s3_store_gives_the_same_summaries(s3_endpoint, analysis, tmp_path):
     url = "s3://symsearch-test/analysis-store"
     write_sweep(url)

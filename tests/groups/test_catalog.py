@@ -1,4 +1,4 @@
-"""Parsing catalog names: every DESIGN name, products, and clear errors for the rest."""
+"""Parsing catalog names: every name in docs/architecture.md, products, clear errors else."""
 
 import pytest
 

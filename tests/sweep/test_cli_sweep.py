@@ -28,6 +28,7 @@ TINY = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_quickstart_sweep_stores_every_trial_once(tmp_path):
     store = tmp_path / "store"
     symsearch("sweep", str(QUICKSTART), "--name", "q", "--store", str(store), cwd=tmp_path)
@@ -49,6 +50,7 @@ def test_quickstart_sweep_stores_every_trial_once(tmp_path):
     assert {"discovery_summary.parquet", "robustness_summary.csv"} <= written
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_to_each_trial_and_epoch_once_then_grows(tmp_path):
     space, store = tmp_path / "tiny.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(TINY))

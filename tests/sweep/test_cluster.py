@@ -82,6 +82,7 @@ def _wait_for(condition, what, limit=90):
     raise AssertionError(f"{what} did not come up within {limit}s")
 
 
+@pytest.mark.slow
 def test_sweep_runs_on_both_nodes_of_a_token_auth_cluster_into_s3(two_node_cluster, tmp_path):
     space = tmp_path / "space.yaml"
     space.write_text(yaml.safe_dump(SPACE))

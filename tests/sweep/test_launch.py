@@ -22,6 +22,7 @@ def write_space(folder, space):
     return path
 
 
+@pytest.mark.slow
 def test_raising_and_diverging_trials_are_failed_with_their_errors(ray_session, outputs, tmp_path):
     store = str(tmp_path / "store")
     prepared = prepare_sweep(write_space(tmp_path, MISBEHAVING), "bad", store, None, None,
@@ -45,6 +46,7 @@ def _data_seed(trial):
     return json.loads(trial["config_json"])["data_seed"]
 
 
+@pytest.mark.slow
 def test_asha_stops_weak_trials_and_the_store_says_stopped(ray_session, outputs, tmp_path):
     space = {
         "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 200},

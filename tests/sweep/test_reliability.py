@@ -58,6 +58,7 @@ def assert_every_file_readable(store: Path) -> None:
             raise AssertionError(f"unexpected file in the store: {path}")
 
 
+@pytest.mark.slow
 def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once(tmp_path):
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(SPACE))
@@ -88,6 +89,7 @@ def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once(tmp_p
     assert attempts[0]["a"] >= 2, "no trial was interrupted and resumed"
 
 
+@pytest.mark.slow
 def test_resume_sets_aside_a_trial_no_experiment_snapshot_knows(tmp_path):
     """The gap the three kills can hit by chance, made certain: a trial in the store that Ray
     Tune's snapshot never recorded (it started and was killed between two snapshots)."""
@@ -124,6 +126,7 @@ def trial_workers(driver) -> list:
     return found
 
 
+@pytest.mark.slow
 def test_killed_trial_worker_is_retried_as_attempt_2_and_stored_once(tmp_path):
     # One trial at a time, so the one worker that runs a trial runs the victim: a trial 5+ of
     # its 30 epochs in (a trial killed before its first write is rightly attempt 1 again).
