@@ -14,6 +14,10 @@ most likely power, 1 - max_k p_k, normalized by its value under the uniform dist
 
 The regularizer is -||widths||_2 over all normalized widths (multiplied by ``reg`` in the
 trial's loss), which favours as much symmetry as the task tolerates.
+
+Learned bases (SEMoLA) train in two phases (the trial drives them): while the directions are
+found, ``after_step(hold_widths=True)`` keeps learned widths from shrinking below ``init_width``;
+then ``release_widths`` restarts each at ``init_width`` of its direction's catalog reach.
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pipeline.actions import act
-from pipeline.groups import Group, span_name
+from pipeline.groups import Group, get_group, span_name
 
 PRIORS = ("uniform", "gaussian")
+# Catalog families whose (mutually orthogonal) generators and natural ranges calibrate the reach
+# of a learned generator in that domain; directions outside them count with range 1.0.
+REFERENCE_FAMILIES = {"plane": "affine2", "space": "SO3"}
 ACTIVE_THRESHOLD = 0.5  # normalized width from which a generator counts as discovered
 
 
@@ -54,7 +61,8 @@ class LearnableAugmentation(nn.Module):
     """A learnable distribution over ``group`` acting on data of ``kind``."""
 
     def __init__(self, group: Group, kind: str, prior: str = "uniform", init_width: float = 0.5,
-                 temperature: float = 0.5, seed: int = 0) -> None:  # fmt: skip
+                 temperature: float = 0.5, seed: int = 0,
+                 metric: Tensor | None = None) -> None:  # fmt: skip
         super().__init__()
         if prior not in PRIORS:
             raise ValueError(f"prior must be one of {', '.join(PRIORS)}, got {prior!r}")
@@ -62,11 +70,15 @@ class LearnableAugmentation(nn.Module):
             raise ValueError(f"init_width must be positive, got {init_width}")
         self.group, self.kind, self.prior, self.temperature = group, kind, prior, temperature
         self.raw_widths = nn.Parameter(torch.full((group.lie_dim,), inverse_softplus(init_width)))
+        self.init_width, self.initial_raw = init_width, inverse_softplus(init_width)
         self.register_buffer("ranges", torch.tensor(group.lie_ranges, dtype=torch.float32))
         basis = group.lie_algebra.to(torch.float32).clone()
         if group.learnable:  # SEMoLA: the basis itself is learned, from a seeded start
             self.register_buffer("basis_mask", (basis != 0).to(torch.float32))
             self.basis = nn.Parameter(_equal_norm_start(self.basis_mask, seed))
+            fits = metric is not None and metric.shape == (group.dim, group.dim)
+            self.register_buffer("metric", metric.to(torch.float32) if fits else
+                                 torch.eye(group.dim))  # fmt: skip
         else:
             self.register_buffer("basis", basis)
         self.logits = nn.ParameterList(
@@ -100,6 +112,85 @@ class LearnableAugmentation(nn.Module):
         """-||normalized widths||_2: adding reg times this to the loss rewards symmetry."""
         return -self.all_widths().norm()
 
+    def basis_parameters(self) -> list[nn.Parameter]:
+        """The learned basis (SEMoLA), trained at its own rate; empty for fixed bases."""
+        return [self.basis] if self.group.learnable else []
+
+    def distribution_parameters(self) -> list[nn.Parameter]:
+        """Widths and discrete logits: what the regularizer and the task shape."""
+        return [self.raw_widths, *self.logits]
+
+    def learned_mask(self) -> Tensor:
+        """True for continuous generators whose direction is learned."""
+        if not self.group.learnable:
+            return torch.zeros(self.group.lie_dim, dtype=torch.bool, device=self.raw_widths.device)
+        return self.basis_mask.flatten(1).any(dim=1)
+
+    @torch.no_grad()
+    def after_step(self, hold_widths: bool) -> None:
+        """Keep a learned basis on the unit sphere, and (while ``hold_widths``) keep learned
+        generators' widths from shrinking below where they started.
+
+        Why: the widths' gradients come through the direction in use. While a learned direction
+        is still wrong, the task penalizes any width along it, so the width collapses; by the
+        time the direction has found a symmetry, the network has fitted nearly unaugmented data
+        and the width cannot regrow (a width near zero also starves the direction of signal).
+        Holding the width decouples the two: the direction is learned under a constant probe
+        width, then the width is free to find the extent. Renormalizing keeps the direction's
+        effective step size constant (Adam's steps on an unnormalized parameter shrink in angle
+        as its norm grows).
+        """
+        if not self.group.learnable:
+            return
+        learned = self.learned_mask()
+        norms = (self.basis * self.basis_mask).flatten(1).norm(dim=1).clamp(min=1e-8)
+        self.basis.copy_(torch.where(learned[:, None, None],
+                                     self.basis / norms[:, None, None], self.basis))  # fmt: skip
+        if hold_widths:
+            floor = torch.where(learned, self.initial_raw, self.raw_widths.new_full((), -math.inf))
+            self.raw_widths.copy_(torch.maximum(self.raw_widths, floor))
+
+    @torch.no_grad()
+    def catalog_reach(self) -> Tensor:
+        """Per continuous generator, the coefficient that is "the whole symmetry" along its
+        current direction, in the units of its normalized width: 1.0 for fixed generators; for
+        a learned (unit-norm) generator, the catalog's natural ranges interpolated by its
+        components, sqrt(sum_j c_j^2 R_j^2 + (1 - sum_j c_j^2)), where c_j are its cosines with
+        the reference family's generators and R_j their ranges per unit norm (a learned
+        rotation of the plane: pi * sqrt(2), a translation: 1), converted to the units the
+        width is sampled in (``moving_basis``)."""
+        reach = torch.ones_like(self.raw_widths)
+        if not self.group.learnable:
+            return reach
+        start = 0
+        basis = self.normalized_basis().flatten(1)
+        for factor, _ in self.group.blocks():
+            for i in range(start, start + factor.lie_dim):
+                if factor.learnable:
+                    reach[i] = _interpolated_range(basis[i], factor.domain)
+            start += factor.lie_dim
+        return reach * self.displacements()  # in the sampled (moving) units
+
+    @torch.no_grad()
+    def release_widths(self) -> None:
+        """End of the direction phase: re-initialize each learned width to ``init_width`` of its
+        direction's catalog reach (or keep it, if larger).
+
+        Why: Augerino's widths have two basins. Started small, the network fits nearly
+        unaugmented data and every width collapses; started at a good fraction of a symmetry's
+        range, the network becomes invariant and the width grows. ``init_width`` of a catalog
+        generator is a fraction of its natural range (a rotation starts at 0.3 * pi), but a unit-
+        norm learned generator starts at 0.3 (12 degrees of rotation): in the collapsing basin.
+        Once the direction is known, its reach is too, so the width restarts where a catalog
+        generator along it would have started.
+        """
+        if not self.group.learnable:
+            return
+        target = self.init_width * self.catalog_reach()
+        wanted = torch.maximum(self.widths, target)
+        raw = wanted + torch.log(-torch.expm1(-wanted))  # inverse softplus
+        self.raw_widths.copy_(torch.where(self.learned_mask(), raw, self.raw_widths))
+
     def _powers(self, j: int) -> Tensor:
         return getattr(self, f"powers{j}")
 
@@ -123,20 +214,48 @@ class LearnableAugmentation(nn.Module):
         learned = self.basis_mask.flatten(1).any(dim=1)
         return torch.where(learned[:, None, None], masked / norms[:, None, None], self.basis)
 
+    def displacements(self) -> Tensor:
+        """Per continuous generator, how far its unit-norm direction moves the data: the RMS
+        displacement sqrt(tr(L M L^T)) of the data's mass under the flow of L, with M the second
+        moment of the data's homogeneous coordinates (``data_metric``; the identity, i.e. the
+        Frobenius norm, when none was given). 1 for fixed generators."""
+        if not self.group.learnable:
+            return torch.ones_like(self.raw_widths)
+        basis = self.normalized_basis()
+        moved = torch.einsum("iab,bc,iac->i", basis, self.metric, basis).clamp(min=1e-12).sqrt()
+        return torch.where(self.learned_mask(), moved, torch.ones_like(moved))
+
+    def moving_basis(self) -> Tensor:
+        """The generators as sampled: a learned direction is scaled to move the data by one
+        unit (RMS), so that the task compares directions by harm per displacement. Under the
+        Frobenius norm alone, a direction that barely moves the data (a small rotation about
+        the centre of a centred digit) looks harmless next to a true translation, and learned
+        directions drift away from the symmetry towards whatever moves the data least."""
+        if not self.group.learnable:
+            return self.basis
+        return self.normalized_basis() / self.displacements()[:, None, None]
+
+    def readout_widths(self) -> Tensor:
+        """Normalized widths as read out: a learned width in unit-Frobenius coefficients (the
+        coefficient of its normalized direction that moves the data as far)."""
+        return self.widths / self.displacements().detach()
+
     def basis_penalties(self) -> tuple[Tensor, Tensor]:
-        """(orthogonality, sparsity) of a learned basis: sum_{i<j} |<L_i, L_j>_F| and the mean
-        L1 norm of the normalized generators (zero for fixed bases)."""
+        """(orthogonality, sparsity) of a learned basis: sum_{i<j} |<L_i, L_j>_M|, the overlap of
+        the unit-displacement generators' displacement fields (tr(L_i M L_j^T); the Frobenius
+        inner product without a data metric), and the mean L1 norm of the normalized generators
+        (zero for fixed bases)."""
         if not self.group.learnable:
             zero = self.raw_widths.new_zeros(())
             return zero, zero
-        flat = self.normalized_basis().flatten(1)
-        gram = flat @ flat.T
+        moving = self.moving_basis()  # displacement fields should differ, not just matrices
+        gram = torch.einsum("iab,bc,jac->ij", moving, self.metric, moving)
         orthogonality = gram.triu(diagonal=1).abs().sum()
-        return orthogonality, flat.abs().sum(dim=1).mean()
+        return orthogonality, self.normalized_basis().flatten(1).abs().sum(dim=1).mean()
 
     def continuous_elements(self, coefficients: Tensor) -> Tensor:
         if self.group.learnable or not self.group.factors:
-            tangent = torch.einsum("ni,ijk->njk", coefficients, self.normalized_basis())
+            tangent = torch.einsum("ni,ijk->njk", coefficients, self.moving_basis())
             return torch.linalg.matrix_exp(tangent)
         return self.group.exp(coefficients)  # block by block: finite factors stay exact
 
@@ -188,7 +307,8 @@ class LearnableAugmentation(nn.Module):
     @torch.no_grad()
     def readout(self, threshold: float = ACTIVE_THRESHOLD) -> Readout:
         rows = []
-        for name, w, r in zip(self.group.lie_names, self.widths.tolist(), self.group.lie_ranges,
+        widths = self.readout_widths().tolist()
+        for name, w, r in zip(self.group.lie_names, widths, self.group.lie_ranges,
                               strict=True):  # fmt: skip
             rows.append(GeneratorReadout(name, w * r, w, w >= threshold))
         orders = {}
@@ -200,12 +320,45 @@ class LearnableAugmentation(nn.Module):
         return Readout(rows, span_name(self.group, active, orders))
 
 
+def data_metric(kind: str, inputs: Tensor, dim: int) -> Tensor | None:
+    """Second moment E[p p^T] of the data's homogeneous coordinates p = (x, y[, z], 1), (dim, dim):
+    for images the pixel centres in the action's coordinates weighted by the mean absolute
+    intensity (where the content is), for point clouds the points. None for other data or a
+    representation of another size (learned generators then fall back to the Frobenius norm)."""
+    if kind == "image" and dim == 3:
+        height, width = inputs.shape[-2:]
+        side = min(height, width)
+        xs = ((torch.arange(width) * 2 + 1) / width - 1) * width / side
+        ys = ((torch.arange(height) * 2 + 1) / height - 1) * height / side
+        mass = inputs.detach().abs().float().mean(dim=0).sum(dim=0)  # (H, W)
+        mass = mass / mass.sum().clamp(min=1e-12)
+        grid = torch.stack([xs[None, :].expand(height, width), ys[:, None].expand(height, width),
+                            torch.ones(height, width)], dim=-1).reshape(-1, 3)  # fmt: skip
+        return torch.einsum("n,na,nb->ab", mass.reshape(-1), grid, grid)
+    if kind == "points" and inputs.shape[-1] + 1 == dim:
+        points = inputs.detach().float().reshape(-1, inputs.shape[-1])
+        homogeneous = torch.cat([points, torch.ones(len(points), 1)], dim=1)
+        return homogeneous.T @ homogeneous / len(homogeneous)
+    return None
+
+
 def _equal_norm_start(mask: Tensor, seed: int) -> Tensor:
     """Gaussian generators on the free entries, each of unit Frobenius norm."""
     rng = torch.Generator().manual_seed(seed)
     start = torch.randn(mask.shape, generator=rng) * mask
     norms = start.flatten(1).norm(dim=1).clamp(min=1e-8)
     return start / norms[:, None, None]
+
+
+def _interpolated_range(direction: Tensor, domain: str) -> Tensor:
+    reference = get_group(REFERENCE_FAMILIES[domain])
+    generators = reference.lie_algebra.to(direction).flatten(1)
+    norms = generators.norm(dim=1)
+    ranges = torch.tensor(reference.lie_ranges, dtype=direction.dtype, device=direction.device)
+    cosines = (generators / norms[:, None]) @ direction / direction.norm().clamp(min=1e-12)
+    squares = cosines.square()
+    rest = (1 - squares.sum()).clamp(min=0)
+    return (squares @ (ranges * norms).square() + rest).sqrt()
 
 
 def learned_cosines(augmentation: LearnableAugmentation, true_group: Group) -> list[float | None]:

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from pipeline.augment import LearnableAugmentation
+from pipeline.augment import LearnableAugmentation, data_metric
 from pipeline.data import Dataset, build_dataset
 from pipeline.evaluation import TrialResult, evaluate, evaluate_split, learned_averaging, setup_row
 from pipeline.groups import Group, get_group
@@ -108,9 +108,10 @@ def build(config: TrialConfig) -> Setup:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)  # module initializers draw from the global generator
         model = _model(config, dataset).to(device)
+    metric = data_metric(dataset.kind, dataset.train.inputs, candidate.dim)
     augmentation = LearnableAugmentation(
         candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
-        config.temperature, config.seed,
+        config.temperature, config.seed, metric,
     ).to(device)  # fmt: skip
     return Setup(config, dataset, task, model, augmentation, device)
 
@@ -167,7 +168,11 @@ def train(setup: Setup, epochs: list[dict[str, Any]], report: Report,
     first = resume.epoch + 1 if resume else 1
     for epoch in range(first, config.epochs + 1):
         started = time.perf_counter()
-        optimizer.param_groups[1]["lr"] = config.aug_lr if epoch > config.aug_warmup else 0.0
+        augmenting = epoch > config.aug_warmup
+        optimizer.param_groups[1]["lr"] = config.aug_lr if augmenting else 0.0
+        optimizer.param_groups[2]["lr"] = config.basis_lr if augmenting else 0.0
+        if epoch == config.aug_warmup + config.basis_warmup + 1:  # the direction phase ends
+            setup.augmentation.release_widths()
         train_loss = _train_epoch(setup, optimizer, inputs, targets, rng, epoch)
         val = _validation_metric(setup, epoch)
         row = _epoch_row(setup, epoch, train_loss, val, time.perf_counter() - started)
@@ -205,12 +210,14 @@ def _restore(setup: Setup, optimizer: torch.optim.Optimizer, rng: torch.Generato
 
 
 def make_optimizer(setup: Setup) -> torch.optim.Optimizer:
-    """Adam with separate learning rates; weight decay never touches the augmentation, whose
+    """Adam with separate learning rates for the network, the augmentation's distribution
+    (widths, logits) and a learned basis; weight decay never touches the augmentation, whose
     widths the regularizer alone should shape."""
-    config = setup.config
+    config, aug = setup.config, setup.augmentation
     return torch.optim.Adam([
         {"params": setup.model.parameters(), "lr": config.lr, "weight_decay": config.weight_decay},
-        {"params": setup.augmentation.parameters(), "lr": config.aug_lr, "weight_decay": 0.0},
+        {"params": aug.distribution_parameters(), "lr": config.aug_lr, "weight_decay": 0.0},
+        {"params": aug.basis_parameters(), "lr": config.basis_lr, "weight_decay": 0.0},
     ])  # fmt: skip
 
 
@@ -218,6 +225,7 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
                  targets: torch.Tensor, rng: torch.Generator, epoch: int) -> float:  # fmt: skip
     setup.model.train()
     order = torch.randperm(len(inputs), generator=rng).to(setup.device)
+    holding = epoch <= setup.config.aug_warmup + setup.config.basis_warmup
     total, batches = 0.0, 0
     for start in range(0, len(inputs), setup.config.batch_size):
         index = order[start : start + setup.config.batch_size]
@@ -238,6 +246,7 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         optimizer.step()
+        setup.augmentation.after_step(hold_widths=holding)
         total, batches = total + task_loss.item(), batches + 1
     return total / batches
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from pipeline.actions import act
-from pipeline.augment import LearnableAugmentation, inverse_softplus
+from pipeline.augment import LearnableAugmentation, data_metric, inverse_softplus
 from pipeline.groups import get_group
 
 
@@ -165,3 +165,91 @@ def test_gradients_reach_a_learned_basis():
     moved, _ = aug(x, torch.Generator().manual_seed(0))
     (moved * torch.randn_like(moved)).sum().backward()
     assert aug.basis.grad is not None and aug.basis.grad.abs().sum() > 0
+
+
+TRANSLATION = torch.tensor([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_catalog_reach_of_a_learned_direction_is_the_catalogs_natural_range():
+    aug = augmentation("learned2")
+    with torch.no_grad():
+        aug.basis.copy_(torch.stack([5 * ROTATION, ROTATION + 3 * TRANSLATION]))
+    reach = aug.catalog_reach()
+    assert reach[0].item() == pytest.approx(math.pi * math.sqrt(2))  # pi of a unit-norm rotation
+    mixed = (2 / 11) * 2 * math.pi**2 + 9 / 11  # cosines^2 2/11 (rotation), 9/11 (translation)
+    assert reach[1].item() == pytest.approx(math.sqrt(mixed), rel=1e-5)
+    assert torch.equal(augmentation("SO2").catalog_reach(), torch.ones(1))
+
+
+def test_release_restarts_learned_widths_at_init_width_of_their_reach():
+    aug = augmentation("learned2", init_width=0.3)
+    with torch.no_grad():
+        aug.basis.copy_(torch.stack([ROTATION, TRANSLATION]))
+        aug.raw_widths.copy_(torch.tensor([inverse_softplus(0.05), inverse_softplus(0.9)]))
+    aug.release_widths()
+    expected = [0.3 * math.pi * math.sqrt(2), 0.9]  # collapsed: restarted; wider: kept
+    assert aug.widths.tolist() == pytest.approx(expected, rel=1e-5)
+    fixed = augmentation("SO2", init_width=0.3)
+    before = fixed.widths.clone()
+    fixed.release_widths()
+    assert torch.equal(fixed.widths, before)
+
+
+@pytest.mark.parametrize("hold", [True, False])
+def test_after_a_step_the_basis_is_unit_norm_and_held_widths_do_not_shrink(hold):
+    aug = augmentation("learned2", init_width=0.3)
+    with torch.no_grad():
+        aug.basis.mul_(torch.tensor([3.0, 0.2])[:, None, None])
+        aug.raw_widths.copy_(torch.tensor([inverse_softplus(0.1), inverse_softplus(0.7)]))
+    aug.after_step(hold_widths=hold)
+    norms = (aug.basis * aug.basis_mask).flatten(1).norm(dim=1)
+    assert norms.tolist() == pytest.approx([1.0, 1.0])
+    assert aug.widths.tolist() == pytest.approx([0.3 if hold else 0.1, 0.7], rel=1e-5)
+
+
+def test_only_learned_generators_are_held():
+    aug = augmentation("SO2", init_width=0.3)
+    with torch.no_grad():
+        aug.raw_widths.fill_(inverse_softplus(0.1))
+    aug.after_step(hold_widths=True)
+    assert aug.widths.item() == pytest.approx(0.1)
+    assert aug.basis_parameters() == [] and len(aug.distribution_parameters()) == 1
+
+
+def test_data_metric_is_the_second_moment_of_where_the_data_are():
+    image = torch.zeros(2, 1, 4, 4)
+    image[:, 0, 1, 3] = 5.0  # one bright pixel: row 1, column 3
+    x, y = 3 * 2 / 4 + 1 / 4 - 1, 1 * 2 / 4 + 1 / 4 - 1  # affine_grid's pixel centres
+    p = torch.tensor([x, y, 1.0])
+    assert torch.allclose(data_metric("image", image, 3), torch.outer(p, p))
+    points = torch.tensor([[[1.0, 0.0], [-1.0, 0.0]], [[0.0, 1.0], [0.0, -1.0]]])
+    assert torch.allclose(data_metric("points", points, 3), torch.diag(torch.tensor([0.5, 0.5,
+                                                                                      1.0])))
+    assert data_metric("sequence", torch.zeros(2, 1, 8), 3) is None
+
+
+def test_learned_directions_are_sampled_per_unit_of_displacement_and_read_out_per_unit_norm():
+    r = 0.4  # data on a circle of radius r: a unit-norm rotation moves them by r / sqrt(2)
+    metric = torch.diag(torch.tensor([r * r / 2, r * r / 2, 1.0]))
+    aug = LearnableAugmentation(get_group("learned2").to(dtype=torch.float32), "points",
+                                init_width=0.3, metric=metric)  # fmt: skip
+    with torch.no_grad():
+        aug.basis.copy_(torch.stack([ROTATION, TRANSLATION]))
+    assert aug.displacements().tolist() == pytest.approx([r / math.sqrt(2), 1.0])
+    moving = aug.moving_basis()
+    moved = torch.einsum("iab,bc,iac->i", moving, metric, moving)
+    assert moved.tolist() == pytest.approx([1.0, 1.0])  # every direction moves the data alike
+    assert aug.readout_widths().tolist() == pytest.approx([0.3 * math.sqrt(2) / r, 0.3])
+    reach = aug.catalog_reach()  # a full turn is pi radians whatever the units
+    assert reach[0].item() == pytest.approx(math.pi * r)
+
+
+def test_orthogonality_compares_displacement_fields_not_matrices():
+    metric = torch.diag(torch.tensor([0.08, 0.08, 1.0]))  # content near the centre
+    aug = LearnableAugmentation(get_group("learned2").to(dtype=torch.float32), "points",
+                                metric=metric)  # fmt: skip
+    linear = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    with torch.no_grad():  # Frobenius-orthogonal, yet both mostly the same translation
+        aug.basis.copy_(torch.stack([TRANSLATION + linear, TRANSLATION - linear]))
+    orthogonality, _ = aug.basis_penalties()
+    assert orthogonality.item() == pytest.approx((1 - 0.08) / (1 + 0.08), rel=1e-5)
