@@ -61,8 +61,7 @@ class LearnableAugmentation(nn.Module):
     """A learnable distribution over ``group`` acting on data of ``kind``."""
 
     def __init__(self, group: Group, kind: str, prior: str = "uniform", init_width: float = 0.5,
-                 temperature: float = 0.5, seed: int = 0,
-                 metric: Tensor | None = None) -> None:  # fmt: skip
+                 temperature: float = 0.5, seed: int = 0) -> None:  # fmt: skip
         super().__init__()
         if prior not in PRIORS:
             raise ValueError(f"prior must be one of {', '.join(PRIORS)}, got {prior!r}")
@@ -76,9 +75,6 @@ class LearnableAugmentation(nn.Module):
         if group.learnable:  # SEMoLA: the basis itself is learned, from a seeded start
             self.register_buffer("basis_mask", (basis != 0).to(torch.float32))
             self.basis = nn.Parameter(_equal_norm_start(self.basis_mask, seed))
-            fits = metric is not None and metric.shape == (group.dim, group.dim)
-            self.register_buffer("metric", metric.to(torch.float32) if fits else
-                                 torch.eye(group.dim))  # fmt: skip
         else:
             self.register_buffer("basis", basis)
         self.logits = nn.ParameterList(
@@ -157,8 +153,7 @@ class LearnableAugmentation(nn.Module):
         a learned (unit-norm) generator, the catalog's natural ranges interpolated by its
         components, sqrt(sum_j c_j^2 R_j^2 + (1 - sum_j c_j^2)), where c_j are its cosines with
         the reference family's generators and R_j their ranges per unit norm (a learned
-        rotation of the plane: pi * sqrt(2), a translation: 1), converted to the units the
-        width is sampled in (``moving_basis``)."""
+        rotation of the plane: pi * sqrt(2), a translation: 1)."""
         reach = torch.ones_like(self.raw_widths)
         if not self.group.learnable:
             return reach
@@ -169,7 +164,7 @@ class LearnableAugmentation(nn.Module):
                 if factor.learnable:
                     reach[i] = _interpolated_range(basis[i], factor.domain)
             start += factor.lie_dim
-        return reach * self.displacements()  # in the sampled (moving) units
+        return reach
 
     @torch.no_grad()
     def release_widths(self) -> None:
@@ -214,48 +209,20 @@ class LearnableAugmentation(nn.Module):
         learned = self.basis_mask.flatten(1).any(dim=1)
         return torch.where(learned[:, None, None], masked / norms[:, None, None], self.basis)
 
-    def displacements(self) -> Tensor:
-        """Per continuous generator, how far its unit-norm direction moves the data: the RMS
-        displacement sqrt(tr(L M L^T)) of the data's mass under the flow of L, with M the second
-        moment of the data's homogeneous coordinates (``data_metric``; the identity, i.e. the
-        Frobenius norm, when none was given). 1 for fixed generators."""
-        if not self.group.learnable:
-            return torch.ones_like(self.raw_widths)
-        basis = self.normalized_basis()
-        moved = torch.einsum("iab,bc,iac->i", basis, self.metric, basis).clamp(min=1e-12).sqrt()
-        return torch.where(self.learned_mask(), moved, torch.ones_like(moved))
-
-    def moving_basis(self) -> Tensor:
-        """The generators as sampled: a learned direction is scaled to move the data by one
-        unit (RMS), so that the task compares directions by harm per displacement. Under the
-        Frobenius norm alone, a direction that barely moves the data (a small rotation about
-        the centre of a centred digit) looks harmless next to a true translation, and learned
-        directions drift away from the symmetry towards whatever moves the data least."""
-        if not self.group.learnable:
-            return self.basis
-        return self.normalized_basis() / self.displacements()[:, None, None]
-
-    def readout_widths(self) -> Tensor:
-        """Normalized widths as read out: a learned width in unit-Frobenius coefficients (the
-        coefficient of its normalized direction that moves the data as far)."""
-        return self.widths / self.displacements().detach()
-
     def basis_penalties(self) -> tuple[Tensor, Tensor]:
-        """(orthogonality, sparsity) of a learned basis: sum_{i<j} |<L_i, L_j>_M|, the overlap of
-        the unit-displacement generators' displacement fields (tr(L_i M L_j^T); the Frobenius
-        inner product without a data metric), and the mean L1 norm of the normalized generators
-        (zero for fixed bases)."""
+        """(orthogonality, sparsity) of a learned basis: sum_{i<j} |<L_i, L_j>_F| and the mean
+        L1 norm of the normalized generators (zero for fixed bases)."""
         if not self.group.learnable:
             zero = self.raw_widths.new_zeros(())
             return zero, zero
-        moving = self.moving_basis()  # displacement fields should differ, not just matrices
-        gram = torch.einsum("iab,bc,jac->ij", moving, self.metric, moving)
+        flat = self.normalized_basis().flatten(1)
+        gram = flat @ flat.T
         orthogonality = gram.triu(diagonal=1).abs().sum()
-        return orthogonality, self.normalized_basis().flatten(1).abs().sum(dim=1).mean()
+        return orthogonality, flat.abs().sum(dim=1).mean()
 
     def continuous_elements(self, coefficients: Tensor) -> Tensor:
         if self.group.learnable or not self.group.factors:
-            tangent = torch.einsum("ni,ijk->njk", coefficients, self.moving_basis())
+            tangent = torch.einsum("ni,ijk->njk", coefficients, self.normalized_basis())
             return torch.linalg.matrix_exp(tangent)
         return self.group.exp(coefficients)  # block by block: finite factors stay exact
 
@@ -307,8 +274,7 @@ class LearnableAugmentation(nn.Module):
     @torch.no_grad()
     def readout(self, threshold: float = ACTIVE_THRESHOLD) -> Readout:
         rows = []
-        widths = self.readout_widths().tolist()
-        for name, w, r in zip(self.group.lie_names, widths, self.group.lie_ranges,
+        for name, w, r in zip(self.group.lie_names, self.widths.tolist(), self.group.lie_ranges,
                               strict=True):  # fmt: skip
             rows.append(GeneratorReadout(name, w * r, w, w >= threshold))
         orders = {}
@@ -318,28 +284,6 @@ class LearnableAugmentation(nn.Module):
             orders[name.split(".")[-1]] = _spread_order(p)
         active = [r.generator for r in rows if r.active]
         return Readout(rows, span_name(self.group, active, orders))
-
-
-def data_metric(kind: str, inputs: Tensor, dim: int) -> Tensor | None:
-    """Second moment E[p p^T] of the data's homogeneous coordinates p = (x, y[, z], 1), (dim, dim):
-    for images the pixel centres in the action's coordinates weighted by the mean absolute
-    intensity (where the content is), for point clouds the points. None for other data or a
-    representation of another size (learned generators then fall back to the Frobenius norm)."""
-    if kind == "image" and dim == 3:
-        height, width = inputs.shape[-2:]
-        side = min(height, width)
-        xs = ((torch.arange(width) * 2 + 1) / width - 1) * width / side
-        ys = ((torch.arange(height) * 2 + 1) / height - 1) * height / side
-        mass = inputs.detach().abs().float().mean(dim=0).sum(dim=0)  # (H, W)
-        mass = mass / mass.sum().clamp(min=1e-12)
-        grid = torch.stack([xs[None, :].expand(height, width), ys[:, None].expand(height, width),
-                            torch.ones(height, width)], dim=-1).reshape(-1, 3)  # fmt: skip
-        return torch.einsum("n,na,nb->ab", mass.reshape(-1), grid, grid)
-    if kind == "points" and inputs.shape[-1] + 1 == dim:
-        points = inputs.detach().float().reshape(-1, inputs.shape[-1])
-        homogeneous = torch.cat([points, torch.ones(len(points), 1)], dim=1)
-        return homogeneous.T @ homogeneous / len(homogeneous)
-    return None
 
 
 def _equal_norm_start(mask: Tensor, seed: int) -> Tensor:

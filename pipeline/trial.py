@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from pipeline.augment import LearnableAugmentation, data_metric
+from pipeline.augment import LearnableAugmentation
 from pipeline.data import Dataset, build_dataset
 from pipeline.evaluation import TrialResult, evaluate, evaluate_split, learned_averaging, setup_row
 from pipeline.groups import Group, get_group
@@ -108,10 +108,9 @@ def build(config: TrialConfig) -> Setup:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)  # module initializers draw from the global generator
         model = _model(config, dataset).to(device)
-    metric = data_metric(dataset.kind, dataset.train.inputs, candidate.dim)
     augmentation = LearnableAugmentation(
         candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
-        config.temperature, config.seed, metric,
+        config.temperature, config.seed,
     ).to(device)  # fmt: skip
     return Setup(config, dataset, task, model, augmentation, device)
 

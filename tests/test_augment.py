@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from pipeline.actions import act
-from pipeline.augment import LearnableAugmentation, data_metric, inverse_softplus
+from pipeline.augment import LearnableAugmentation, inverse_softplus
 from pipeline.groups import get_group
 
 
@@ -214,42 +214,3 @@ def test_only_learned_generators_are_held():
     aug.after_step(hold_widths=True)
     assert aug.widths.item() == pytest.approx(0.1)
     assert aug.basis_parameters() == [] and len(aug.distribution_parameters()) == 1
-
-
-def test_data_metric_is_the_second_moment_of_where_the_data_are():
-    image = torch.zeros(2, 1, 4, 4)
-    image[:, 0, 1, 3] = 5.0  # one bright pixel: row 1, column 3
-    x, y = 3 * 2 / 4 + 1 / 4 - 1, 1 * 2 / 4 + 1 / 4 - 1  # affine_grid's pixel centres
-    p = torch.tensor([x, y, 1.0])
-    assert torch.allclose(data_metric("image", image, 3), torch.outer(p, p))
-    points = torch.tensor([[[1.0, 0.0], [-1.0, 0.0]], [[0.0, 1.0], [0.0, -1.0]]])
-    assert torch.allclose(data_metric("points", points, 3), torch.diag(torch.tensor([0.5, 0.5,
-                                                                                      1.0])))
-    assert data_metric("sequence", torch.zeros(2, 1, 8), 3) is None
-
-
-def test_learned_directions_are_sampled_per_unit_of_displacement_and_read_out_per_unit_norm():
-    r = 0.4  # data on a circle of radius r: a unit-norm rotation moves them by r / sqrt(2)
-    metric = torch.diag(torch.tensor([r * r / 2, r * r / 2, 1.0]))
-    aug = LearnableAugmentation(get_group("learned2").to(dtype=torch.float32), "points",
-                                init_width=0.3, metric=metric)  # fmt: skip
-    with torch.no_grad():
-        aug.basis.copy_(torch.stack([ROTATION, TRANSLATION]))
-    assert aug.displacements().tolist() == pytest.approx([r / math.sqrt(2), 1.0])
-    moving = aug.moving_basis()
-    moved = torch.einsum("iab,bc,iac->i", moving, metric, moving)
-    assert moved.tolist() == pytest.approx([1.0, 1.0])  # every direction moves the data alike
-    assert aug.readout_widths().tolist() == pytest.approx([0.3 * math.sqrt(2) / r, 0.3])
-    reach = aug.catalog_reach()  # a full turn is pi radians whatever the units
-    assert reach[0].item() == pytest.approx(math.pi * r)
-
-
-def test_orthogonality_compares_displacement_fields_not_matrices():
-    metric = torch.diag(torch.tensor([0.08, 0.08, 1.0]))  # content near the centre
-    aug = LearnableAugmentation(get_group("learned2").to(dtype=torch.float32), "points",
-                                metric=metric)  # fmt: skip
-    linear = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
-    with torch.no_grad():  # Frobenius-orthogonal, yet both mostly the same translation
-        aug.basis.copy_(torch.stack([TRANSLATION + linear, TRANSLATION - linear]))
-    orthogonality, _ = aug.basis_penalties()
-    assert orthogonality.item() == pytest.approx((1 - 0.08) / (1 + 0.08), rel=1e-5)
