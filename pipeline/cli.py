@@ -399,8 +399,8 @@ def analyze(
         out = out or outputs_dir() / name / "analysis"
         result = analyze(location, name, out, scheduler=scheduler, workers=workers,
                          study_path=sweep_folder(name) / "optuna.db")  # fmt: skip
-    typer.echo(result.verdict_table)
     typer.echo(result.sentence.replace("**", ""))
+    typer.echo(result.verdict_table)
     typer.echo(f"report: {result.report}\ntables and plots: {result.out}")
 
 
