@@ -20,6 +20,10 @@ spread (1 or more: uniform over the shifts); ``prior`` does not apply to them.
 
 The regularizer is -||widths||_2 over all normalized widths (multiplied by ``reg`` in the
 trial's loss), which favours as much symmetry as the task tolerates.
+
+Learned bases (SEMoLA) train in two phases (the trial drives them): while the directions are
+found, ``after_step(hold_widths=True)`` keeps learned widths from shrinking below ``init_width``;
+then ``release_widths`` restarts each at ``init_width`` of its direction's catalog reach.
 """
 
 from __future__ import annotations
@@ -32,9 +36,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pipeline.actions import act
-from pipeline.groups import Group, span_name
+from pipeline.groups import Group, get_group, span_name
 
 PRIORS = ("uniform", "gaussian")
+# Catalog families whose (mutually orthogonal) generators and natural ranges calibrate the reach
+# of a learned generator in that domain; directions outside them count with range 1.0.
+REFERENCE_FAMILIES = {"plane": "affine2", "space": "SO3"}
 ACTIVE_THRESHOLD = 0.5  # normalized width from which a generator counts as discovered
 
 
@@ -72,6 +79,7 @@ class LearnableAugmentation(nn.Module):
         self.site_shifts = kind == "lattice" and group.lie_dim > 0
         continuous = 0 if self.site_shifts else group.lie_dim  # lattices: shift logits instead
         self.raw_widths = nn.Parameter(torch.full((continuous,), inverse_softplus(init_width)))
+        self.init_width, self.initial_raw = init_width, inverse_softplus(init_width)
         self.shift_logits = nn.ParameterList()
         if self.site_shifts:
             self._init_site_shifts(lattice_size, init_width)
@@ -133,6 +141,84 @@ class LearnableAugmentation(nn.Module):
     def regularizer(self) -> Tensor:
         """-||normalized widths||_2: adding reg times this to the loss rewards symmetry."""
         return -self.all_widths().norm()
+
+    def basis_parameters(self) -> list[nn.Parameter]:
+        """The learned basis (SEMoLA), trained at its own rate; empty for fixed bases."""
+        return [self.basis] if self.group.learnable else []
+
+    def distribution_parameters(self) -> list[nn.Parameter]:
+        """Widths and discrete logits: what the regularizer and the task shape."""
+        return [self.raw_widths, *self.logits]
+
+    def learned_mask(self) -> Tensor:
+        """True for continuous generators whose direction is learned."""
+        if not self.group.learnable:
+            return torch.zeros(self.group.lie_dim, dtype=torch.bool, device=self.raw_widths.device)
+        return self.basis_mask.flatten(1).any(dim=1)
+
+    @torch.no_grad()
+    def after_step(self, hold_widths: bool) -> None:
+        """Keep a learned basis on the unit sphere, and (while ``hold_widths``) keep learned
+        generators' widths from shrinking below where they started.
+
+        Why: the widths' gradients come through the direction in use. While a learned direction
+        is still wrong, the task penalizes any width along it, so the width collapses; by the
+        time the direction has found a symmetry, the network has fitted nearly unaugmented data
+        and the width cannot regrow (a width near zero also starves the direction of signal).
+        Holding the width decouples the two: the direction is learned under a constant probe
+        width, then the width is free to find the extent. Renormalizing keeps the direction's
+        effective step size constant (Adam's steps on an unnormalized parameter shrink in angle
+        as its norm grows).
+        """
+        if not self.group.learnable:
+            return
+        learned = self.learned_mask()
+        norms = (self.basis * self.basis_mask).flatten(1).norm(dim=1).clamp(min=1e-8)
+        self.basis.copy_(torch.where(learned[:, None, None],
+                                     self.basis / norms[:, None, None], self.basis))  # fmt: skip
+        if hold_widths:
+            floor = torch.where(learned, self.initial_raw, self.raw_widths.new_full((), -math.inf))
+            self.raw_widths.copy_(torch.maximum(self.raw_widths, floor))
+
+    @torch.no_grad()
+    def catalog_reach(self) -> Tensor:
+        """Per continuous generator, the coefficient that is "the whole symmetry" along its
+        current direction, in the units of its normalized width: 1.0 for fixed generators; for
+        a learned (unit-norm) generator, the catalog's natural ranges interpolated by its
+        components, sqrt(sum_j c_j^2 R_j^2 + (1 - sum_j c_j^2)), where c_j are its cosines with
+        the reference family's generators and R_j their ranges per unit norm (a learned
+        rotation of the plane: pi * sqrt(2), a translation: 1)."""
+        reach = torch.ones_like(self.raw_widths)
+        if not self.group.learnable:
+            return reach
+        start = 0
+        basis = self.normalized_basis().flatten(1)
+        for factor, _ in self.group.blocks():
+            for i in range(start, start + factor.lie_dim):
+                if factor.learnable:
+                    reach[i] = _interpolated_range(basis[i], factor.domain)
+            start += factor.lie_dim
+        return reach
+
+    @torch.no_grad()
+    def release_widths(self) -> None:
+        """End of the direction phase: re-initialize each learned width to ``init_width`` of its
+        direction's catalog reach (or keep it, if larger).
+
+        Why: Augerino's widths have two basins. Started small, the network fits nearly
+        unaugmented data and every width collapses; started at a good fraction of a symmetry's
+        range, the network becomes invariant and the width grows. ``init_width`` of a catalog
+        generator is a fraction of its natural range (a rotation starts at 0.3 * pi), but a unit-
+        norm learned generator starts at 0.3 (12 degrees of rotation): in the collapsing basin.
+        Once the direction is known, its reach is too, so the width restarts where a catalog
+        generator along it would have started.
+        """
+        if not self.group.learnable:
+            return
+        target = self.init_width * self.catalog_reach()
+        wanted = torch.maximum(self.widths, target)
+        raw = wanted + torch.log(-torch.expm1(-wanted))  # inverse softplus
+        self.raw_widths.copy_(torch.where(self.learned_mask(), raw, self.raw_widths))
 
     def _powers(self, j: int) -> Tensor:
         return getattr(self, f"powers{j}")
@@ -291,6 +377,17 @@ def _equal_norm_start(mask: Tensor, seed: int) -> Tensor:
     start = torch.randn(mask.shape, generator=rng) * mask
     norms = start.flatten(1).norm(dim=1).clamp(min=1e-8)
     return start / norms[:, None, None]
+
+
+def _interpolated_range(direction: Tensor, domain: str) -> Tensor:
+    reference = get_group(REFERENCE_FAMILIES[domain])
+    generators = reference.lie_algebra.to(direction).flatten(1)
+    norms = generators.norm(dim=1)
+    ranges = torch.tensor(reference.lie_ranges, dtype=direction.dtype, device=direction.device)
+    cosines = (generators / norms[:, None]) @ direction / direction.norm().clamp(min=1e-12)
+    squares = cosines.square()
+    rest = (1 - squares.sum()).clamp(min=0)
+    return (squares @ (ranges * norms).square() + rest).sqrt()
 
 
 def learned_cosines(augmentation: LearnableAugmentation, true_group: Group) -> list[float | None]:

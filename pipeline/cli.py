@@ -434,6 +434,7 @@ def analyze(
         result = analyze(location, name, folder, scheduler=scheduler, workers=workers,
                          study_path=sweep_folder(name) / "optuna.db")  # fmt: skip
     typer.echo(result.sentence.replace("**", ""))
+    typer.echo(result.verdict_table)
     typer.echo(f"report: {result.report}\ntables and plots: {result.out}")
 
 

@@ -247,7 +247,11 @@ def train(setup: Setup, epochs: list[dict[str, Any]], report: Report,
     first = resume.epoch + 1 if resume else 1
     for epoch in range(first, config.epochs + 1):
         started = time.perf_counter()
-        optimizer.param_groups[1]["lr"] = config.aug_lr if epoch > config.aug_warmup else 0.0
+        augmenting = epoch > config.aug_warmup
+        optimizer.param_groups[1]["lr"] = config.aug_lr if augmenting else 0.0
+        optimizer.param_groups[2]["lr"] = config.basis_lr if augmenting else 0.0
+        if epoch == config.aug_warmup + config.basis_warmup + 1:  # the direction phase ends
+            setup.augmentation.release_widths()
         train_loss = _train_epoch(setup, optimizer, inputs, targets, rng, epoch)
         val = _validation_metric(setup, epoch)
         row = _epoch_row(setup, epoch, train_loss, val, time.perf_counter() - started)
@@ -285,12 +289,14 @@ def _restore(setup: Setup, optimizer: torch.optim.Optimizer, rng: torch.Generato
 
 
 def make_optimizer(setup: Setup) -> torch.optim.Optimizer:
-    """Adam with separate learning rates; weight decay never touches the augmentation, whose
+    """Adam with separate learning rates for the network, the augmentation's distribution
+    (widths, logits) and a learned basis; weight decay never touches the augmentation, whose
     widths the regularizer alone should shape."""
-    config = setup.config
+    config, aug = setup.config, setup.augmentation
     return torch.optim.Adam([
         {"params": setup.model.parameters(), "lr": config.lr, "weight_decay": config.weight_decay},
-        {"params": setup.augmentation.parameters(), "lr": config.aug_lr, "weight_decay": 0.0},
+        {"params": aug.distribution_parameters(), "lr": config.aug_lr, "weight_decay": 0.0},
+        {"params": aug.basis_parameters(), "lr": config.basis_lr, "weight_decay": 0.0},
     ])  # fmt: skip
 
 
@@ -298,6 +304,7 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
                  targets: torch.Tensor, rng: torch.Generator, epoch: int) -> float:  # fmt: skip
     setup.model.train()
     order = torch.randperm(len(inputs), generator=rng).to(setup.device)
+    holding = epoch <= setup.config.aug_warmup + setup.config.basis_warmup
     total, batches = 0.0, 0
     for start in range(0, len(inputs), setup.config.batch_size):
         index = order[start : start + setup.config.batch_size]
@@ -318,6 +325,7 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         optimizer.step()
+        setup.augmentation.after_step(hold_widths=holding)
         if not bool(torch.isfinite(setup.augmentation.all_widths()).all()):
             raise Diverged(f"augmentation widths became NaN or infinite at epoch {epoch}, "
                            f"batch {batches + 1}")  # fmt: skip

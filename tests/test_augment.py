@@ -231,3 +231,51 @@ def test_lattice_translations_are_whole_site_shifts_with_a_readable_spread():
 def test_lattice_translations_need_the_lattice_size():
     with pytest.raises(ValueError, match="lattice_size"):
         augmentation("T2", "lattice")
+
+TRANSLATION = torch.tensor([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_catalog_reach_of_a_learned_direction_is_the_catalogs_natural_range():
+    aug = augmentation("learned2")
+    with torch.no_grad():
+        aug.basis.copy_(torch.stack([5 * ROTATION, ROTATION + 3 * TRANSLATION]))
+    reach = aug.catalog_reach()
+    assert reach[0].item() == pytest.approx(math.pi * math.sqrt(2))  # pi of a unit-norm rotation
+    mixed = (2 / 11) * 2 * math.pi**2 + 9 / 11  # cosines^2 2/11 (rotation), 9/11 (translation)
+    assert reach[1].item() == pytest.approx(math.sqrt(mixed), rel=1e-5)
+    assert torch.equal(augmentation("SO2").catalog_reach(), torch.ones(1))
+
+
+def test_release_restarts_learned_widths_at_init_width_of_their_reach():
+    aug = augmentation("learned2", init_width=0.3)
+    with torch.no_grad():
+        aug.basis.copy_(torch.stack([ROTATION, TRANSLATION]))
+        aug.raw_widths.copy_(torch.tensor([inverse_softplus(0.05), inverse_softplus(0.9)]))
+    aug.release_widths()
+    expected = [0.3 * math.pi * math.sqrt(2), 0.9]  # collapsed: restarted; wider: kept
+    assert aug.widths.tolist() == pytest.approx(expected, rel=1e-5)
+    fixed = augmentation("SO2", init_width=0.3)
+    before = fixed.widths.clone()
+    fixed.release_widths()
+    assert torch.equal(fixed.widths, before)
+
+
+@pytest.mark.parametrize("hold", [True, False])
+def test_after_a_step_the_basis_is_unit_norm_and_held_widths_do_not_shrink(hold):
+    aug = augmentation("learned2", init_width=0.3)
+    with torch.no_grad():
+        aug.basis.mul_(torch.tensor([3.0, 0.2])[:, None, None])
+        aug.raw_widths.copy_(torch.tensor([inverse_softplus(0.1), inverse_softplus(0.7)]))
+    aug.after_step(hold_widths=hold)
+    norms = (aug.basis * aug.basis_mask).flatten(1).norm(dim=1)
+    assert norms.tolist() == pytest.approx([1.0, 1.0])
+    assert aug.widths.tolist() == pytest.approx([0.3 if hold else 0.1, 0.7], rel=1e-5)
+
+
+def test_only_learned_generators_are_held():
+    aug = augmentation("SO2", init_width=0.3)
+    with torch.no_grad():
+        aug.raw_widths.fill_(inverse_softplus(0.1))
+    aug.after_step(hold_widths=True)
+    assert aug.widths.item() == pytest.approx(0.1)
+    assert aug.basis_parameters() == [] and len(aug.distribution_parameters()) == 1

@@ -69,17 +69,25 @@ def test_divergence_fails_the_trial_with_the_reason():
     assert result.robustness == [] and result.trial["test_metric"] is None
 
 
-def test_weight_decay_never_touches_the_augmentation():
-    setup: Setup = build(make_config(
-        {**TINY, "weight_decay": 0.1}))  # fmt: skip
+@pytest.mark.parametrize("candidate", ["shift16", "learned1"])
+def test_weight_decay_never_touches_the_augmentation(candidate):
+    dataset = TINY["dataset"] if candidate == "shift16" else {"name": "pointclouds",
+                                                              "n_samples": 40}  # fmt: skip
+    setup: Setup = build(make_config({**TINY, "dataset": dataset, "candidate_group": candidate,
+                                      "weight_decay": 0.1, "basis_lr": 0.07}))  # fmt: skip
     groups = make_optimizer(setup).param_groups
     augmentation_ids = {id(p) for p in setup.augmentation.parameters()}
+    seen = set()
     for group in groups:
         ids = {id(p) for p in group["params"]}
         if ids & augmentation_ids:
-            assert ids == augmentation_ids and group["weight_decay"] == 0.0
-        else:
+            assert ids <= augmentation_ids and group["weight_decay"] == 0.0
+            seen |= ids
+        elif ids:
             assert group["weight_decay"] == 0.1
+    assert seen == augmentation_ids
+    basis = [g for g in groups if any(p is setup.augmentation.basis for p in g["params"])]
+    assert candidate == "shift16" or (len(basis[0]["params"]) == 1 and basis[0]["lr"] == 0.07)
 
 
 def test_equivariant_regression_moves_targets_and_reads_out():
@@ -153,7 +161,9 @@ class Crash(Exception):
     {"dataset": {"name": "ising", "task": "ground_state", "n_samples": 60},
      "symmetry_breaking": "sympe", "epochs": 4, "eval_samples": 1, "val_samples": 1,
      "robustness": "none"},
-], ids=["signals", "sympe"])  # fmt: skip
+    {"dataset": {"name": "pointclouds", "n_samples": 60}, "candidate_group": "learned1",
+     "epochs": 4, "aug_warmup": 0, "basis_warmup": 2, "robustness": "none"},
+], ids=["signals", "sympe", "learned_release"])  # fmt: skip
 @pytest.mark.slow
 def test_a_resumed_trial_ends_exactly_as_an_uninterrupted_one(config):
     straight = run_trial(config)
@@ -170,3 +180,12 @@ def test_a_resumed_trial_ends_exactly_as_an_uninterrupted_one(config):
     resumed = run_trial(config, reports.append, resume=saved[-1])
     assert [r["epoch"] for r in reports] == [3, 4]  # continued, not restarted
     assert without_timings(resumed.to_dict()) == without_timings(straight.to_dict())
+
+
+@pytest.mark.slow
+def test_a_learned_generator_finds_rotation_and_keeps_its_reach():
+    config = {"dataset": {"name": "digits", "transform": "SO2", "limit": 900},
+              "candidate_group": "learned1", "epochs": 20, "robustness": "none",
+              "eval_samples": 4, "val_samples": 2}  # fmt: skip
+    (row,) = run_trial(config).discovery
+    assert row["active"] and row["cosine"] >= 0.95

@@ -47,6 +47,51 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def verdict_display(verdicts: Any) -> Any:
+    """The per-generator verdict as readable columns (report.md and the terminal)."""
+    import pandas as pd
+
+    rows = []
+    for _, v in verdicts.iterrows():
+        extent = "-" if v["extent"] is None or pd.isna(v["extent"]) else f"{v['extent']:.4g}"
+        if extent != "-" and v["extent_std"] is not None and not pd.isna(v["extent_std"]):
+            extent += f" ± {v['extent_std']:.2g}"
+        if extent != "-" and isinstance(v["extent_unit"], str):
+            extent += f" {v['extent_unit']}"
+        rows.append({
+            "generator": v["generator"], "verdict": v["verdict"],
+            "seeds agreeing": f"{v['agreeing']} of {v['seeds']}",
+            "95% interval": f"[{v['agreement_low']:.2f}, {v['agreement_high']:.2f}]",
+            "extent": extent, "evidence": v["evidence"],
+            "candidate (best val)": f"{v['candidate_group']} ({v['candidate_val_metric']:.4g})",
+            "truth": _truth(v["true_present"], v["correct"]),
+        })  # fmt: skip
+    frame = pd.DataFrame(rows)
+    if verdicts["dataset"].nunique() > 1:
+        frame.insert(0, "dataset", list(verdicts["dataset"]))
+    return frame
+
+
+def _truth(true_present: Any, correct: Any) -> str:
+    if true_present is None or _cell(true_present) == "-":
+        return "-"
+    truth = "present" if true_present else "absent"
+    return truth if correct is None or _cell(correct) == "-" else \
+        f"{truth} ({'right' if correct else 'wrong'})"  # fmt: skip
+
+
+def text_table(frame: Any) -> str:
+    """A plain aligned table for the terminal."""
+    if frame is None or len(frame) == 0:
+        return "(no generators)"
+    columns = list(frame.columns)
+    cells = [[str(c) for c in columns]] + [[_cell(row[c]) for c in columns]
+                                           for _, row in frame.iterrows()]  # fmt: skip
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+                     .rstrip() for line in cells)  # fmt: skip
+
+
 COLUMNS = {
     "discovery_summary": ["candidate_group", "prior", "tolerance", "symmetry_breaking", "trials",
                           "completed", "stopped", "failed", "discovery_accuracy",
@@ -61,6 +106,16 @@ COLUMNS = {
 }  # fmt: skip
 
 
+VERDICT_RULE = (
+    "Per generator: among the candidate groups that have it, the one whose best trial has the "
+    "best validation {metric}; each seed votes with its best trial of that candidate (the "
+    "test's `present` where it ran, else the learned width's `active`); the verdict is the "
+    "majority, with the number of seeds that agree and the 95% Wilson interval of that share, "
+    "and the extent's mean ± standard deviation over seeds (full table: "
+    "generator_verdicts.csv).\n"
+)
+
+
 def write_report(
     path: Path, sweep: str, store: str, verdict: dict[str, Any], tables: dict[str, Any],
     notes: dict[str, str], metric_name: str,
@@ -69,6 +124,8 @@ def write_report(
     table = lambda name: markdown_table(tables[name], COLUMNS.get(name))  # noqa: E731
     sections = [
         f"# Sweep `{sweep}`: analysis\n",
+        markdown_table(verdict_display(tables["generator_verdicts"])),
+        VERDICT_RULE.format(metric=metric_name),
         verdict_sentence(verdict, metric_name) + "\n",
         f"How the evidence is combined: the winning candidate is the one whose best completed "
         f"trial has the best validation {metric_name} (best per candidate: {candidates or '-'}); "

@@ -22,6 +22,7 @@ from pipeline.analysis._summaries import (
     sweep_verdict,
     tolerance_summary,
 )
+from pipeline.analysis._verdict import generator_verdicts, plan_verdict
 from pipeline.errors import SymsearchError
 from pipeline.store import Location
 
@@ -40,6 +41,7 @@ class Analysis:
     plots: list[Path] = field(default_factory=list)
     report: Path | None = None
     sentence: str = ""  # the discovered symmetry, in one sentence
+    verdict_table: str = ""  # the per-generator verdict, as a plain text table
 
 
 def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None = None,
@@ -57,12 +59,18 @@ def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None 
     metric_name = _metric_name(tables)
     say(f"plotting into {out}")
     plots = _plots(tables, metric_name, out)
-    from pipeline.analysis._report import verdict_sentence, write_report
+    from pipeline.analysis._report import (
+        text_table,
+        verdict_display,
+        verdict_sentence,
+        write_report,
+    )
 
     notes = {"importances": importance_note} if importance_note else {}
     report = write_report(out / "report.md", sweep, location.url, verdict, tables, notes,
                           metric_name)  # fmt: skip
-    return Analysis(out, verdict, tables, plots, report, verdict_sentence(verdict, metric_name))
+    return Analysis(out, verdict, tables, plots, report, verdict_sentence(verdict, metric_name),
+                    text_table(verdict_display(tables["generator_verdicts"])))
 
 
 def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[dict, dict]:
@@ -72,8 +80,10 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
     trials = load_table(location, "trials", sweep).compute()
     if trials.empty:
         raise AnalysisError(f"sweep {sweep!r} has no trials in {location.url}")
+    discovery = load_table(location, "discovery", sweep)  # read once for both plans
     plans = {
-        "discovery": plan_discovery(trials, load_table(location, "discovery", sweep)),
+        "discovery": plan_discovery(trials, discovery),
+        "verdict": plan_verdict(trials, discovery),
         "robustness": plan_robustness(trials, load_table(location, "robustness", sweep)),
         "epochs": plan_epochs(load_table(location, "epochs", sweep, columns=[])),
     }
@@ -83,6 +93,7 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
     discovery_summary, discovery_widths = finish_discovery(trials, computed["discovery"])
     curves, robustness = finish_robustness(trials, computed["robustness"])
     tables = {
+        "generator_verdicts": generator_verdicts(trials, computed["verdict"]),
         "discovery_summary": discovery_summary, "discovery_widths": discovery_widths,
         "robustness_curves": curves, "robustness_summary": robustness,
         "tolerance_summary": tolerance_summary(trials),

@@ -79,3 +79,52 @@ def synthetic_store(tmp_path):
     url = str(tmp_path / "store")
     write_sweep(url)
     return url
+
+
+# A sweep with a known per-generator answer: 5 seeds x 2 hyperparameter settings per candidate.
+# SO2 wins on validation; each seed's best SO2 trial's test says rot present in seeds 0-3 and
+# absent in seed 4 (its weaker trial always says the opposite, so the per-seed choice matters);
+# affine2's tests did not run, so its widths vote: tx active in seed 0 only.
+KNOWN_ROT_EXTENTS = [170.0, 180.0, 175.0, 185.0, 10.0]
+KNOWN_TX_WIDTHS = [0.9, 0.1, 0.2, 0.1, 0.2]
+
+
+def write_known_sweep(url: str, sweep: str = "known") -> None:
+    store = open_store(url)
+    number = 0
+    for seed in range(5):
+        for setting, candidate in [(s, c) for s in ("good", "weak") for c in
+                                   ("trivial", "SO2", "affine2")]:  # fmt: skip
+            good = setting == "good"
+            val = {"trivial": 0.5, "SO2": 0.95, "affine2": 0.9}[candidate] - (0 if good else 0.2)
+            writer = StoreWriter(store, sweep, f"k{number:03d}", 1)
+            writer.add("trials", {
+                "status": "completed", "dataset": "digits", "true_group": "SO2",
+                "candidate_group": candidate, "prior": "uniform", "seed": seed,
+                "metric_name": "accuracy", "metric_mode": "max", "val_metric": val,
+                "test_metric": val, "discovered_group": "SO2", "discovery_correct": True,
+                "finished_at": f"2026-01-01T01:{number:02d}:00+00:00", "config_json": "{}",
+            })  # fmt: skip
+            for generator in CANDIDATES[candidate]:
+                writer.add("discovery", _known_row(candidate, generator, seed, good))
+            writer.flush()
+            number += 1
+    writer = StoreWriter(store, sweep, "k999", 1)  # a better trial that failed: ignored
+    writer.add("trials", {"status": "failed", "dataset": "digits", "candidate_group": "affine2",
+                          "seed": 0, "val_metric": 0.99, "metric_mode": "max"})  # fmt: skip
+    writer.flush()
+
+
+def _known_row(candidate: str, generator: str, seed: int, good: bool) -> dict:
+    row = {"generator": generator, "learned_width": 0.5, "normalized_width": 0.5,
+           "active": True, "true_active": generator == "rot", "cosine": None}  # fmt: skip
+    if candidate == "SO2":
+        present = (seed < 4) == good
+        extent = KNOWN_ROT_EXTENTS[seed] if good else 1.0
+        row.update(present=present, p_value=0.5 if present else 0.001, extent=extent,
+                   extent_unit="degrees", active=not present)  # the test outranks the width
+    elif generator == "tx":
+        width = KNOWN_TX_WIDTHS[seed] if good else 1.0 - KNOWN_TX_WIDTHS[seed]
+        row.update(learned_width=width, normalized_width=width, active=width >= 0.5)
+    return row
+
