@@ -26,7 +26,7 @@ def test_every_store_column_is_documented(table):
 
 def test_every_command_is_documented():
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
-    listed = set(re.findall(r"symsearch (\w+)", _section("Command line")))
+    listed = set(re.findall(r"symsearch ([\w-]+)", _section("Command line")))
     assert names <= listed, names - listed
 
 
