@@ -418,7 +418,7 @@ def analyze(
 ) -> None:
     """Dask analyses of the store: discovery, robustness, tolerance; plots and a report."""
     from pipeline.analysis import analyze
-    from pipeline.store import open_store, sweeps_in
+    from pipeline.store import check_readable, open_store, sweeps_in
     from pipeline.sweep import sweep_folder
     from pipeline.sweep._record import outputs_dir
 
@@ -429,6 +429,7 @@ def analyze(
             _check_name(name, "sweep name")
         folder = _analysis_folder(out, overwrite) if out is not None else None
         location = open_store(store)
+        check_readable(location)  # a typo'd store is one line, before any progress is printed
         name = _check_name(name or _only_sweep(sweeps_in(location), location.url), "sweep name")
         folder = folder or outputs_dir() / name / "analysis"  # ours: replaced on each run
         result = analyze(location, name, folder, scheduler=scheduler, workers=workers,

@@ -59,7 +59,10 @@ class Location:
 def open_store(url: str | None = None, **storage_options: object) -> Location:
     """Resolve a store URL; object stores take credentials and endpoints from the usual
     environment (AWS_*, GOOGLE_APPLICATION_CREDENTIALS) or ``storage_options``."""
-    url = url or default_store()
+    if url is None:
+        url = default_store()
+    if not url.strip():
+        raise StoreError("--store: an empty URL; name a store (a path, file://, s3://, gs://...)")
     if url.startswith(("s3://", "s3a://")):
         storage_options.setdefault("config_kwargs", S3_CLIENT_DEFAULTS)
     try:
@@ -70,6 +73,9 @@ def open_store(url: str | None = None, **storage_options: object) -> Location:
         raise StoreError(f"--store {url}: cannot open ({one_line(error)})") from None
     if isinstance(fs, LocalFileSystem):
         root = fs._strip_protocol(root)
+    elif not root.strip("/"):  # s3:// alone would list every bucket the credentials reach
+        protocol = url.split("://", 1)[0]
+        raise StoreError(f"--store {url}: names no bucket or folder ({protocol}://BUCKET/PATH)")
     return Location(fs, root.rstrip("/"), url)
 
 

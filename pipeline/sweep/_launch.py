@@ -99,7 +99,9 @@ def prepare_sweep(
 
 
 def _absolute(url: str) -> str:
-    return url if "://" in url else str(Path(url).resolve())
+    """Local paths made absolute (Ray's workers run elsewhere); an empty URL is left for
+    ``open_store`` to refuse rather than resolved to the working directory."""
+    return url if "://" in url or not url.strip() else str(Path(url).resolve())
 
 
 def _experiment_root(location: Any) -> str:
