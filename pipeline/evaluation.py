@@ -16,6 +16,7 @@ import torch
 
 from pipeline.augment import learned_cosines
 from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
+from pipeline.discovery import present_span, test_columns
 from pipeline.groups import Group, generator_in_group
 from pipeline.space import TrialConfig
 from pipeline.symmetrize import Averaging, equivariance_error, group_averaging, predict, score
@@ -104,6 +105,7 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     eval_seconds = time.perf_counter() - started
     ratio, plain_error = _equivariance(setup)
     discovery, discovered, correct = _discovery(setup)
+    discovered, correct = _with_test(setup, discovery, discovered, correct)
     trial = setup_row(setup, "completed", None, epochs, train_seconds)
     trial.update(test_metric=test, equivariance_error=ratio, model_equivariance_error=plain_error,
                  discovered_group=discovered, discovery_correct=correct,
@@ -149,6 +151,22 @@ def _discovery(setup: Setup) -> tuple[list[dict[str, Any]], str, bool | None]:
             r["cosine"] >= config.cosine_threshold for r in active
         )
     return rows, readout.discovered_group, fixed_right and learned_right
+
+
+def _with_test(setup: Setup, rows: list[dict[str, Any]], discovered: str,
+               correct: bool | None) -> tuple[str, bool | None]:  # fmt: skip
+    """Add the data test's columns (``discovery: test|both``); with ``test`` its verdicts decide."""
+    if setup.config.discovery == "widths":
+        return discovered, correct
+    columns = test_columns(setup.dataset, setup.candidate, setup.config.seed, setup.device)
+    for row in rows:
+        row.update(columns.get(row["generator"], {}))
+    if setup.config.discovery == "both" or not columns:
+        return discovered, correct
+    for row in rows:
+        row["active"] = row["present"]
+    right = all(r["present"] == r["true_active"] for r in rows if r["true_active"] is not None)
+    return present_span(setup.candidate, columns), right
 
 
 def _true_algebra_dim(true_group: Group, candidate: Group) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the discovery test's columns
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
@@ -35,6 +35,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "discovery": pa.schema([*_KEYS,
         ("generator", _STR), ("learned_width", _FLOAT), ("normalized_width", _FLOAT),
         ("active", _BOOL), ("true_active", _BOOL), ("cosine", _FLOAT),
+        ("p_value", _FLOAT), ("extent", _FLOAT), ("extent_unit", _STR), ("present", _BOOL),
+        ("extent_error", _FLOAT),
     ]),
     "robustness": pa.schema([*_KEYS,
         ("shift", _STR), ("magnitude", _FLOAT), ("unit", _STR), ("source", _STR),
