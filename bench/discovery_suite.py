@@ -93,8 +93,13 @@ def main() -> None:
     if not args.no_builtins:
         jobs += [(name, spec, "SO2", seed) for name, spec in BUILTINS for seed in range(args.seeds)]
     started = time.perf_counter()
+    results = []
     with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(run_case, jobs))
+        for case, seed, rows, seconds in pool.map(run_case, jobs):
+            found = ",".join(r["generator"] for r in rows if r["present"]) or "-"
+            print(f"  done {case} seed {seed}: present {found} ({seconds:.0f} CPU s)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            results.append((case, seed, rows, seconds))
     wall = time.perf_counter() - started
     by_case: dict[str, list[tuple[int, list[dict], float]]] = {}
     for case, seed, rows, seconds in results:
