@@ -17,6 +17,7 @@ import torch
 
 from pipeline.augment import SpanComparison, learned_cosines, learned_matrices, learned_span
 from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
+from pipeline.discovery import present_span, test_columns
 from pipeline.errors import TrialStatus
 from pipeline.groups import Group, discovery_matches, element_in_group, generator_in_group
 from pipeline.space import TrialConfig
@@ -108,6 +109,7 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     eval_seconds = time.perf_counter() - started
     ratio, plain_error = _equivariance(setup, averaging)
     discovery, discovered, correct, span = _discovery(setup)
+    discovered, correct = _with_test(setup, discovery, discovered, correct)
     trial = setup_row(setup, TrialStatus.COMPLETED, None, epochs, train_seconds)
     note = chance_note(setup.task, setup.dataset, trial["val_metric"])
     if note is not None:  # a model that learned nothing: its widths say nothing about the data
@@ -174,6 +176,22 @@ def _matrix_fields(matrix: torch.Tensor | None) -> dict[str, Any]:
     if matrix is None:
         return {"matrix": None, "matrix_dim": None}
     return {"matrix": matrix.flatten().tolist(), "matrix_dim": matrix.shape[-1]}
+
+
+def _with_test(setup: Setup, rows: list[dict[str, Any]], discovered: str,
+               correct: bool | None) -> tuple[str, bool | None]:  # fmt: skip
+    """Add the data test's columns (``discovery: test|both``); with ``test`` its verdicts decide."""
+    if setup.config.discovery == "widths":
+        return discovered, correct
+    columns = test_columns(setup.dataset, setup.candidate, setup.config.seed, setup.device)
+    for row in rows:
+        row.update(columns.get(row["generator"], {}))
+    if setup.config.discovery == "both" or not columns:
+        return discovered, correct
+    for row in rows:
+        row["active"] = row["present"]
+    right = all(r["present"] == r["true_active"] for r in rows if r["true_active"] is not None)
+    return present_span(setup.candidate, columns), right
 
 
 def _span_fields(span: SpanComparison | None) -> dict[str, Any]:

@@ -81,6 +81,8 @@ class TrialConfig(BaseModel):
     cosine_threshold: float = Field(0.9, gt=0, le=1)  # learned generator matches the truth
     active_threshold: float = Field(0.5, gt=0, le=10)  # normalized width that counts as found
     robustness: Literal["all", "true_group", "none"] = "all"  # which generators' shift grids
+    discovery: Literal["widths", "test", "both"] = "widths"  # test/both: also run the data's
+    # two-sample test per generator (pipeline.discovery); test: its verdict decides ``active``
     seed: int = Field(0, ge=0, le=2**63 - 1)  # model init, batches, augmentation samples
     data_seed: int = Field(0, ge=0, le=2**63 - 1)  # dataset generation and splits: fixed
     # across trial seeds

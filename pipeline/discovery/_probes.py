@@ -1,0 +1,151 @@
+"""Probes: for each generator of a group, how to move data along it and a grid of test steps.
+
+A continuous generator L moves data by exp(t L); a discrete generator g by its powers. Grids of
+positive steps (the tests compare the data with the data moved by +-step):
+
+    periodic generators (exp(2 pi L) = I: rotations)   6 steps of 30 degrees, up to the half turn
+    other continuous generators                        6 steps of a quarter of the natural range
+                                                       (1/8 of an image side, a factor 2^(1/4))
+    discrete generators of order n                     every power 1..n/2 (at most 16, spaced
+                                                       geometrically beyond that)
+
+Lattice translations move whole sites, so they are probed as discrete generators.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from pipeline.groups import Group
+
+# The first step is the test's resolution: data spread along a generator by less than about a
+# step read as absent. It sits above the natural variation of real data (handwritten digits:
+# slants of about 10 degrees, positions within a pixel or two, sizes and slants within ~15%),
+# which no test of the data distribution can tell from a symmetry.
+PERIODIC_STEPS = 6
+LINEAR_STEPS, LINEAR_STEPS_PER_RANGE = 6, 4
+MAX_POWERS = 16
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One generator's grid.
+
+    Attributes:
+        generator: the generator's name in the group.
+        mode: ``periodic`` or ``linear`` (continuous: exp(t L)) or ``discrete`` (powers).
+        unit: unit of ``magnitudes`` (degrees, side, units, sites, factor, positions, power,
+            coefficient).
+        magnitudes: the positive grid steps in that unit, ascending.
+        steps: the same steps as coefficients t (continuous) or powers k (discrete).
+        limit: continuous: the largest |t| the reader is trained on (a half turn, or the end
+            of the grid); discrete: the generator's order.
+        direction: (lie_dim,) coefficient vector of the generator (continuous modes).
+        element: (d, d) the discrete generator (discrete mode).
+        log_scale: magnitudes are factors, compared on a log scale.
+    """
+
+    generator: str
+    mode: str
+    unit: str
+    magnitudes: tuple[float, ...]
+    steps: tuple[float, ...]
+    limit: float
+    direction: Tensor | None = None
+    element: Tensor | None = None
+    log_scale: bool = False
+    bin_powers: tuple[int, ...] = ()  # discrete: the powers the reader tells apart, 0 first
+
+    @property
+    def whole(self) -> bool:
+        """The grid covers the whole generator: reaching its end means the full symmetry."""
+        return self.mode != "linear"
+
+    @property
+    def outputs(self) -> int:
+        """Reader outputs: (cos, sin) of the angle, the scaled coefficient, or logits."""
+        return {"periodic": 2, "linear": 1}.get(self.mode, len(self.bin_powers))
+
+    def size(self, magnitude: float) -> float:
+        """The magnitude as a size (log of a factor), for extent errors."""
+        return math.log(magnitude) if self.log_scale else magnitude
+
+    def elements(self, group: Group, amounts: Tensor) -> Tensor:
+        """Group elements moving by ``amounts`` (coefficients t, or integer powers)."""
+        if self.mode == "discrete":
+            return torch.stack([torch.linalg.matrix_power(self.element, int(k) % int(self.limit))
+                                for k in amounts])  # fmt: skip
+        return group.exp(amounts.to(group.dtype)[:, None] * self.direction)
+
+
+def probes(group: Group, kind: str, lattice_side: int = 0) -> list[Probe]:
+    """A probe per generator of ``group`` (algebra generators first, then discrete ones)."""
+    found = []
+    for i, (name, natural) in enumerate(zip(group.lie_names, group.lie_ranges, strict=True)):
+        found.append(_lie_probe(group, i, name, natural, kind, lattice_side))
+    for name, element, order in zip(group.discrete_names, group.discrete_generators,
+                                    group.generator_orders, strict=True):  # fmt: skip
+        found.append(_discrete_probe(name, element, order))
+    return found
+
+
+def _lie_probe(group: Group, i: int, name: str, natural: float, kind: str, side: int) -> Probe:
+    direction = torch.zeros(group.lie_dim, dtype=group.dtype)
+    direction[i] = 1.0
+    base = name.split(".")[-1]
+    if base in ("tx", "ty") and kind == "lattice" and side:
+        site = group.exp(direction * (2.0 / side))  # whole sites, periodic
+        probe = _discrete_probe(name, site, side)
+        return Probe(**{**probe.__dict__, "unit": "sites"})
+    unit, convert = _lie_unit(base, kind)
+    if _is_periodic(group, direction):
+        steps = [math.pi * j / PERIODIC_STEPS for j in range(1, PERIODIC_STEPS + 1)]
+        mode, limit = "periodic", math.pi
+    else:
+        step = natural / LINEAR_STEPS_PER_RANGE
+        steps = [step * j for j in range(1, LINEAR_STEPS + 1)]
+        mode, limit = "linear", steps[-1]
+    return Probe(name, mode, unit, tuple(convert(t) for t in steps), tuple(steps), limit,
+                 direction=direction, log_scale=unit == "factor")  # fmt: skip
+
+
+def _is_periodic(group: Group, direction: Tensor) -> bool:
+    turn = group.exp(direction * 2 * math.pi)
+    return bool(torch.allclose(turn, torch.eye(group.dim, dtype=group.dtype), atol=1e-6))
+
+
+def _lie_unit(base: str, kind: str):
+    if base in ("rot", "rx", "ry", "rz"):
+        return "degrees", math.degrees
+    if base in ("tx", "ty") and kind == "image":
+        return "side", lambda t: t / 2  # the image side spans 2 units
+    if base in ("tx", "ty"):
+        return "units", lambda t: t
+    if base in ("scale", "stretch", "shear"):
+        return "factor", math.exp
+    return "coefficient", lambda t: t
+
+
+def _discrete_probe(name: str, element: Tensor, order: int) -> Probe:
+    powers = _powers(order)
+    base = name.split(".")[-1]
+    if base.startswith("rot"):
+        unit, magnitudes = "degrees", [360.0 * k / order for k in powers]
+    elif base.startswith("shift"):
+        unit, magnitudes = "positions", [float(k) for k in powers]
+    else:
+        unit, magnitudes = "power", [float(k) for k in powers]
+    bins = sorted({0} | {k for p in powers for k in (p, (order - p) % order)})
+    return Probe(name, "discrete", unit, tuple(magnitudes), tuple(float(k) for k in powers),
+                 float(order), element=element, bin_powers=tuple(bins))  # fmt: skip
+
+
+def _powers(order: int) -> list[int]:
+    half = order // 2
+    if half <= MAX_POWERS:
+        return list(range(1, half + 1))
+    return sorted({round(half ** (j / (MAX_POWERS - 1))) for j in range(MAX_POWERS)})

@@ -1,0 +1,92 @@
+"""Readers: small networks that guess which grid element moved an input, one head per probe.
+
+The trunk sees the moved input and, for labelled data, its label (the test is about the joint
+distribution of x and its label), so one reader serves every generator of a group. Each trunk
+keeps position information (flatten heads, an order-sensitive branch for point sets): a reader
+built invariant to a transformation could never see it.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+HIDDEN = 128
+
+
+class Reader(nn.Module):
+    """(moved inputs, condition) -> logits over each probe's bins."""
+
+    def __init__(self, kind: str, in_shape: tuple[int, ...], condition: int, bins: list[int]):
+        super().__init__()
+        self.trunk = _trunk(kind, in_shape)
+        self.mix = nn.Sequential(nn.Linear(HIDDEN + condition, HIDDEN), nn.ReLU())
+        self.heads = nn.ModuleList(nn.Linear(HIDDEN, b) for b in bins)
+
+    def forward(self, x: Tensor, condition: Tensor) -> list[Tensor]:
+        import torch
+
+        features = self.mix(torch.cat([self.trunk(x), condition], dim=1))
+        return [head(features) for head in self.heads]
+
+
+def _trunk(kind: str, in_shape: tuple[int, ...]) -> nn.Module:
+    if kind in ("image", "lattice"):
+        return _GridTrunk(in_shape, periodic=kind == "lattice")
+    if kind == "points":
+        return _PointsTrunk(in_shape)
+    return _SequenceTrunk(in_shape)
+
+
+class _GridTrunk(nn.Module):
+    """Two strided convolutions and a flatten layer: (B, C, H, W) or (B, L, L) -> (B, HIDDEN)."""
+
+    def __init__(self, in_shape: tuple[int, ...], periodic: bool):
+        super().__init__()
+        channels = in_shape[0] if len(in_shape) == 3 else 1
+        height, width = in_shape[-2:]
+        padding = "circular" if periodic else "zeros"
+        stride = 2 if min(height, width) >= 12 else 1
+        for _ in range(2):
+            height, width = (height + 1) // stride, (width + 1) // stride
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, 16, 3, stride=stride, padding=1, padding_mode=padding), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=stride, padding=1, padding_mode=padding), nn.ReLU(),
+            nn.Flatten(), nn.Linear(32 * height * width, HIDDEN), nn.ReLU(),
+        )  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x[:, None] if x.dim() == 3 else x)
+
+
+class _PointsTrunk(nn.Module):
+    """DeepSets (mean and max of per-point features) beside an MLP on the ordered points."""
+
+    def __init__(self, in_shape: tuple[int, ...]):
+        super().__init__()
+        n, k = in_shape
+        self.phi = nn.Sequential(nn.Linear(k, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+        self.ordered = nn.Sequential(nn.Flatten(), nn.Linear(n * k, HIDDEN), nn.ReLU())
+        self.out = nn.Sequential(nn.Linear(128 + HIDDEN, HIDDEN), nn.ReLU())
+
+    def forward(self, x: Tensor) -> Tensor:
+        import torch
+
+        per_point = self.phi(x)
+        pooled = torch.cat([per_point.mean(dim=1), per_point.amax(dim=1)], dim=1)
+        return self.out(torch.cat([pooled, self.ordered(x)], dim=1))
+
+
+class _SequenceTrunk(nn.Module):
+    """Two convolutions with a flatten layer: (B, C, N) -> (B, HIDDEN); positions are kept."""
+
+    def __init__(self, in_shape: tuple[int, ...]):
+        super().__init__()
+        channels, length = in_shape
+        self.net = nn.Sequential(
+            nn.Conv1d(channels, 16, 5, padding=2), nn.ReLU(),
+            nn.Conv1d(16, 16, 5, padding=2), nn.ReLU(),
+            nn.Flatten(), nn.Linear(16 * length, HIDDEN), nn.ReLU(),
+        )  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)

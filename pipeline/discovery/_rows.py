@@ -1,0 +1,38 @@
+"""The test's columns of a trial's ``discovery`` rows, and the group its present generators span."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import torch
+
+from pipeline.data import Dataset
+from pipeline.discovery._test import TestConfig, Verdict, discovery_test
+from pipeline.groups import Group, span_name
+
+COLUMNS = ("p_value", "extent", "extent_unit", "present", "extent_error")
+
+
+def test_columns(dataset: Dataset, candidate: Group, seed: int,
+                 device: torch.device | str = "cpu") -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Per generator name, the test's columns; empty for learned candidates, whose generators
+    are only known after training (their span is compared by cosines instead)."""
+    if candidate.learnable:
+        return {}
+    verdicts = discovery_test(dataset, candidate, TestConfig(seed=seed), device)
+    return {v.generator: _columns(v) for v in verdicts}
+
+
+def _columns(verdict: Verdict) -> dict[str, Any]:
+    return {"p_value": verdict.p_value, "extent": verdict.extent, "extent_unit": verdict.unit,
+            "present": verdict.present, "extent_error": verdict.extent_error}  # fmt: skip
+
+
+def present_span(candidate: Group, columns: dict[str, dict[str, Any]]) -> str:
+    """The catalog group the present generators span (a present discrete rotation rot<n>
+    counts as its whole cyclic group: the test found it at its first power)."""
+    present = [name for name, c in columns.items() if c["present"]]
+    orders = {name.split(".")[-1]: int(m.group(1)) for name in present
+              if (m := re.fullmatch(r"rot(\d+)", name.split(".")[-1]))}  # fmt: skip
+    return span_name(candidate, present, orders)

@@ -1,0 +1,400 @@
+"""The per-generator discovery test: a classifier two-sample test along each generator.
+
+For a generator L and a grid step t, sample A is held-out data and sample B held-out data moved
+by exp(+-t L) (a C2ST, Lopez-Paz & Oquab 2017). The discriminator has two stages, each fitted on
+data the test never scores:
+
+1. a *reader*, trained on the training split, estimates for every generator how far an input
+   was moved along it (a pose: the angle of a rotation, the coefficient of a translation or
+   zoom, the power of a discrete generator), given its label for labelled data (the test concerns
+   x with its label). One reader with a head per generator serves the whole group.
+2. per step t, a histogram classifier on that one reading, fitted on the validation split moved
+   and unmoved: it learns where the data's own pose spread ends.
+
+Its accuracy a_t on the test split (A and B disjoint halves) estimates (1 + TV_t) / 2, TV_t the
+total variation between the data and the data moved by t, which gives:
+
+- an invariance p-value per t (H0: TV_t = 0; exact binomial);
+- the extent: the t where TV_t reaches 1/2. For data spread uniformly over +-E along L,
+  TV_t = t / (2E) for t < 2E, so TV reaches 1/2 at t = E whatever the sample size (the largest t
+  not rejected would shrink as data grow); the crossing is interpolated linearly;
+- presence from evidence: H0 "absent" says the first grid step already moves the data at least
+  halfway out of themselves (TV >= 1/2, a >= 3/4); a one-sided exact binomial test rejects it
+  when the data are spread along L by more than a grid step. Holm's procedure over the group's
+  generators bounds the chance of any false discovery in the group by alpha.
+
+Interpolation: every input of an image reader, moved or not, is resampled once with a random
+sub-pixel translation, so resampling blur does not tell moved inputs apart.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from pipeline.actions import act
+from pipeline.data import Dataset
+from pipeline.discovery._probes import Probe, probes
+from pipeline.discovery._readers import Reader
+from pipeline.groups import Group
+
+HISTOGRAM_BINS = 16
+
+
+@dataclass(frozen=True)
+class TestConfig:
+    """Settings of the test; defaults keep it to seconds per generator on a CPU core."""
+
+    __test__ = False  # not a pytest class
+
+    alpha: float = 0.05  # level of the presence test, family-wise over the group (Holm)
+    epochs: int = 80  # reader training epochs: 40 left digits rotations blurred (extents +40%)
+    batch_size: int = 128
+    lr: float = 3e-3
+    max_train: int = 1500  # training inputs used (a random subset beyond this)
+    max_held_out: int = 1000  # validation / test inputs used
+    seed: int = 0
+
+
+@dataclass
+class Verdict:
+    """The test's answer for one generator."""
+
+    generator: str
+    present: bool
+    p_value: float  # against "absent": small means evidence that the symmetry is present
+    extent: float  # in ``unit``: where TV reaches 1/2 (the grid's end when it never does)
+    unit: str
+    full: bool  # TV stays below 1/2 over the whole (compact or finite) generator
+    invariance_p: float  # exact C2ST p-value at the first grid step (H0: no difference)
+    magnitudes: list[float] = field(default_factory=list)
+    tv: list[float] = field(default_factory=list)  # estimated total variation per magnitude
+    resolution: float | None = None  # share of inputs the reader places within half a step
+    extent_error: float | None = None  # |ln(extent / declared support)| where declared
+    seconds: float = 0.0
+
+
+def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = None,
+                   device: torch.device | str = "cpu") -> list[Verdict]:  # fmt: skip
+    """A verdict per generator of ``group`` on ``dataset`` (see the module docstring)."""
+    config = config or TestConfig()
+    started = time.perf_counter()
+    group = group.to(device="cpu", dtype=torch.float32)  # elements move to the data's device
+    side = dataset.test.inputs.shape[-1] if dataset.kind == "lattice" else 0
+    found = probes(group, dataset.kind, side)
+    if not found:
+        return []
+    mover = _Mover(dataset, group, found, torch.device(device))
+    rng = torch.Generator().manual_seed(config.seed)
+    reader = _train_reader(dataset, mover, config, rng)
+    verdicts = [_test_probe(dataset, mover, reader, p, config, rng) for p in range(len(found))]
+    _decide(verdicts, config.alpha)
+    for verdict, probe in zip(verdicts, found, strict=True):
+        verdict.extent_error = _extent_error(dataset, probe, verdict)
+        verdict.seconds = time.perf_counter() - started
+    return verdicts
+
+
+# -- moving data ------------------------------------------------------------------------------
+
+
+class _Mover:
+    """Moves batches along probes; images get the random sub-pixel resampling (see top)."""
+
+    def __init__(self, dataset: Dataset, group: Group, found: list[Probe], device: torch.device):
+        self.kind, self.group, self.probes, self.device = dataset.kind, group, found, device
+        self.tables = [torch.stack([torch.linalg.matrix_power(p.element, k) for k in p.bin_powers])
+                       if p.mode == "discrete" else None for p in found]  # fmt: skip
+
+    def move(self, probe: int, amounts: Tensor, x: Tensor, rng: torch.Generator) -> Tensor:
+        """Move ``x`` along probe ``probe``: coefficients t, or discrete bin indices."""
+        spec = self.probes[probe]
+        if spec.mode == "discrete":
+            elements = self.tables[probe][amounts.long()]
+        else:
+            elements = self.group.exp(amounts.float()[:, None] * spec.direction)
+        if self.kind == "image":
+            elements = elements @ _jitter(self.group, len(x), min(x.shape[-2:]), rng)
+        return act(self.group, elements.to(self.device), x, self.kind)
+
+    def draw(self, probe: int, n: int, rng: torch.Generator) -> Tensor:
+        """Training amounts: coefficients uniform over the probe's range, or uniform bins."""
+        spec = self.probes[probe]
+        if spec.mode == "discrete":
+            return torch.randint(len(spec.bin_powers), (n,), generator=rng)
+        return (2 * torch.rand(n, generator=rng) - 1) * spec.limit
+
+    def step(self, probe: int, j: int, n: int, rng: torch.Generator) -> Tensor:
+        """Amounts of +-(grid step j), signs at random."""
+        spec = self.probes[probe]
+        sign = torch.randint(2, (n,), generator=rng) * 2 - 1
+        if spec.mode == "discrete":
+            power = int(spec.steps[j]) * sign % int(spec.limit)
+            index = {k: i for i, k in enumerate(spec.bin_powers)}
+            return torch.tensor([index[int(k)] for k in power])
+        return sign * spec.steps[j]
+
+
+def _jitter(group: Group, n: int, side: int, rng: torch.Generator) -> Tensor:
+    """Translations by up to half a pixel in the group's plane block (identity elsewhere)."""
+    out = torch.eye(group.dim).expand(n, -1, -1).clone()
+    for factor, span in group.blocks():
+        if factor.domain == "plane":
+            offsets = (2 * torch.rand(n, 2, generator=rng) - 1) / side  # a pixel is 2/side
+            out[:, span.start : span.start + 2, span.start + 2] = offsets
+    return out
+
+
+# -- the reader -------------------------------------------------------------------------------
+
+
+def condition(dataset: Dataset, targets: Tensor) -> Tensor:
+    """What the reader sees beside x: the label (one-hot), or small invariant targets."""
+    n = len(targets)
+    if dataset.task == "classification" and dataset.num_classes:
+        return F.one_hot(targets.long().reshape(n), dataset.num_classes).float()
+    if dataset.target_kind is None and dataset.task == "regression":
+        flat = targets.reshape(n, -1).float()
+        if flat.shape[1] <= 16:
+            reference = dataset.train.targets.reshape(len(dataset.train), -1).float()
+            return (flat - reference.mean(0)) / reference.std(0).clamp_min(1e-8)
+    return torch.zeros(n, 0)
+
+
+def _subset(n: int, limit: int, rng: torch.Generator) -> Tensor:
+    order = torch.randperm(n, generator=rng)
+    return order[:limit] if limit < n else order
+
+
+def _train_reader(dataset: Dataset, mover: _Mover, config: TestConfig,
+                  rng: torch.Generator) -> Reader:  # fmt: skip
+    index = _subset(len(dataset.train), config.max_train, rng)
+    x = dataset.train.inputs[index].float().to(mover.device)
+    c = condition(dataset, dataset.train.targets[index]).to(mover.device)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)  # layer initializers draw from the global generator
+        reader = Reader(dataset.kind, tuple(x.shape[1:]), c.shape[1],
+                        [p.outputs for p in mover.probes]).to(mover.device)  # fmt: skip
+    optimizer = torch.optim.Adam(reader.parameters(), lr=config.lr)
+    reader.train()
+    for _ in range(config.epochs):
+        order = torch.randperm(len(x), generator=rng).to(mover.device)
+        for start in range(0, len(x), config.batch_size):
+            batch = order[start : start + config.batch_size]
+            which = torch.randint(len(mover.probes), (len(batch),), generator=rng)
+            loss = _batch_loss(reader, mover, x[batch], c[batch], which, rng)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    reader.eval()
+    return reader
+
+
+def _batch_loss(reader: Reader, mover: _Mover, x: Tensor, c: Tensor, which: Tensor,
+                rng: torch.Generator) -> Tensor:  # fmt: skip
+    """Each input moved along one random probe; that probe's head learns the amount."""
+    moved, targets = x.clone(), {}
+    for p in which.unique().tolist():
+        rows = (which == p).nonzero().squeeze(1).to(x.device)
+        amounts = mover.draw(p, len(rows), rng)
+        moved[rows] = mover.move(p, amounts, x[rows], rng)
+        targets[p] = (rows, amounts.to(x.device))
+    outputs = reader(moved, c)
+    total = x.new_zeros(())
+    for p, (rows, amounts) in targets.items():
+        total = total + _head_loss(mover.probes[p], outputs[p][rows], amounts)
+    return total / len(x)
+
+
+def _head_loss(probe: Probe, output: Tensor, amounts: Tensor) -> Tensor:
+    if probe.mode == "discrete":
+        return F.cross_entropy(output, amounts.long(), reduction="sum")
+    if probe.mode == "periodic":
+        target = torch.stack([amounts.cos(), amounts.sin()], dim=1)
+    else:
+        target = (amounts / probe.limit)[:, None]
+    return ((output - target) ** 2).sum()
+
+
+# -- the two-sample tests ---------------------------------------------------------------------
+
+
+@torch.no_grad()
+def _reading(reader: Reader, mover: _Mover, p: int, j: int | None, x: Tensor, c: Tensor,
+             rng: torch.Generator) -> Tensor:  # fmt: skip
+    """The 1-D reading of probe p for x moved by +-step j (unmoved for None)."""
+    probe = mover.probes[p]
+    if j is None:
+        amounts = torch.zeros(len(x)) if probe.mode != "discrete" else torch.zeros(len(x)).long()
+    else:
+        amounts = mover.step(p, j, len(x), rng)
+    return _reading_of(reader, mover, p, amounts, x, c, rng, j or 0)
+
+
+@torch.no_grad()
+def _reading_of(reader: Reader, mover: _Mover, p: int, amounts: Tensor, x: Tensor, c: Tensor,
+                rng: torch.Generator, j: int = 0) -> Tensor:  # fmt: skip
+    probe = mover.probes[p]
+    out = reader(mover.move(p, amounts, x, rng), c)[p]
+    if probe.mode == "periodic":
+        return torch.atan2(out[:, 1], out[:, 0]).cpu()
+    if probe.mode == "linear":
+        return out[:, 0].cpu()
+    return _discrete_score(probe, out, j).cpu()
+
+
+def _discrete_score(probe: Probe, logits: Tensor, j: int) -> Tensor:
+    """log posterior of +-power (step j) over that of power 0."""
+    k = int(probe.steps[j])
+    order = int(probe.limit)
+    own = [i for i, b in enumerate(probe.bin_powers) if b in (k, (order - k) % order)]
+    log_p = F.log_softmax(logits, dim=1)
+    return torch.logsumexp(log_p[:, own], dim=1) - log_p[:, 0]
+
+
+def _held_out(split, dataset: Dataset, limit: int, rng: torch.Generator, device: torch.device):
+    index = _subset(len(split), limit, rng)
+    inputs, targets = split.inputs[index].float(), condition(dataset, split.targets[index])
+    return inputs.to(device), targets.to(device)
+
+
+def _test_probe(dataset: Dataset, mover: _Mover, reader: Reader, p: int, config: TestConfig,
+                rng: torch.Generator) -> Verdict:  # fmt: skip
+    probe = mover.probes[p]
+    x_fit, c_fit = _held_out(dataset.val, dataset, config.max_held_out, rng, mover.device)
+    x_test, c_test = _held_out(dataset.test, dataset, config.max_held_out, rng, mover.device)
+    half = len(x_test) // 2
+    x_a, c_a = x_test[:half], c_test[:half]
+    x_b, c_b = x_test[half : 2 * half], c_test[half : 2 * half]
+    continuous = probe.mode != "discrete"
+    if continuous:
+        fit_a = _reading(reader, mover, p, None, x_fit, c_fit, rng)
+        test_a = _reading(reader, mover, p, None, x_a, c_a, rng)
+    else:  # the unmoved logits, scored against each step in turn
+        logits_fit, logits_a = (_unmoved_logits(reader, mover, p, x, c, rng)
+                                for x, c in ((x_fit, c_fit), (x_a, c_a)))  # fmt: skip
+    correct, tv = [], []
+    for j in range(len(probe.steps)):
+        if not continuous:
+            fit_a = _discrete_score(probe, logits_fit, j).cpu()
+            test_a = _discrete_score(probe, logits_a, j).cpu()
+        fit_b = _reading(reader, mover, p, j, x_fit, c_fit, rng)
+        test_b = _reading(reader, mover, p, j, x_b, c_b, rng)
+        says_b = _histogram_classifier(fit_a, fit_b)
+        right = int((~says_b(test_a)).sum()) + int(says_b(test_b).sum())
+        correct.append(right)
+        tv.append(max(0.0, 2 * right / (2 * half) - 1))
+    resolved = _resolved(reader, mover, p, x_a, c_a, test_a, rng) if continuous else None
+    return _verdict(probe, correct, tv, 2 * half, resolved)
+
+
+def _resolved(reader: Reader, mover: _Mover, p: int, x: Tensor, c: Tensor, unmoved: Tensor,
+              rng: torch.Generator) -> int:  # fmt: skip
+    """How many inputs the reader places within half a step of their move by +-step 1.
+
+    The same input is read unmoved and moved, so the data's own spread cancels: what remains
+    is the reader's blur. A reader that cannot resolve the first step would make any data look
+    spread along the generator.
+    """
+    probe = mover.probes[p]
+    amounts = mover.step(p, 0, len(x), rng)
+    moved = _reading_of(reader, mover, p, amounts, x, c, rng)
+    scale = 1.0 if probe.mode == "periodic" else 1.0 / probe.limit
+    error = moved - unmoved - amounts * scale
+    if probe.mode == "periodic":
+        error = torch.remainder(error + math.pi, 2 * math.pi) - math.pi
+    return int((error.abs() < probe.steps[0] * scale / 2).sum())
+
+
+@torch.no_grad()
+def _unmoved_logits(reader: Reader, mover: _Mover, p: int, x: Tensor, c: Tensor,
+                    rng: torch.Generator) -> Tensor:  # fmt: skip
+    return reader(mover.move(p, torch.zeros(len(x)).long(), x, rng), c)[p]
+
+
+def _histogram_classifier(a: Tensor, b: Tensor):
+    """Says B where, in equal-mass bins of the pooled readings, B's fitted count exceeds A's."""
+    pooled = torch.cat([a, b])
+    inner = torch.quantile(pooled, torch.linspace(0, 1, HISTOGRAM_BINS + 1)[1:-1])
+    count_a = torch.bincount(torch.bucketize(a, inner), minlength=HISTOGRAM_BINS)
+    count_b = torch.bincount(torch.bucketize(b, inner), minlength=HISTOGRAM_BINS)
+    says = count_b * len(a) > count_a * len(b)
+    return lambda readings: says[torch.bucketize(readings, inner)]
+
+
+def _verdict(probe: Probe, correct: list[int], tv: list[float], n: int,
+             resolved: int | None) -> Verdict:  # fmt: skip
+    from scipy.stats import binom  # only when a test runs
+
+    # Discrete moves are whole group elements, not small steps a blurry reader might miss; and
+    # an order-2 generator has one step, which cannot be its own reference: no ceiling there.
+    ceiling = (
+        _ceiling(tv, correct, n) if probe.mode != "discrete" else _discrete_ceiling(correct, n)
+    )
+    # H0 absent: the first step already reaches half the ceiling, accuracy >= 1/2 + ceiling/4.
+    # Where no step differs at all (a whole generator leaving the data as they were), absence
+    # would have meant TV >= 1/2 for a reader that sees the generator: ceiling 1.
+    p_value = float(binom.cdf(correct[0], n, 0.5 + (ceiling or 1.0) / 4))
+    invariance = float(binom.sf(correct[0] - 1, n, 0.5))  # H0 invariant: accuracy 1/2
+    extent, reached = _crossing(probe, [t / ceiling for t in tv] if ceiling else [0.0] * len(tv))
+    return Verdict(probe.generator, False, p_value, extent, probe.unit,
+                   full=probe.whole and not reached, invariance_p=invariance,
+                   magnitudes=list(probe.magnitudes), tv=tv,
+                   resolution=None if resolved is None else resolved / (n // 2))  # fmt: skip
+
+
+def _ceiling(tv: list[float], correct: list[int], n: int) -> float:
+    """The reader's TV for data moved wholly out of themselves: the mean of its three largest
+    readings (a max would be biased upwards by noise); 0 when no step is told apart at all.
+
+    A reader that cannot place some inputs (a 0 or an 8 turned upside down) reaches TV = c < 1
+    there; dividing by c makes the extent that of the inputs it can place.
+    """
+    from scipy.stats import binom
+
+    if binom.sf(max(correct) - 1, n, 0.5) * len(correct) > 0.05:  # nothing differs: full
+        return 0.0
+    top = sorted(tv)[-3:]
+    return sum(top) / len(top)
+
+
+def _discrete_ceiling(correct: list[int], n: int) -> float:
+    from scipy.stats import binom
+
+    return 0.0 if binom.sf(max(correct) - 1, n, 0.5) * len(correct) > 0.05 else 1.0
+
+
+def _crossing(probe: Probe, tv: list[float]) -> tuple[float, bool]:
+    """Where TV first reaches 1/2, interpolated linearly from (0, 0); the grid's end if never."""
+    last_size, last_tv = 0.0, 0.0
+    for magnitude, value in zip(probe.magnitudes, tv, strict=True):
+        size = probe.size(magnitude)
+        if value >= 0.5:
+            crossing = last_size + (size - last_size) * (0.5 - last_tv) / (value - last_tv)
+            return (math.exp(crossing) if probe.log_scale else crossing), True
+        last_size, last_tv = size, value
+    return probe.magnitudes[-1], False
+
+
+def _decide(verdicts: list[Verdict], alpha: float) -> None:
+    """Holm's step-down procedure over the group's generators."""
+    order = sorted(range(len(verdicts)), key=lambda i: verdicts[i].p_value)
+    for rank, i in enumerate(order):
+        if verdicts[i].p_value > alpha / (len(verdicts) - rank):
+            break
+        verdicts[i].present = True
+
+
+def _extent_error(dataset: Dataset, probe: Probe, verdict: Verdict) -> float | None:
+    declared = dataset.support.get(probe.generator.split(".")[-1])
+    if declared is None or not verdict.present:
+        return None
+    true_size, size = probe.size(declared), probe.size(verdict.extent)
+    if true_size <= 0 or size <= 0:
+        return None
+    return abs(math.log(size / true_size))

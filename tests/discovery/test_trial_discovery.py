@@ -1,0 +1,44 @@
+"""The discovery test inside a trial: ``discovery: widths | test | both`` and the store columns."""
+
+import pytest
+
+from pipeline.discovery import COLUMNS
+from pipeline.store._schema import to_table
+from pipeline.trial import run_trial
+
+TINY = {
+    "dataset": {"name": "signals", "length": 16, "n_samples": 120},
+    "candidate_group": "shift16*flip", "epochs": 1, "batch_size": 32, "eval_samples": 2,
+    "robustness": "none",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {mode: run_trial({**TINY, "discovery": mode}) for mode in ("widths", "test")}
+
+
+def test_widths_alone_add_no_test_columns(results):
+    assert all(not set(COLUMNS) & set(row) for row in results["widths"].discovery)
+
+
+def test_test_rows_carry_the_verdict_and_decide_active(results):
+    result = results["test"]
+    rows = {row["generator"]: row for row in result.discovery}
+    assert set(rows) == {"shift1", "flip"}
+    for row in rows.values():
+        assert set(COLUMNS) <= set(row) and row["active"] == row["present"]
+    assert rows["shift1"]["extent_unit"] == "positions" and 0 <= rows["shift1"]["p_value"] <= 1
+    expected = "shift16" if rows["shift1"]["present"] else "trivial"
+    assert result.trial["discovered_group"] == (expected + "*flip" if rows["flip"]["present"]
+                                                else expected)  # fmt: skip
+    to_table("discovery", result.discovery)  # the store takes the new columns
+
+
+def test_both_keeps_the_widths_verdict(results, monkeypatch):
+    claims = {"shift1": {"present": True, "p_value": 0.01}, "flip": {"present": True}}
+    monkeypatch.setattr("pipeline.evaluation.test_columns", lambda *args: claims)
+    widths, both = results["widths"], run_trial({**TINY, "discovery": "both"})
+    assert [r["active"] for r in both.discovery] == [r["active"] for r in widths.discovery]
+    assert both.trial["discovered_group"] == widths.trial["discovered_group"]
+    assert all("present" in row for row in both.discovery)
