@@ -81,7 +81,8 @@ def _rotation_grid(factor: Group) -> Group:
         discrete_generators=torch.cat([step[None], factor.discrete_generators]),
         generator_orders=(ROTATION_GRID, *factor.generator_orders), order=None,
         lie_names=(), lie_ranges=(), discrete_names=("grid", *factor.discrete_names),
-        haar=False, discrete_sampler=None,
+        haar=False, discrete_sampler=None, lie_records=(), discrete_records=(),
+        reference=None,  # another group: records and enumeration are its own
     )  # fmt: skip
 
 
