@@ -245,9 +245,16 @@ def test_analyze_checks_out_before_any_work(tmp_path, report_folder, out, messag
 
 
 def test_analyze_overwrite_lets_a_report_folder_be_reused(tmp_path, report_folder):
+    (tmp_path / "store").mkdir()
     result = runner.invoke(app, ["analyze", "--store", str(tmp_path / "store"), "--out",
                                  str(report_folder), "--overwrite"])  # fmt: skip
     assert result.exit_code == 2 and "holds no sweep yet" in result.output  # got past --out
+
+
+def test_analyze_of_a_store_that_does_not_exist_is_one_line_before_any_progress(tmp_path):
+    result = runner.invoke(app, ["analyze", "any", "--store", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [f"error: store {tmp_path / 'nowhere'} does not exist"]
 
 
 def test_analyze_into_a_read_only_folder_exits_2(tmp_path):

@@ -62,6 +62,15 @@ def test_query_of_a_missing_store_or_a_plain_file_exits_2(tmp_path):
     assert not (tmp_path / "typo").exists()
 
 
+@pytest.mark.parametrize("url", ["", "  ", "s3://", "memory://"])
+@pytest.mark.parametrize("command", [["query", "select 1"], ["analyze", "s"]])
+def test_an_empty_store_url_or_one_without_a_bucket_is_refused(tmp_path, monkeypatch, command,
+                                                               url):  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # an empty URL once meant the default store under outputs/
+    line = one_error_line(runner.invoke(app, [*command, "--store", url]))
+    assert "--store" in line and not (tmp_path / "outputs").exists()
+
+
 @pytest.mark.parametrize("command", [["query", "select 1"], ["analyze", "s"]])
 def test_an_ftp_store_that_refuses_exits_2(command):
     port = _closed_port()
