@@ -83,8 +83,9 @@ def resume_elsewhere(tmp_path, store: str, sweep: str) -> None:
     statuses = query(f"select status, count(*) n from trials where sweep='{sweep}' group by 1",
                      store, tmp_path, b)  # fmt: skip
     assert statuses == [{"status": "completed", "n": BUDGET}]
-    study = optuna.load_study(study_name=sweep,
-                              storage=f"sqlite:///{b / 'sweeps' / sweep / 'optuna.db'}")
+    study = optuna.load_study(
+        study_name=sweep, storage=f"sqlite:///{b / 'sweeps' / sweep / 'optuna.db'}"
+    )
     assert len(study.get_trials(states=[optuna.trial.TrialState.COMPLETE])) == BUDGET
     again = run(["status", sweep, "--store", store], tmp_path, b)
     assert "True" in again.stdout and again.returncode == 0
