@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from typing import Any
 
 from pipeline.space import SearchSpace
@@ -19,13 +20,36 @@ from pipeline.sweep._record import SweepError
 def open_storage(url: str, what: str = "study_storage") -> Any:
     """An Optuna RDB storage; one SweepError line when it cannot be reached."""
     import optuna
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-    try:
-        return optuna.storages.RDBStorage(url)
-    except Exception as error:  # sqlalchemy/driver errors have no common base worth naming
-        line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        raise SweepError(f"{what}: cannot open {_safe(url)}: {line or type(error).__name__}") \
-            from None  # fmt: skip
+    for wait in (0.5, 1.0, 2.0, None):
+        try:
+            return optuna.storages.RDBStorage(driver_url(url))
+        except (IntegrityError, ProgrammingError) as error:
+            # two sweeps creating the schema of a fresh database at once: one wins, the
+            # other finds the tables on a second try
+            if wait is None:
+                raise SweepError(f"{what}: cannot open {_safe(url)}: {_line(error)}") from None
+            time.sleep(wait)
+        except Exception as error:  # sqlalchemy/driver errors have no common base worth naming
+            raise SweepError(f"{what}: cannot open {_safe(url)}: {_line(error)}") from None
+    raise AssertionError("unreachable")
+
+
+def _line(error: Exception) -> str:
+    line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    return line or type(error).__name__
+
+
+def driver_url(url: str) -> str:
+    """``postgresql://`` through psycopg2 where psycopg (3), SQLAlchemy 2.1's default driver for
+    that scheme, is not installed (the ``postgres`` extra installs psycopg2-binary)."""
+    import importlib.util
+
+    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg") is None \
+            and importlib.util.find_spec("psycopg2") is not None:  # fmt: skip
+        return "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    return url
 
 
 def _safe(url: str) -> str:
