@@ -201,7 +201,8 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
             budget = segment.num_samples
             callbacks.append(ProgressCallback(record.name, space.metric, prepared.mode, budget))
         run_config = _run_config(record, space, segment, callbacks, filesystem)
-        tuner = tune.Tuner(trainable, param_space=_param_space(space), run_config=run_config,
+        param_space = _param_space(prepared, segment)
+        tuner = tune.Tuner(trainable, param_space=param_space, run_config=run_config,
                            tune_config=_tune_config(prepared, segment))  # fmt: skip
     results = tuner.fit()
     ended = results.num_terminated + results.num_errors
@@ -210,15 +211,31 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
     return segment.finished
 
 
-def _param_space(space: SearchSpace) -> dict[str, Any]:
-    """Optuna draws every parameter itself; a grid is Tune's grid_search over whole points."""
+def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:
+    """Optuna draws every parameter itself; a grid is Tune's grid_search over whole points (for
+    a segment that replaces lost experiments, the points no stored trial has run)."""
+    space = prepared.space
     if space.searcher != "grid":
         return {}
     from ray import tune
 
     from pipeline.sweep._search import grid_points
 
-    return {GRID_KEY: tune.grid_search(grid_points(space))}
+    points = grid_points(space)
+    if segment.carried:
+        points = _points_not_run(prepared.record, points)
+    return {GRID_KEY: tune.grid_search(points)}
+
+
+def _points_not_run(record: SweepRecord, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    import json
+
+    from pipeline.store import open_store, read_table
+
+    rows = read_table(open_store(record.store), "trials", record.name).to_pylist()
+    configs = [json.loads(row["config_json"] or "{}") for row in rows]
+    return [point for point in points
+            if not any(all(c.get(k) == v for k, v in point.items()) for c in configs)]  # fmt: skip
 
 
 def _trainable(prepared: Prepared) -> Any:

@@ -63,10 +63,14 @@ def query(sql, store, cwd, outputs):
     return json.loads(done.stdout)
 
 
-def resume_elsewhere(tmp_path, store: str, sweep: str) -> None:
+GRID = {**SPACE, "searcher": "grid",
+        "search": {"candidate_group": ["trivial", "shift16"], "lr": [0.01, 0.1]}}  # fmt: skip
+
+
+def resume_elsewhere(tmp_path, store: str, sweep: str, settings=SPACE) -> None:
     """Interrupt a sweep run under outputs A, delete A, resume it under B from the store."""
     space, a, b = tmp_path / "space.yaml", tmp_path / "A", tmp_path / "B"
-    space.write_text(yaml.safe_dump(SPACE))
+    space.write_text(yaml.safe_dump(settings))
     driver = start(["sweep", str(space), "--name", sweep, "--store", store], tmp_path, a)
     kill_after_first_trial(driver, store, sweep)
     shutil.rmtree(a)
@@ -77,6 +81,12 @@ def resume_elsewhere(tmp_path, store: str, sweep: str) -> None:
     assert f"{sweep} " in status.stdout and " 4 " in status.stdout  # its budget
     done = run(["resume", sweep, "--store", store], tmp_path, b)
     assert done.returncode == 0, done.stderr
+    if settings is GRID:  # each point once: the lost segment's points that ran are not rerun
+        points = query(f"select count(distinct config_json) n from trials where sweep='{sweep}'",
+                       store, tmp_path, b)  # fmt: skip
+        assert points == [{"n": BUDGET}]
+        assert_each_trial_and_epoch_once(store, tmp_path, sweep, BUDGET, EPOCHS)
+        return
     assert "rebuilt from the store's" in done.stderr
 
     assert_each_trial_and_epoch_once(store, tmp_path, sweep, BUDGET, EPOCHS)
@@ -95,6 +105,11 @@ def resume_elsewhere(tmp_path, store: str, sweep: str) -> None:
 def test_a_local_store_resumes_on_another_machine_with_exactly_its_budget(tmp_path):
     resume_elsewhere(tmp_path, str(tmp_path / "store"), "moved")
     assert not (tmp_path / "A").exists()
+
+
+@pytest.mark.slow
+def test_a_grid_sweep_resumed_elsewhere_runs_each_remaining_point_once(tmp_path):
+    resume_elsewhere(tmp_path, str(tmp_path / "store"), "grid", GRID)
 
 
 @pytest.mark.slow
