@@ -89,11 +89,11 @@ def prepare_sweep(
         raise SweepError("--store: a memory:// store lives in one process and Ray trials run "
                          "in others; use a path or an s3:// / gs:// URL")  # fmt: skip
     dataset = validate_space(space)
-    _check_new_in_store(name, location)
     study_storage = study_storage or space.study_storage
     if study_storage is not None and space.searcher != "grid":
         _check_new_study(name, study_storage)
-    check_writable(location)  # last: a bad space leaves no store folder behind
+    check_writable(location)  # late: a bad space leaves no store folder behind
+    _check_new_in_store(name, location)  # a name taken there already holds the store folder
     record = SweepRecord(
         name=name, space=space.model_dump(), space_path=str(Path(space_path).resolve()),
         store=location.url, storage_path=_experiment_root(location), address=address,
@@ -108,7 +108,7 @@ def _check_new_in_store(name: str, location: Any) -> None:
     from pipeline.store import read_blob
     from pipeline.sweep._record import record_name
 
-    if location.fs.exists(location.root) and read_blob(location, record_name(name)) is not None:
+    if read_blob(location, record_name(name)) is not None:
         raise SweepError(f"the store {location.url} holds a sweep named {name!r}: `symsearch "
                          f"resume {name} --store {location.url}` continues it, or choose "
                          "another --name")  # fmt: skip

@@ -127,3 +127,18 @@ def test_status_and_resume_name_a_sweep_missing_from_the_store(tmp_path):
         assert done.returncode == 2
         assert done.stderr.startswith("error: no sweep named 'nothere' in store")
         assert done.stderr.strip().count("\n") == 0
+
+
+def test_a_name_the_store_holds_is_refused_on_a_machine_without_its_record(tmp_path, outputs):
+    from pipeline.sweep import SweepError, SweepRecord, prepare_sweep
+
+    store = tmp_path / "store"
+    record = SweepRecord(name="taken", space=SPACE, space_path="x.yaml", store=str(store),
+                         storage_path=str(tmp_path / "ray"))  # fmt: skip
+    record.add_segment(BUDGET)
+    record.save()
+    shutil.rmtree(outputs)  # another machine: only the store knows the sweep
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump(SPACE))
+    with pytest.raises(SweepError, match=r"holds a sweep named 'taken'.*resume taken --store"):
+        prepare_sweep(space, "taken", str(store), None, None, None, False)
