@@ -277,6 +277,10 @@ def sweep(
         str | None, typer.Option("--address", help="Join a running Ray cluster (or 'auto').")
     ] = None,
     verbose: VerboseOption = False,
+    study_storage: Annotated[
+        str | None,
+        typer.Option("--study-storage", help="Optuna RDB URL for the study (postgresql://...)."),
+    ] = None,
 ) -> None:
     """Run a sweep on Ray Tune and write every trial to the store."""
     from pipeline.sweep import load_cluster, prepare_sweep, start_sweep
@@ -284,9 +288,9 @@ def sweep(
     with _user_errors():
         settings = load_cluster(cluster) if cluster is not None else None
         prepared = prepare_sweep(space, name, store, num_samples, max_concurrent, address,
-                                 verbose, settings)  # fmt: skip
+                                 verbose, settings, study_storage)  # fmt: skip
         finished = start_sweep(prepared)
-    _sweep_report(prepared.record.name, finished)
+    _sweep_report(prepared.record.name, finished, prepared.record.store)
 
 
 @app.command()
@@ -295,22 +299,33 @@ def resume(
     num_samples: Annotated[
         int | None, typer.Option("--num-samples", help="Raise the budget.")
     ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", help="Read the sweep's record from this store.")
+    ] = None,
 ) -> None:
-    """Continue an interrupted sweep; --num-samples N raises its budget to N trials."""
+    """Continue an interrupted sweep; --num-samples N raises its budget to N trials. With
+    --store, from any machine that reaches the store."""
     from pipeline.sweep import resume_sweep
 
     with _user_errors():
-        _, finished = resume_sweep(name, num_samples)
-    _sweep_report(name, finished)
+        prepared, finished = resume_sweep(name, num_samples, store)
+    _sweep_report(name, finished, prepared.record.store)
 
 
 @app.command()
-def status(name: Annotated[str | None, typer.Argument(help="Sweep name.")] = None) -> None:
+def status(
+    name: Annotated[str | None, typer.Argument(help="Sweep name.")] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", help="Read the sweep's record from this store.")
+    ] = None,
+) -> None:
     """Trials by state, best so far, store location."""
     from pipeline.sweep import all_statuses, load_record, sweep_status
 
     with _user_errors():
-        found = [sweep_status(load_record(name))] if name is not None else all_statuses()
+        if name is None and store is not None:
+            fail("--store: name the sweep too (symsearch status NAME --store URL)")
+        found = [sweep_status(load_record(name, store))] if name is not None else all_statuses()
     if not found:
         typer.echo("no sweeps yet: symsearch sweep search_spaces/quickstart.yaml")
         return
@@ -338,14 +353,14 @@ def _status_row(entry: dict) -> dict[str, object]:
     return row
 
 
-def _sweep_report(name: str, finished: bool) -> None:
+def _sweep_report(name: str, finished: bool, store: str) -> None:
     from pipeline.sweep import load_record, sweep_status
 
-    entry = sweep_status(load_record(name))
+    entry = sweep_status(load_record(name, store))
     typer.echo(format_table([_status_row(entry)]))
     if not finished:
-        typer.echo(f"sweep {name} was interrupted: `symsearch resume {name}` continues it",
-                   err=True)  # fmt: skip
+        typer.echo(f"sweep {name} was interrupted: `symsearch resume {name} --store "
+                   f"{entry['store']}` continues it", err=True)  # fmt: skip
         raise typer.Exit(130)
     typer.echo(
         f'store: {entry["store"]}  (symsearch query "select * from trials where '

@@ -205,6 +205,8 @@ class SearchSpace(BaseModel):
     scheduler: Scheduler = Field(default_factory=Scheduler)
     resources: Resources = Field(default_factory=Resources)
     max_failures: int = Field(1, ge=0, le=1000)
+    study_storage: str | None = None  # the Optuna study's RDB URL (postgresql://... for a
+    # cluster); none: SQLite beside the sweep record under outputs/ (one machine)
     checkpoint_seconds: float = Field(10.0, ge=0, le=86_400)  # a trial checkpoints at most
     # this often (0: every epoch); a resumed trial repeats at most these seconds of training
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +68,7 @@ class Prepared:
 def prepare_sweep(
     space_path: Path, name: str | None, store: str | None, num_samples: int | None,
     max_concurrent: int | None, address: str | None, verbose: bool,
-    cluster: ClusterSettings | None = None,
+    cluster: ClusterSettings | None = None, study_storage: str | None = None,
 ) -> Prepared:  # fmt: skip
     """Validate everything and build the record (nothing is written yet). Flags win over the
     cluster file, which wins over the defaults."""
@@ -88,14 +89,38 @@ def prepare_sweep(
         raise SweepError("--store: a memory:// store lives in one process and Ray trials run "
                          "in others; use a path or an s3:// / gs:// URL")  # fmt: skip
     dataset = validate_space(space)
-    check_writable(location)  # last: a bad space leaves no store folder behind
+    study_storage = study_storage or space.study_storage
+    if study_storage is not None and space.searcher != "grid":
+        _check_new_study(name, study_storage)
+    check_writable(location)  # late: a bad space leaves no store folder behind
+    _check_new_in_store(name, location)  # a name taken there already holds the store folder
     record = SweepRecord(
         name=name, space=space.model_dump(), space_path=str(Path(space_path).resolve()),
         store=location.url, storage_path=_experiment_root(location), address=address,
         max_concurrent=max_concurrent or space.max_concurrent, verbose=verbose,
+        study_storage=study_storage,
     )  # fmt: skip
     record.add_segment(_segment_budget(space, num_samples))
     return Prepared(record, space, dataset)
+
+
+def _check_new_in_store(name: str, location: Any) -> None:
+    from pipeline.store import read_blob
+    from pipeline.sweep._record import record_name
+
+    if read_blob(location, record_name(name)) is not None:
+        raise SweepError(f"the store {location.url} holds a sweep named {name!r}: `symsearch "
+                         f"resume {name} --store {location.url}` continues it, or choose "
+                         "another --name")  # fmt: skip
+
+
+def _check_new_study(name: str, url: str) -> None:
+    """The study storage is reachable and holds no study of this name yet."""
+    from pipeline.sweep._study import open_storage, study_exists
+
+    if study_exists(open_storage(url), name):
+        raise SweepError(f"study_storage: it holds a study named {name!r} already (another "
+                         "sweep's); choose another --name or another storage")  # fmt: skip
 
 
 def _absolute(url: str) -> str:
@@ -178,7 +203,8 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
             budget = segment.num_samples
             callbacks.append(ProgressCallback(record.name, space.metric, prepared.mode, budget))
         run_config = _run_config(record, space, segment, callbacks, filesystem)
-        tuner = tune.Tuner(trainable, param_space=_param_space(space), run_config=run_config,
+        param_space = _param_space(prepared, segment)
+        tuner = tune.Tuner(trainable, param_space=param_space, run_config=run_config,
                            tune_config=_tune_config(prepared, segment))  # fmt: skip
     results = tuner.fit()
     ended = results.num_terminated + results.num_errors
@@ -187,15 +213,31 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
     return segment.finished
 
 
-def _param_space(space: SearchSpace) -> dict[str, Any]:
-    """Optuna draws every parameter itself; a grid is Tune's grid_search over whole points."""
+def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:
+    """Optuna draws every parameter itself; a grid is Tune's grid_search over whole points (for
+    a segment that replaces lost experiments, the points no stored trial has run)."""
+    space = prepared.space
     if space.searcher != "grid":
         return {}
     from ray import tune
 
     from pipeline.sweep._search import grid_points
 
-    return {GRID_KEY: tune.grid_search(grid_points(space))}
+    points = grid_points(space)
+    if segment.carried:
+        points = _points_not_run(prepared.record, points)
+    return {GRID_KEY: tune.grid_search(points)}
+
+
+def _points_not_run(record: SweepRecord, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    import json
+
+    from pipeline.store import open_store, read_table
+
+    rows = read_table(open_store(record.store), "trials", record.name).to_pylist()
+    configs = [json.loads(row["config_json"] or "{}") for row in rows]
+    return [point for point in points
+            if not any(all(c.get(k) == v for k, v in point.items()) for c in configs)]  # fmt: skip
 
 
 def _trainable(prepared: Prepared) -> Any:
@@ -234,11 +276,40 @@ def _searcher(prepared: Prepared) -> Any:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = make_sampler(space)
     record.folder.mkdir(parents=True, exist_ok=True)
-    storage = optuna.storages.RDBStorage(record.optuna_storage)  # persistent: raise the budget
+    storage = _study_storage(prepared)  # persistent: raise the budget, resume anywhere
     return ResumableOptunaSearch(
         space=define_by_run(space), metric=space.metric, mode=prepared.mode, sampler=sampler,
         study_name=record.name, storage=storage,
     )  # fmt: skip
+
+
+def _study_storage(prepared: Prepared) -> Any:
+    """The sweep's study storage; a study missing there is rebuilt from the store's trials."""
+    from pipeline.store import open_store, read_table
+    from pipeline.sweep._study import open_storage, rebuild_study, study_exists
+
+    record = prepared.record
+    storage = open_storage(record.optuna_storage)
+    if study_exists(storage, record.name):
+        return storage
+    location = open_store(record.store)
+    rows = read_table(location, "trials", record.name).to_pylist()
+    if rows and prepared.space.metric == "train_loss":
+        _add_last_train_loss(rows, read_table(location, "epochs", record.name).to_pylist())
+    if rows:
+        added = rebuild_study(storage, record.name, prepared.space, prepared.mode, rows)
+        print(f"resume: the Optuna study was rebuilt from the store's {added} trial(s)",
+              file=sys.stderr)  # fmt: skip
+    return storage
+
+
+def _add_last_train_loss(rows: list[dict[str, Any]], epochs: list[dict[str, Any]]) -> None:
+    last: dict[str, tuple[int, Any]] = {}
+    for epoch in epochs:
+        if epoch["epoch"] >= last.get(epoch["trial_id"], (-1, None))[0]:
+            last[epoch["trial_id"]] = (epoch["epoch"], epoch["train_loss"])
+    for row in rows:
+        row["train_loss"] = last.get(row["trial_id"], (0, None))[1]
 
 
 def make_sampler(space: SearchSpace) -> Any:
@@ -323,19 +394,44 @@ def connect(address: str | None, verbose: bool, space: SearchSpace) -> None:
              runtime_env=runtime_env)  # fmt: skip
 
 
+def _study_lost(prepared: Prepared) -> bool:
+    """An unfinished segment's snapshot holds a searcher bound to the study it started with; where
+    that study is missing here (SQLite on another machine), the snapshot cannot continue."""
+    from pipeline.sweep._study import open_storage, study_exists
+
+    record = prepared.record
+    if prepared.space.searcher == "grid" or all(s.finished for s in record.segments):
+        return False
+    record.folder.mkdir(parents=True, exist_ok=True)  # SQLite's file goes there
+    return not study_exists(open_storage(record.optuna_storage), record.name)
+
+
+def _rebase_local_experiments(record: SweepRecord, location: Any) -> None:
+    """A local store's experiments live under outputs/: on a machine (or outputs/) where the
+    recorded folder is missing, new segments go under this one's."""
+    if location.is_local and not Path(record.storage_path).exists():
+        record.storage_path = _experiment_root(location)
+
+
 def start_sweep(prepared: Prepared) -> bool:
     prepared.record.save()
     return run_prepared(prepared, prepared.record.segments[0], restore=False)
 
 
-def resume_sweep(name: str, num_samples: int | None) -> tuple[Prepared, bool]:
+def resume_sweep(name: str, num_samples: int | None,
+                 store: str | None = None) -> tuple[Prepared, bool]:  # fmt: skip
     """Finish the segments an interruption left open, then raise the budget to num_samples.
-    Trials that the store has and no experiment snapshot knows are set aside first
-    (_reconcile.py)."""
+    With ``store``, the record is read from the store (any machine). Trials that the store has
+    and no experiment snapshot knows are set aside first; lost experiments are replaced by one
+    segment that runs the rest of the budget (_reconcile.py)."""
     from pipeline.store import check_writable, open_store
-    from pipeline.sweep._reconcile import set_aside_forgotten_trials
+    from pipeline.sweep._reconcile import (
+        lost_segments,
+        replace_lost_experiments,
+        set_aside_forgotten_trials,
+    )
 
-    record = load_record(name)
+    record = load_record(name, store)
     try:
         space = SearchSpace(**record.space)
     except (ValidationError, TypeError) as error:  # a record edited by hand
@@ -351,7 +447,12 @@ def resume_sweep(name: str, num_samples: int | None) -> tuple[Prepared, bool]:
     location = open_store(record.store)
     check_writable(location)  # a store gone read-only: exit 2 before Ray starts
     connect(record.address, record.verbose, space)
-    set_aside_forgotten_trials(record, location, storage_filesystem(location))
+    _rebase_local_experiments(record, location)
+    filesystem = storage_filesystem(location)
+    if lost_segments(record, filesystem) or _study_lost(prepared):
+        replace_lost_experiments(record, location)
+    else:
+        set_aside_forgotten_trials(record, location, filesystem)
     finished = True
     for segment in record.segments:
         if not segment.finished:

@@ -7,6 +7,11 @@ all yet and the segment starts over): the restored searcher draws a replacement 
 Without this step the store would keep the forgotten trial beside its replacement, a sweep of N
 trials would show N + 1, and a half-trained one would never end. Its files are set aside
 (``store.retire_trials``: moved, not deleted), and its saved state removed.
+
+Where an experiment is lost altogether (``outputs/`` is gone: the sweep resumes on another
+machine), the store decides alone: every trial with a ``trials`` row has ended and counts toward
+the budget; the ones that had not ended are set aside; every segment is closed, and one new
+segment runs the remainder (``Segment.carried``), so the sweep ends with exactly its budget.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pipeline.sweep._record import SweepRecord
+from pipeline.sweep._record import Segment, SweepRecord
 
 
 def known_trials(record: SweepRecord, filesystem: Any) -> set[str]:
@@ -34,16 +39,62 @@ def known_trials(record: SweepRecord, filesystem: Any) -> set[str]:
 
 def set_aside_forgotten_trials(record: SweepRecord, location: Any, filesystem: Any) -> set[str]:
     """Retire the trials in the store that no snapshot knows; returns their ids."""
-    from pipeline.store import SUPERSEDED, remove_blob, retire_trials, trial_ids_in
-    from pipeline.sweep._trainable import state_name
+    from pipeline.store import trial_ids_in
 
     forgotten = trial_ids_in(location, record.name) - known_trials(record, filesystem)
-    if not forgotten:
-        return forgotten
-    moved = retire_trials(location, record.name, forgotten)
-    for trial_id in forgotten:
-        remove_blob(location, state_name(record.name, trial_id))
-    print(f"resume: {len(forgotten)} trial(s) started after the last experiment snapshot "
-          f"({', '.join(sorted(forgotten))}) are redrawn; their {moved} file(s) moved to "
-          f"{location.path(SUPERSEDED)}", file=sys.stderr)  # fmt: skip
+    if forgotten:
+        moved = _retire(record, location, forgotten)
+        print(f"resume: {len(forgotten)} trial(s) started after the last experiment snapshot "
+              f"({', '.join(sorted(forgotten))}) are redrawn; their {moved} file(s) moved to "
+              f"{_superseded(location)}", file=sys.stderr)  # fmt: skip
     return forgotten
+
+
+def lost_segments(record: SweepRecord, filesystem: Any) -> list[Segment]:
+    """Segments whose Ray experiment cannot be restored (deleted, on another machine, or
+    killed before its first snapshot)."""
+    from ray import tune
+
+    return [segment for segment in record.segments
+            if not tune.Tuner.can_restore(record.experiment_path(segment),
+                                          storage_filesystem=filesystem)]  # fmt: skip
+
+
+def replace_lost_experiments(record: SweepRecord, location: Any) -> Segment | None:
+    """Close every segment and add one that runs what the budget still lacks (None when
+    nothing does); trials that had not ended are set aside. The record is saved."""
+    from pipeline.store import read_table, trial_ids_in
+
+    ended = set(read_table(location, "trials", record.name).column("trial_id").to_pylist())
+    unended = trial_ids_in(location, record.name) - ended
+    if unended:
+        moved = _retire(record, location, unended)
+        print(f"resume: {len(unended)} trial(s) had not ended when the experiment was lost; "
+              f"they are redrawn ({moved} file(s) moved to {_superseded(location)})",
+              file=sys.stderr)  # fmt: skip
+    budget = record.budget
+    for segment in record.segments:
+        segment.finished = True
+    remainder = budget - len(ended)
+    added = record.add_segment(remainder, carried=remainder) if remainder > 0 else None
+    record.save()
+    if added is not None:
+        print(f"resume: {len(ended)} of {budget} trials ended in the store; the remaining "
+              f"{remainder} run as {added.experiment}", file=sys.stderr)  # fmt: skip
+    return added
+
+
+def _retire(record: SweepRecord, location: Any, trial_ids: set[str]) -> int:
+    from pipeline.store import remove_blob, retire_trials
+    from pipeline.sweep._trainable import state_name
+
+    moved = retire_trials(location, record.name, trial_ids)
+    for trial_id in trial_ids:
+        remove_blob(location, state_name(record.name, trial_id))
+    return moved
+
+
+def _superseded(location: Any) -> str:
+    from pipeline.store import SUPERSEDED
+
+    return location.path(SUPERSEDED)

@@ -1,8 +1,12 @@
 """What a sweep needs to be resumed by name: its space, store, budget and Ray experiments.
 
-A sweep record lives at ``<outputs>/sweeps/<name>/sweep.json`` (``outputs`` is ``./outputs``, or
-``$SYMSEARCH_OUTPUTS``) beside the persistent Optuna study (``optuna.db``). The space is kept as
-it was validated at launch, so editing the YAML later never changes a resumed sweep.
+The store is the source of truth: a sweep record lives at ``<store>/_sweeps/<name>/sweep.json``
+(written atomically, like every store file; table readers skip ``_`` folders), so any machine
+that reaches the store can resume the sweep or show its status. A copy is kept at
+``<outputs>/sweeps/<name>/sweep.json`` (``outputs`` is ``./outputs``, or ``$SYMSEARCH_OUTPUTS``)
+beside the default Optuna study (``optuna.db``, SQLite; ``study_storage`` names any Optuna RDB
+URL instead, e.g. PostgreSQL for a cluster). The space is kept as it was validated at launch,
+so editing the YAML later never changes a resumed sweep.
 
 A sweep runs as one or more *segments*, each a Ray Tune experiment: the first holds the original
 budget, and every ``resume --num-samples`` that raises the budget adds one more, which continues
@@ -44,6 +48,8 @@ class Segment:
     experiment: str  # Ray experiment name (a directory under storage_path)
     num_samples: int
     finished: bool = False
+    carried: int = 0  # of num_samples, trials run on behalf of segments whose experiment was
+    # lost (resume from another machine): they finish the budget, they do not raise it
 
 
 @dataclass
@@ -57,6 +63,7 @@ class SweepRecord:
     max_concurrent: int | None = None
     verbose: bool = False
     segments: list[Segment] = field(default_factory=list)
+    study_storage: str | None = None  # an Optuna RDB URL; None: SQLite under outputs/
     created_at: str = field(
         default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     )
@@ -67,39 +74,87 @@ class SweepRecord:
 
     @property
     def budget(self) -> int:
-        return sum(s.num_samples for s in self.segments)
+        return sum(s.num_samples - s.carried for s in self.segments)
 
     @property
     def optuna_storage(self) -> str:
-        return f"sqlite:///{self.folder / 'optuna.db'}"
+        return self.study_storage or f"sqlite:///{self.folder / 'optuna.db'}"
 
     def experiment_path(self, segment: Segment) -> str:
         return f"{self.storage_path.rstrip('/')}/{segment.experiment}"
 
-    def add_segment(self, num_samples: int) -> Segment:
+    def add_segment(self, num_samples: int, carried: int = 0) -> Segment:
         suffix = "" if not self.segments else f"-part{len(self.segments) + 1}"
-        segment = Segment(f"{self.name}{suffix}", num_samples)
+        segment = Segment(f"{self.name}{suffix}", num_samples, carried=carried)
         self.segments.append(segment)
         return segment
 
     def save(self) -> None:
+        """Into the store (the truth), then the local copy; both atomic: a kill never leaves
+        half a record."""
+        from pipeline.store import open_store, write_blob
+
+        payload = json.dumps(asdict(self), indent=2)
+        write_blob(open_store(self.store), record_name(self.name), payload.encode())
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / "sweep.json.tmp"
-        temporary.write_text(json.dumps(asdict(self), indent=2))
-        temporary.replace(self.folder / "sweep.json")  # atomic: a kill never leaves half a record
+        temporary.write_text(payload)
+        temporary.replace(self.folder / "sweep.json")
+
+
+SWEEPS = "_sweeps"  # <store>/_sweeps/<name>/sweep.json
+
+
+def record_name(name: str) -> str:
+    return f"{SWEEPS}/{name}/sweep.json"
 
 
 def sweep_folder(name: str) -> Path:
     return outputs_dir() / "sweeps" / name
 
 
-def load_record(name: str) -> SweepRecord:
-    path = sweep_folder(check_name(name, "sweep name")) / "sweep.json"
+def load_record(name: str, store: str | None = None) -> SweepRecord:
+    """The sweep's record: from the store when one is named (any machine), else the local copy."""
+    check_name(name, "sweep name")
+    if store is not None:
+        return _load_from_store(name, store)
+    path = sweep_folder(name) / "sweep.json"
     if not path.is_file():
         known = ", ".join(list_sweeps()) or "none yet"
-        raise SweepError(f"no sweep named {name!r} under {path.parents[1]} (sweeps: {known})")
+        raise SweepError(f"no sweep named {name!r} under {path.parents[1]} (sweeps: {known}); "
+                         "--store URL finds a sweep in its store")  # fmt: skip
     try:
-        raw = json.loads(path.read_text())
+        text = path.read_text()
+    except OSError as error:
+        raise SweepError(f"{path}: damaged sweep record ({_reason(error)})") from None
+    return parse_record(name, text, str(path))
+
+
+def _load_from_store(name: str, store: str) -> SweepRecord:
+    from pipeline.store import open_store, read_blob
+
+    location = open_store(store if "://" in store else str(Path(store).resolve()))
+    payload = read_blob(location, record_name(name))
+    if payload is None:
+        known = ", ".join(sweeps_in_store(location)) or "none yet"
+        raise SweepError(f"no sweep named {name!r} in store {location.url} (sweeps: {known})")
+    return parse_record(name, payload.decode("utf-8", "replace"), location.path(record_name(name)))
+
+
+def sweeps_in_store(location: Any) -> list[str]:
+    """Names of the sweeps with a record in the store."""
+    folder = location.path(SWEEPS)
+    try:
+        location.fs.invalidate_cache()
+        found = location.fs.glob(f"{folder}/*/sweep.json")
+    except (OSError, FileNotFoundError):
+        return []
+    return sorted(path.rsplit("/", 2)[-2] for path in found)
+
+
+def parse_record(name: str, text: str, path: str) -> SweepRecord:
+    try:
+        raw = json.loads(text)
         raw["segments"] = [Segment(**s) for s in raw.get("segments", [])]
         record = SweepRecord(**raw)
     except (OSError, ValueError, TypeError, AttributeError) as error:  # cut short, edited

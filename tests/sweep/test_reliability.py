@@ -2,6 +2,7 @@
 cannot be written. Nothing stored may be lost, repeated or left unreadable. Marked
 ``reliability`` (part of the default suite; ``-m "not reliability"`` leaves them out)."""
 
+import json
 import os
 import shutil
 import signal
@@ -43,12 +44,16 @@ SPACE = {
 
 def assert_every_file_readable(store: Path) -> None:
     """Every table file parses and every saved trial state loads; hidden temporaries, which
-    readers skip, and attempt markers (``_attempts/``) are the only other files allowed."""
+    readers skip, attempt markers (``_attempts/``) and sweep records (``_sweeps/``) are the only
+    other files allowed."""
     for path in store.rglob("*"):
         if path.is_dir() or path.name.startswith("."):
             continue
         if path.relative_to(store).parts[0] == "_attempts":
             assert path.read_text().strip().isdigit(), path  # the claiming process's id
+            continue
+        if path.relative_to(store).parts[0] == "_sweeps":
+            assert json.loads(path.read_text())["segments"], path  # the sweep's record
             continue
         if path.suffix == ".parquet":
             pq.read_table(path)

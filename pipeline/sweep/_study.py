@@ -1,0 +1,99 @@
+"""The Optuna study of a sweep: its storage, and its rebuild from the store.
+
+The study lives in SQLite under ``outputs/`` (one machine) or in any Optuna RDB URL
+(``study_storage``, e.g. PostgreSQL shared by a cluster). When it is missing (the sweep resumes on
+another machine), it is rebuilt from the store's ``trials`` rows, each added with its parameters,
+their distributions and its value, so the searcher continues with what it learned.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Any
+
+from pipeline.space import SearchSpace
+from pipeline.sweep._record import SweepError
+
+
+def open_storage(url: str, what: str = "study_storage") -> Any:
+    """An Optuna RDB storage; one SweepError line when it cannot be reached."""
+    import optuna
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for wait in (0.5, 1.0, 2.0, None):
+        try:
+            return optuna.storages.RDBStorage(driver_url(url))
+        except (IntegrityError, ProgrammingError) as error:
+            # two sweeps creating the schema of a fresh database at once: one wins, the
+            # other finds the tables on a second try
+            if wait is None:
+                raise SweepError(f"{what}: cannot open {_safe(url)}: {_line(error)}") from None
+            time.sleep(wait)
+        except Exception as error:  # sqlalchemy/driver errors have no common base worth naming
+            raise SweepError(f"{what}: cannot open {_safe(url)}: {_line(error)}") from None
+    raise AssertionError("unreachable")
+
+
+def _line(error: Exception) -> str:
+    line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    return line or type(error).__name__
+
+
+def driver_url(url: str) -> str:
+    """``postgresql://`` through psycopg2 where psycopg (3), SQLAlchemy 2.1's default driver for
+    that scheme, is not installed (the ``postgres`` extra installs psycopg2-binary)."""
+    import importlib.util
+
+    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg") is None \
+            and importlib.util.find_spec("psycopg2") is not None:  # fmt: skip
+        return "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _safe(url: str) -> str:
+    """The URL without its password."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest and ":" in rest.split("@", 1)[0]:
+        user = rest.split("@", 1)[0].split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def study_exists(storage: Any, name: str) -> bool:
+    import optuna
+
+    return name in optuna.study.get_all_study_names(storage)
+
+
+def rebuild_study(storage: Any, name: str, space: SearchSpace, mode: str,
+                  rows: list[dict[str, Any]]) -> int:  # fmt: skip
+    """Create the study ``name`` holding one finished trial per stored ``trials`` row; returns
+    how many were added."""
+    import optuna
+
+    from pipeline.sweep._search import define_by_run
+
+    study = optuna.create_study(storage=storage, study_name=name,
+                                direction="maximize" if mode == "max" else "minimize")  # fmt: skip
+    search = define_by_run(space)
+    for row in rows:
+        study.add_trial(_frozen_trial(row, search, space.metric))
+    return len(rows)
+
+
+def _frozen_trial(row: dict[str, Any], search: Any, metric: str) -> Any:
+    import optuna
+    from optuna.trial import TrialState
+
+    config = json.loads(row.get("config_json") or "{}")
+    fixed = optuna.trial.FixedTrial({k: config[k] for k in search.dimensions if k in config})
+    search(fixed)  # replays the space: the distribution of every parameter the trial drew
+    value = row.get(metric)
+    ok = row.get("status") != "failed" and isinstance(value, float) and math.isfinite(value)
+    return optuna.trial.create_trial(
+        params=fixed.params, distributions=fixed.distributions,
+        value=value if ok else None, state=TrialState.COMPLETE if ok else TrialState.FAIL,
+        user_attrs={"symsearch_trial_id": row.get("trial_id")},
+    )  # fmt: skip
