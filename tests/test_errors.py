@@ -36,7 +36,7 @@ def test_any_symsearch_error_is_one_line_and_exit_2(monkeypatch):
     class SomeNewError(SymsearchError):
         pass
 
-    def raise_it(name):
+    def raise_it(name, store=None):
         raise SomeNewError("status: something the user can fix")
 
     monkeypatch.setattr("pipeline.sweep.load_record", raise_it)
@@ -46,7 +46,7 @@ def test_any_symsearch_error_is_one_line_and_exit_2(monkeypatch):
 
 
 def test_other_errors_are_bugs_and_keep_their_traceback(monkeypatch):
-    def raise_it(name):
+    def raise_it(name, store=None):
         raise KeyError("a bug")
 
     monkeypatch.setattr("pipeline.sweep.load_record", raise_it)

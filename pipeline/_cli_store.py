@@ -1,0 +1,112 @@
+"""The commands that read the store: ``query``, ``set-aside`` and ``analyze``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline._cli_common import StoreOption, _check_name, _user_errors, fail
+from pipeline._text import format_rows, unique_names
+
+
+def query(
+    sql: Annotated[str, typer.Argument(help="Read-only SQL over the store's tables.")],
+    store: StoreOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Read-only SQL over the store's tables (trials, epochs, discovery, robustness)."""
+    if output_format not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, got {output_format!r}")
+    try:
+        from pipeline.store import check_readable, open_store, run_query
+
+        with _user_errors():
+            location = open_store(store)
+            check_readable(location)
+            columns, rows = run_query(location, sql)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(format_rows(unique_names(columns), rows, output_format))
+
+
+def set_aside_files(
+    paths: Annotated[list[str], typer.Argument(help="<table>/sweep=<name>/<file>, as named.")],
+    store: StoreOption = None,
+) -> None:
+    """Move damaged or stray table files to the store's _superseded/ folder (nothing deleted)."""
+    from pipeline.store import check_readable, open_store, set_aside
+
+    with _user_errors():
+        location = open_store(store)
+        check_readable(location)
+        for path in paths:
+            typer.echo(f"set aside {path}: {set_aside(location, path)}")
+
+
+def analyze(
+    name: Annotated[
+        str | None, typer.Argument(help="Sweep name (default: the store's only sweep).")
+    ] = None,
+    store: StoreOption = None,
+    out: Annotated[str | None, typer.Option("--out", help="Output directory.")] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the report already in --out.")
+    ] = False,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask address.")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Start a local Dask cluster of N workers.")
+    ] = None,
+) -> None:
+    """Dask analyses of the store: discovery, robustness, tolerance; plots and a report."""
+    from pipeline.analysis import analyze
+    from pipeline.store import check_readable, open_store, sweeps_in
+    from pipeline.sweep import sweep_folder
+    from pipeline.sweep._record import outputs_dir
+
+    if workers is not None and (workers < 1 or scheduler is not None):
+        fail("--workers must be at least 1, and cannot be combined with --scheduler")
+    with _user_errors():
+        if name is not None:
+            _check_name(name, "sweep name")
+        folder = _analysis_folder(out, overwrite) if out is not None else None
+        location = open_store(store)
+        check_readable(location)  # a typo'd store is one line, before any progress is printed
+        name = _check_name(name or _only_sweep(sweeps_in(location), location.url), "sweep name")
+        folder = folder or outputs_dir() / name / "analysis"  # ours: replaced on each run
+        result = analyze(location, name, folder, scheduler=scheduler, workers=workers,
+                         study_path=sweep_folder(name) / "optuna.db")  # fmt: skip
+    typer.echo(result.sentence.replace("**", ""))
+    typer.echo(result.verdict_table)
+    typer.echo(f"report: {result.report}\ntables and plots: {result.out}")
+
+
+def _analysis_folder(out: str, overwrite: bool) -> Path:
+    """--out checked before any work: a folder (made if missing) that can be written and holds
+    no report yet, unless --overwrite."""
+    if not out.strip():
+        fail("--out: an empty path; name a folder for the report")
+    folder = Path(out).expanduser()
+    if folder.exists() and not folder.is_dir():
+        fail(f"--out {out}: is a file, not a folder")
+    if (folder / "report.md").exists() and not overwrite:
+        fail(f"--out {out}: already holds a report; --overwrite replaces it")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".symsearch-probe-{time.time_ns()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        fail(f"--out {out}: cannot be written ({error.strerror or error})")
+    return folder
+
+
+def _only_sweep(names: list[str], url: str) -> str:
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        fail(f"the store {url} holds no sweep yet")
+    fail(f"the store {url} holds several sweeps ({', '.join(names)}): name one")
