@@ -93,5 +93,6 @@ def test_bad_space_exits_2_with_one_line_and_writes_nothing(tmp_path, change, fi
 
 
 def test_analyze_without_a_sweep_exits_2(tmp_path):
+    (tmp_path / "empty").mkdir()
     done = symsearch("analyze", "--store", str(tmp_path / "empty"), cwd=tmp_path, check=False)
     assert done.returncode == 2 and "holds no sweep" in done.stderr
