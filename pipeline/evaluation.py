@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from pipeline.augment import SpanComparison, learned_cosines, learned_matrices, learned_span
 from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
 from pipeline.discovery import present_span, test_columns
 from pipeline.errors import TrialStatus
 from pipeline.groups import Group, discovery_matches, element_in_group, generator_in_group
+from pipeline.learned_spans import SpanComparison, learned_cosines, learned_matrices, learned_span
 from pipeline.space import TrialConfig
 from pipeline.symmetrize import Averaging, Task, equivariance_error, group_averaging, predict, score
 

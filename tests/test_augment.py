@@ -125,7 +125,7 @@ def test_a_point_mass_on_a_non_identity_element_is_no_symmetry():
 
 # -- learned bases (SEMoLA) ---------------------------------------------------------------------
 
-from pipeline.augment import learned_cosines  # noqa: E402
+from pipeline.learned_spans import learned_cosines  # noqa: E402
 
 ROTATION = torch.tensor([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
 

@@ -1,4 +1,4 @@
-"""Learned spans (pipeline.augment.learned_span): rank, principal angles and closure under the
+"""Learned spans (pipeline.learned_spans.learned_span): rank, principal angles and closure under the
 bracket, compared with the true algebra."""
 
 import math
@@ -6,8 +6,9 @@ import math
 import pytest
 import torch
 
-from pipeline.augment import LearnableAugmentation, learned_matrices, learned_span
+from pipeline.augment import LearnableAugmentation
 from pipeline.groups import get_group
+from pipeline.learned_spans import learned_matrices, learned_span
 
 SO3 = get_group("SO3").lie_algebra.to(torch.float32)  # rx, ry, rz in 4x4 homogeneous form
 
