@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline._factories import import_function
 from pipeline.data import digits, ising, pointclouds, signals, twobody
 from pipeline.data._base import Dataset, DatasetError, parse_options
 
@@ -121,19 +119,7 @@ def load_factory(path: object) -> Callable[..., Any]:
         raise DatasetError(
             f"dataset.factory must look like 'package.module:function', got {path!r}"
         )
-    module_name, attribute = path.split(":")
-    if os.getcwd() not in sys.path:  # a module beside the search space is found, as with python -m
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise DatasetError(
-            f"dataset.factory {path!r}: cannot import {module_name!r} ({error})"
-        ) from None
-    factory = getattr(module, attribute, None)
-    if not callable(factory):
-        raise DatasetError(f"dataset.factory {path!r}: {module_name} has no function {attribute!r}")
-    return factory
+    return import_function(path, "dataset.factory", DatasetError)
 
 
 def _from_factory(path: object, options: dict[str, Any], seed: int) -> Dataset:

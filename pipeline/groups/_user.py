@@ -8,15 +8,13 @@ the homogeneous form of plane and space matrices. Every problem is one line nami
 
 from __future__ import annotations
 
-import importlib
 import math
-import os
 import re
-import sys
 from dataclasses import replace
 
 import torch
 
+from pipeline._factories import import_function
 from pipeline.groups import _membership as mem
 from pipeline.groups._group import Group
 
@@ -47,18 +45,7 @@ def load_group(path: str) -> Group:
     if not FACTORY.fullmatch(path):
         raise GroupFactoryError(f"group factory must look like 'package.module:function', "
                                 f"got {path!r}")  # fmt: skip
-    module_name, attribute = path.split(":")
-    if os.getcwd() not in sys.path:  # a module beside the search space is found, as with python -m
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise GroupFactoryError(f"group factory {path!r}: cannot import {module_name!r} "
-                                f"({error})") from None  # fmt: skip
-    factory = getattr(module, attribute, None)
-    if not callable(factory):
-        raise GroupFactoryError(f"group factory {path!r}: {module_name} has no function "
-                                f"{attribute!r}")  # fmt: skip
+    factory = import_function(path, "group factory", GroupFactoryError)
     try:
         group = factory()
     except Exception as error:  # a user's code: one line, naming the factory
