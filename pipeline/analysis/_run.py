@@ -1,4 +1,5 @@
-"""``analyze``: read a sweep with Dask, compute every summary, write tables, plots and report.md."""
+"""``analyze``: read a sweep with Dask, compute every summary, write tables, plots and the
+report (report.md and the self-contained report.html)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ class Analysis:
 def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None = None,
             workers: int | None = None, study_path: Path | None = None,
             say: Say | None = None) -> Analysis:  # fmt: skip
-    """Every summary of one sweep, written under ``out``: Parquet + CSV, PNGs and report.md."""
+    """Every summary of one sweep, written under ``out``: Parquet + CSV, PNGs, report.md and
+    report.html."""
     say = say or (lambda message: print(message, file=sys.stderr))
     with dask_scheduler(scheduler, workers, say) as progress:
         tables, verdict = _compute(location, sweep, say, progress)
@@ -59,16 +61,23 @@ def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None 
     metric_name = _metric_name(tables)
     say(f"plotting into {out}")
     plots = _plots(tables, metric_name, out)
+    from pipeline.analysis._html import write_html_report
     from pipeline.analysis._report import (
         text_table,
         verdict_display,
         verdict_sentence,
         write_report,
     )
+    from pipeline.analysis._study_plots import study_plots
 
-    notes = {"importances": importance_note} if importance_note else {}
+    extra, study_note = study_plots(study_path, sweep, out, tables["param_importances"])
+    notes = {"importances": importance_note, "study_plots": study_note}
+    notes = {key: note for key, note in notes.items() if note}
     report = write_report(out / "report.md", sweep, location.url, verdict, tables, notes,
-                          metric_name)  # fmt: skip
+                          metric_name, extra)  # fmt: skip
+    write_html_report(out / "report.html", sweep, location.url, verdict, tables, notes,
+                      metric_name, extra)  # fmt: skip
+    plots += extra
     return Analysis(out, verdict, tables, plots, report, verdict_sentence(verdict, metric_name),
                     text_table(verdict_display(tables["generator_verdicts"])))
 

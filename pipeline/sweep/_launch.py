@@ -33,6 +33,7 @@ from pipeline.sweep._record import (
     outputs_dir,
     sweep_folder,
 )
+from pipeline.sweep._tracking import check_loggers
 from pipeline.sweep._trainable import GRID_KEY, TrialSpec
 
 RAY_DEFAULTS = {
@@ -75,6 +76,7 @@ def prepare_sweep(
     from pipeline.store import check_writable, default_store, open_store
 
     space = with_cluster_resources(load_space(space_path), cluster)
+    check_loggers(space.loggers)
     if cluster is not None:
         store, address = store or cluster.store, address or cluster.address
     name = check_name(name if name is not None else space.name or Path(space_path).stem)
@@ -188,6 +190,7 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
 
     from pipeline.store import open_store
     from pipeline.sweep._callbacks import ProgressCallback, StoreCallback
+    from pipeline.sweep._tracking import tracking_callbacks
 
     record, space = prepared.record, prepared.space
     connect(record.address, record.verbose, space)
@@ -198,7 +201,8 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=True,
                                    storage_filesystem=filesystem)  # fmt: skip
     else:
-        callbacks = [StoreCallback(prepared.spec, prepared.dataset)]
+        callbacks = [StoreCallback(prepared.spec, prepared.dataset),
+                     *tracking_callbacks(space.loggers, prepared.spec)]  # fmt: skip
         if not record.verbose:
             budget = segment.num_samples
             callbacks.append(ProgressCallback(record.name, space.metric, prepared.mode, budget))
@@ -443,6 +447,7 @@ def resume_sweep(name: str, num_samples: int | None,
                          f"({record.budget}); a budget can only grow")  # fmt: skip
     if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
         raise SpaceError("--num-samples: a grid sweep runs each combination once")
+    check_loggers(space.loggers)
     prepared = Prepared(record, space, validate_space(space))
     location = open_store(record.store)
     check_writable(location)  # a store gone read-only: exit 2 before Ray starts
