@@ -47,11 +47,11 @@ class Analysis:
 
 def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None = None,
             workers: int | None = None, study_path: Path | None = None,
-            say: Say | None = None) -> Analysis:  # fmt: skip
+            say: Say | None = None, dashboard: bool = False) -> Analysis:  # fmt: skip
     """Every summary of one sweep, written under ``out``: Parquet + CSV, PNGs, report.md and
     report.html."""
     say = say or (lambda message: print(message, file=sys.stderr))
-    with dask_scheduler(scheduler, workers, say) as progress:
+    with dask_scheduler(scheduler, workers, say, dashboard) as progress:
         tables, verdict = _compute(location, sweep, say, progress)
     tables["param_importances"], importance_note = param_importances(study_path, sweep)
     out.mkdir(parents=True, exist_ok=True)
@@ -130,9 +130,13 @@ def _plots(tables: dict[str, Any], metric_name: str, out: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def dask_scheduler(address: str | None, workers: int | None, say: Say) -> Iterator[Any]:
-    """Threads by default; a running cluster at ``address``; or ``workers`` local processes.
-    Yields a context manager that shows progress while Dask computes."""
+def dask_scheduler(address: str | None, workers: int | None, say: Say,
+                   dashboard: bool = False) -> Iterator[Any]:  # fmt: skip
+    """Threads by default; a running cluster at ``address``; or ``workers`` local processes
+    (with ``dashboard``, Dask's dashboard on a free local port; its URL is said). Yields a
+    context manager that shows progress while Dask computes."""
+    if dashboard:
+        check_dask_dashboard(address, workers)
     if address is None and workers is None:
         import dask
         from dask.diagnostics import ProgressBar
@@ -150,13 +154,27 @@ def dask_scheduler(address: str | None, workers: int | None, say: Say) -> Iterat
         cluster = None
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)  # fmt: skip
+                               dashboard_address="127.0.0.1:0" if dashboard else None)  # fmt: skip
         client = Client(cluster)
     say(f"Dask cluster: {client.scheduler_info()['address']} with "
         f"{len(client.scheduler_info()['workers'])} workers")  # fmt: skip
+    if dashboard:
+        say(f"Dask dashboard: {client.dashboard_link}")
     try:
         yield contextlib.nullcontext
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def check_dask_dashboard(address: str | None, workers: int | None) -> None:
+    """Dask's dashboard belongs to a cluster and needs bokeh; refused before any work."""
+    import importlib.util
+
+    if address is None and workers is None:
+        raise AnalysisError("--dashboard: Dask's dashboard needs a cluster (--workers N or "
+                            "--scheduler ADDR); threads have none")  # fmt: skip
+    if workers is not None and importlib.util.find_spec("bokeh") is None:
+        raise AnalysisError("--dashboard: Dask's dashboard needs bokeh; pip install "
+                            "'symsearch[dashboard]' installs it")  # fmt: skip

@@ -51,6 +51,7 @@ class Prepared:
     record: SweepRecord
     space: SearchSpace
     dataset: dict[str, Any]  # the dataset's columns of a trials row
+    dashboard: bool = False  # start Ray's dashboard (and print its URL)
 
     @property
     def spec(self) -> TrialSpec:
@@ -193,7 +194,7 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
     from pipeline.sweep._tracking import tracking_callbacks
 
     record, space = prepared.record, prepared.space
-    connect(record.address, record.verbose, space)
+    connect(record.address, record.verbose, space, prepared.dashboard)
     trainable = _trainable(prepared)
     path = record.experiment_path(segment)
     filesystem = storage_filesystem(open_store(record.store))
@@ -374,8 +375,10 @@ def storage_filesystem(location: Any) -> Any:
     return PyFileSystem(FSSpecHandler(location.fs))
 
 
-def connect(address: str | None, verbose: bool, space: SearchSpace) -> None:
-    """Start a local Ray (no address) or join a running cluster; once per process."""
+def connect(address: str | None, verbose: bool, space: SearchSpace,
+            dashboard: bool = False) -> None:  # fmt: skip
+    """Start a local Ray (no address) or join a running cluster; once per process. With
+    ``dashboard``, Ray's dashboard too, and its URL on stderr."""
     for key, value in RAY_DEFAULTS.items():
         os.environ.setdefault(key, value)
     if not verbose:  # Ray's classic reporter is silent at verbose=0; ours shows progress, and
@@ -393,9 +396,13 @@ def connect(address: str | None, verbose: bool, space: SearchSpace) -> None:
     # No address: a fresh local Ray ("local"), never a stale cluster some `ray start` left
     # behind; inside a Ray job RAY_ADDRESS names the job's cluster.
     address = address or os.environ.get("RAY_ADDRESS") or "local"
-    ray.init(address=address, include_dashboard=False, log_to_driver=verbose,
-             logging_level=logging.INFO if verbose else logging.WARNING,
-             runtime_env=runtime_env)  # fmt: skip
+    context = ray.init(address=address, include_dashboard=dashboard, log_to_driver=verbose,
+                       logging_level=logging.INFO if verbose else logging.WARNING,
+                       runtime_env=runtime_env)  # fmt: skip
+    if dashboard:
+        from pipeline.sweep._dashboard import say_ray_dashboard
+
+        say_ray_dashboard(context)
 
 
 def _study_lost(prepared: Prepared) -> bool:
@@ -422,8 +429,8 @@ def start_sweep(prepared: Prepared) -> bool:
     return run_prepared(prepared, prepared.record.segments[0], restore=False)
 
 
-def resume_sweep(name: str, num_samples: int | None,
-                 store: str | None = None) -> tuple[Prepared, bool]:  # fmt: skip
+def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
+                 dashboard: bool = False) -> tuple[Prepared, bool]:  # fmt: skip
     """Finish the segments an interruption left open, then raise the budget to num_samples.
     With ``store``, the record is read from the store (any machine). Trials that the store has
     and no experiment snapshot knows are set aside first; lost experiments are replaced by one
@@ -448,10 +455,10 @@ def resume_sweep(name: str, num_samples: int | None,
     if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
         raise SpaceError("--num-samples: a grid sweep runs each combination once")
     check_loggers(space.loggers)
-    prepared = Prepared(record, space, validate_space(space))
+    prepared = Prepared(record, space, validate_space(space), dashboard)
     location = open_store(record.store)
     check_writable(location)  # a store gone read-only: exit 2 before Ray starts
-    connect(record.address, record.verbose, space)
+    connect(record.address, record.verbose, space, dashboard)
     _rebase_local_experiments(record, location)
     filesystem = storage_filesystem(location)
     if lost_segments(record, filesystem) or _study_lost(prepared):

@@ -14,8 +14,10 @@ from pipeline.sweep._tracking import check_loggers, final_figures, mlflow_tracki
 TRACKED = {
     "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 160},
     "trial": {"epochs": 2, "robustness": "true_group", "aug_warmup": 0, "batch_size": 32},
-    "search": {"candidate_group": ["trivial", "shift32"]},
-    "searcher": "grid",
+    "search": {"candidate_group": ["shift32"], "reg": {"distribution": "loguniform",
+                                                        "low": 0.05, "high": 0.5}},
+    "searcher": "random",
+    "num_samples": 2,
     "scheduler": {"name": "fifo"},
     "loggers": ["mlflow", "tensorboard"],
 }
@@ -91,7 +93,8 @@ def test_mlflow_and_tensorboard_hold_each_trials_config_and_curves(
     mlflow.set_tracking_uri(f"sqlite:///{outputs / 'mlflow.db'}")
     runs = mlflow.search_runs(experiment_names=["tracked"])
     assert len(runs) == 2 and set(runs["status"]) == {"FINISHED"}
-    assert set(runs["params.candidate_group"]) == {"trivial", "shift32"}
+    assert set(runs["params.candidate_group"]) == {"shift32"}
+    assert len(set(runs["params.reg"])) == 2  # the searched values, one per trial
     assert set(runs["params.epochs"]) == {"2"}  # fixed settings too, not only searched ones
     client = mlflow.MlflowClient()
     for _, run in runs.iterrows():
@@ -99,9 +102,14 @@ def test_mlflow_and_tensorboard_hold_each_trials_config_and_curves(
         history = client.get_metric_history(run["run_id"], "val_metric")
         assert _curve(sorted((m.step, m.value) for m in history), stored, trial_id)
         assert run["metrics.test_metric"] == run["metrics.test_metric"]  # logged, not NaN
-    shifted = runs[runs["params.candidate_group"] == "shift32"].iloc[0]
-    assert any(k.startswith("metrics.discovery/") for k in shifted.dropna().index)
-    assert any(k.startswith("metrics.robustness/") for k in shifted.dropna().index)
+    for _, run in runs.iterrows():  # the final discovery and robustness figures
+        logged = run.dropna().index
+        assert any(k.startswith("metrics.discovery/") and k.endswith("/normalized_width")
+                   for k in logged)  # fmt: skip
+        assert any(k.startswith("metrics.robustness/") for k in logged)
+
+    trials = read_table(open_store(store), "trials", "tracked").to_pylist()
+    _study_opens_with_optunas_api(outputs, [t["val_metric"] for t in trials])
 
     event_files = sorted((outputs / "ray").glob("**/events.out.tfevents.*"))
     assert len(event_files) == 2
@@ -117,3 +125,15 @@ def _curve(curve, stored, trial_id):
     steps, values = [step for step, _ in curve], [value for _, value in curve]
     expected = [stored[(trial_id, epoch)] for epoch in (1, 2)]
     return steps == [1, 2] and values == pytest.approx(expected, abs=1e-6)
+
+
+def _study_opens_with_optunas_api(outputs, stored_trials):
+    """What optuna-dashboard reads: the sweep's study storage, through Optuna's own API."""
+    import optuna
+
+    storage = f"sqlite:///{outputs / 'sweeps' / 'tracked' / 'optuna.db'}"
+    summaries = optuna.get_all_study_summaries(storage)
+    assert [s.study_name for s in summaries] == ["tracked"]
+    study = optuna.load_study(study_name="tracked", storage=storage)
+    values = sorted(t.value for t in study.trials if t.value is not None)
+    assert values == pytest.approx(sorted(stored_trials))
