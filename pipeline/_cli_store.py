@@ -60,6 +60,10 @@ def analyze(
     workers: Annotated[
         int | None, typer.Option("--workers", help="Start a local Dask cluster of N workers.")
     ] = None,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard", help="Dask's dashboard (with --workers or "
+                           "--scheduler): print its URL.")
+    ] = False,
 ) -> None:
     """Dask analyses of the store: discovery, robustness, tolerance; plots and a report."""
     from pipeline.analysis import analyze
@@ -70,6 +74,10 @@ def analyze(
     if workers is not None and (workers < 1 or scheduler is not None):
         fail("--workers must be at least 1, and cannot be combined with --scheduler")
     with _user_errors():
+        if dashboard:
+            from pipeline.analysis._run import check_dask_dashboard
+
+            check_dask_dashboard(scheduler, workers)  # before any work
         if name is not None:
             _check_name(name, "sweep name")
         folder = _analysis_folder(out, overwrite) if out is not None else None
@@ -78,10 +86,12 @@ def analyze(
         name = _check_name(name or _only_sweep(sweeps_in(location), location.url), "sweep name")
         folder = folder or outputs_dir() / name / "analysis"  # ours: replaced on each run
         result = analyze(location, name, folder, scheduler=scheduler, workers=workers,
-                         study_path=sweep_folder(name) / "optuna.db")  # fmt: skip
+                         study_path=sweep_folder(name) / "optuna.db",
+                         dashboard=dashboard)  # fmt: skip
     typer.echo(result.sentence.replace("**", ""))
     typer.echo(result.verdict_table)
-    typer.echo(f"report: {result.report}\ntables and plots: {result.out}")
+    typer.echo(f"report: {result.report}\nreport (HTML, self-contained): "
+               f"{result.out / 'report.html'}\ntables and plots: {result.out}")
 
 
 def _analysis_folder(out: str, overwrite: bool) -> Path:

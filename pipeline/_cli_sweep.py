@@ -109,6 +109,9 @@ def _trial_summary(row: dict) -> dict[str, object]:
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", help="Ray's own progress tables and worker logs.")
 ]
+DashboardOption = Annotated[
+    bool, typer.Option("--dashboard", help="Start Ray's dashboard and print its URL.")
+]
 
 
 def sweep(
@@ -128,14 +131,19 @@ def sweep(
         str | None,
         typer.Option("--study-storage", help="Optuna RDB URL for the study (postgresql://...)."),
     ] = None,
+    dashboard: DashboardOption = False,
 ) -> None:
     """Run a sweep on Ray Tune and write every trial to the store."""
     from pipeline.sweep import load_cluster, prepare_sweep, start_sweep
+    from pipeline.sweep._dashboard import check_ray_dashboard
 
     with _user_errors():
+        if dashboard:
+            check_ray_dashboard()  # before anything is validated, written or started
         settings = load_cluster(cluster) if cluster is not None else None
         prepared = prepare_sweep(space, name, store, num_samples, max_concurrent, address,
                                  verbose, settings, study_storage)  # fmt: skip
+        prepared.dashboard = dashboard
         finished = start_sweep(prepared)
     _sweep_report(prepared.record.name, finished, prepared.record.store)
 
@@ -148,13 +156,17 @@ def resume(
     store: Annotated[
         str | None, typer.Option("--store", help="Read the sweep's record from this store.")
     ] = None,
+    dashboard: DashboardOption = False,
 ) -> None:
     """Continue an interrupted sweep; --num-samples N raises its budget to N trials. With
     --store, from any machine that reaches the store."""
     from pipeline.sweep import resume_sweep
+    from pipeline.sweep._dashboard import check_ray_dashboard
 
     with _user_errors():
-        prepared, finished = resume_sweep(name, num_samples, store)
+        if dashboard:
+            check_ray_dashboard()
+        prepared, finished = resume_sweep(name, num_samples, store, dashboard)
     _sweep_report(name, finished, prepared.record.store)
 
 

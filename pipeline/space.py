@@ -209,6 +209,9 @@ class SearchSpace(BaseModel):
     # cluster); none: SQLite beside the sweep record under outputs/ (one machine)
     checkpoint_seconds: float = Field(10.0, ge=0, le=86_400)  # a trial checkpoints at most
     # this often (0: every epoch); a resumed trial repeats at most these seconds of training
+    loggers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(default_factory=list,
+                                                                     max_length=3)
+    # experiment trackers fed by Ray Tune's logger callbacks (the `tracking` extra)
 
     @field_validator("trial", "search")
     @classmethod
@@ -217,6 +220,13 @@ class SearchSpace(BaseModel):
             if key not in SEARCHABLE:
                 raise ValueError(f"unknown parameter {key!r} (known: {', '.join(SEARCHABLE)})")
         return values
+
+    @field_validator("loggers")
+    @classmethod
+    def _each_logger_once(cls, loggers: list[str]) -> list[str]:
+        if len(set(loggers)) != len(loggers):
+            raise ValueError(f"each logger once, got {loggers}")
+        return loggers
 
     def dimensions(self) -> dict[str, Distribution | Choice | Any]:
         """Each searched parameter as a Distribution, a Choice, or a constant."""

@@ -1,4 +1,5 @@
-"""report.md: the discovered symmetry in one sentence, then the tables and plots."""
+"""report.md: the discovered symmetry in one sentence, then the tables and plots (report.html,
+the same in one self-contained file: _html.py)."""
 
 from __future__ import annotations
 
@@ -118,7 +119,7 @@ VERDICT_RULE = (
 
 def write_report(
     path: Path, sweep: str, store: str, verdict: dict[str, Any], tables: dict[str, Any],
-    notes: dict[str, str], metric_name: str,
+    notes: dict[str, str], metric_name: str, study_plots: list[Path] | None = None,
 ) -> Path:  # fmt: skip
     candidates = ", ".join(f"{c} {v:.4g}" for c, v in verdict.get("candidates", {}).items())
     table = lambda name: markdown_table(tables[name], COLUMNS.get(name))  # noqa: E731
@@ -150,6 +151,8 @@ def write_report(
         "![best so far](best_so_far.png)\n",
         "Optuna parameter importances:\n",
         notes.get("importances") or table("param_importances"),
+        *(f"![{plot.stem.replace('_', ' ')}]({plot.name})\n" for plot in study_plots or []),
+        notes.get("study_plots", ""),
     ]
     path.write_text("\n".join(s if s.endswith("\n") else s + "\n" for s in sections))
     return path

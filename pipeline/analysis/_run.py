@@ -1,4 +1,5 @@
-"""``analyze``: read a sweep with Dask, compute every summary, write tables, plots and report.md."""
+"""``analyze``: read a sweep with Dask, compute every summary, write tables, plots and the
+report (report.md and the self-contained report.html)."""
 
 from __future__ import annotations
 
@@ -46,10 +47,11 @@ class Analysis:
 
 def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None = None,
             workers: int | None = None, study_path: Path | None = None,
-            say: Say | None = None) -> Analysis:  # fmt: skip
-    """Every summary of one sweep, written under ``out``: Parquet + CSV, PNGs and report.md."""
+            say: Say | None = None, dashboard: bool = False) -> Analysis:  # fmt: skip
+    """Every summary of one sweep, written under ``out``: Parquet + CSV, PNGs, report.md and
+    report.html."""
     say = say or (lambda message: print(message, file=sys.stderr))
-    with dask_scheduler(scheduler, workers, say) as progress:
+    with dask_scheduler(scheduler, workers, say, dashboard) as progress:
         tables, verdict = _compute(location, sweep, say, progress)
     tables["param_importances"], importance_note = param_importances(study_path, sweep)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,16 +61,23 @@ def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None 
     metric_name = _metric_name(tables)
     say(f"plotting into {out}")
     plots = _plots(tables, metric_name, out)
+    from pipeline.analysis._html import write_html_report
     from pipeline.analysis._report import (
         text_table,
         verdict_display,
         verdict_sentence,
         write_report,
     )
+    from pipeline.analysis._study_plots import study_plots
 
-    notes = {"importances": importance_note} if importance_note else {}
+    extra, study_note = study_plots(study_path, sweep, out, tables["param_importances"])
+    notes = {"importances": importance_note, "study_plots": study_note}
+    notes = {key: note for key, note in notes.items() if note}
     report = write_report(out / "report.md", sweep, location.url, verdict, tables, notes,
-                          metric_name)  # fmt: skip
+                          metric_name, extra)  # fmt: skip
+    write_html_report(out / "report.html", sweep, location.url, verdict, tables, notes,
+                      metric_name, extra)  # fmt: skip
+    plots += extra
     return Analysis(out, verdict, tables, plots, report, verdict_sentence(verdict, metric_name),
                     text_table(verdict_display(tables["generator_verdicts"])))
 
@@ -121,9 +130,13 @@ def _plots(tables: dict[str, Any], metric_name: str, out: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def dask_scheduler(address: str | None, workers: int | None, say: Say) -> Iterator[Any]:
-    """Threads by default; a running cluster at ``address``; or ``workers`` local processes.
-    Yields a context manager that shows progress while Dask computes."""
+def dask_scheduler(address: str | None, workers: int | None, say: Say,
+                   dashboard: bool = False) -> Iterator[Any]:  # fmt: skip
+    """Threads by default; a running cluster at ``address``; or ``workers`` local processes
+    (with ``dashboard``, Dask's dashboard on a free local port; its URL is said). Yields a
+    context manager that shows progress while Dask computes."""
+    if dashboard:
+        check_dask_dashboard(address, workers)
     if address is None and workers is None:
         import dask
         from dask.diagnostics import ProgressBar
@@ -141,13 +154,27 @@ def dask_scheduler(address: str | None, workers: int | None, say: Say) -> Iterat
         cluster = None
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)  # fmt: skip
+                               dashboard_address="127.0.0.1:0" if dashboard else None)  # fmt: skip
         client = Client(cluster)
     say(f"Dask cluster: {client.scheduler_info()['address']} with "
         f"{len(client.scheduler_info()['workers'])} workers")  # fmt: skip
+    if dashboard:
+        say(f"Dask dashboard: {client.dashboard_link}")
     try:
         yield contextlib.nullcontext
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def check_dask_dashboard(address: str | None, workers: int | None) -> None:
+    """Dask's dashboard belongs to a cluster and needs bokeh; refused before any work."""
+    import importlib.util
+
+    if address is None and workers is None:
+        raise AnalysisError("--dashboard: Dask's dashboard needs a cluster (--workers N or "
+                            "--scheduler ADDR); threads have none")  # fmt: skip
+    if workers is not None and importlib.util.find_spec("bokeh") is None:
+        raise AnalysisError("--dashboard: Dask's dashboard needs bokeh; pip install "
+                            "'symsearch[dashboard]' installs it")  # fmt: skip

@@ -33,6 +33,7 @@ from pipeline.sweep._record import (
     outputs_dir,
     sweep_folder,
 )
+from pipeline.sweep._tracking import check_loggers
 from pipeline.sweep._trainable import GRID_KEY, TrialSpec
 
 RAY_DEFAULTS = {
@@ -50,6 +51,7 @@ class Prepared:
     record: SweepRecord
     space: SearchSpace
     dataset: dict[str, Any]  # the dataset's columns of a trials row
+    dashboard: bool = False  # start Ray's dashboard (and print its URL)
 
     @property
     def spec(self) -> TrialSpec:
@@ -75,6 +77,7 @@ def prepare_sweep(
     from pipeline.store import check_writable, default_store, open_store
 
     space = with_cluster_resources(load_space(space_path), cluster)
+    check_loggers(space.loggers)
     if cluster is not None:
         store, address = store or cluster.store, address or cluster.address
     name = check_name(name if name is not None else space.name or Path(space_path).stem)
@@ -188,9 +191,10 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
 
     from pipeline.store import open_store
     from pipeline.sweep._callbacks import ProgressCallback, StoreCallback
+    from pipeline.sweep._tracking import tracking_callbacks
 
     record, space = prepared.record, prepared.space
-    connect(record.address, record.verbose, space)
+    connect(record.address, record.verbose, space, prepared.dashboard)
     trainable = _trainable(prepared)
     path = record.experiment_path(segment)
     filesystem = storage_filesystem(open_store(record.store))
@@ -198,7 +202,8 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=True,
                                    storage_filesystem=filesystem)  # fmt: skip
     else:
-        callbacks = [StoreCallback(prepared.spec, prepared.dataset)]
+        callbacks = [StoreCallback(prepared.spec, prepared.dataset),
+                     *tracking_callbacks(space.loggers, prepared.spec)]  # fmt: skip
         if not record.verbose:
             budget = segment.num_samples
             callbacks.append(ProgressCallback(record.name, space.metric, prepared.mode, budget))
@@ -370,8 +375,10 @@ def storage_filesystem(location: Any) -> Any:
     return PyFileSystem(FSSpecHandler(location.fs))
 
 
-def connect(address: str | None, verbose: bool, space: SearchSpace) -> None:
-    """Start a local Ray (no address) or join a running cluster; once per process."""
+def connect(address: str | None, verbose: bool, space: SearchSpace,
+            dashboard: bool = False) -> None:  # fmt: skip
+    """Start a local Ray (no address) or join a running cluster; once per process. With
+    ``dashboard``, Ray's dashboard too, and its URL on stderr."""
     for key, value in RAY_DEFAULTS.items():
         os.environ.setdefault(key, value)
     if not verbose:  # Ray's classic reporter is silent at verbose=0; ours shows progress, and
@@ -389,9 +396,13 @@ def connect(address: str | None, verbose: bool, space: SearchSpace) -> None:
     # No address: a fresh local Ray ("local"), never a stale cluster some `ray start` left
     # behind; inside a Ray job RAY_ADDRESS names the job's cluster.
     address = address or os.environ.get("RAY_ADDRESS") or "local"
-    ray.init(address=address, include_dashboard=False, log_to_driver=verbose,
-             logging_level=logging.INFO if verbose else logging.WARNING,
-             runtime_env=runtime_env)  # fmt: skip
+    context = ray.init(address=address, include_dashboard=dashboard, log_to_driver=verbose,
+                       logging_level=logging.INFO if verbose else logging.WARNING,
+                       runtime_env=runtime_env)  # fmt: skip
+    if dashboard:
+        from pipeline.sweep._dashboard import say_ray_dashboard
+
+        say_ray_dashboard(context)
 
 
 def _study_lost(prepared: Prepared) -> bool:
@@ -418,8 +429,8 @@ def start_sweep(prepared: Prepared) -> bool:
     return run_prepared(prepared, prepared.record.segments[0], restore=False)
 
 
-def resume_sweep(name: str, num_samples: int | None,
-                 store: str | None = None) -> tuple[Prepared, bool]:  # fmt: skip
+def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
+                 dashboard: bool = False) -> tuple[Prepared, bool]:  # fmt: skip
     """Finish the segments an interruption left open, then raise the budget to num_samples.
     With ``store``, the record is read from the store (any machine). Trials that the store has
     and no experiment snapshot knows are set aside first; lost experiments are replaced by one
@@ -443,10 +454,11 @@ def resume_sweep(name: str, num_samples: int | None,
                          f"({record.budget}); a budget can only grow")  # fmt: skip
     if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
         raise SpaceError("--num-samples: a grid sweep runs each combination once")
-    prepared = Prepared(record, space, validate_space(space))
+    check_loggers(space.loggers)
+    prepared = Prepared(record, space, validate_space(space), dashboard)
     location = open_store(record.store)
     check_writable(location)  # a store gone read-only: exit 2 before Ray starts
-    connect(record.address, record.verbose, space)
+    connect(record.address, record.verbose, space, dashboard)
     _rebase_local_experiments(record, location)
     filesystem = storage_filesystem(location)
     if lost_segments(record, filesystem) or _study_lost(prepared):

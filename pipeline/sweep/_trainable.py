@@ -59,6 +59,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
 
     from pipeline.space import make_config
     from pipeline.store import StoreWriter, claim_attempt, open_store
+    from pipeline.sweep._tracking import final_figures
     from pipeline.trial import run_trial
 
     trial_id = tune.get_context().get_trial_id()
@@ -74,7 +75,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep)
     result.trial["node"] = reporter.node
     writer.add_result(result)
-    reporter.final(result.trial, result.epochs)
+    reporter.final(result.trial, result.epochs, final_figures(result.discovery, result.robustness))
 
 
 class EpochReporter:
@@ -101,13 +102,16 @@ class EpochReporter:
             return
         self._report(metrics)
 
-    def final(self, trial: dict[str, Any], epochs: list[dict[str, Any]]) -> None:
-        """The last epoch with the evaluation. A trial restored from its final checkpoint trains
-        no epoch in this attempt: its last stored epoch stands in."""
+    def final(self, trial: dict[str, Any], epochs: list[dict[str, Any]],
+              figures: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """The last epoch with the evaluation (and its discovery and robustness figures, for
+        the trackers). A trial restored from its final checkpoint trains no epoch in this
+        attempt: its last stored epoch stands in."""
         if self.held is None and epochs:
             self.held = self._metrics(epochs[-1])
         metrics = dict(self.held or {})
         metrics.update({key: trial.get(key) for key in FINAL_FIELDS})
+        metrics.update(figures or {})
         metrics["trial_status"] = trial["status"]
         if trial["status"] == TrialStatus.FAILED:  # the searcher records a failure, not a score
             metrics["val_metric"] = metrics["train_loss"] = math.nan

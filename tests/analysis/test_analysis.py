@@ -172,3 +172,36 @@ def test_a_winner_whose_trials_all_learned_nothing_yields_no_verdict():
     })  # fmt: skip
     verdict = sweep_verdict(trials)
     assert verdict["discovered_group"] is None and "chance" in verdict["reason"]
+
+
+def test_dask_dashboard_serves_while_the_cluster_runs(tmp_path):
+    import urllib.request
+
+    pytest.importorskip("bokeh", reason="Dask's dashboard needs bokeh")
+    from pipeline.analysis._run import dask_scheduler
+
+    said = []
+    with dask_scheduler(None, 1, said.append, dashboard=True):
+        url = next(line for line in said if line.startswith("Dask dashboard: ")).split(": ")[1]
+        with urllib.request.urlopen(url, timeout=30) as page:  # the status page, served
+            assert page.status == 200 and b"Dask" in page.read()
+    assert url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize(("flags", "why"), [([], "needs a cluster"),
+                                            (["--workers", "1"], "needs bokeh")])
+def test_dask_dashboard_refusals_are_one_line(flags, why, synthetic_store, monkeypatch):
+    import importlib.util
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "bokeh" else real(name, *a))
+    result = CliRunner().invoke(app, ["analyze", "--store", synthetic_store, "--dashboard",
+                                      *flags])  # fmt: skip
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --dashboard: ") and why in lines[0]

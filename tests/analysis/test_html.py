@@ -1,0 +1,90 @@
+"""report.html: self-contained (plots embedded, no outside references), sortable tables, Optuna's
+plots; and rendered by a real browser (headless Chromium) where one is installed."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from pipeline.analysis import analyze
+from pipeline.analysis._study_plots import study_plots
+from pipeline.store import open_store
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    from tests.analysis.conftest import write_sweep
+
+    folder = tmp_path_factory.mktemp("html")
+    write_sweep(str(folder / "store"))
+    study = _study(folder / "optuna.db", "syn")
+    result = analyze(open_store(str(folder / "store")), "syn", folder / "out",
+                     study_path=study, say=lambda m: None)  # fmt: skip
+    return result.out / "report.html"
+
+
+def _study(path, name):
+    """A small Optuna study like a sweep's: a categorical and a float parameter."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name=name, storage=f"sqlite:///{path}", direction="maximize",
+                                sampler=optuna.samplers.RandomSampler(seed=0))  # fmt: skip
+    bonus = {"trivial": 0.0, "SO2": 0.3, "affine2": 0.1}
+    study.optimize(lambda t: bonus[t.suggest_categorical("candidate_group", list(bonus))]
+                   + t.suggest_float("reg", 0.01, 1.0, log=True) / 10, n_trials=8)  # fmt: skip
+    return path
+
+
+def test_the_html_report_is_one_self_contained_file(report):
+    page = report.read_text()
+    assert "<title>symsearch: sweep syn</title>" in page
+    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', page)
+    assert {"widths", "robustness", "tolerance", "best so far", "param importances",
+            "parallel coordinate"} <= set(images)  # fmt: skip
+    # nothing to fetch: no external script, stylesheet, image or font
+    assert not re.search(r'(src|href)="(?!data:)', page)
+    assert "http://" not in page and "https://" not in page
+    assert page.count('<table class="sortable">') >= 6
+    assert "reports" in page and "as the discovered symmetry" in page  # the verdict sentence
+
+
+def test_the_markdown_report_shows_optunas_plots_too(report):
+    markdown = (report.parent / "report.md").read_text()
+    assert "![param importances](param_importances.png)" in markdown
+    assert "![parallel coordinate](parallel_coordinate.png)" in markdown
+
+
+def test_study_plots_say_why_when_there_is_no_study(tmp_path):
+    assert study_plots(None, "s", tmp_path) == ([], "no Optuna study for this sweep")
+    plots, note = study_plots(tmp_path / "missing.db", "s", tmp_path)
+    assert plots == [] and "no Optuna study" in note
+
+
+def _browser():
+    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome",
+                                                "chromium-headless-shell"))), None)  # fmt: skip
+
+
+@pytest.mark.slow  # a browser start on a loaded machine: seconds to tens of seconds
+def test_a_headless_browser_renders_the_report(report, tmp_path):
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no Chromium here: apt-get install chromium (the test needs a real browser)")
+    Image = pytest.importorskip("PIL.Image")
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2000"]  # fmt: skip
+    url = report.resolve().as_uri()
+    dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True,
+                         timeout=120).stdout  # fmt: skip
+    assert "<title>symsearch: sweep syn</title>" in dom
+    assert 'data-sortable="ready"' in dom  # the inline script ran without an error
+    shot = tmp_path / "report.png"
+    subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    image = Image.open(shot).convert("L")
+    assert image.size == (1280, 2000)
+    pixels = list(image.tobytes())
+    dark = sum(1 for p in pixels if p < 128) / len(pixels)
+    assert 0.005 < dark < 0.6, dark  # text and plots drawn, not a blank (or black) page
+    assert len(set(pixels)) > 50  # antialiased text and plot colours, not a flat fill
