@@ -175,10 +175,13 @@ def curve_figures(curve: Any, column: str, mode: str) -> dict[str, float | None]
 
 
 def tolerance_summary(trials: Any) -> Any:
+    """Per (candidate, tolerance): averaging cost and error, and the share of trials whose
+    averaging set met the tolerance (``tolerance_met``: false where a cap overrode it)."""
     done = trials[trials["status"] == TrialStatus.COMPLETED]
     numbers = ["n_samples", "equivariance_error", "model_equivariance_error", "eval_seconds",
                "test_metric"]  # fmt: skip
-    done = done.assign(**{c: done[c].astype("float64") for c in numbers})
+    done = done.assign(**{c: done[c].astype("float64") for c in numbers},
+                       tolerance_met=_share_column(done, "tolerance_met"))  # fmt: skip
     grouped = done.groupby(["candidate_group", "tolerance"], dropna=False)
     summary = grouped.agg(
         trials=("trial_id", "count"), n_samples=("n_samples", "mean"),
@@ -186,8 +189,17 @@ def tolerance_summary(trials: Any) -> Any:
         equivariance_error_std=("equivariance_error", "std"),
         model_equivariance_error=("model_equivariance_error", "mean"),
         eval_seconds=("eval_seconds", "mean"), test_metric=("test_metric", "mean"),
+        tolerance_met=("tolerance_met", "mean"),
     )  # fmt: skip
     return summary.reset_index()
+
+
+def _share_column(frame: Any, column: str) -> Any:
+    """A boolean column as 1.0/0.0 floats (missing: NaN, so means skip it); all NaN when an
+    older store has no such column."""
+    if column not in frame:
+        return float("nan")
+    return frame[column].map({True: 1.0, False: 0.0}).astype("float64")
 
 
 def plan_epochs(epochs: Any) -> Any:

@@ -53,6 +53,7 @@ def _trial_rows(writer, rng, candidate, status, epochs, tolerance, number):
         "metric_mode": "max", "val_metric": val,
         "test_metric": rng.uniform(0.5, 0.99) if completed else None,
         "n_samples": rng.choice([1, 8, 40]) if completed else None,
+        "tolerance_met": rng.choice([True, False]) if completed and tolerance else None,
         "equivariance_error": rng.uniform(0, 1) if completed else None,
         "eval_seconds": rng.uniform(0.1, 2) if completed else None,
         "discovered_group": rng.choice(["SO2", "trivial"]) if completed else None,

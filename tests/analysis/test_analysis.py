@@ -102,15 +102,17 @@ def test_search_and_tolerance_summaries_match_duckdb(analysis, synthetic_store):
     valid = search["val_metric"].dropna()
     assert search["best_so_far"].iloc[-1] == valid.max()
     tolerance = analysis.tables["tolerance_summary"]
-    rows = duckdb.sql(f"""select candidate_group, tolerance, avg(equivariance_error)
-        from {latest(synthetic_store, "trials")} where status = 'completed'
-        group by all""").fetchall()
+    rows = duckdb.sql(f"""select candidate_group, tolerance, avg(equivariance_error),
+        avg(tolerance_met::double) from {latest(synthetic_store, "trials")}
+        where status = 'completed' group by all""").fetchall()
     assert len(rows) == len(tolerance)
-    for candidate, eps, error in rows:
+    for candidate, eps, error, met in rows:
         match = tolerance[(tolerance["candidate_group"] == candidate)
                           & (tolerance["tolerance"].isna() if eps is None
                              else tolerance["tolerance"] == eps)]  # fmt: skip
         assert math.isclose(match["equivariance_error"].iloc[0], error)
+        share = match["tolerance_met"].iloc[0]
+        assert (met is None and math.isnan(share)) or math.isclose(share, met)
 
 
 def test_outputs_report_and_plots(analysis):
