@@ -37,9 +37,11 @@ def trial(
         config = trial_config(load_space(space), parse_overrides(overrides or []))
         writer = _trial_writer(store, name, config.to_json()) if store is not None else None
         progress = _progress(config.epochs)
-        result = run_trial(config, report=_recording(progress, writer))
+        latest: dict = {}  # the last epoch's state: a stored trial's model can be loaded
+        keep = (lambda state: latest.update(state=state)) if writer is not None else None
+        result = run_trial(config, report=_recording(progress, writer), save=keep)
         if writer is not None:
-            _record_result(writer, result)
+            _record_result(writer, result, latest.get("state"))
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
@@ -71,8 +73,14 @@ def _recording(progress, writer):
     return report
 
 
-def _record_result(writer, result) -> None:
+def _record_result(writer, result, state) -> None:
+    """The trial's rows, then its final state at the place sweeps keep theirs (a retry of the
+    same configuration replaces it)."""
+    from pipeline.sweep._trainable import save_state
+
     writer.add_result(result)
+    if state is not None:
+        save_state(writer.location, writer.sweep, writer.trial_id, state)
     typer.echo(f"stored trial {writer.trial_id} attempt {writer.attempt} in {writer.location.url} "
                f"(sweep {writer.sweep})", err=True)  # fmt: skip
 
@@ -115,8 +123,12 @@ def sweep(
     space: Annotated[Path, typer.Argument(help="Search space YAML.")],
     name: Annotated[str | None, typer.Option("--name", help="Sweep name.")] = None,
     store: StoreOption = None,
-    num_samples: Annotated[int | None, typer.Option("--num-samples")] = None,
-    max_concurrent: Annotated[int | None, typer.Option("--max-concurrent")] = None,
+    num_samples: Annotated[
+        int | None, typer.Option("--num-samples", help="Trials to run (the space's num_samples).")
+    ] = None,
+    max_concurrent: Annotated[
+        int | None, typer.Option("--max-concurrent", help="Trials at once (default: all that fit).")
+    ] = None,
     cluster: Annotated[
         Path | None, typer.Option("--cluster", help="clusters/X.yaml: address, store, resources.")
     ] = None,
@@ -128,6 +140,9 @@ def sweep(
         str | None,
         typer.Option("--study-storage", help="Optuna RDB URL for the study (postgresql://...)."),
     ] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="k=v: fix a trial setting for every trial (epochs=5, dataset.limit=500) "
+        "or change a sweep setting (scheduler.grace_period=2).")] = None,
 ) -> None:
     """Run a sweep on Ray Tune and write every trial to the store."""
     from pipeline.sweep import load_cluster, prepare_sweep, start_sweep
@@ -135,7 +150,8 @@ def sweep(
     with _user_errors():
         settings = load_cluster(cluster) if cluster is not None else None
         prepared = prepare_sweep(space, name, store, num_samples, max_concurrent, address,
-                                 verbose, settings, study_storage)  # fmt: skip
+                                 verbose, settings, study_storage,
+                                 parse_overrides(overrides or []))  # fmt: skip
         finished = start_sweep(prepared)
     _sweep_report(prepared.record.name, finished, prepared.record.store)
 
@@ -148,13 +164,17 @@ def resume(
     store: Annotated[
         str | None, typer.Option("--store", help="Read the sweep's record from this store.")
     ] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="k=v for the trials still to run: resources.cpu, resources.gpu, "
+        "checkpoint_seconds.")] = None,
 ) -> None:
     """Continue an interrupted sweep; --num-samples N raises its budget to N trials. With
     --store, from any machine that reaches the store."""
     from pipeline.sweep import resume_sweep
 
     with _user_errors():
-        prepared, finished = resume_sweep(name, num_samples, store)
+        pairs = parse_overrides(overrides or [])
+        prepared, finished = resume_sweep(name, num_samples, store, pairs)
     _sweep_report(name, finished, prepared.record.store)
 
 
