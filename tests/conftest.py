@@ -53,3 +53,10 @@ def ray_session():
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})  # fmt: skip
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture
+def outputs(tmp_path, monkeypatch):
+    """Sweep records and Ray experiments under a fresh outputs/ folder."""
+    monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
+    return tmp_path / "outputs"
