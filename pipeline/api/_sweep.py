@@ -103,6 +103,14 @@ class Sweep:
         from pipeline.api._best import best_of
 
         rows = self.table("trials", "arrow").to_pylist()
+        if not rows:
+            from pipeline.api._best import BestTrialError
+            from pipeline.api._tables import open_location
+            from pipeline.store import sweeps_in
+
+            known = ", ".join(sweeps_in(open_location(self.store))) or "none yet"
+            raise BestTrialError(f"sweep {self.name}: no trials in the store {self.store} "
+                                 f"(sweeps with trials: {known})")  # fmt: skip
         return best_of(rows, self.name, self.state_url, metric, mode, self._space_mode())
 
     def _space_mode(self) -> str | None:

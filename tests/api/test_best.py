@@ -94,7 +94,7 @@ def test_best_json_is_a_space_too(stored):
 @pytest.mark.parametrize(("args", "message"), [
     (["best", "q", "--format", "toml"], "--format: expected yaml or json"),
     (["best", "q", "--metric", "val_metic"], "did you mean val_metric?"),
-    (["best", "nothing"], "no trial that did not fail"),
+    (["best", "nothing"], "sweep nothing: no trials in the store"),
     (["best", "../q"], "is not a sweep name"),
 ])  # fmt: skip
 def test_best_bad_input_is_one_line_exit_2(stored, args, message):

@@ -27,7 +27,7 @@ def readme_block(marker: str) -> str:
 
 @pytest.mark.slow
 def test_the_readme_notebook_runs_and_its_model_reproduces_the_test_metric(
-        ray_session, outputs, monkeypatch):  # fmt: skip
+        ray_session, outputs, monkeypatch, tmp_path):  # fmt: skip
     monkeypatch.chdir(ROOT)  # the script names search_spaces/quickstart.yaml; outputs/ is tmp
     scope: dict = {}
     exec(compile(readme_block("python-api"), "README.md:python-api", "exec"), scope)
@@ -41,6 +41,8 @@ def test_the_readme_notebook_runs_and_its_model_reproduces_the_test_metric(
     assert provenance["symsearch_version"] == pipeline.__version__
     assert provenance["torch_version"] and provenance["ray_version"] and provenance["host"]
     assert provenance["git_commit"] is None or len(provenance["git_commit"]) == 40
+    analysis = again.analyze(out=tmp_path / "analysis")
+    assert analysis.report.is_file() and (tmp_path / "analysis" / "discovery_summary.csv").is_file()
 
 
 @pytest.mark.slow
@@ -96,4 +98,6 @@ def test_resume_set_changes_how_trials_run_never_what_they_are(tmp_path, outputs
     prepare_sweep(QUICKSTART, "r", store, None, None, None, False).record.save()
     with pytest.raises(SpaceError, match="--set epochs: a resumed sweep keeps its trials' "):
         resume_sweep("r", None, None, {"epochs": 3})
+    with pytest.raises(SpaceError, match=r"--set dataset\.limit: a resumed sweep keeps"):
+        pipeline.open_sweep("r").resume(dataset={"limit": 10})
     assert load_record("r").space["checkpoint_seconds"] == 10.0
