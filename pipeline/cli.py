@@ -42,8 +42,8 @@ def _options(
     version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:  # fmt: skip
-    """Distributed hyperparameter and symmetry search: which symmetries does your data have,
-    does encoding them help, and how robust is the result under distribution shift?"""
+    """The options of ``symsearch`` itself (the help text is the app's)."""
+
 
 # Registered in this order, which is the order `symsearch --help` lists them in.
 app.command()(groups)
