@@ -313,6 +313,23 @@ GENERATORS: list[tuple[Callable[[random.Random, Workspace], Case], int]] = [
 ]  # fmt: skip
 
 
+def fixed_cases(ws: Workspace) -> list[Case]:
+    """Bad invocations of `best` and of `--set` on sweep and resume, the same in every run
+    (added after the generated ones, so the seeded sequence above stays as it was)."""
+    good, store = str(ws.good), str(ws.store)
+    return [Case("option", argv) for argv in [
+        ["best", "nosuchsweep", "--store", store], ["best", "../x", "--store", store],
+        ["best", "trial", "--store", store, "--format", "toml"],
+        ["best", "trial", "--store", store, "--metric", "val_metic"],
+        ["best", "trial", "--store", store, "--mode", "up"],
+        ["sweep", good, "--store", store, "--set", "num_sample=2"],
+        ["sweep", good, "--store", store, "--set", "epochs=0"],
+        ["sweep", good, "--store", store, "--set", "scheduler.zz=1"],
+        ["sweep", good, "--store", store, "--set", "noequals"],
+        ["resume", "nosuchsweep", "--set", "epochs=2"],
+    ]]  # fmt: skip
+
+
 def generate(count: int, rng: random.Random, ws: Workspace, only: str | None) -> list[Case]:
     chosen = [(m, w) for m, w in GENERATORS if only is None or m.__name__.startswith(only)]
     makers, weights = zip(*chosen, strict=True)
@@ -417,6 +434,7 @@ def main() -> None:
         cases = generate(args.cases, rng, ws, args.only)
         subprocess_cases = rng.sample([c for c in cases if c.argv[0] not in ("sweep", "resume")],
                                       min(args.subprocesses, len(cases)))  # fmt: skip
+        cases += fixed_cases(ws) if args.only in (None, "option") else []
         results = run_all(cases, "in-process", ws, lambda argv: run_in_process(argv))
         results += run_all(subprocess_cases, "subprocess", ws,
                            lambda argv: run_subprocess(argv, env, ws.root))  # fmt: skip

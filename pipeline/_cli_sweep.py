@@ -37,9 +37,11 @@ def trial(
         config = trial_config(load_space(space), parse_overrides(overrides or []))
         writer = _trial_writer(store, name, config.to_json()) if store is not None else None
         progress = _progress(config.epochs)
-        result = run_trial(config, report=_recording(progress, writer))
+        latest: dict = {}  # the last epoch's state: a stored trial's model can be loaded
+        keep = (lambda state: latest.update(state=state)) if writer is not None else None
+        result = run_trial(config, report=_recording(progress, writer), save=keep)
         if writer is not None:
-            _record_result(writer, result)
+            _record_result(writer, result, latest.get("state"))
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
@@ -71,8 +73,14 @@ def _recording(progress, writer):
     return report
 
 
-def _record_result(writer, result) -> None:
+def _record_result(writer, result, state) -> None:
+    """The trial's rows, then its final state at the place sweeps keep theirs (a retry of the
+    same configuration replaces it)."""
+    from pipeline.sweep._trainable import save_state
+
     writer.add_result(result)
+    if state is not None:
+        save_state(writer.location, writer.sweep, writer.trial_id, state)
     typer.echo(f"stored trial {writer.trial_id} attempt {writer.attempt} in {writer.location.url} "
                f"(sweep {writer.sweep})", err=True)  # fmt: skip
 
@@ -118,8 +126,12 @@ def sweep(
     space: Annotated[Path, typer.Argument(help="Search space YAML.")],
     name: Annotated[str | None, typer.Option("--name", help="Sweep name.")] = None,
     store: StoreOption = None,
-    num_samples: Annotated[int | None, typer.Option("--num-samples")] = None,
-    max_concurrent: Annotated[int | None, typer.Option("--max-concurrent")] = None,
+    num_samples: Annotated[
+        int | None, typer.Option("--num-samples", help="Trials to run (the space's num_samples).")
+    ] = None,
+    max_concurrent: Annotated[
+        int | None, typer.Option("--max-concurrent", help="Trials at once (default: all that fit).")
+    ] = None,
     cluster: Annotated[
         Path | None, typer.Option("--cluster", help="clusters/X.yaml: address, store, resources.")
     ] = None,
@@ -131,6 +143,9 @@ def sweep(
         str | None,
         typer.Option("--study-storage", help="Optuna RDB URL for the study (postgresql://...)."),
     ] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="k=v: fix a trial setting for every trial (epochs=5, dataset.limit=500) "
+        "or change a sweep setting (scheduler.grace_period=2).")] = None,
     dashboard: DashboardOption = False,
 ) -> None:
     """Run a sweep on Ray Tune and write every trial to the store."""
@@ -142,7 +157,8 @@ def sweep(
             check_ray_dashboard()  # before anything is validated, written or started
         settings = load_cluster(cluster) if cluster is not None else None
         prepared = prepare_sweep(space, name, store, num_samples, max_concurrent, address,
-                                 verbose, settings, study_storage)  # fmt: skip
+                                 verbose, settings, study_storage,
+                                 parse_overrides(overrides or []))  # fmt: skip
         prepared.dashboard = dashboard
         finished = start_sweep(prepared)
     _sweep_report(prepared.record.name, finished, prepared.record.store)
@@ -156,6 +172,9 @@ def resume(
     store: Annotated[
         str | None, typer.Option("--store", help="Read the sweep's record from this store.")
     ] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="k=v for the trials still to run: resources.cpu, resources.gpu, "
+        "checkpoint_seconds.")] = None,
     dashboard: DashboardOption = False,
 ) -> None:
     """Continue an interrupted sweep; --num-samples N raises its budget to N trials. With
@@ -166,7 +185,8 @@ def resume(
     with _user_errors():
         if dashboard:
             check_ray_dashboard()
-        prepared, finished = resume_sweep(name, num_samples, store, dashboard)
+        pairs = parse_overrides(overrides or [])
+        prepared, finished = resume_sweep(name, num_samples, store, pairs, dashboard)
     _sweep_report(name, finished, prepared.record.store)
 
 

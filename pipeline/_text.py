@@ -83,3 +83,11 @@ def format_rows(columns: Sequence[str], rows: Sequence[tuple], output_format: st
         writer.writerows(rows)
         return buffer.getvalue().rstrip("\n")
     return format_table(records, columns) if records else "(no rows)"
+
+
+def did_you_mean(word: str, known: Sequence[str]) -> str:
+    """``"; did you mean X?"`` for a misspelled key close to one of ``known``, else ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""

@@ -9,9 +9,11 @@ them on the typer ``app`` and holds the console script.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
+from pipeline._cli_best import best
 from pipeline._cli_catalog import datasets, groups
 from pipeline._cli_common import SetOption, StoreOption, fail, parse_overrides  # noqa: F401
 from pipeline._cli_store import analyze, query, set_aside_files
@@ -22,9 +24,26 @@ app = typer.Typer(
     help="Distributed hyperparameter and symmetry search: which symmetries does your data "
     "have, does encoding them help, and how robust is the result under distribution shift?",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from pipeline import __version__
+
+        typer.echo(f"symsearch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:  # fmt: skip
+    """The options of ``symsearch`` itself (the help text is the app's)."""
+
 
 # Registered in this order, which is the order `symsearch --help` lists them in.
 app.command()(groups)
@@ -33,6 +52,7 @@ app.command()(trial)
 app.command()(sweep)
 app.command()(resume)
 app.command()(status)
+app.command()(best)
 app.command()(query)
 app.command("set-aside")(set_aside_files)
 app.command()(analyze)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from pipeline._provenance import provenance
 from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
 from pipeline.discovery import present_span, test_columns
 from pipeline.errors import TrialStatus
@@ -62,6 +63,7 @@ def trial_row(
         "train_seconds": train_seconds, "device": device, "node": platform.node(),
         "config_json": config.to_json(),
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **provenance(device),
     }  # fmt: skip
 
 
@@ -79,6 +81,9 @@ def learned_averaging(setup: Setup, k: int, seed: int) -> Averaging | None:
     with torch.no_grad():
         elements = setup.augmentation.sample_elements(k, torch.Generator().manual_seed(seed))
     return Averaging(elements.detach())
+
+
+TEST_SEED_OFFSET = 10_007  # the test predictor's elements: seed + this (a loaded model uses it too)
 
 
 def test_averaging(setup: Setup, seed: int) -> Averaging | None:
@@ -104,7 +109,7 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
 
     config, data = setup.config, setup.dataset
     started = time.perf_counter()
-    averaging = test_averaging(setup, config.seed + 10_007)
+    averaging = test_averaging(setup, config.seed + TEST_SEED_OFFSET)
     test = evaluate_split(setup, data.test.inputs, data.test.targets, averaging)
     eval_seconds = time.perf_counter() - started
     ratio, plain_error = _equivariance(setup, averaging)

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from pipeline._text import did_you_mean
 from pipeline.errors import SymsearchError
 
 
@@ -218,7 +219,8 @@ class SearchSpace(BaseModel):
     def _known_parameters(cls, values: dict[str, Any]) -> dict[str, Any]:
         for key in values:
             if key not in SEARCHABLE:
-                raise ValueError(f"unknown parameter {key!r} (known: {', '.join(SEARCHABLE)})")
+                raise ValueError(f"unknown parameter {key!r}{did_you_mean(key, SEARCHABLE)} "
+                                 f"(known: {', '.join(SEARCHABLE)})")
         return values
 
     @field_validator("loggers")
@@ -246,11 +248,29 @@ def _dimension(key: str, value: Any) -> Distribution | Choice | Any:
     return value
 
 
-def first_error(error: ValidationError, prefix: str = "") -> str:
+def first_error(error: ValidationError, prefix: str = "",
+                model: type[BaseModel] | None = None) -> str:  # fmt: skip
+    """The first problem, as ``field.path: message``; an unknown key of ``model`` (or of a model
+    nested in it) gets the closest known one as a suggestion."""
     first = error.errors()[0]
     where = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "")
     message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden" and model is not None and first["loc"]:
+        known = _fields_at(model, first["loc"][:-1])
+        message = f"unknown key{did_you_mean(str(first['loc'][-1]), known)} (known: " \
+            f"{', '.join(known)})" if known else message  # fmt: skip
     return f"{where}: {message}" if where else message
+
+
+def _fields_at(model: type[BaseModel], path: tuple) -> list[str]:
+    """The field names of the model found by following ``path`` from ``model`` ([] if none)."""
+    for part in path:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
 
 
 MAX_FILE_BYTES = 64 * 1024  # space and cluster files are a few KB; a runaway file (a list of
@@ -318,13 +338,18 @@ def _check_shape(content: Any, label: str) -> None:
 def load_space(path: str | Path) -> SearchSpace:
     """Read and validate a search space file; every problem is one SpaceError line."""
     path = Path(path)
-    raw = read_yaml(path, str(path), "search space")
+    return parse_space(read_yaml(path, str(path), "search space"), str(path))
+
+
+def parse_space(raw: Any, label: str = "space") -> SearchSpace:
+    """Validate a search space given as a mapping (a YAML file's content, or a dict from Python)."""
     if not isinstance(raw, dict):
-        raise SpaceError(f"{path}: a search space is a mapping with at least `dataset:`")
+        raise SpaceError(f"{label}: a search space is a mapping with at least `dataset:`")
+    _check_shape(raw, label)
     try:
         space = SearchSpace(**raw)
     except ValidationError as error:
-        raise SpaceError(first_error(error)) from None
+        raise SpaceError(first_error(error, model=SearchSpace)) from None
     overlap = set(space.trial) & set(space.search)
     if overlap:
         raise SpaceError(f"search.{sorted(overlap)[0]}: also fixed under trial:; keep one")
@@ -376,12 +401,55 @@ def _apply_override(values: dict[str, Any], key: str, value: Any) -> None:
     elif key in SEARCHABLE:
         values[key] = value
     else:
-        raise SpaceError(f"--set {key}: unknown parameter (known: {', '.join(SEARCHABLE)}, "
+        raise SpaceError(f"--set {key}: unknown parameter{did_you_mean(key, SEARCHABLE)} "
+                         f"(known: {', '.join(SEARCHABLE)}, "
                          "dataset.<option>, model.<option>)")  # fmt: skip
+
+
+SWEEP_SETTINGS = [f for f in SearchSpace.model_fields
+                  if f not in ("name", "description", "dataset", "model", "trial", "search")]
+
+
+def with_overrides(space: SearchSpace, overrides: dict[str, Any] | None) -> SearchSpace:
+    """The space with ``--set key=value`` pairs applied, as ``symsearch trial`` reads them: a
+    trial setting is fixed for every trial (and no longer searched), ``dataset.<option>`` and
+    ``model.<option>`` reach into those sections, and sweep settings (``num_samples``,
+    ``scheduler.grace_period``, ...) replace the space's. The result is validated again."""
+    if not overrides:
+        return space
+    raw = space.model_dump(exclude_unset=True)
+    for key, value in overrides.items():
+        section, _, option = key.partition(".")
+        if option and section in ("dataset", "model", "scheduler", "resources"):
+            base = raw.get(section) or {}
+            raw[section] = {**(base if isinstance(base, dict) else {}), option: value}
+        elif key in SEARCHABLE:
+            raw["trial"] = {**raw.get("trial", {}), key: value}
+            raw["search"] = {k: v for k, v in raw.get("search", {}).items() if k != key}
+        elif key in SWEEP_SETTINGS:
+            raw[key] = value
+        else:
+            known = [*SEARCHABLE, *SWEEP_SETTINGS]
+            raise SpaceError(f"--set {key}: unknown parameter{did_you_mean(key, known)} (known: "
+                             f"{', '.join(known)}, dataset.<option>, model.<option>)")  # fmt: skip
+    return parse_space(raw, "--set")
+
+
+# What ``resume --set`` may change: how the remaining trials run, never what a trial is (its
+# data, model and parameters stay the ones the sweep's finished trials had).
+RESUMABLE = ("resources.cpu", "resources.gpu", "checkpoint_seconds")
+
+
+def with_resume_overrides(space: SearchSpace, overrides: dict[str, Any]) -> SearchSpace:
+    for key in overrides:
+        if key not in RESUMABLE:
+            raise SpaceError(f"--set {key}: a resumed sweep keeps its trials' settings; resume "
+                             f"can change {', '.join(RESUMABLE)}")  # fmt: skip
+    return with_overrides(space, overrides)
 
 
 def make_config(values: dict[str, Any]) -> TrialConfig:
     try:
         return TrialConfig(**values)
     except ValidationError as error:
-        raise SpaceError(first_error(error)) from None
+        raise SpaceError(first_error(error, model=TrialConfig)) from None

@@ -1,7 +1,9 @@
-"""Shared test settings (hypothesis derandomized, no deadlines) and the local S3 server."""
+"""Shared test settings (hypothesis derandomized, no deadlines), the local S3 server and one Ray
+for the in-process sweep tests."""
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -9,6 +11,7 @@ from hypothesis import settings
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
 settings.register_profile("thorough", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -38,3 +41,22 @@ def s3_endpoint():
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"
+    import ray
+
+    # workers import test factories (tests.trial_factories) from the repository root
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})  # fmt: skip
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture
+def outputs(tmp_path, monkeypatch):
+    """Sweep records and Ray experiments under a fresh outputs/ folder."""
+    monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
+    return tmp_path / "outputs"

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from tests.groups.test_catalog import REQUIRED
 
-CONTRACT = ["groups", "datasets", "trial", "sweep", "resume", "status", "query", "analyze"]
+CONTRACT = ["groups", "datasets", "trial", "sweep", "resume", "status", "best", "query", "analyze"]
 runner = CliRunner()
 
 
@@ -127,7 +127,7 @@ def test_trial_runs_one_configuration_and_prints_json(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "args", "message"), [
-    (TINY_SPACE + "colour: red\n", [], "colour: Extra inputs are not permitted"),
+    (TINY_SPACE + "colour: red\n", [], "colour: unknown key (known: name,"),
     (TINY_SPACE, ["--set", "candidate_group=SO(2)"], "candidate_group: unknown group"),
     (TINY_SPACE, ["--set", "epochs=many"], "epochs: Input should be a valid integer"),
     (TINY_SPACE, ["--set", "dataset.lenght=3"], "unknown option 'lenght'"),
@@ -299,3 +299,49 @@ def test_query_refuses_explain_analyze_of_a_write(tmp_path, monkeypatch):
         assert result.exit_code == 2 and result.output.startswith("error: refused")
         assert "secret,1" not in result.output
     assert secret.read_text() == "secret,1\n"
+
+
+def test_version_prints_one_line():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip().count("\n") == 0
+    import pipeline
+
+    assert result.output.strip() == f"symsearch {pipeline.__version__}"
+
+
+def test_shell_completion_is_offered():
+    result = runner.invoke(app, ["--help"])
+    assert "--install-completion" in result.output and "--show-completion" in result.output
+
+
+def test_every_option_of_every_command_has_help_text():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    missing = [f"{name} {param.name}" for name, command in group.commands.items()
+               for param in command.params if not getattr(param, "help", None)]  # fmt: skip
+    assert missing == []
+
+
+@pytest.mark.parametrize(("content", "args", "message"), [
+    (TINY_SPACE + "num_sample: 3\n", [], "num_sample: unknown key; did you mean num_samples?"),
+    (TINY_SPACE.replace("reg:", "rge:"), [], "unknown parameter 'rge'; did you mean reg?"),
+    (TINY_SPACE, ["--set", "epoch=2"], "--set epoch: unknown parameter; did you mean epochs?"),
+    (TINY_SPACE, ["--set", "model.hiden=2"], "did you mean hidden?"),
+])  # fmt: skip
+def test_misspelled_keys_get_a_suggestion(tmp_path, content, args, message):
+    space = tmp_path / "space.yaml"
+    space.write_text(content)
+    result = runner.invoke(app, ["trial", str(space), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and result.output.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("args", [["--set", "num_sample=2"], ["--set", "epochs"]])
+def test_sweep_set_mistakes_exit_2_before_ray(tmp_path, args):
+    space = tmp_path / "space.yaml"
+    space.write_text(TINY_SPACE)
+    result = runner.invoke(app, ["sweep", str(space), "--store", str(tmp_path / "s"), *args])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and result.output.strip().count("\n") == 0
+    assert not (tmp_path / "s").exists()

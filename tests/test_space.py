@@ -43,7 +43,7 @@ def test_resolution_order_override_default_first_choice_middle(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ({**BASE, "serach": {}}, "serach: Extra inputs are not permitted"),
+    ({**BASE, "serach": {}}, "serach: unknown key; did you mean search?"),
     ({**BASE, "search": {"lr_rate": 0.1}}, "search: unknown parameter 'lr_rate'"),
     ({**BASE, "trial": {"epochs": "many"}}, "trial.epochs: Input should be a valid integer"),
     ({**BASE, "search": {"candidate_group": ["SO2", "SO(2)"]}},

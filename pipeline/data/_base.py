@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from pipeline._text import did_you_mean
 from pipeline.actions import KINDS, act
 from pipeline.errors import SymsearchError
 from pipeline.groups import Group, UnknownGroupError, get_group
@@ -149,7 +150,8 @@ def parse_options(options_type: type, values: Mapping[str, Any], where: str) -> 
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise DatasetError(
-            f"{where}: unknown option {unknown[0]!r} (known: {', '.join(sorted(known))})"
+            f"{where}: unknown option {unknown[0]!r}{did_you_mean(unknown[0], list(known))} "
+            f"(known: {', '.join(sorted(known))})"
         )
     hints = typing.get_type_hints(options_type)
     checked = {key: _checked(f"{where}.{key}", value, hints[key]) for key, value in values.items()}

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from torch import nn
 
+from pipeline._text import did_you_mean
 from pipeline.errors import SymsearchError
 from pipeline.models._backbones import (
     DeepSets,
@@ -44,7 +45,8 @@ def model_config(kind: str, options: Mapping[str, Any]) -> Any:
     for key in options:
         if key not in fields:
             raise ModelConfigError(
-                f"model.{key}: unknown option for {kind} models (known: {', '.join(fields)})"
+                f"model.{key}: unknown option for {kind} models{did_you_mean(key, list(fields))} "
+                f"(known: {', '.join(fields)})"
             )
     try:
         return config_type(**options)

@@ -40,3 +40,11 @@ __all__ = [
     "sweep_folder",
     "sweep_status",
 ]
+
+# ``pipeline.sweep(space, ...)`` runs a sweep from Python (pipeline.api.sweep): the module is
+# callable, so the subpackage and the API's entry point share the name.
+import sys as _sys
+
+from pipeline import _SweepModule
+
+_sys.modules[__name__].__class__ = _SweepModule

@@ -22,6 +22,8 @@ from pipeline.space import (
     first_error,
     load_space,
     trial_config,
+    with_overrides,
+    with_resume_overrides,
 )
 from pipeline.sweep._cluster import ClusterSettings, with_cluster_resources
 from pipeline.sweep._record import (
@@ -55,10 +57,12 @@ class Prepared:
 
     @property
     def spec(self) -> TrialSpec:
+        from pipeline._provenance import git_commit
+
         base = {"dataset": self.space.dataset, "model": self.space.model, **self.space.trial}
         gpu = self.space.resources.gpu
         return TrialSpec(self.record.name, self.record.store, base, gpu,
-                         self.space.checkpoint_seconds)  # fmt: skip
+                         self.space.checkpoint_seconds, git_commit())  # fmt: skip
 
     @property
     def mode(self) -> str:
@@ -68,19 +72,23 @@ class Prepared:
 
 
 def prepare_sweep(
-    space_path: Path, name: str | None, store: str | None, num_samples: int | None,
-    max_concurrent: int | None, address: str | None, verbose: bool,
+    space_path: Path | SearchSpace, name: str | None, store: str | None,
+    num_samples: int | None, max_concurrent: int | None, address: str | None, verbose: bool,
     cluster: ClusterSettings | None = None, study_storage: str | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> Prepared:  # fmt: skip
     """Validate everything and build the record (nothing is written yet). Flags win over the
-    cluster file, which wins over the defaults."""
+    cluster file, which wins over the defaults. ``space_path``: a file, or a space validated
+    already (from Python); ``overrides``: ``--set`` pairs (``space.with_overrides``)."""
     from pipeline.store import check_writable, default_store, open_store
 
-    space = with_cluster_resources(load_space(space_path), cluster)
+    given = space_path if isinstance(space_path, SearchSpace) else load_space(space_path)
+    space = with_cluster_resources(with_overrides(given, overrides), cluster)
     check_loggers(space.loggers)
     if cluster is not None:
         store, address = store or cluster.store, address or cluster.address
-    name = check_name(name if name is not None else space.name or Path(space_path).stem)
+    stem = "sweep" if isinstance(space_path, SearchSpace) else Path(space_path).stem
+    name = check_name(name if name is not None else space.name or stem)
     if (sweep_folder(name) / "sweep.json").exists():
         raise SweepError(f"a sweep named {name!r} exists: `symsearch resume {name}` continues "
                          "it, or choose another --name")  # fmt: skip
@@ -98,13 +106,18 @@ def prepare_sweep(
     check_writable(location)  # late: a bad space leaves no store folder behind
     _check_new_in_store(name, location)  # a name taken there already holds the store folder
     record = SweepRecord(
-        name=name, space=space.model_dump(), space_path=str(Path(space_path).resolve()),
+        name=name, space=space.model_dump(), space_path=_space_path(space_path),
         store=location.url, storage_path=_experiment_root(location), address=address,
         max_concurrent=max_concurrent or space.max_concurrent, verbose=verbose,
         study_storage=study_storage,
     )  # fmt: skip
     record.add_segment(_segment_budget(space, num_samples))
     return Prepared(record, space, dataset)
+
+
+def _space_path(space: Path | SearchSpace) -> str:
+    """Where the space came from: its file, or nothing for a space given from Python."""
+    return "" if isinstance(space, SearchSpace) else str(Path(space).resolve())
 
 
 def _check_new_in_store(name: str, location: Any) -> None:
@@ -430,6 +443,7 @@ def start_sweep(prepared: Prepared) -> bool:
 
 
 def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
+                 overrides: dict[str, Any] | None = None,
                  dashboard: bool = False) -> tuple[Prepared, bool]:  # fmt: skip
     """Finish the segments an interruption left open, then raise the budget to num_samples.
     With ``store``, the record is read from the store (any machine). Trials that the store has
@@ -449,6 +463,9 @@ def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
         detail = first_error(error) if isinstance(error, ValidationError) else str(error)
         raise SweepError(f"{record.folder / 'sweep.json'}: damaged sweep record (space: "
                          f"{detail})") from None  # fmt: skip
+    if overrides:
+        space = with_resume_overrides(space, overrides)
+        record.space = space.model_dump()
     if num_samples is not None and num_samples < record.budget:
         raise SpaceError(f"--num-samples: {num_samples} is below the sweep's budget "
                          f"({record.budget}); a budget can only grow")  # fmt: skip

@@ -34,6 +34,7 @@ class TrialSpec:
     base: dict[str, Any]  # dataset, model and the fixed trial settings
     gpu: float = 0.0
     checkpoint_seconds: float = 10.0  # at most one checkpoint per this many seconds
+    git_commit: str | None = None  # the driver's: Tune runs trials in their own folders
 
     def values(self, params: dict[str, Any]) -> dict[str, Any]:
         device = "cuda" if self.gpu > 0 else "cpu"
@@ -74,6 +75,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
         reporter.train_seconds = sum(row["seconds"] for row in state.epochs)
     result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep)
     result.trial["node"] = reporter.node
+    result.trial["git_commit"] = spec.git_commit or result.trial.get("git_commit")
     writer.add_result(result)
     reporter.final(result.trial, result.epochs, final_figures(result.discovery, result.robustness))
 

@@ -58,7 +58,7 @@ def test_meaningful():
 @pytest.mark.parametrize(("extra", "message"), [
     ({"searcher": "bayes"}, "searcher: Input should be 'optuna', 'random' or 'grid'"),
     ({"resources": {"cpu": 1, "gpu": -1}}, "resources.gpu: Input should be greater than or equal"),
-    ({"resources": {"cpus": 1}}, "resources.cpus: Extra inputs are not permitted"),
+    ({"resources": {"cpus": 1}}, "resources.cpus: unknown key; did you mean cpu?"),
     ({"scheduler": {"name": "hyperband"}}, "scheduler.name"),
     ({"search": {"tolerance": -0.1}}, "search.tolerance: Input should be greater than or equal"),
     ({"num_samples": 0}, "num_samples: Input should be greater than or equal to 1"),

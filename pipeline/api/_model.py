@@ -1,0 +1,75 @@
+"""A stored trial as a ready model: its network and learned augmentation, rebuilt from the
+trial's configuration and loaded from its saved state in the store."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import torch
+from torch import nn
+
+from pipeline.errors import SymsearchError
+
+
+class ModelStateError(SymsearchError):
+    """A trial whose saved state is missing or cannot be read."""
+
+
+class TrainedModel(nn.Module):
+    """A trained trial: ``model(x)`` is the prediction the trial was judged by, the network
+    averaged over the evaluation's fixed set of group elements (``averaged=False``: the plain
+    network). ``network`` and ``augmentation`` are the trained modules, ``dataset`` the trial's
+    data (same seed, same splits), ``config`` its configuration."""
+
+    def __init__(self, setup: Any, epoch: int) -> None:
+        from pipeline.evaluation import TEST_SEED_OFFSET, test_averaging
+
+        super().__init__()
+        self.network, self.augmentation = setup.model, setup.augmentation
+        self.config, self.dataset, self.task = setup.config, setup.dataset, setup.task
+        self.device, self.epoch = setup.device, epoch
+        self._setup = setup
+        self.averaging = test_averaging(setup, setup.config.seed + TEST_SEED_OFFSET)
+        self.eval()
+
+    def forward(self, x: torch.Tensor, averaged: bool = True) -> torch.Tensor:
+        from pipeline.symmetrize import predict
+
+        with torch.no_grad():
+            return predict(self.network, self.augmentation.group, self.task, x.to(self.device),
+                           self.averaging if averaged else None)  # fmt: skip
+
+    def augment(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """x moved by elements drawn from the learned augmentation distribution."""
+        with torch.no_grad():
+            return self.augmentation(x.to(self.device), generator)[0]
+
+    def score(self, prediction: torch.Tensor, targets: torch.Tensor) -> float:
+        """The dataset's metric (accuracy, mse, ...) of predictions against targets."""
+        from pipeline.symmetrize import score
+
+        return score(self.task, prediction, targets.to(prediction.device))
+
+
+def load_model(location: Any, sweep: str, trial_id: str, config: Any,
+               device: str = "cpu") -> TrainedModel:  # fmt: skip
+    """Rebuild the trial's setup from ``config`` on ``device`` and load its saved state."""
+    from pipeline.store import read_blob
+    from pipeline.sweep._trainable import state_name
+    from pipeline.trial import TrialState, build
+
+    name = state_name(sweep, trial_id)
+    payload = read_blob(location, name)
+    if payload is None:
+        raise ModelStateError(f"trial {trial_id} of sweep {sweep}: no saved state at "
+                              f"{location.url}/{name}")  # fmt: skip
+    try:
+        state = TrialState(**torch.load(io.BytesIO(payload), weights_only=True,
+                                        map_location=device))  # fmt: skip
+    except (OSError, RuntimeError, EOFError, TypeError) as error:
+        raise ModelStateError(f"{location.url}/{name}: cannot be read ({error})") from None
+    setup = build(config.model_copy(update={"device": device}))
+    setup.model.load_state_dict(state.model)
+    setup.augmentation.load_state_dict(state.augmentation)
+    return TrainedModel(setup, state.epoch)

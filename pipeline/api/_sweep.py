@@ -1,0 +1,179 @@
+"""Sweeps from Python: launch, reopen, read, pick the best trial, load its model, analyze."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipeline.api._tables import Backend
+
+
+def sweep(space: str | Path | dict[str, Any], *, name: str | None = None,
+          store: str | None = None, num_samples: int | None = None,
+          max_concurrent: int | None = None, address: str | None = None,
+          study_storage: str | None = None, verbose: bool = False,
+          **overrides: Any) -> Sweep:  # fmt: skip
+    """Run a sweep on Ray Tune, as ``symsearch sweep`` does, and return it.
+
+    ``space``: a search space file or the same content as a dict. ``overrides`` are ``--set``
+    pairs: ``epochs=5`` fixes a trial setting for every trial, ``scheduler={"grace_period": 2}``
+    or ``dataset={"limit": 500}`` change those sections' keys, ``searcher="random"`` a sweep
+    setting. Bad input raises a ``pipeline.errors.SymsearchError`` before Ray starts.
+    """
+    from pipeline.space import load_space, parse_space
+    from pipeline.sweep import prepare_sweep, start_sweep
+
+    given = parse_space(space, "space") if isinstance(space, dict) else Path(space)
+    if isinstance(given, Path):
+        given = load_space(given)
+        name = name if name is not None else given.name or Path(space).stem
+    prepared = prepare_sweep(given, name, store, num_samples, max_concurrent, address, verbose,
+                             study_storage=study_storage, overrides=_dotted(overrides))  # fmt: skip
+    start_sweep(prepared)
+    return Sweep(prepared.record.name, prepared.record.store)
+
+
+def _dotted(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``dataset={"limit": 500}`` -> ``{"dataset.limit": 500}`` (the ``--set`` spelling)."""
+    flat: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key in ("dataset", "model", "scheduler", "resources") and isinstance(value, dict):
+            flat.update({f"{key}.{option}": v for option, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def open_sweep(name: str, store: str | None = None) -> Sweep:
+    """A sweep that ran before: its record from the store (any machine), or from this
+    machine's outputs/ without ``store``."""
+    from pipeline.sweep import load_record
+
+    return Sweep(name, load_record(name, store).store)
+
+
+class Sweep:
+    """One sweep: its tables (latest attempts only), its best trial and that trial's model."""
+
+    def __init__(self, name: str, store: str) -> None:
+        self.name, self.store = name, store
+
+    def __repr__(self) -> str:
+        return f"Sweep({self.name!r}, store={self.store!r})"
+
+    @property
+    def record(self) -> Any:
+        """The sweep's record (``pipeline.sweep.SweepRecord``), read afresh from the store."""
+        from pipeline.sweep import load_record
+
+        return load_record(self.name, self.store)
+
+    @property
+    def finished(self) -> bool:
+        return all(segment.finished for segment in self.record.segments)
+
+    def status(self) -> dict[str, Any]:
+        """Trials by state, the best trial, the store and the experiments (``symsearch status``)."""
+        from pipeline.sweep import sweep_status
+
+        return sweep_status(self.record)
+
+    def table(self, table: str, backend: Backend = "pandas") -> Any:
+        """One table of this sweep, each record's latest attempt only."""
+        from pipeline.api._tables import read_table
+
+        return read_table(self.store, table, self.name, backend=backend)
+
+    def trials(self, backend: Backend = "pandas") -> Any:
+        return self.table("trials", backend)
+
+    def epochs(self, backend: Backend = "pandas") -> Any:
+        return self.table("epochs", backend)
+
+    def discovery(self, backend: Backend = "pandas") -> Any:
+        return self.table("discovery", backend)
+
+    def robustness(self, backend: Backend = "pandas") -> Any:
+        return self.table("robustness", backend)
+
+    def best(self, metric: str = "val_metric", mode: str | None = None) -> Any:
+        """The best trial that did not fail (``pipeline.api.Best``: ``trial_id``, ``row``,
+        ``config``, ``space()``, ``state``) by ``metric``, in the sweep's direction for the
+        validation and test metrics, smaller-is-better for errors, losses and seconds."""
+        from pipeline.api._best import best_of
+
+        rows = self.table("trials", "arrow").to_pylist()
+        if not rows:
+            from pipeline.api._best import BestTrialError
+            from pipeline.api._tables import open_location
+            from pipeline.store import sweeps_in
+
+            known = ", ".join(sweeps_in(open_location(self.store))) or "none yet"
+            raise BestTrialError(f"sweep {self.name}: no trials in the store {self.store} "
+                                 f"(sweeps with trials: {known})")  # fmt: skip
+        return best_of(rows, self.name, self.state_url, metric, mode, self._space_mode())
+
+    def _space_mode(self) -> str | None:
+        """The space's optimization direction; None for trials stored without a sweep record
+        (``symsearch trial --store``), whose dataset's direction then decides."""
+        from pipeline.sweep import SweepError
+
+        try:
+            return self.record.space.get("mode")
+        except SweepError:
+            return None
+
+    def state_url(self, trial_id: str) -> str:
+        """Where the trial's saved state lives in the store."""
+        from pipeline.sweep._trainable import state_name
+
+        return f"{self.store.rstrip('/')}/{state_name(self.name, trial_id)}"
+
+    def load_model(self, trial_id: str | None = None, device: str = "cpu") -> Any:
+        """The trial's trained network and augmentation (``pipeline.api.TrainedModel``) from its
+        saved state, on ``device``; without ``trial_id``, the best trial's."""
+        from pipeline.api._model import load_model
+        from pipeline.api._tables import open_location
+        from pipeline.space import make_config
+
+        row = self.best().row if trial_id is None else self._row(trial_id)
+        config = make_config(_config_values(row["config_json"]))
+        return load_model(open_location(self.store), self.name, row["trial_id"], config, device)
+
+    def _row(self, trial_id: str) -> dict[str, Any]:
+        import pyarrow.compute as pc
+
+        from pipeline.api._model import ModelStateError
+
+        trials = self.table("trials", "arrow")
+        found = trials.filter(pc.equal(trials["trial_id"], trial_id)).to_pylist()
+        if not found:
+            raise ModelStateError(f"sweep {self.name} has no trial {trial_id!r}")
+        return found[0]
+
+    def analyze(self, out: str | Path | None = None, *, workers: int | None = None,
+                scheduler: str | None = None) -> Any:  # fmt: skip
+        """``symsearch analyze``: summaries, plots and report.md under ``out`` (default
+        outputs/<sweep>/analysis); returns ``pipeline.analysis.Analysis``."""
+        from pipeline.analysis import analyze
+        from pipeline.api._tables import open_location
+        from pipeline.sweep import sweep_folder
+        from pipeline.sweep._record import outputs_dir
+
+        folder = Path(out) if out is not None else outputs_dir() / self.name / "analysis"
+        study = sweep_folder(self.name) / "optuna.db"
+        return analyze(open_location(self.store), self.name, folder, scheduler=scheduler,
+                       workers=workers, study_path=study)  # fmt: skip
+
+    def resume(self, num_samples: int | None = None, **overrides: Any) -> Sweep:
+        """Continue the sweep (``symsearch resume``); ``num_samples`` raises its budget."""
+        from pipeline.sweep import resume_sweep
+
+        resume_sweep(self.name, num_samples, self.store, _dotted(overrides))
+        return self
+
+
+def _config_values(config_json: str) -> dict[str, Any]:
+    import json
+
+    return json.loads(config_json)

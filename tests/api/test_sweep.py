@@ -1,0 +1,103 @@
+"""The Python API on a real Ray: the README's notebook script, and `symsearch best` of a sweep
+reproduced by `symsearch trial`; `--set` on sweep and resume without Ray."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import pipeline
+from pipeline.errors import SymsearchError
+from pipeline.space import SpaceError
+from pipeline.sweep import load_record, prepare_sweep, resume_sweep
+from tests.sweep.helpers import symsearch
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
+
+
+def readme_block(marker: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    match = re.search(rf"<!-- {marker} -->\s*```python\n(.+?)\n```", text, re.DOTALL)
+    assert match, f"README.md has no python block after <!-- {marker} -->"
+    return match.group(1)
+
+
+@pytest.mark.slow
+def test_the_readme_notebook_runs_and_its_model_reproduces_the_test_metric(
+        ray_session, outputs, monkeypatch, tmp_path):  # fmt: skip
+    monkeypatch.chdir(ROOT)  # the script names search_spaces/quickstart.yaml; outputs/ is tmp
+    scope: dict = {}
+    exec(compile(readme_block("python-api"), "README.md:python-api", "exec"), scope)
+    trials, best = scope["trials"], scope["best"]
+    assert len(trials) == 2 and set(trials["epochs"]) == {2}
+    assert best.trial_id in set(trials["trial_id"])
+    again = pipeline.open_sweep("notebook", store=scope["sweep"].store)
+    assert again.best().trial_id == best.trial_id
+    assert len(pipeline.read_table(again.store, "epochs", "notebook")) == 4
+    provenance = trials.iloc[0]
+    assert provenance["symsearch_version"] == pipeline.__version__
+    assert provenance["torch_version"] and provenance["ray_version"] and provenance["host"]
+    assert provenance["git_commit"] is None or len(provenance["git_commit"]) == 40
+    analysis = again.analyze(out=tmp_path / "analysis")
+    assert analysis.report.is_file() and (tmp_path / "analysis" / "discovery_summary.csv").is_file()
+
+
+@pytest.mark.slow
+def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(tmp_path):
+    store = str(tmp_path / "store")
+    symsearch("sweep", str(QUICKSTART), "--store", store, "--num-samples", "2", "--set",
+              "epochs=2", "--set", "dataset.limit=300", cwd=tmp_path)  # fmt: skip
+    best = symsearch("best", "quickstart", cwd=tmp_path)
+    (tmp_path / "best.yaml").write_text(best.stdout)
+    assert "_checkpoints/sweep=quickstart/" in best.stderr
+    rerun = json.loads(symsearch("trial", "best.yaml", "--json", cwd=tmp_path).stdout)["trial"]
+    stored = pipeline.read_table(store, "trials", "quickstart")
+    row = stored[stored["trial_id"] == yaml.safe_load(best.stdout)["description"].split()[2]]
+    assert rerun["val_metric"] == pytest.approx(float(row["val_metric"].iloc[0]), abs=1e-6)
+    assert rerun["seed"] == int(row["seed"].iloc[0]) and set(stored["epochs"]) == {2}
+
+
+def test_sweep_set_fixes_trial_settings_and_changes_sweep_settings(tmp_path, outputs):
+    prepared = prepare_sweep(QUICKSTART, None, str(tmp_path / "store"), None, None, None, False,
+                             overrides={"epochs": 2, "dataset.limit": 300, "reg": 0.3,
+                                        "scheduler.grace_period": 1, "num_samples": 3})  # fmt: skip
+    space = prepared.space
+    assert space.trial["epochs"] == 2 and space.trial["reg"] == 0.3 and "reg" not in space.search
+    assert space.dataset["limit"] == 300 and space.dataset["transform"] == "SO2"
+    assert space.scheduler.grace_period == 1 and prepared.record.budget == 3
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"num_sample": 3}, "--set num_sample: unknown parameter; did you mean num_samples?"),
+    ({"epochs": 0}, "epochs: Input should be greater than or equal to 1"),
+    ({"scheduler.grace_perod": 2}, "grace_perod: unknown key; did you mean grace_period?"),
+])  # fmt: skip
+def test_sweep_set_mistakes_are_one_line_before_anything_is_written(tmp_path, outputs, overrides,
+                                                                    message):  # fmt: skip
+    with pytest.raises(SpaceError) as raised:
+        prepare_sweep(QUICKSTART, None, str(tmp_path / "store"), None, None, None, False,
+                      overrides=overrides)  # fmt: skip
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+    assert not (tmp_path / "store").exists() and not outputs.exists()
+
+
+def test_the_api_refuses_a_bad_dict_space_before_ray(tmp_path, outputs):
+    with pytest.raises(SymsearchError, match="num_sample: unknown key; did you mean num_samples"):
+        pipeline.sweep({"dataset": {"name": "signals"}, "num_sample": 2},
+                       store=str(tmp_path / "store"))  # fmt: skip
+    with pytest.raises(SymsearchError, match="--set epoch: unknown parameter; did you mean epochs"):
+        pipeline.sweep(QUICKSTART, store=str(tmp_path / "store"), epoch=2)
+    assert not (tmp_path / "store").exists()
+
+
+def test_resume_set_changes_how_trials_run_never_what_they_are(tmp_path, outputs):
+    store = str(tmp_path / "store")
+    prepare_sweep(QUICKSTART, "r", store, None, None, None, False).record.save()
+    with pytest.raises(SpaceError, match="--set epochs: a resumed sweep keeps its trials' "):
+        resume_sweep("r", None, None, {"epochs": 3})
+    with pytest.raises(SpaceError, match=r"--set dataset\.limit: a resumed sweep keeps"):
+        pipeline.open_sweep("r").resume(dataset={"limit": 10})
+    assert load_record("r").space["checkpoint_seconds"] == 10.0
