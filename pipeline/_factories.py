@@ -13,12 +13,14 @@ def import_function(path: str, label: str, error: type[Exception]) -> Callable[.
     """The function ``path`` names; every failure is one ``error`` line that starts with
     ``label`` and the path. The working directory is importable, as with ``python -m``, so a
     module beside the search space is found."""
-    module_name, attribute = path.split(":")
+    module_name, _, attribute = path.partition(":")
+    if not module_name.strip() or not attribute.strip():
+        raise error(f"{label} {path!r}: give it as module:function (both parts named)")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except ImportError as failure:
+    except (ImportError, ValueError, TypeError) as failure:  # also relative or malformed names
         raise error(f"{label} {path!r}: cannot import {module_name!r} ({failure})") from None
     function = getattr(module, attribute, None)
     if not callable(function):

@@ -74,6 +74,9 @@ def test_a_factory_builds_a_user_dataset_with_its_options():
     ("tests.data.custom_factory:raises", "failed: RuntimeError: disk on fire"),
     ("tests.data.custom_factory:bad_group", r"true_group: unknown group 'SO\(2\)'"),
     ("no_colon_here", "must look like 'package.module:function'"),
+    (":", "give it as module:function"),
+    ("tests.data.custom_factory:", "give it as module:function"),
+    (".relative:make", "cannot import '.relative'"),
 ])  # fmt: skip
 def test_broken_factories_give_one_clear_error(factory, message):
     with pytest.raises(DatasetError, match=message) as info:
