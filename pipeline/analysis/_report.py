@@ -116,6 +116,16 @@ VERDICT_RULE = (
 )
 
 
+def pareto_section(front: Any) -> list[str]:
+    """The multi-objective sweep's Pareto front (nothing for a sweep without robustness)."""
+    if front is None or len(front) == 0:
+        return []
+    return ["## Accuracy and robustness: the Pareto front\n",
+            "Completed trials no other trial beats on both validation metric and robustness "
+            "(on_front), then the rest (all in pareto_front.csv):\n",
+            markdown_table(front), "![pareto](pareto.png)\n"]  # fmt: skip
+
+
 def write_report(
     path: Path, sweep: str, store: str, verdict: dict[str, Any], tables: dict[str, Any],
     notes: dict[str, str], metric_name: str,
@@ -150,6 +160,7 @@ def write_report(
         "![best so far](best_so_far.png)\n",
         "Optuna parameter importances:\n",
         notes.get("importances") or table("param_importances"),
+        *pareto_section(tables.get("pareto_front")),
     ]
     path.write_text("\n".join(s if s.endswith("\n") else s + "\n" for s in sections))
     return path

@@ -9,7 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2  # 2: discovery gains p_value, extent, extent_unit, present, extent_error
+SCHEMA_VERSION = 3  # 2: discovery gains p_value, extent, extent_unit, present, extent_error;
+# 3: trials and epochs gain robustness
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
@@ -29,11 +30,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("span_cosine", _FLOAT), ("closure_residual", _FLOAT),
         ("build_seconds", _FLOAT), ("total_seconds", _FLOAT),
         ("device", _STR), ("node", _STR), ("config_json", _STR), ("finished_at", _STR),
-        ("schema_version", pa.int32()),
+        ("schema_version", pa.int32()), ("robustness", _FLOAT),
     ]),
     "epochs": pa.schema([*_KEYS,
         ("epoch", _INT), ("train_loss", _FLOAT), ("val_metric", _FLOAT),
         ("widths", pa.list_(_FLOAT)), ("normalized_widths", pa.list_(_FLOAT)), ("seconds", _FLOAT),
+        ("robustness", _FLOAT),
     ]),
     "discovery": pa.schema([*_KEYS,
         ("generator", _STR), ("learned_width", _FLOAT), ("normalized_width", _FLOAT),
