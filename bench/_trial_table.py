@@ -22,20 +22,21 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / "tables"
 EPOCHS = 16  # reduced setup: rungs after the 3-epoch augmentation warm-up still fit
 PROBE_EPOCHS = 1  # the discovery probe's test reads the data; its one epoch is still counted
-REDUCED = {  # the bench spaces: the real spaces' candidates, hyperparameters on a grid
+REDUCED = {  # the real spaces' candidates; each hyperparameter on a grid of 3 values around
+    # (and including) the real space's default, inside its real range
     "digits_rotation": {
         "dataset": {"name": "digits", "transform": "SO2", "limit": 900},
         "search": {"candidate_group": {"choices": ["trivial", "C4", "SO2", "affine2"],
                                        "default": "affine2"},
-                   "reg": {"choices": [0.05, 0.2], "default": 0.2},
+                   "reg": {"choices": [0.03, 0.1, 0.3], "default": 0.1},
                    "lr": {"choices": [0.001, 0.003, 0.01], "default": 0.003},
-                   "aug_lr": {"choices": [0.01, 0.03], "default": 0.03}},
+                   "aug_lr": {"choices": [0.007, 0.02, 0.05], "default": 0.02}},
     },
     "signals": {
         "dataset": {"name": "signals", "length": 32, "transform": "shift"},
         "search": {"candidate_group": {"choices": ["trivial", "shift32", "flip", "shift32*flip"],
                                        "default": "shift32"},
-                   "reg": {"choices": [0.05, 0.2], "default": 0.2},
+                   "reg": {"choices": [0.03, 0.1, 0.3], "default": 0.1},
                    "lr": {"choices": [0.001, 0.003, 0.01], "default": 0.003}},
     },
 }  # fmt: skip

@@ -51,6 +51,8 @@ STRATEGIES = {  # the default first: its figures decide the acceptance line
     "discover_rf4": {"searcher": "discover", "scheduler": {"name": "asha", "reduction_factor": 4}},
     "discover_hyperband": {"searcher": "discover", "scheduler": {"name": "asha", "brackets": 3}},
     "discover_grace3": {"searcher": "discover", "scheduler": {"name": "asha", "grace_period": 3}},
+    "discover_startup1": {"searcher": "discover", "startup_trials": 1},
+    "discover_startup10": {"searcher": "discover", "startup_trials": 10},
 }  # fmt: skip
 
 

@@ -183,7 +183,7 @@ class Scheduler(BaseModel):
 
     name: Literal["asha", "fifo"] = "asha"
     grace_period: int | None = Field(None, ge=1, le=100_000)  # None: aug_warmup + 3 epochs
-    reduction_factor: float = Field(3.0, gt=1, le=1000)
+    reduction_factor: float = Field(2.0, gt=1, le=1000)
     brackets: int = Field(1, ge=1, le=10)  # > 1: Hyperband's brackets (asynchronous)
 
 

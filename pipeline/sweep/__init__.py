@@ -18,8 +18,8 @@ from pipeline.sweep._record import (
     sweep_folder,
 )
 from pipeline.sweep._search import define_by_run, grid_points, meaningful
-from pipeline.sweep._strategy import make_sampler
 from pipeline.sweep._status import all_statuses, sweep_status
+from pipeline.sweep._strategy import make_sampler
 
 __all__ = [
     "ClusterSettings",

@@ -7,9 +7,11 @@ group the present generators span (its ``discovered_group``). Every later trial 
 Optuna (TPE) over the space with ``candidate_group`` narrowed to the candidates equal to that
 group (compared by their generators, not names); where none is equal, to the smallest
 candidates that contain it; where none contains it, to all candidates. A space without a
-``candidate_group`` choice is searched by TPE alone. The probe is a real trial: it is stored,
-counted in the budget and its epochs are spent, but Optuna never sees it (its epochs and test
-setting are not a point of the space).
+``candidate_group`` choice is searched by TPE alone. The first trial after the probe runs the
+space's defaults on the discovered group; later points that an ended trial already ran are not
+run again (a trial is a function of its configuration and seed). The probe is a real trial: it
+is stored, counted in the budget and its epochs are spent, but Optuna never sees it (its epochs
+and test setting are not a point of the space).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pipeline.space import SearchSpace
 from pipeline.sweep._probe import (
     PROBE_EPOCHS,
     candidate_choices,
+    default_point,
     narrowed,
     narrowed_space,
     probe_point,
@@ -76,6 +79,17 @@ class DiscoverSearch(Searcher):
             self.inner.on_trial_complete(inner_id, known)
         return None
 
+    def _defaults_first(self, candidates: list[str]) -> None:
+        """The first trial after the probe runs the space's defaults (its author's best guess)
+        on the discovered group; Optuna then learns from it like from any other."""
+        study = getattr(self.inner, "_ot_study", None)
+        if study is None:
+            return
+        point = default_point(self.space, candidates[0])
+        if len(candidates) > 1:
+            point["candidate_group"] = candidates[0]
+        study.enqueue_trial(point, skip_if_exists=True)
+
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if trial_id != self.probe_id and self.inner is not None:
             self.inner.on_trial_result(self.inner_ids.get(trial_id, trial_id), result)
@@ -84,8 +98,9 @@ class DiscoverSearch(Searcher):
                           error: bool = False) -> None:  # fmt: skip
         if trial_id == self.probe_id and self.inner is None:
             self.found = None if error or not result else result.get("discovered_group")
-            space = narrowed_space(self.space, narrowed(self.candidates, self.found))
-            self.inner = self.make_inner(space)
+            candidates = narrowed(self.candidates, self.found)
+            self.inner = self.make_inner(narrowed_space(self.space, candidates))
+            self._defaults_first(candidates)
             return
         if self.inner is not None and trial_id != self.probe_id:
             point = self.points.pop(trial_id, None)

@@ -24,19 +24,25 @@ def most_general(candidates: list[str]) -> str:
     return max(candidates, key=lambda name: len(get_group(name).generator_names()))
 
 
+def default_point(space: SearchSpace, candidate: str) -> dict[str, Any]:
+    """The searched parameters' defaults (the middle of each range) for ``candidate``, the
+    ones that mean something for it."""
+    from pipeline.sweep._search import meaningful
+
+    return {key: dimension.middle() for key, dimension in space.dimensions().items()
+            if isinstance(dimension, Choice | Distribution) and key != "candidate_group"
+            and meaningful(key, candidate)}  # fmt: skip
+
+
 def probe_point(space: SearchSpace, epochs: int = PROBE_EPOCHS) -> dict[str, Any]:
     """The probe's searched values: the most general candidate, every other searched parameter
     at its default (the middle of its range), the data's test, ``epochs`` epochs."""
-    from pipeline.sweep._search import meaningful
 
     candidate = most_general(candidate_choices(space))
-    point: dict[str, Any] = {"candidate_group": candidate}
-    for key, dimension in space.dimensions().items():
-        if key == "candidate_group" or not meaningful(key, candidate):
-            continue
-        point[key] = dimension.middle() if isinstance(dimension, Choice | Distribution) \
-            else dimension  # fmt: skip
-    return {**point, "discovery": "test", "epochs": epochs}
+    constants = {key: value for key, value in space.dimensions().items()
+                 if not isinstance(value, Choice | Distribution) and key != "candidate_group"}
+    return {"candidate_group": candidate, **default_point(space, candidate), **constants,
+            "discovery": "test", "epochs": epochs}  # fmt: skip
 
 
 def contains(outer: str, inner: str) -> bool:
