@@ -23,7 +23,12 @@ paired by ``searcher_seed`` (repeats: seeds 0..R-1); a search that never gets th
 budget counts its whole budget (a bound, flagged). Per space and strategy: the median ratio and
 a bootstrap 90% confidence interval of the median.
 
-    python bench/search_efficiency.py [--repeats R] [--trials N] [--full]
+The line ``SPACE median_ratio: ...`` is the default strategy's; ``SPACE STRATEGY median_ratio``
+lines are the alternatives the defaults were chosen against. The cached tables make a run take
+about a minute; ``--full`` first builds tables of the real spaces (all digits, their epochs):
+116 full trials, hours on 2 cores, minutes on 16 (``--workers``).
+
+    python bench/search_efficiency.py [--repeats R] [--trials N] [--full] [--workers W]
 """
 
 from __future__ import annotations
@@ -152,9 +157,9 @@ def measure(name: str, full: bool, table: dict[str, Any], repeats: int, trials: 
         ratios = [o[0] / b[0] for o, b in zip(ours, base, strict=True)]
         median, low, high = bootstrap_median(ratios)
         label = name if strategy == "default" else f"{name} {strategy}"
-        print(f"{label} median_ratio: {median:.2f} (90% CI {low:.2f}-{high:.2f})"
-              f"  [epochs median {np.median([o[0] for o in ours]):.0f}, reached "
-              f"{sum(o[1] for o in ours)}/{repeats}]", flush=True)  # fmt: skip
+        print(f"{label} median_ratio: {median:.2f} (90% CI {low:.2f}-{high:.2f})", flush=True)
+        print(f"#   {strategy}: epochs median {np.median([o[0] for o in ours]):.0f}, reached "
+              f"{sum(o[1] for o in ours)}/{repeats}", flush=True)  # fmt: skip
 
 
 def main() -> None:
