@@ -294,7 +294,7 @@ def _study_storage(prepared: Prepared) -> Any:
         return storage
     location = open_store(record.store)
     rows = read_table(location, "trials", record.name).to_pylist()
-    if rows and prepared.space.metric == "train_loss":
+    if rows and "train_loss" in prepared.space.objectives():
         _add_last_train_loss(rows, read_table(location, "epochs", record.name).to_pylist())
     if rows:
         added = rebuild_study(storage, record.name, prepared.space, prepared.mode, rows)

@@ -87,3 +87,23 @@ def test_multi_objective_asha_ranks_by_the_first_metric():
     searcher.on_trial_complete("t0", {"val_metric": 0.5, "robustness": 0.4})
     (trial,) = searcher._ot_study.trials
     assert trial.values == [0.5, 0.4]
+
+
+def test_a_lost_study_is_rebuilt_with_every_objective_and_without_the_probe():
+    import json
+
+    import optuna
+
+    from pipeline.sweep._study import rebuild_study
+
+    space = SearchSpace.model_validate({**DIGITS, "metric": ["val_metric", "robustness"],
+                                        "mode": ["max", "max"]})  # fmt: skip
+    probe = {**probe_point(space), "lr": 0.001}
+    rows = [{"trial_id": "a", "status": "completed", "val_metric": 0.5, "robustness": 0.3,
+             "config_json": json.dumps({"candidate_group": "SO2", "lr": 0.01, "reg": 0.2})},
+            {"trial_id": "p", "status": "completed", "val_metric": 0.1, "robustness": 0.1,
+             "config_json": json.dumps(probe)}]  # fmt: skip
+    storage = optuna.storages.InMemoryStorage()
+    assert rebuild_study(storage, "lost", space, ["max", "max"], rows) == 1
+    (trial,) = optuna.load_study(study_name="lost", storage=storage).trials
+    assert trial.values == [0.5, 0.3] and trial.params["candidate_group"] == "SO2"
