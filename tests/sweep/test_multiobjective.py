@@ -32,6 +32,8 @@ def test_a_small_multi_objective_sweep_on_digits_partial_has_a_pareto_front(tmp_
                       "order by 1", store, tmp_path)  # fmt: skip
     assert [row["epoch"] for row in per_epoch] == [2, 4, 6, 8, 10]
 
+    assert "best trial" in symsearch("status", "mo", cwd=tmp_path).stdout
+
     out = tmp_path / "analysis"
     symsearch("analyze", "mo", "--store", str(store), "--out", str(out), cwd=tmp_path)
     front = pd.read_csv(out / "pareto_front.csv")
