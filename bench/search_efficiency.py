@@ -1,159 +1,180 @@
-"""Search efficiency: Optuna (TPE) + ASHA against random search + FIFO on digits_rotation.
+"""Search efficiency: trial-epochs until a search finds the right symmetry with a near-best model,
+each strategy against random search + FIFO, on digits_rotation (images, true group SO2) and
+signals (sequences, true group shift32).
 
-Both run ``search_spaces/digits_rotation.yaml`` (candidates trivial, C4, SO2, affine2; prior,
-init_width, reg, lr and aug_lr searched) on a reduced setup that fits this machine: the first
-LIMIT digits, EPOCHS epochs, no robustness grid, TRIALS trials of 1 CPU, 2 at a time, on one local
-Ray. A figure is the trial-epochs spent, in the order trials ended, until the best completed
-trial so far discovered correctly (``discovery_correct``: its candidate found exactly the part of
-SO2 it can express, so C4 counts when it found C4) and its validation accuracy is within 1 point
-of the best either method reached. Each repeat seeds both searchers alike (``searcher_seed``); the
-script prints each repeat's two figures, their ratio (target <= 1/3; paired: with one seed TPE's
-start-up suggestions are random search's) and the median ratio. A method that never gets there in
-its budget prints ``not reached``, and its ratio is a bound. Random search's trials are
-exchangeable, so the script also prints its figure averaged over random orders of its trials,
-free of the luck of the order that ran.
+What is real and what is replayed. Every trial is a real ``run_trial`` of a real configuration:
+``bench/_trial_table.py`` runs each point of the bench space once (the real spaces' candidate
+groups; reg, lr and aug_lr on a grid of 2-3 values; the first 900 digits; 16 epochs; seed 0)
+plus the discovery strategy's probe, and caches per (config, seed) its validation metric after
+every epoch and its end (``bench/tables/*.jsonl``; missing rows are run). The searchers and
+schedulers are the sweep's own objects (``pipeline.sweep._strategy.build_searcher`` and
+``scheduler_for``: Ray's OptunaSearch over an in-memory Optuna study, the discovery searcher,
+Ray's ASHA/FIFO): they are driven here as Tune drives them (suggest; a result per epoch,
+``on_trial_result``, scheduler decisions; ``on_trial_complete`` for stopped and ended trials),
+with 2 trials at a time advancing one epoch per step, but instead of training, each epoch's
+result is read from the table. Simulated, therefore: time (a step is one epoch of every running
+trial) and the trial seed (one per configuration). The data test's seconds are not epochs and
+are not counted; the probe's epoch is.
 
-    python bench/search_efficiency.py [--repeats R] [--trials N]
+The figure: trial-epochs spent (by all trials, stopped ones included) until the first trial
+ends that is *correct* (its discovered group is the true group) and *near-best* (its validation
+accuracy within WITHIN of the best correct trial of the table). The ratio strategy / random is
+paired by ``searcher_seed`` (repeats: seeds 0..R-1); a search that never gets there in its
+budget counts its whole budget (a bound, flagged). Per space and strategy: the median ratio and
+a bootstrap 90% confidence interval of the median.
+
+The line ``SPACE median_ratio: ...`` is the default strategy's; ``SPACE STRATEGY median_ratio``
+lines are the alternatives the defaults were chosen against. The cached tables make a run take
+about a minute; ``--full`` first builds tables of the real spaces (all digits, their epochs):
+116 full trials, hours on 2 cores, minutes on 16 (``--workers``).
+
+    python bench/search_efficiency.py [--repeats R] [--trials N] [--full] [--workers W]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import os
-import statistics
-import tempfile
-import time
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-LIMIT, EPOCHS, TRIALS, REPEATS, SLOTS = 600, 12, 12, 3, 2
-WITHIN = 0.01  # one point of accuracy
-METHODS = {
-    # the defaults: TPE, ASHA with rungs at 3 and 9 epochs where a third goes on
-    "optuna_asha": {"searcher": "optuna", "scheduler": {"name": "asha"}},
-    "random_fifo": {"searcher": "random", "scheduler": {"name": "fifo"}},
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _trial_table import REDUCED, bench_space, build_tables, key_of
+
+REPEATS, TRIALS, SLOTS, WITHIN = 20, 24, 2, 0.03
+TRUE_GROUP = {"digits_rotation": "SO2", "signals": "shift32"}
+BASELINE = {"searcher": "random", "scheduler": {"name": "fifo"}}
+STRATEGIES = {  # the default first: its figures decide the acceptance line
+    "default": {},
+    "issue10_default": {"searcher": "optuna", "startup_trials": 10,
+                        "scheduler": {"name": "asha", "grace_period": 3, "reduction_factor": 3}},
+    "optuna": {"searcher": "optuna"},
+    "discover_fifo": {"searcher": "discover", "scheduler": {"name": "fifo"}},
+    "discover_rf3": {"searcher": "discover", "scheduler": {"name": "asha", "reduction_factor": 3}},
+    "discover_rf4": {"searcher": "discover", "scheduler": {"name": "asha", "reduction_factor": 4}},
+    "discover_hyperband": {"searcher": "discover", "scheduler": {"name": "asha", "brackets": 3}},
+    "discover_grace3": {"searcher": "discover", "scheduler": {"name": "asha", "grace_period": 3}},
+    "discover_startup1": {"searcher": "discover", "startup_trials": 1},
+    "discover_startup10": {"searcher": "discover", "startup_trials": 10},
 }  # fmt: skip
 
 
-def reduced_space(method: str, seed: int, trials: int) -> dict[str, Any]:
-    """digits_rotation.yaml with the reduced setup and the method's searcher and scheduler."""
-    space = yaml.safe_load((ROOT / "search_spaces" / "digits_rotation.yaml").read_text())
-    space["dataset"]["limit"] = LIMIT
-    space["trial"] = {**space.get("trial", {}), "epochs": EPOCHS, "robustness": "none"}
-    return {**space, **METHODS[method], "name": f"{method}_{seed}", "num_samples": trials,
-            "searcher_seed": seed, "max_concurrent": SLOTS, "resources": {"cpu": 1},
-            "checkpoint_seconds": 60}  # fmt: skip
+class _Trial:  # what Ray's schedulers read of a trial
+    def __init__(self, trial_id: str) -> None:
+        self.trial_id = trial_id
 
 
-def run_sweep(space: dict[str, Any], folder: Path) -> float:
-    """Run one sweep into folder/store; its wall seconds."""
-    from pipeline.sweep import prepare_sweep, start_sweep
+def make_space(name: str, full: bool, method: dict[str, Any], seed: int, trials: int) -> Any:
+    from pipeline.space import SearchSpace
 
-    path = folder / f"{space['name']}.yaml"
-    path.write_text(yaml.safe_dump(space))
-    prepared = prepare_sweep(path, space["name"], str(folder / "store"), None, None, None, False)
-    started = time.perf_counter()
-    with contextlib.redirect_stderr(io.StringIO()):  # the live view (stderr): figures only here
-        start_sweep(prepared)
-    return time.perf_counter() - started
+    values = {**bench_space(name, full), **method, "searcher_seed": seed, "num_samples": trials}
+    return SearchSpace.model_validate(values)
 
 
-def ended_trials(folder: Path, sweep: str) -> Any:
-    """The sweep's trials in the order they ended, with the epochs each one trained."""
-    from pipeline.store import open_store, read_table
-
-    store = open_store(str(folder / "store"))
-    trials = read_table(store, "trials", sweep).to_pandas()
-    epochs = read_table(store, "epochs", sweep).to_pandas().groupby("trial_id")["epoch"].nunique()
-    trials["trained_epochs"] = trials["trial_id"].map(epochs).fillna(0).astype(int)
-    return trials.sort_values(["finished_at", "trial_id"]).reset_index(drop=True)
+def searched_key(suggested: dict[str, Any]) -> str:
+    return key_of({k: v for k, v in suggested.items()})
 
 
-def epochs_until_found(trials: Any, reference: float) -> int | None:
-    """Trial-epochs spent until the best completed trial so far is ``discovery_correct`` and
-    within WITHIN of reference; None when that never happened."""
-    spent, best = 0, None
-    for row in trials.itertuples():
-        spent += row.trained_epochs
-        if row.status == "completed" and (best is None or row.val_metric > best.val_metric):
-            best = row
-        if best is not None and best.discovery_correct and best.val_metric >= reference - WITHIN:
-            return spent
-    return None
+def replay(space: Any, table: dict[str, dict[str, Any]], truth: str, target: float,
+           seed: int) -> tuple[int, bool]:  # fmt: skip
+    """Drive the space's real searcher and scheduler over the table; (epochs spent, found)."""
+    from ray.tune.schedulers import TrialScheduler
+
+    from pipeline.sweep._strategy import build_searcher, scheduler_for
+
+    np.random.seed(seed)  # ASHA draws a bracket per trial from numpy's global generator
+    searcher = build_searcher(space, "max", f"bench_{seed}", None)
+    scheduler = scheduler_for(space, "max")
+    running: dict[str, list[Any]] = {}  # id -> [row, epochs trained]
+    started = spent = 0
+    while started < space.num_samples or running:
+        while len(running) < SLOTS and started < space.num_samples:
+            trial_id = f"t{started:03d}"
+            suggested = searcher.suggest(trial_id)
+            if suggested is None:
+                break  # the searcher waits (the probe has not ended)
+            running[trial_id] = [table[searched_key(suggested)], 0]
+            scheduler.on_trial_add(None, _Trial(trial_id))
+            started += 1
+        if not running:
+            break
+        for trial_id in list(running):
+            row, done = running[trial_id]
+            done = running[trial_id][1] = done + 1
+            spent += 1
+            result = {"epoch": done, "val_metric": row["curve"][done - 1]}
+            if done == len(row["curve"]):  # ended: the evaluation comes with the last epoch
+                result.update(discovered_group=row["discovered_group"],
+                              discovery_correct=row["discovery_correct"],
+                              trial_status=row["status"])  # fmt: skip
+                scheduler.on_trial_complete(None, _Trial(trial_id), result)
+                searcher.on_trial_complete(trial_id, result)
+                del running[trial_id]
+                if correct(row, truth) and row["val_metric"] >= target - WITHIN:
+                    return spent, True
+                continue
+            action = scheduler.on_trial_result(None, _Trial(trial_id), result)
+            searcher.on_trial_result(trial_id, result)
+            if action == TrialScheduler.STOP:
+                scheduler.on_trial_remove(None, _Trial(trial_id))
+                searcher.on_trial_complete(trial_id, result)
+                del running[trial_id]
+    return spent, False
 
 
-def expected_over_orders(trials: Any, reference: float, orders: int = 2000) -> float | None:
-    """Random search's trials are exchangeable: the mean of ``epochs_until_found`` over random
-    orders of the same trials (Dodge et al. 2019's expected validation performance, in epochs)
-    removes the luck of the one order that ran. None when the whole set never gets there."""
-    if epochs_until_found(trials, reference) is None:
-        return None  # the end state is the same in every order
+def correct(row: dict[str, Any], truth: str) -> bool:
+    return row["status"] == "completed" and row["discovered_group"] == truth \
+        and "discovery" not in row["point"]  # fmt: skip
+
+
+def best_correct(table: dict[str, dict[str, Any]], truth: str) -> float:
+    return max(r["val_metric"] for r in table.values() if correct(r, truth))
+
+
+def bootstrap_median(ratios: list[float], draws: int = 10_000) -> tuple[float, float, float]:
+    """The median and a 90% percentile-bootstrap interval of it."""
     rng = np.random.default_rng(0)
-    found = [epochs_until_found(trials.iloc[rng.permutation(len(trials))], reference)
-             for _ in range(orders)]  # fmt: skip
-    return float(np.mean(found))
+    values = np.asarray(ratios)
+    medians = np.median(rng.choice(values, size=(draws, len(values))), axis=1)
+    return float(np.median(values)), *map(float, np.quantile(medians, [0.05, 0.95]))
 
 
-def compare(folder: Path, seed: int, trials: int) -> float | None:
-    """One repeat: both methods with searcher_seed = seed; prints and returns the ratio."""
-    ended = {}
-    for method in METHODS:
-        seconds = run_sweep(reduced_space(method, seed, trials), folder)
-        ended[method] = ended_trials(folder, f"{method}_{seed}")
-        print(f"{method}_{seed}_sweep_seconds: {seconds:.1f}", flush=True)
-    completed = [t.loc[t["status"] == "completed", "val_metric"] for t in ended.values()]
-    reference = max(float(c.max()) for c in completed if len(c))
-    found = {method: epochs_until_found(table, reference) for method, table in ended.items()}
-    for method, table in ended.items():
-        shown = found[method] if found[method] is not None else "not reached"
-        print(f"{method}_{seed}_trial_epochs_to_best: {shown} "
-              f"(of {table['trained_epochs'].sum()} spent)")  # fmt: skip
-    expected = expected_over_orders(ended["random_fifo"], reference)
-    shown = "not reached" if expected is None else f"{expected:.1f}"
-    print(f"random_fifo_{seed}_expected_trial_epochs_to_best: {shown} (mean over orders)")
-    return _ratio(found["optuna_asha"], found["random_fifo"],
-                  int(ended["random_fifo"]["trained_epochs"].sum()), seed, reference)  # fmt: skip
-
-
-def _ratio(ours: int | None, theirs: int | None, their_budget: int, seed: int,
-           reference: float) -> float | None:  # fmt: skip
-    """Paired: with one searcher_seed, TPE's start-up suggestions are random search's, so the
-    ratio compares the two on the same first configurations."""
-    if ours is None:
-        print(f"efficiency_ratio_{seed}: not reached by optuna_asha (best val {reference:.3f})")
-        return None
-    bound = "<=" if theirs is None else ""  # random never got there: its whole budget is a floor
-    ratio = ours / (theirs if theirs is not None else their_budget)
-    print(f"efficiency_ratio_{seed}: {bound}{ratio:.3f} (target <= 0.333; best val "
-          f"{reference:.3f})")  # fmt: skip
-    return ratio
+def measure(name: str, full: bool, table: dict[str, Any], repeats: int, trials: int) -> None:
+    truth = TRUE_GROUP[name]
+    target = best_correct(table, truth)
+    print(f"# {name}: {len(table)} trials in the table; target: discovered {truth}, "
+          f"val >= {target - WITHIN:.3f} (best correct {target:.3f}); {trials} trials per "
+          "search")  # fmt: skip
+    base = [replay(make_space(name, full, BASELINE, s, trials), table, truth, target, s)
+            for s in range(repeats)]  # fmt: skip
+    print(f"#   random_fifo epochs: median {np.median([b[0] for b in base]):.0f}, reached in "
+          f"{sum(b[1] for b in base)}/{repeats}")  # fmt: skip
+    for strategy, method in STRATEGIES.items():
+        ours = [replay(make_space(name, full, method, s, trials), table, truth, target, s)
+                for s in range(repeats)]  # fmt: skip
+        ratios = [o[0] / b[0] for o, b in zip(ours, base, strict=True)]
+        median, low, high = bootstrap_median(ratios)
+        label = name if strategy == "default" else f"{name} {strategy}"
+        print(f"{label} median_ratio: {median:.2f} (90% CI {low:.2f}-{high:.2f})", flush=True)
+        print(f"#   {strategy}: epochs median {np.median([o[0] for o in ours]):.0f}, reached "
+              f"{sum(o[1] for o in ours)}/{repeats}", flush=True)  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=REPEATS, help="searcher seeds 0..R-1")
-    parser.add_argument("--trials", type=int, default=TRIALS, help="trials per sweep")
+    parser.add_argument("--trials", type=int, default=TRIALS, help="trials per search")
+    parser.add_argument("--full", action="store_true", help="the real spaces' data and epochs")
+    parser.add_argument("--workers", type=int, default=2, help="processes for missing trials")
     args = parser.parse_args()
-    import ray
+    import optuna
 
-    with tempfile.TemporaryDirectory() as folder:
-        os.environ["SYMSEARCH_OUTPUTS"] = str(Path(folder) / "outputs")
-        os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
-        ray.init(address="local", num_cpus=SLOTS, include_dashboard=False, log_to_driver=False)
-        print(f"setup: digits_rotation, {LIMIT} digits, {EPOCHS} epochs, {args.trials} trials "
-              f"per sweep, {SLOTS} at a time")  # fmt: skip
-        ratios = [compare(Path(folder), seed, args.trials) for seed in range(args.repeats)]
-        ray.shutdown()
-    reached = [r for r in ratios if r is not None]
-    if reached:
-        print(f"efficiency_ratio_median: {statistics.median(reached):.3f} over {len(reached)} "
-              f"of {len(ratios)} repeats (target <= 0.333)")  # fmt: skip
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    tables = build_tables(list(REDUCED), args.full, args.workers)
+    for name in REDUCED:
+        measure(name, args.full, tables[name], args.repeats, args.trials)
 
 
 if __name__ == "__main__":

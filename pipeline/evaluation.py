@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from pipeline._provenance import provenance
-from pipeline.data import Dataset, lattice_size, shift_grid, shifted_test_set
+from pipeline.data import Dataset, Split, lattice_size, shift_grid, shifted_test_set
 from pipeline.discovery import present_span, test_columns
 from pipeline.errors import TrialStatus
 from pipeline.groups import Group, discovery_matches, element_in_group, generator_in_group
@@ -70,8 +70,15 @@ def trial_row(
 def setup_row(setup: Setup, status: str, error: str | None, epochs: list[dict[str, Any]],
               train_seconds: float) -> dict[str, Any]:  # fmt: skip
     last = epochs[-1]["val_metric"] if epochs else None
-    return trial_row(setup.config, dataset_fields(setup.dataset), status, error, len(epochs),
-                     last, train_seconds, setup.device.type)  # fmt: skip
+    row = trial_row(setup.config, dataset_fields(setup.dataset), status, error, len(epochs),
+                    last, train_seconds, setup.device.type)  # fmt: skip
+    return {**row, "robustness": last_robustness(epochs)}
+
+
+def last_robustness(epochs: list[dict[str, Any]]) -> float | None:
+    """The trial's latest per-epoch robustness score (None where none was computed)."""
+    scores = [e["robustness"] for e in epochs if e.get("robustness") is not None]
+    return scores[-1] if scores else None
 
 
 def learned_averaging(setup: Setup, k: int, seed: int) -> Averaging | None:
@@ -312,3 +319,38 @@ def _shift_key(shift: Any) -> tuple:
     if _is_identity(shift.element):
         return ("identity",)
     return (shift.generator.split(".")[-1], shift.magnitude, shift.unit)
+
+
+ROBUSTNESS_MAGNITUDES = 3  # moves per generator for the per-epoch score: a few, largest included
+
+
+def robustness_score(setup: Setup, averaging: Averaging | None) -> float:
+    """The validation metric averaged over the validation split moved along each generator of
+    the true group and of the candidate (``ROBUSTNESS_MAGNITUDES`` magnitudes of each grid,
+    evenly spaced, the largest included): the per-epoch ``robustness`` objective."""
+
+    data, val = setup.dataset, setup.dataset.val
+    groups = [data.group().to(dtype=torch.float32)]
+    if setup.candidate.acts_on >= {data.kind}:
+        groups.append(setup.candidate)
+    metrics, seen = [], set()
+    for group in groups:
+        for shift in _few_shifts(shift_grid(group, data.kind, lattice_size(data))):
+            if _shift_key(shift) in seen:
+                continue
+            seen.add(_shift_key(shift))
+            moved = Split(data.act_inputs(group, shift.element, val.inputs),
+                          data.act_targets(group, shift.element, val.targets))  # fmt: skip
+            metrics.append(evaluate_split(setup, moved.inputs, moved.targets, averaging))
+    return float(sum(metrics) / len(metrics)) if metrics else math.nan
+
+
+def _few_shifts(shifts: list[Any]) -> list[Any]:
+    """Per generator, ROBUSTNESS_MAGNITUDES of its non-identity moves, evenly spaced."""
+    chosen = []
+    for name in dict.fromkeys(s.generator for s in shifts):
+        moves = [s for s in shifts if s.generator == name and not _is_identity(s.element)]
+        moves.sort(key=lambda s: s.magnitude)
+        step = max(1, len(moves) // ROBUSTNESS_MAGNITUDES)
+        chosen += moves[::-1][::step][:ROBUSTNESS_MAGNITUDES]
+    return chosen

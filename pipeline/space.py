@@ -82,6 +82,8 @@ class TrialConfig(BaseModel):
     cosine_threshold: float = Field(0.9, gt=0, le=1)  # learned generator matches the truth
     active_threshold: float = Field(0.5, gt=0, le=10)  # normalized width that counts as found
     robustness: Literal["all", "true_group", "none"] = "all"  # which generators' shift grids
+    robustness_every: int = Field(0, ge=0, le=100_000)  # epochs between per-epoch robustness
+    # scores (the validation split moved along the true and candidate generators); 0: never
     discovery: Literal["widths", "test", "both"] = "widths"  # test/both: also run the data's
     # two-sample test per generator (pipeline.discovery); test: its verdict decides ``active``
     seed: int = Field(0, ge=0, le=2**63 - 1)  # model init, batches, augmentation samples
@@ -181,8 +183,14 @@ class Scheduler(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Literal["asha", "fifo"] = "asha"
-    grace_period: int = Field(3, ge=1, le=100_000)
-    reduction_factor: float = Field(3.0, gt=1, le=1000)
+    grace_period: int | None = Field(None, ge=1, le=100_000)  # None: aug_warmup + 3 epochs
+    reduction_factor: float = Field(2.0, gt=1, le=1000)
+    brackets: int = Field(1, ge=1, le=10)  # > 1: Hyperband's brackets (asynchronous)
+
+
+Objective = Literal["val_metric", "train_loss", "robustness"]
+Mode = Literal["max", "min"]
+ROBUSTNESS_EVERY = 2  # robustness_every of a space that optimizes robustness and sets none
 
 
 class SearchSpace(BaseModel):
@@ -196,11 +204,14 @@ class SearchSpace(BaseModel):
     model: dict[str, Any] = Field(default_factory=dict)
     trial: dict[str, Any] = Field(default_factory=dict)
     search: dict[str, Any] = Field(default_factory=dict)
-    metric: Literal["val_metric", "train_loss"] = "val_metric"  # reported every epoch (ASHA)
-    mode: Literal["max", "min"] | None = None
+    metric: Objective | list[Objective] = "val_metric"  # reported every epoch; a list: a
+    # multi-objective search (Optuna), ASHA ranks by the first
+    mode: Mode | list[Mode] | None = None
     num_samples: int = Field(8, ge=1, le=1_000_000)  # bounds: a typo'd 1e30 is refused
     max_concurrent: int | None = Field(None, ge=1, le=100_000)
-    searcher: Literal["optuna", "random", "grid"] = "optuna"
+    searcher: Literal["discover", "optuna", "random", "grid"] = "discover"  # discover: a probe
+    # of the most general candidate tests the data's generators, then TPE searches their groups
+    startup_trials: int = Field(3, ge=0, le=100_000)  # TPE's random trials before it models
     searcher_seed: int = Field(0, ge=0, le=2**32 - 1)  # Optuna's sampler: same seed, same
     # suggestions in the same order of results
     scheduler: Scheduler = Field(default_factory=Scheduler)
@@ -229,6 +240,21 @@ class SearchSpace(BaseModel):
         if len(set(loggers)) != len(loggers):
             raise ValueError(f"each logger once, got {loggers}")
         return loggers
+
+    @model_validator(mode="after")
+    def _objectives(self) -> SearchSpace:
+        """A list of metrics: distinct, with one mode each (or none: each metric's own)."""
+        metrics = self.metric if isinstance(self.metric, list) else [self.metric]
+        if not metrics or len(set(metrics)) != len(metrics):
+            raise ValueError(f"metric: expected distinct objectives, got {self.metric}")
+        if isinstance(self.mode, list) and len(self.mode) != len(metrics):
+            raise ValueError(f"mode: {len(self.mode)} modes for {len(metrics)} metrics")
+        if isinstance(self.mode, list) and not isinstance(self.metric, list):
+            raise ValueError("mode: a list of modes needs a list of metrics")
+        return self
+
+    def objectives(self) -> list[str]:
+        return list(self.metric) if isinstance(self.metric, list) else [self.metric]
 
     def dimensions(self) -> dict[str, Distribution | Choice | Any]:
         """Each searched parameter as a Distribution, a Choice, or a constant."""

@@ -23,7 +23,14 @@ from pipeline.actions import act
 from pipeline.augment import LearnableAugmentation
 from pipeline.data import BUILTIN, Dataset, build_dataset, lattice_size
 from pipeline.errors import NumericalBreakdown, SymsearchError, TrialStatus
-from pipeline.evaluation import TrialResult, evaluate, evaluate_split, learned_averaging, setup_row
+from pipeline.evaluation import (
+    TrialResult,
+    evaluate,
+    evaluate_split,
+    learned_averaging,
+    robustness_score,
+    setup_row,
+)
 from pipeline.groups import Group, get_group
 from pipeline.models import build_model, model_config
 from pipeline.space import SpaceError, TrialConfig, make_config
@@ -255,6 +262,8 @@ def train(setup: Setup, epochs: list[dict[str, Any]], report: Report,
         train_loss = _train_epoch(setup, optimizer, inputs, targets, rng, epoch)
         val = _validation_metric(setup, epoch)
         row = _epoch_row(setup, epoch, train_loss, val, time.perf_counter() - started)
+        if _robustness_due(config, epoch):
+            row["robustness"] = robustness_score(setup, _val_averaging(setup, epoch))
         epochs.append(row)
         if save is not None:
             save(_state(setup, optimizer, rng, epoch, epochs))
@@ -335,8 +344,17 @@ def _train_epoch(setup: Setup, optimizer: torch.optim.Optimizer, inputs: torch.T
 
 def _validation_metric(setup: Setup, epoch: int) -> float:
     val = setup.dataset.val
-    averaging = learned_averaging(setup, setup.config.val_samples, setup.config.seed + epoch)
-    return evaluate_split(setup, val.inputs, val.targets, averaging)
+    return evaluate_split(setup, val.inputs, val.targets, _val_averaging(setup, epoch))
+
+
+def _val_averaging(setup: Setup, epoch: int) -> Any:
+    return learned_averaging(setup, setup.config.val_samples, setup.config.seed + epoch)
+
+
+def _robustness_due(config: TrialConfig, epoch: int) -> bool:
+    """Every ``robustness_every`` epochs and at the last one (0: never)."""
+    every = config.robustness_every
+    return every > 0 and (epoch % every == 0 or epoch == config.epochs)
 
 
 def _epoch_row(setup: Setup, epoch: int, train_loss: float, val: float, seconds: float) -> dict:

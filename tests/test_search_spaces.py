@@ -18,5 +18,6 @@ def test_default_trial_of_every_space_runs(path):
     result = run_trial(trial_config(space, SHORT))
     assert result.trial["status"] == "completed", result.trial["error"]
     assert result.trial["metric_name"] and result.trial["test_metric"] is not None
+    modes = space.mode if isinstance(space.mode, list) else [space.mode]
     if space.mode is not None:  # the space's direction agrees with its dataset's metric
-        assert space.mode == result.trial["metric_mode"]
+        assert modes[0] == result.trial["metric_mode"]

@@ -117,6 +117,16 @@ VERDICT_RULE = (
 )
 
 
+def pareto_section(front: Any) -> list[str]:
+    """The multi-objective sweep's Pareto front (nothing for a sweep without robustness)."""
+    if front is None or len(front) == 0:
+        return []
+    return ["## Accuracy and robustness: the Pareto front\n",
+            "Completed trials no other trial beats on both validation metric and robustness "
+            "(on_front), then the rest (all in pareto_front.csv):\n",
+            markdown_table(front), "![pareto](pareto.png)\n"]  # fmt: skip
+
+
 def write_report(
     path: Path, sweep: str, store: str, verdict: dict[str, Any], tables: dict[str, Any],
     notes: dict[str, str], metric_name: str, study_plots: list[Path] | None = None,
@@ -153,6 +163,7 @@ def write_report(
         notes.get("importances") or table("param_importances"),
         *(f"![{plot.stem.replace('_', ' ')}]({plot.name})\n" for plot in study_plots or []),
         notes.get("study_plots", ""),
+        *pareto_section(tables.get("pareto_front")),
     ]
     path.write_text("\n".join(s if s.endswith("\n") else s + "\n" for s in sections))
     return path

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.analysis._load import load_table
+from pipeline.analysis._pareto import pareto_front, pareto_plot
 from pipeline.analysis._summaries import (
     finish_discovery,
     finish_robustness,
@@ -107,6 +108,7 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
         "robustness_curves": curves, "robustness_summary": robustness,
         "tolerance_summary": tolerance_summary(trials),
         "search_summary": search_summary(trials, computed["epochs"]),
+        "pareto_front": pareto_front(trials, metric_mode(trials)),
         "trials": trials,
     }  # fmt: skip
     return tables, sweep_verdict(trials)
@@ -121,12 +123,15 @@ def _metric_name(tables: dict[str, Any]) -> str:
 def _plots(tables: dict[str, Any], metric_name: str, out: Path) -> list[Path]:
     from pipeline.analysis import _plots as plots
 
-    return [
+    drawn = [
         plots.robustness_plot(tables["robustness_curves"], metric_name, out / "robustness.png"),
         plots.widths_plot(tables["discovery_widths"], out / "widths.png"),
         plots.tolerance_plot(tables["tolerance_summary"], out / "tolerance.png"),
         plots.best_so_far_plot(tables["search_summary"], metric_name, out / "best_so_far.png"),
     ]
+    if len(tables["pareto_front"]):  # a sweep that reported robustness (multi-objective)
+        drawn.append(pareto_plot(tables["pareto_front"], metric_name, out / "pareto.png"))
+    return drawn
 
 
 @contextlib.contextmanager

@@ -10,7 +10,8 @@ from typing import Any
 import pyarrow as pa
 
 SCHEMA_VERSION = 3  # 2: discovery gains p_value, extent, extent_unit, present, extent_error;
-# 3: trials gain the provenance columns (versions, git commit, device name, host)
+# 3: trials gain the provenance columns (versions, git commit, device name, host); trials and
+#    epochs gain robustness
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
@@ -30,13 +31,14 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("span_cosine", _FLOAT), ("closure_residual", _FLOAT),
         ("build_seconds", _FLOAT), ("total_seconds", _FLOAT),
         ("device", _STR), ("node", _STR), ("config_json", _STR), ("finished_at", _STR),
-        ("schema_version", pa.int32()),
+        ("schema_version", pa.int32()), ("robustness", _FLOAT),
         ("symsearch_version", _STR), ("torch_version", _STR), ("ray_version", _STR),
         ("python_version", _STR), ("git_commit", _STR), ("device_name", _STR), ("host", _STR),
     ]),
     "epochs": pa.schema([*_KEYS,
         ("epoch", _INT), ("train_loss", _FLOAT), ("val_metric", _FLOAT),
         ("widths", pa.list_(_FLOAT)), ("normalized_widths", pa.list_(_FLOAT)), ("seconds", _FLOAT),
+        ("robustness", _FLOAT),
     ]),
     "discovery": pa.schema([*_KEYS,
         ("generator", _STR), ("learned_width", _FLOAT), ("normalized_width", _FLOAT),

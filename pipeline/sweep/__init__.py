@@ -6,7 +6,6 @@ Importing this package does not import ray; the functions that need it import it
 from pipeline.sweep._cluster import ClusterSettings, load_cluster
 from pipeline.sweep._launch import (
     Prepared,
-    make_sampler,
     prepare_sweep,
     resume_sweep,
     start_sweep,
@@ -20,6 +19,7 @@ from pipeline.sweep._record import (
 )
 from pipeline.sweep._search import define_by_run, grid_points, meaningful
 from pipeline.sweep._status import all_statuses, sweep_status
+from pipeline.sweep._strategy import make_sampler
 
 __all__ = [
     "ClusterSettings",

@@ -44,6 +44,7 @@ class StoreCallback(Callback):
                         last.get("val_metric"), float(last.get("train_seconds", 0.0)),
                         config.device)  # fmt: skip
         row["node"] = last.get("node", last.get("hostname", row["node"]))
+        row["robustness"] = last.get("robustness")  # stopped by a rung: its latest score
         writer = StoreWriter(location, self.spec.sweep, trial.trial_id, attempt)
         writer.add("trials", row)
         writer.flush()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.space import (
+    ROBUSTNESS_EVERY,
     Choice,
     SearchSpace,
     SpaceError,
@@ -35,6 +35,7 @@ from pipeline.sweep._record import (
     outputs_dir,
     sweep_folder,
 )
+from pipeline.sweep._strategy import build_searcher, first, scheduler_for
 from pipeline.sweep._tracking import check_loggers
 from pipeline.sweep._trainable import GRID_KEY, TrialSpec
 
@@ -60,15 +61,22 @@ class Prepared:
         from pipeline._provenance import git_commit
 
         base = {"dataset": self.space.dataset, "model": self.space.model, **self.space.trial}
+        if "robustness" in self.space.objectives() and "robustness_every" not in base:
+            base["robustness_every"] = ROBUSTNESS_EVERY  # the objective must be reported
         gpu = self.space.resources.gpu
         return TrialSpec(self.record.name, self.record.store, base, gpu,
                          self.space.checkpoint_seconds, git_commit())  # fmt: skip
 
     @property
-    def mode(self) -> str:
-        if self.space.metric == "train_loss":
-            return "min"
-        return self.space.mode or self.dataset["metric_mode"]
+    def mode(self) -> Any:
+        """Per objective: min for train_loss, else the space's mode or the dataset's direction
+        (a list for a list of metrics)."""
+        metrics = self.space.objectives()
+        given = self.space.mode if isinstance(self.space.mode, list) else \
+            [self.space.mode] * len(metrics)  # fmt: skip
+        modes = ["min" if metric == "train_loss" else mode or self.dataset["metric_mode"]
+                 for metric, mode in zip(metrics, given, strict=True)]  # fmt: skip
+        return modes if isinstance(self.space.metric, list) else modes[0]
 
 
 def prepare_sweep(
@@ -219,7 +227,9 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
                      *tracking_callbacks(space.loggers, prepared.spec)]  # fmt: skip
         if not record.verbose:
             budget = segment.num_samples
-            callbacks.append(ProgressCallback(record.name, space.metric, prepared.mode, budget))
+            progress = ProgressCallback(record.name, first(space.metric),
+                                        first(prepared.mode), budget)  # fmt: skip
+            callbacks.append(progress)
         run_config = _run_config(record, space, segment, callbacks, filesystem)
         param_space = _param_space(prepared, segment)
         tuner = tune.Tuner(trainable, param_space=param_space, run_config=run_config,
@@ -275,7 +285,7 @@ def _tune_config(prepared: Prepared, segment: Segment) -> Any:
     searcher = _searcher(prepared)
     # No metric/mode here: the searcher and the scheduler have them, and Ray refuses them twice.
     return tune.TuneConfig(
-        search_alg=searcher, scheduler=_scheduler(space, prepared.mode),
+        search_alg=searcher, scheduler=scheduler_for(space, prepared.mode),
         num_samples=1 if space.searcher == "grid" else segment.num_samples,
         max_concurrent_trials=prepared.record.max_concurrent,
         reuse_actors=True,  # function trainables hold no state between trials
@@ -286,19 +296,9 @@ def _searcher(prepared: Prepared) -> Any:
     space, record = prepared.space, prepared.record
     if space.searcher == "grid":
         return None  # Tune's own variant generator expands the grid_search
-    import optuna
-
-    from pipeline.sweep._optuna import ResumableOptunaSearch
-    from pipeline.sweep._search import define_by_run
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = make_sampler(space)
     record.folder.mkdir(parents=True, exist_ok=True)
     storage = _study_storage(prepared)  # persistent: raise the budget, resume anywhere
-    return ResumableOptunaSearch(
-        space=define_by_run(space), metric=space.metric, mode=prepared.mode, sampler=sampler,
-        study_name=record.name, storage=storage,
-    )  # fmt: skip
+    return build_searcher(space, prepared.mode, record.name, storage)
 
 
 def _study_storage(prepared: Prepared) -> Any:
@@ -312,7 +312,7 @@ def _study_storage(prepared: Prepared) -> Any:
         return storage
     location = open_store(record.store)
     rows = read_table(location, "trials", record.name).to_pylist()
-    if rows and prepared.space.metric == "train_loss":
+    if rows and "train_loss" in prepared.space.objectives():
         _add_last_train_loss(rows, read_table(location, "epochs", record.name).to_pylist())
     if rows:
         added = rebuild_study(storage, record.name, prepared.space, prepared.mode, rows)
@@ -328,42 +328,6 @@ def _add_last_train_loss(rows: list[dict[str, Any]], epochs: list[dict[str, Any]
             last[epoch["trial_id"]] = (epoch["epoch"], epoch["train_loss"])
     for row in rows:
         row["train_loss"] = last.get(row["trial_id"], (0, None))[1]
-
-
-def make_sampler(space: SearchSpace) -> Any:
-    """The space's Optuna sampler, seeded with its ``searcher_seed``."""
-    import optuna
-
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    if space.searcher == "random":
-        return optuna.samplers.RandomSampler(seed=space.searcher_seed)
-    # group=True: TPE models conditional parameters per candidate group
-    return optuna.samplers.TPESampler(seed=space.searcher_seed, multivariate=True, group=True)
-
-
-def _scheduler(space: SearchSpace, mode: str) -> Any:
-    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
-
-    if space.scheduler.name == "fifo":
-        return FIFOScheduler()
-    max_t = _max_epochs(space)  # a grace period beyond the trials' epochs means no early stops
-    # time in epochs, not Tune's training_iteration, which restarts at 1 when a retried or
-    # resumed trial continues from its saved state
-    return ASHAScheduler(time_attr="epoch", max_t=max_t,
-                         metric=space.metric, mode=mode,
-                         grace_period=min(space.scheduler.grace_period, max_t),
-                         reduction_factor=space.scheduler.reduction_factor)  # fmt: skip
-
-
-def _max_epochs(space: SearchSpace) -> int:
-    from pipeline.space import Choice, Distribution, TrialConfig
-
-    epochs = space.dimensions().get("epochs", space.trial.get("epochs", TrialConfig().epochs))
-    if isinstance(epochs, Choice):
-        return int(max(epochs.choices))
-    if isinstance(epochs, Distribution):
-        return int(epochs.high)
-    return int(epochs)
 
 
 def _run_config(record: SweepRecord, space: SearchSpace, segment: Segment, callbacks: list,

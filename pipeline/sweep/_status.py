@@ -33,6 +33,7 @@ def best_trial(trials: list[dict[str, Any]], record: SweepRecord) -> dict[str, A
     if not scored:
         return None
     mode = record.space.get("mode") or scored[0]["metric_mode"]
+    mode = mode[0] if isinstance(mode, list) else mode  # the validation metric's of a list
     best = (max if mode == "max" else min)(scored, key=lambda t: t["val_metric"])
     keys = ("trial_id", "status", "candidate_group", "val_metric", "test_metric",
             "discovered_group", "discovery_correct")  # fmt: skip

@@ -67,33 +67,44 @@ def study_exists(storage: Any, name: str) -> bool:
     return name in optuna.study.get_all_study_names(storage)
 
 
-def rebuild_study(storage: Any, name: str, space: SearchSpace, mode: str,
+def rebuild_study(storage: Any, name: str, space: SearchSpace, mode: Any,
                   rows: list[dict[str, Any]]) -> int:  # fmt: skip
-    """Create the study ``name`` holding one finished trial per stored ``trials`` row; returns
-    how many were added."""
+    """Create the study ``name`` holding one finished trial per stored ``trials`` row (one value
+    per objective; a discovery probe is not a point of the space and is left out); returns how
+    many were added."""
     import optuna
 
     from pipeline.sweep._search import define_by_run
 
-    study = optuna.create_study(storage=storage, study_name=name,
-                                direction="maximize" if mode == "max" else "minimize")  # fmt: skip
+    modes = mode if isinstance(mode, list) else [mode]
+    directions = ["maximize" if m == "max" else "minimize" for m in modes]
+    study = optuna.create_study(storage=storage, study_name=name, directions=directions)
     search = define_by_run(space)
-    for row in rows:
-        study.add_trial(_frozen_trial(row, search, space.metric))
-    return len(rows)
+    kept = [row for row in rows if not (space.searcher == "discover" and _probe(row))]
+    for row in kept:
+        study.add_trial(_frozen_trial(row, search, space.objectives()))
+    return len(kept)
 
 
-def _frozen_trial(row: dict[str, Any], search: Any, metric: str) -> Any:
+def _probe(row: dict[str, Any]) -> bool:
+    from pipeline.sweep._probe import PROBE_EPOCHS
+
+    config = json.loads(row.get("config_json") or "{}")
+    return config.get("discovery") == "test" and config.get("epochs") == PROBE_EPOCHS
+
+
+def _frozen_trial(row: dict[str, Any], search: Any, metrics: list[str]) -> Any:
     import optuna
     from optuna.trial import TrialState
 
     config = json.loads(row.get("config_json") or "{}")
     fixed = optuna.trial.FixedTrial({k: config[k] for k in search.dimensions if k in config})
     search(fixed)  # replays the space: the distribution of every parameter the trial drew
-    value = row.get(metric)
-    ok = row.get("status") != "failed" and isinstance(value, float) and math.isfinite(value)
+    values = [row.get(metric) for metric in metrics]
+    ok = row.get("status") != "failed" and all(
+        isinstance(v, float) and math.isfinite(v) for v in values)  # fmt: skip
     return optuna.trial.create_trial(
         params=fixed.params, distributions=fixed.distributions,
-        value=value if ok else None, state=TrialState.COMPLETE if ok else TrialState.FAIL,
+        values=values if ok else None, state=TrialState.COMPLETE if ok else TrialState.FAIL,
         user_attrs={"symsearch_trial_id": row.get("trial_id")},
     )  # fmt: skip

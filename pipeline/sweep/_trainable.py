@@ -90,6 +90,7 @@ class EpochReporter:
         self.node = ray_node()
         self.held: dict[str, Any] | None = None
         self.train_seconds = 0.0
+        self.robustness: float | None = None  # the latest per-epoch score, reported each epoch
 
     def keep(self, state: Any) -> None:
         self.state = state
@@ -116,13 +117,16 @@ class EpochReporter:
         metrics.update(figures or {})
         metrics["trial_status"] = trial["status"]
         if trial["status"] == TrialStatus.FAILED:  # the searcher records a failure, not a score
-            metrics["val_metric"] = metrics["train_loss"] = math.nan
+            metrics["val_metric"] = metrics["train_loss"] = metrics["robustness"] = math.nan
             metrics["error"] = trial["error"]
         self._report(metrics)
 
     def _metrics(self, row: dict[str, Any]) -> dict[str, Any]:
+        if row.get("robustness") is not None:
+            self.robustness = row["robustness"]
         return {"epoch": row["epoch"], "train_loss": row["train_loss"],
-                "val_metric": row["val_metric"], "seconds": row["seconds"],
+                "val_metric": row["val_metric"], "robustness": self.robustness,
+                "seconds": row["seconds"],
                 "train_seconds": self.train_seconds, "attempt": self.writer.attempt,
                 "node": self.node}  # fmt: skip
 

@@ -25,6 +25,7 @@ TINY = {
     "num_samples": 6,
     "scheduler": {"name": "fifo"},
     "checkpoint_seconds": 0,  # every epoch: a resumed trial continues from its last one
+    "searcher": "optuna",  # every trial trains 12 epochs (no one-epoch discovery probe)
 }  # fmt: skip
 
 

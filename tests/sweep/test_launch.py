@@ -109,7 +109,7 @@ def test_an_unwritable_store_is_refused_before_ray_starts(outputs, tmp_path, s3_
 
 def test_a_grace_period_longer_than_the_trials_means_no_early_stop():
     from pipeline.space import SearchSpace
-    from pipeline.sweep._launch import _scheduler
+    from pipeline.sweep._strategy import scheduler_for as _scheduler
 
     space = SearchSpace(dataset={"name": "digits"}, trial={"epochs": 2},
                         scheduler={"name": "asha", "grace_period": 5})  # fmt: skip

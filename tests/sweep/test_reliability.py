@@ -39,6 +39,7 @@ SPACE = {
     "num_samples": BUDGET,
     "scheduler": {"name": "fifo"},
     "checkpoint_seconds": 0,  # every epoch: a resumed trial continues from its last one
+    "searcher": "optuna",  # every trial trains EPOCHS epochs (no one-epoch discovery probe)
 }  # fmt: skip
 
 
@@ -239,7 +240,7 @@ def test_store_in_a_bucket_that_does_not_exist_exits_2(tmp_path, s3_endpoint):
 
 TINY = {"dataset": {"name": "signals", "length": 16, "n_samples": 120},
         "trial": {"epochs": 2, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
-        "search": {"candidate_group": ["shift16"]}}  # fmt: skip
+        "search": {"candidate_group": ["shift16"]}, "searcher": "optuna"}  # fmt: skip
 
 
 @pytest.mark.slow

@@ -56,7 +56,7 @@ def test_meaningful():
 
 
 @pytest.mark.parametrize(("extra", "message"), [
-    ({"searcher": "bayes"}, "searcher: Input should be 'optuna', 'random' or 'grid'"),
+    ({"searcher": "bayes"}, "searcher: Input should be 'discover', 'optuna', 'random' or 'grid'"),
     ({"resources": {"cpu": 1, "gpu": -1}}, "resources.gpu: Input should be greater than or equal"),
     ({"resources": {"cpus": 1}}, "resources.cpus: unknown key; did you mean cpu?"),
     ({"scheduler": {"name": "hyperband"}}, "scheduler.name"),

@@ -22,6 +22,7 @@ SPACE = {
                "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5}},
     "num_samples": BUDGET, "max_concurrent": 1,
     "scheduler": {"name": "fifo"}, "checkpoint_seconds": 0,
+    "searcher": "optuna",  # every trial trains EPOCHS epochs (no one-epoch discovery probe)
 }  # fmt: skip
 
 

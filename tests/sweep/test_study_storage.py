@@ -19,6 +19,7 @@ SPACE = {
     "search": {"candidate_group": ["trivial", "shift16"],
                "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5}},
     "num_samples": BUDGET, "max_concurrent": 1, "scheduler": {"name": "fifo"},
+    "searcher": "optuna",  # the study holds every trial (no discovery probe)
 }  # fmt: skip
 
 needs_postgres = pytest.mark.skipif(

@@ -1,0 +1,120 @@
+"""``searcher: discover``: read which generators the data has, then search only where they lead.
+
+The first trial (the probe) trains the space's most general candidate group (the one with the
+most generators: affine2, learned<k>, a product) for ``probe_epochs`` epochs with
+``discovery: test``: the data's two-sample test per generator (``pipeline.discovery``) names the
+group the present generators span (its ``discovered_group``). Every later trial is drawn by
+Optuna (TPE) over the space with ``candidate_group`` narrowed to the candidates equal to that
+group (compared by their generators, not names); where none is equal, to the smallest
+candidates that contain it; where none contains it, to all candidates. A space without a
+``candidate_group`` choice is searched by TPE alone. The first trial after the probe runs the
+space's defaults on the discovered group; later points that an ended trial already ran are not
+run again (a trial is a function of its configuration and seed). The probe is a real trial: it
+is stored, counted in the budget and its epochs are spent, but Optuna never sees it (its epochs
+and test setting are not a point of the space).
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+from ray.tune.search import Searcher
+
+from pipeline.space import SearchSpace
+from pipeline.sweep._probe import (
+    PROBE_EPOCHS,
+    candidate_choices,
+    default_point,
+    narrowed,
+    narrowed_space,
+    probe_point,
+)
+
+REDRAWS = 8  # draws before a repeated point is run anyway (a small space may be exhausted)
+
+
+def _key(point: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(point, sort_keys=True, default=str)
+
+
+class DiscoverSearch(Searcher):
+    """Probe first, then ``inner(space narrowed to the discovery)`` draws every other trial."""
+
+    def __init__(self, space: SearchSpace, inner: Callable[[SearchSpace], Searcher],
+                 metric: Any, mode: Any, probe_epochs: int = PROBE_EPOCHS) -> None:  # fmt: skip
+        super().__init__(metric=metric, mode=mode)
+        self.space, self.make_inner, self.probe_epochs = space, inner, probe_epochs
+        self.candidates = candidate_choices(space)
+        self.probe_id: str | None = None
+        self.ended: dict[str, dict[str, Any]] = {}  # point -> its final result
+        self.points: dict[str, dict[str, Any] | None] = {}  # running trial -> its point
+        self.inner_ids: dict[str, str] = {}  # running trial -> its id in the inner searcher
+        self.found: str | None = None
+        self.inner: Searcher | None = None if self.candidates else inner(space)
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
+        if self.inner is not None:
+            return self._new_point(trial_id)
+        if self.probe_id is None:
+            self.probe_id = trial_id
+            return probe_point(self.space, self.probe_epochs)
+        return None  # the probe has not ended: wait for its test
+
+    def _new_point(self, trial_id: str) -> dict[str, Any] | None:
+        """The inner searcher's next point that no ended trial has run: a trial is a function
+        of its configuration and seed, so a repeat would only spend epochs on a known result.
+        A repeat is answered from the earlier trial (the searcher learns it again) and redrawn,
+        at most REDRAWS times; then it runs."""
+        for attempt in range(REDRAWS):
+            inner_id = f"{trial_id}~{attempt}" if attempt else trial_id
+            point = self.inner.suggest(inner_id)
+            known = self.ended.get(_key(point)) if point is not None else None
+            if known is None or attempt == REDRAWS - 1:
+                self.inner_ids[trial_id], self.points[trial_id] = inner_id, point
+                return point
+            self.inner.on_trial_complete(inner_id, known)
+        return None
+
+    def _defaults_first(self, candidates: list[str]) -> None:
+        """The first trial after the probe runs the space's defaults (its author's best guess)
+        on the discovered group; Optuna then learns from it like from any other."""
+        study = getattr(self.inner, "_ot_study", None)
+        if study is None:
+            return
+        point = default_point(self.space, candidates[0])
+        if len(candidates) > 1:
+            point["candidate_group"] = candidates[0]
+        study.enqueue_trial(point, skip_if_exists=True)
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        if trial_id != self.probe_id and self.inner is not None:
+            self.inner.on_trial_result(self.inner_ids.get(trial_id, trial_id), result)
+
+    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None,
+                          error: bool = False) -> None:  # fmt: skip
+        if trial_id == self.probe_id and self.inner is None:
+            self.found = None if error or not result else result.get("discovered_group")
+            candidates = narrowed(self.candidates, self.found)
+            self.inner = self.make_inner(narrowed_space(self.space, candidates))
+            self._defaults_first(candidates)
+            return
+        if self.inner is not None and trial_id != self.probe_id:
+            point = self.points.pop(trial_id, None)
+            if point is not None and result and not error and result.get("trial_status"):
+                self.ended[_key(point)] = result  # ran to its end (not stopped by a rung)
+            self.inner.on_trial_complete(self.inner_ids.pop(trial_id, trial_id), result, error)
+
+    def set_search_properties(self, metric: Any, mode: Any, config: dict, **spec: Any) -> bool:
+        return True  # metric and mode are set at construction, the space is the define-by-run
+
+    def save(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path, "wb") as handle:
+            pickle.dump(self.__dict__, handle)
+
+    def restore(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path, "rb") as handle:
+            self.__dict__.update(pickle.load(handle))

@@ -1,0 +1,107 @@
+"""How a sweep searches: the Optuna sampler, the Ray searcher and the trial scheduler.
+
+Defaults chosen by ``bench/search_efficiency.py`` (README "Search strategy"): ASHA's first rung
+comes after the augmentation warm-up (a trial is not judged before its widths can learn), and
+TPE starts modelling after a few random trials, not ten.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from pipeline.space import SearchSpace
+
+
+def build_searcher(space: SearchSpace, mode: str, study_name: str, storage: Any) -> Any:
+    """The space's Ray searcher over the Optuna study ``study_name`` (``storage`` None: in
+    memory); ``searcher: discover`` wraps TPE behind the discovery probe."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna_search = OptunaFactory(space.metric, mode, study_name, storage)
+    if space.searcher != "discover":
+        return optuna_search(space)
+    from pipeline.sweep._discover import DiscoverSearch
+
+    return DiscoverSearch(space, optuna_search, space.metric, mode)
+
+
+class OptunaFactory:
+    """Ray's OptunaSearch for a space (picklable: the discovery strategy builds it late)."""
+
+    def __init__(self, metric: Any, mode: Any, study_name: str, storage: Any) -> None:
+        self.metric, self.mode, self.study_name, self.storage = metric, mode, study_name, storage
+
+    def __call__(self, space: SearchSpace) -> Any:
+        from pipeline.sweep._optuna import ResumableOptunaSearch
+        from pipeline.sweep._search import define_by_run
+
+        return ResumableOptunaSearch(
+            space=define_by_run(space), metric=self.metric, mode=self.mode,
+            sampler=make_sampler(space), study_name=self.study_name, storage=self.storage,
+        )  # fmt: skip
+
+
+def make_sampler(space: SearchSpace) -> Any:
+    """The space's Optuna sampler, seeded with its ``searcher_seed``."""
+    import optuna
+
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    if space.searcher == "random":
+        return optuna.samplers.RandomSampler(seed=space.searcher_seed)
+    # group=True: TPE models conditional parameters per candidate group
+    return optuna.samplers.TPESampler(seed=space.searcher_seed, multivariate=True, group=True,
+                                      n_startup_trials=space.startup_trials)  # fmt: skip
+
+
+def scheduler_for(space: SearchSpace, mode: str) -> Any:
+    """FIFO, or ASHA (Hyperband with ``brackets`` > 1) with time in epochs: Tune's
+    training_iteration restarts at 1 when a retried or resumed trial continues."""
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    if space.scheduler.name == "fifo":
+        return FIFOScheduler()
+    max_t = _max_epochs(space)  # a grace period beyond the trials' epochs means no early stops
+    return ASHAScheduler(time_attr="epoch", max_t=max_t,
+                         metric=first(space.metric), mode=first(mode),
+                         grace_period=min(grace_period(space), max_t),
+                         reduction_factor=space.scheduler.reduction_factor,
+                         brackets=space.scheduler.brackets)  # fmt: skip
+
+
+def first(value: Any) -> Any:
+    """The first of a list of objectives (ASHA ranks trials by one), or the one."""
+    return value[0] if isinstance(value, list | tuple) else value
+
+
+GRACE_AFTER_WARMUP = 3  # epochs a trial trains with free widths before a rung judges it
+
+
+def grace_period(space: SearchSpace) -> int:
+    """The scheduler's grace period, or ``aug_warmup`` (its largest searched value) plus
+    GRACE_AFTER_WARMUP: until then the widths were frozen and the trial says little."""
+    if space.scheduler.grace_period is not None:
+        return space.scheduler.grace_period
+    from pipeline.space import Choice, Distribution, TrialConfig
+
+    fixed = space.trial.get("aug_warmup", TrialConfig().aug_warmup)
+    warmup = space.dimensions().get("aug_warmup", fixed)
+    if isinstance(warmup, Choice):
+        warmup = max(warmup.choices)
+    elif isinstance(warmup, Distribution):
+        warmup = warmup.high
+    return int(warmup) + GRACE_AFTER_WARMUP
+
+
+def _max_epochs(space: SearchSpace) -> int:
+    from pipeline.space import Choice, Distribution, TrialConfig
+
+    epochs = space.dimensions().get("epochs", space.trial.get("epochs", TrialConfig().epochs))
+    if isinstance(epochs, Choice):
+        return int(max(epochs.choices))
+    if isinstance(epochs, Distribution):
+        return int(epochs.high)
+    return int(epochs)
+
+

@@ -1,0 +1,109 @@
+"""The discovery strategy: its probe, how the probe's verdict narrows the candidates, and the
+searcher driven as Tune drives it (no Ray runtime: suggest / on_trial_complete)."""
+
+import pytest
+
+from pipeline.space import SearchSpace
+from pipeline.sweep._probe import most_general, narrowed, probe_point
+from pipeline.sweep._strategy import build_searcher, grace_period, scheduler_for
+
+DIGITS = {"dataset": {"name": "digits", "transform": "SO2"}, "searcher": "discover",
+          "search": {"candidate_group": {"choices": ["trivial", "C4", "SO2", "affine2"]},
+                     "lr": {"choices": [0.001, 0.003, 0.01], "default": 0.003},
+                     "reg": {"choices": [0.05, 0.2]}}}  # fmt: skip
+
+
+def test_the_probe_is_the_most_general_candidate_for_one_epoch_with_the_data_test():
+    space = SearchSpace.model_validate(DIGITS)
+    assert most_general(["trivial", "shift32", "flip", "shift32*flip"]) == "shift32*flip"
+    assert probe_point(space) == {"candidate_group": "affine2", "lr": 0.003, "reg": 0.05,
+                                  "discovery": "test", "epochs": 1}  # fmt: skip
+
+
+@pytest.mark.parametrize(("found", "candidates", "expected"), [
+    ("SO2", ["trivial", "C4", "SO2", "affine2"], ["SO2"]),
+    ("shift32", ["trivial", "shift32", "flip", "shift32*flip"], ["shift32"]),
+    ("trivial", ["trivial", "C4", "SO2"], ["trivial"]),
+    ("C4", ["trivial", "SO2", "affine2"], ["SO2"]),  # none equal: the smallest that contains it
+    ("O2", ["trivial", "C4", "SO2"], ["trivial", "C4", "SO2"]),  # none contains it: all
+    (None, ["trivial", "SO2"], ["trivial", "SO2"]),  # the probe failed: all
+])  # fmt: skip
+def test_the_probe_verdict_narrows_the_candidates(found, candidates, expected):
+    assert narrowed(candidates, found) == expected
+
+
+def drive(searcher, results):
+    """Suggest, then end each trial with results(point); the points in order."""
+    points = []
+    for number in range(8):
+        trial_id = f"t{number}"
+        point = searcher.suggest(trial_id)
+        assert point is not None
+        points.append(point)
+        searcher.on_trial_complete(trial_id, results(point))
+    return points
+
+
+def test_after_the_probe_only_the_discovered_group_is_searched_and_no_point_twice():
+    space = SearchSpace.model_validate(DIGITS)
+    searcher = build_searcher(space, "max", "discover_test", None)
+    probe = searcher.suggest("p")
+    assert probe["candidate_group"] == "affine2" and probe["discovery"] == "test"
+    assert searcher.suggest("waiting") is None  # nothing is drawn before the probe's verdict
+    searcher.on_trial_complete("p", {"val_metric": 0.1, "discovered_group": "SO2",
+                                     "trial_status": "completed"})  # fmt: skip
+    points = drive(searcher, lambda p: {"val_metric": p["lr"] * 10 + p["reg"],
+                                        "trial_status": "completed"})  # fmt: skip
+    assert {p["candidate_group"] for p in points} == {"SO2"}
+    seen = [(p["lr"], p["reg"]) for p in points[:6]]  # 6 points in the narrowed space
+    assert len(set(seen)) == len(seen)
+
+
+def test_a_space_without_candidate_choices_is_searched_by_tpe_alone():
+    space = SearchSpace.model_validate({**DIGITS, "search": {"lr": {"choices": [0.001, 0.01]}}})
+    searcher = build_searcher(space, "max", "discover_plain", None)
+    assert "discovery" not in searcher.suggest("t0")
+
+
+def test_asha_judges_trials_only_after_the_augmentation_warm_up():
+    space = SearchSpace.model_validate({**DIGITS, "trial": {"epochs": 30}})
+    assert grace_period(space) == 3 + 3  # TrialConfig's aug_warmup, then 3 epochs
+    searched = SearchSpace.model_validate({**DIGITS, "search": {"aug_warmup": [2, 5]}})
+    assert grace_period(searched) == 8
+    given = SearchSpace.model_validate({**DIGITS, "scheduler": {"grace_period": 2}})
+    assert grace_period(given) == 2
+    rungs = [r for r, _ in scheduler_for(space, "max")._brackets[0]._rungs]
+    assert min(rungs) == 6
+
+
+def test_multi_objective_asha_ranks_by_the_first_metric():
+    space = SearchSpace.model_validate({**DIGITS, "metric": ["val_metric", "robustness"],
+                                        "mode": ["max", "max"], "searcher": "optuna"})  # fmt: skip
+    scheduler = scheduler_for(space, ["max", "max"])
+    assert scheduler._metric == "val_metric"
+    searcher = build_searcher(space, ["max", "max"], "mo", None)
+    assert searcher.suggest("t0")["candidate_group"] in DIGITS["search"]["candidate_group"][
+        "choices"]
+    searcher.on_trial_complete("t0", {"val_metric": 0.5, "robustness": 0.4})
+    (trial,) = searcher._ot_study.trials
+    assert trial.values == [0.5, 0.4]
+
+
+def test_a_lost_study_is_rebuilt_with_every_objective_and_without_the_probe():
+    import json
+
+    import optuna
+
+    from pipeline.sweep._study import rebuild_study
+
+    space = SearchSpace.model_validate({**DIGITS, "metric": ["val_metric", "robustness"],
+                                        "mode": ["max", "max"]})  # fmt: skip
+    probe = {**probe_point(space), "lr": 0.001}
+    rows = [{"trial_id": "a", "status": "completed", "val_metric": 0.5, "robustness": 0.3,
+             "config_json": json.dumps({"candidate_group": "SO2", "lr": 0.01, "reg": 0.2})},
+            {"trial_id": "p", "status": "completed", "val_metric": 0.1, "robustness": 0.1,
+             "config_json": json.dumps(probe)}]  # fmt: skip
+    storage = optuna.storages.InMemoryStorage()
+    assert rebuild_study(storage, "lost", space, ["max", "max"], rows) == 1
+    (trial,) = optuna.load_study(study_name="lost", storage=storage).trials
+    assert trial.values == [0.5, 0.3] and trial.params["candidate_group"] == "SO2"

@@ -1,0 +1,42 @@
+"""A multi-objective sweep (validation metric and robustness) ends with a Pareto front in
+``analyze``: its table and its plot."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.sweep.helpers import query, symsearch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_a_small_multi_objective_sweep_on_digits_partial_has_a_pareto_front(tmp_path):
+    space = yaml.safe_load((ROOT / "search_spaces" / "digits_partial_pareto.yaml").read_text())
+    # small: 300 digits, 10 epochs (by then trivial is the more accurate, C4 and SO2 the more
+    # robust), only the candidate searched
+    space["dataset"]["limit"] = 300
+    space["trial"] = {**space["trial"], "epochs": 10, "robustness": "none", "eval_samples": 2}
+    space["search"] = {"candidate_group": space["search"]["candidate_group"], "lr": 0.003,
+                       "init_width": 1.0, "reg": 0.2}  # fmt: skip
+    space.update(num_samples=6, max_concurrent=2, scheduler={"name": "fifo"})
+    path, store = tmp_path / "pareto.yaml", tmp_path / "store"
+    path.write_text(yaml.safe_dump(space))
+    symsearch("sweep", str(path), "--name", "mo", "--store", str(store), cwd=tmp_path)
+    scored = query("select count(*) n from trials where robustness is not null and "
+                   "status = 'completed'", store, tmp_path)  # fmt: skip
+    assert scored == [{"n": 6}]
+    per_epoch = query("select epoch from epochs where robustness is not null group by 1 "
+                      "order by 1", store, tmp_path)  # fmt: skip
+    assert [row["epoch"] for row in per_epoch] == [2, 4, 6, 8, 10]
+
+    assert "best trial" in symsearch("status", "mo", cwd=tmp_path).stdout
+
+    out = tmp_path / "analysis"
+    symsearch("analyze", "mo", "--store", str(store), "--out", str(out), cwd=tmp_path)
+    front = pd.read_csv(out / "pareto_front.csv")
+    assert front["on_front"].sum() >= 2, front
+    assert (out / "pareto.png").stat().st_size > 0
+    assert "Pareto front" in (out / "report.md").read_text()
