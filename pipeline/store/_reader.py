@@ -7,9 +7,13 @@ supplies the epochs *before* the later one's first epoch, never one the later at
 passed. A re-run from scratch (its first epoch is 1) therefore hides every older epoch, and a
 resumed trial still shows each of its epochs exactly once.
 
-Table folders hold only the writer's files (``sweep=<name>/<trial>-a<n>-....parquet``); names
-that start with "_" or "." are skipped (hidden temporaries, files set aside). Anything else, and a
-file that does not parse or does not fit the table's schema, is a StoreError naming the file.
+Table folders hold only the writer's files (``sweep=<name>/<trial>-a<n>-....parquet``) and
+``symsearch compact``'s (``compacted-g<generation>-p<part>-<token>.parquet``: many trials'
+latest rows). Where a record is in files of several generations (a compaction killed before it
+moved the files it replaced), the highest generation's rows are read, so every record is read
+once however far a compaction got. Names that start with "_" or "." are skipped (hidden
+temporaries, files set aside). Anything else, and a file that does not parse or does not fit the
+table's schema, is a StoreError naming the file.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import pyarrow.dataset as ds
 
 from pipeline.store._location import Location, StoreError, one_line, store_errors
 from pipeline.store._schema import PARTITION, RECORD_KEYS, SCHEMAS, with_partition
-from pipeline.store._writer import file_owner
+from pipeline.store._writer import file_generation
+
+GENERATION = "_generation"  # a column readers add while they sort out compacted duplicates
 
 
 def set_aside_hint(location: Location, relative: str) -> str:
@@ -29,10 +35,28 @@ def set_aside_hint(location: Location, relative: str) -> str:
 
 
 def read_all_attempts(location: Location, table: str, sweep: str | None = None) -> pa.Table:
-    """Every row of a table, all attempts (empty, with the schema, when nothing is there)."""
-    files = table_paths(location, table, sweep)
+    """Every row of a table, all attempts still stored, each record once (empty, with the
+    schema, when nothing is there)."""
+    return read_files(location, table, table_paths(location, table, sweep))
+
+
+def read_files(location: Location, table: str, files: list[str]) -> pa.Table:
+    """The rows of these table files, a record found in several generations read from the
+    highest only (see the module docstring)."""
     if not files:
         return with_partition(table).empty_table()
+    by_generation: dict[int, list[str]] = {}
+    for path in files:
+        by_generation.setdefault(file_generation(path) or 0, []).append(path)
+    parts = []
+    for generation, paths in sorted(by_generation.items()):
+        data = _read_dataset(location, table, paths)
+        parts.append(data.append_column(GENERATION, pa.array([generation] * data.num_rows,
+                                                              pa.int32())))  # fmt: skip
+    return prefer_latest_generation(pa.concat_tables(parts), table).drop_columns([GENERATION])
+
+
+def _read_dataset(location: Location, table: str, files: list[str]) -> pa.Table:
     partitioning = ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive")
     with store_errors(location):
         try:
@@ -42,6 +66,20 @@ def read_all_attempts(location: Location, table: str, sweep: str | None = None) 
             return dataset.to_table()
         except (pa.ArrowException, OSError) as error:
             raise bad_file_error(location, table, files, error) from None
+
+
+def prefer_latest_generation(data: pa.Table, table: str) -> pa.Table:
+    """Rows of each record (trial and attempt; and epoch, in epochs) from its highest generation
+    only."""
+    generations = data[GENERATION]
+    if data.num_rows == 0 or pc.min(generations).as_py() == pc.max(generations).as_py():
+        return data  # one generation: nothing is duplicated
+    keys = [PARTITION, "trial_id", "attempt", *RECORD_KEYS[table]]
+    narrow = data.select([*keys, GENERATION]).append_column("row", pa.array(range(data.num_rows)))
+    best = narrow.group_by(keys).aggregate([(GENERATION, "max")])
+    joined = narrow.join(best, keys=keys)
+    kept = joined.filter(pc.equal(joined[GENERATION], joined[f"{GENERATION}_max"]))["row"]
+    return data.take(kept.take(pc.sort_indices(kept)))
 
 
 def table_paths(location: Location, table: str, sweep: str | None = None) -> list[str]:
@@ -58,7 +96,7 @@ def table_paths(location: Location, table: str, sweep: str | None = None) -> lis
         if any(part.startswith(("_", ".")) for part in relative):
             continue  # hidden temporaries and set-aside files
         if len(relative) != 2 or not relative[0].startswith(f"{PARTITION}=") \
-                or file_owner(path) is None:  # fmt: skip
+                or file_generation(path) is None:  # fmt: skip
             name = f"{table}/{'/'.join(relative)}"
             raise StoreError(f"{location.url}: {name} is not a table file of the store; "
                              f"{set_aside_hint(location, name)}")  # fmt: skip

@@ -78,12 +78,23 @@ class StoreWriter:
 
 
 FILE_NAME = re.compile(r"^(?P<trial>.+)-a(?P<attempt>\d+)-\d+-[0-9a-f]+\.parquet$")
+# ``symsearch compact``'s files: many trials' latest rows each; a later generation's rows win
+# over an earlier one's and over the writer's files (generation 0), record by record.
+COMPACTED_NAME = re.compile(r"^compacted-g(?P<generation>\d+)-p\d+-[0-9a-f]+\.parquet$")
 
 
 def file_owner(path: str) -> tuple[str, int] | None:
     """(trial_id, attempt) of a table file written by StoreWriter; None for other names."""
     match = FILE_NAME.match(path.rsplit("/", 1)[-1])
     return (match["trial"], int(match["attempt"])) if match else None
+
+
+def file_generation(path: str) -> int | None:
+    """0 for a StoreWriter file, g for a compacted file of generation g, None for other names."""
+    match = COMPACTED_NAME.match(path.rsplit("/", 1)[-1])
+    if match:
+        return int(match["generation"])
+    return 0 if file_owner(path) is not None else None
 
 
 def table_files(location: Location, sweep: str,
@@ -114,7 +125,10 @@ def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
     """1 + the highest attempt of this trial in the store (1 for a new trial): claimed (its
     marker) or with any file, in every table. An attempt killed after writing some epochs but
     before its ``trials`` row still counts, so its successor never reuses its number."""
+    from pipeline.store._compact import compacted_attempts
+
     attempts = [a for _, _, trial, a in table_files(location, sweep) if trial == trial_id]
+    attempts += compacted_attempts(location, sweep, trial_id)  # a compacted sweep's trials
     return max([*attempts, *_claimed(location, sweep, trial_id)], default=0) + 1
 
 
