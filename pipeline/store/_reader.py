@@ -18,6 +18,8 @@ table's schema, is a StoreError naming the file.
 
 from __future__ import annotations
 
+import os
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -89,7 +91,7 @@ def table_paths(location: Location, table: str, sweep: str | None = None) -> lis
         location.fs.invalidate_cache()  # object stores cache listings; files may have appeared
         if not location.fs.isdir(folder):
             return []
-        found = sorted(location.fs.find(folder))
+        found = sorted(_local_find(folder) if location.is_local else location.fs.find(folder))
     paths = []
     for path in found:
         relative = path[len(location.path(table)) + 1:].split("/")
@@ -102,6 +104,20 @@ def table_paths(location: Location, table: str, sweep: str | None = None) -> lis
                              f"{set_aside_hint(location, name)}")  # fmt: skip
         paths.append(path)
     return paths
+
+
+def _local_find(folder: str) -> list[str]:
+    """Every file under a local folder: os.scandir, without fsspec's stat of each file (a
+    sweep's table folder may hold hundreds of thousands)."""
+    found, pending = [], [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    found.append(entry.path)
+    return found
 
 
 def bad_file_error(location: Location, table: str, files: list[str],

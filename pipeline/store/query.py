@@ -1,8 +1,9 @@
 """Read-only SQL over a store's tables with DuckDB.
 
-The tables (``trials``, ``epochs``, ``discovery``, ``robustness``, latest attempts only) are read
-through fsspec and handed to an in-memory DuckDB as Arrow tables. The user's SQL cannot leave
-them:
+The tables (``trials``, ``epochs``, ``discovery``, ``robustness``, latest attempts only) are
+views of an in-memory DuckDB that scan the store's files lazily through fsspec (``_views``):
+only the columns and rows a query needs are read, and memory stays flat as the store grows. The
+user's SQL cannot leave them:
 
 * DuckDB starts with external access off (no files, no URLs), extension loading and installing
   off and its configuration locked, so no statement can switch any of that back on;
@@ -24,8 +25,9 @@ from typing import Any
 
 from pipeline.errors import SymsearchError
 from pipeline.store._location import Location, StoreError
-from pipeline.store._reader import read_table
+from pipeline.store._reader import bad_file_error
 from pipeline.store._schema import TABLES
+from pipeline.store._views import register_table
 
 
 class QueryError(SymsearchError):
@@ -37,18 +39,19 @@ def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, 
     import duckdb
 
     unreadable: dict[str, StoreError] = {}
+    scanned: dict[str, list[str]] = {}
     scratch = tempfile.mkdtemp(prefix="symsearch-query-")  # private: mode 0700, ours alone
     try:
         connection = duckdb.connect(":memory:", config=sandbox_settings(scratch))
         try:
             check_read_only(connection, sql)
-            unreadable = _register_tables(connection, location)
+            unreadable, scanned = _register_tables(connection, location)
             return _interruptible(connection, sql)
         except duckdb.Error as error:
             missing = re.search(r"Table with name (\w+) does not exist", str(error))
             if missing and missing[1].lower() in unreadable:  # a damaged table the SQL needs
                 raise unreadable[missing[1].lower()] from None
-            raise _query_error(error) from None
+            raise _damaged_file(location, scanned, error) or _query_error(error) from None
         finally:
             with contextlib.suppress(duckdb.Error):  # still busy only if DuckDB ignored the stop
                 connection.close()
@@ -56,16 +59,32 @@ def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, 
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _register_tables(connection: Any, location: Location) -> dict[str, StoreError]:
-    """Hand DuckDB every readable table; a damaged one is left out (queries of the others still
-    work) and its error returned, to be raised when the SQL turns out to need it."""
-    unreadable = {}
+def _register_tables(connection: Any, location: Location) -> tuple[dict, dict]:
+    """A view of every table whose files can be listed; one holding a file that is not the
+    store's is left out (queries of the others still work) and its error returned, to be raised
+    when the SQL turns out to need it. Also returns the files each view scans."""
+    unreadable, scanned = {}, {}
     for table in TABLES:
         try:
-            connection.register(table, read_table(location, table))
+            scanned[table] = register_table(connection, location, table)
         except StoreError as error:
             unreadable[table] = error
-    return unreadable
+    return unreadable, scanned
+
+
+def _damaged_file(location: Location, scanned: dict[str, list[str]],
+                  error: Exception) -> StoreError | None:  # fmt: skip
+    """A scan that failed on a file (truncated, not Parquet, a column of the wrong type): the
+    error naming that file, found by reading the footers of the tables' files one by one."""
+    import duckdb
+
+    if not isinstance(error, duckdb.InvalidInputException | duckdb.IOException):
+        return None
+    for table, files in scanned.items():
+        found = bad_file_error(location, table, files, error)
+        if "set-aside" in str(found):
+            return found
+    return None
 
 
 def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
