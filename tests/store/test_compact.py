@@ -4,7 +4,6 @@ before, during and after, and a compaction killed at any step changes nothing re
 import multiprocessing
 import os
 import signal
-from pathlib import Path
 
 import pytest
 
@@ -49,8 +48,8 @@ def write_trial(store, trial, attempt, epochs, sweep="s", ended=True):
 def sweep_with_attempts(store):
     """Trials with one attempt, a resumed one (continued from epoch 3), a re-run from scratch,
     one that never ended, and a second sweep that compaction must leave alone."""
-    for number in range(6):
-        write_trial(store, f"t{number}", 1, range(1, 5))
+    for number in range(3):
+        write_trial(store, f"t{number}", 1, range(1, 4))
     write_trial(store, "resumed", 1, range(1, 6), ended=False)
     write_trial(store, "resumed", 2, range(4, 7))
     write_trial(store, "rerun", 1, range(1, 4))
@@ -91,8 +90,13 @@ def test_compaction_keeps_every_answer_and_leaves_a_few_files(store_url):
     assert again.files_after == counts and answers(store) == before
 
 
-def test_a_compacted_sweep_resumes_and_takes_new_attempts(store_url):
-    store = open_store(store_url)
+@pytest.fixture(params=["local", "memory"])
+def near_url(request, tmp_path):
+    return str(tmp_path / "store") if request.param == "local" else f"memory://c-{tmp_path.name}"
+
+
+def test_a_compacted_sweep_resumes_and_takes_new_attempts(near_url):
+    store = open_store(near_url)
     sweep_with_attempts(store)
     compact_sweep(store, "s")
     assert next_attempt(store, "s", "resumed") == 3  # from the compacted rows alone
@@ -102,21 +106,21 @@ def test_a_compacted_sweep_resumes_and_takes_new_attempts(store_url):
     epochs = run_query(store, "select epoch, attempt from epochs where trial_id = 't0' "
                               "order by epoch")[1]  # fmt: skip
     assert epochs == [(1, 1), (2, 1), (3, 2), (4, 2), (5, 2)]
-    assert run_query(store, "select count(*) from trials where sweep = 's'")[1] == [(9,)]
+    assert run_query(store, "select count(*) from trials where sweep = 's'")[1] == [(6,)]
     before = answers(store)
     compact_sweep(store, "s")  # a second generation folds in the new files
     assert answers(store) == before
     assert all(len(files) <= MAX_PARTS for files in table_files(store).values())
 
 
-def test_retiring_a_compacted_trial_rewrites_its_file(store_url):
-    store = open_store(store_url)
+def test_retiring_a_compacted_trial_rewrites_its_file(near_url):
+    store = open_store(near_url)
     sweep_with_attempts(store)
     compact_sweep(store, "s")
     assert retire_trials(store, "s", {"running", "t1"}) > 0
     assert "running" not in trial_ids_in(store, "s")
     rows = run_query(store, "select distinct trial_id from epochs where sweep = 's' order by 1")
-    assert [r[0] for r in rows[1]] == ["rerun", "resumed", "t0", "t2", "t3", "t4", "t5"]
+    assert [r[0] for r in rows[1]] == ["rerun", "resumed", "t0", "t2"]
 
 
 def _compact_and_die(url: str, steps: int) -> None:
@@ -131,11 +135,10 @@ def _compact_and_die(url: str, steps: int) -> None:
     compact_sweep(open_store(url), "s", on_step=step)
 
 
-@pytest.mark.parametrize("steps", [1, 3, 5, 20, 60])
+@pytest.mark.parametrize("steps", [1, 3, 5, 20, 40])
 def test_a_compaction_killed_at_any_step_changes_no_answer(tmp_path, steps):
-    """Killed after 1, 3 and 5 new files (some tables compacted, others not), and after 20 and
-    60 (the new files all in place, the old ones partly moved); then finished by running it
-    again."""
+    """Killed after 1 and 3 new files (some tables compacted, others not), and after the 4 new
+    files and 1, 16 or 36 of the 42 old ones were moved; then finished by running it again."""
     url = str(tmp_path / "store")
     store = open_store(url)
     sweep_with_attempts(store)
@@ -145,7 +148,6 @@ def test_a_compaction_killed_at_any_step_changes_no_answer(tmp_path, steps):
     child.join(60)
     assert child.exitcode == -signal.SIGKILL
     assert answers(store) == before
-    assert not [p for p in Path(url).rglob(".*.tmp")] or answers(store) == before
     compact_sweep(store, "s")
     assert answers(store) == before
     assert all(len(files) <= MAX_PARTS for files in table_files(store).values())
