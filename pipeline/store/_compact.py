@@ -138,6 +138,22 @@ def _read_keys(location: Location, path: str, columns: list[str],
         return pq.read_table(path, columns=columns, filters=filters, filesystem=location.fs)
 
 
+def trial_range(location: Location, path: str) -> tuple[str, str]:
+    """(lowest, highest) trial_id of a compacted file, from its footer's statistics (the whole
+    range of names where a file has none)."""
+    with store_errors(location), location.fs.open(path, "rb") as handle:
+        metadata = pq.read_metadata(handle)
+    column = metadata.schema.names.index("trial_id")
+    lows, highs = [], []
+    for number in range(metadata.num_row_groups):
+        statistics = metadata.row_group(number).column(column).statistics
+        if statistics is None or not statistics.has_min_max:
+            return "", "\U0010ffff"
+        lows.append(statistics.min)
+        highs.append(statistics.max)
+    return (min(lows), max(highs)) if lows else ("", "")
+
+
 def compacted_trial_ids(location: Location, sweep: str) -> set[str]:
     """Every trial with rows in a compacted file of the sweep."""
     found: set[str] = set()

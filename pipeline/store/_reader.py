@@ -42,30 +42,36 @@ def read_all_attempts(location: Location, table: str, sweep: str | None = None) 
     return read_files(location, table, table_paths(location, table, sweep))
 
 
-def read_files(location: Location, table: str, files: list[str]) -> pa.Table:
-    """The rows of these table files, a record found in several generations read from the
-    highest only (see the module docstring)."""
+def read_files(location: Location, table: str, files: list[str],
+               columns: list[str] | None = None) -> pa.Table:  # fmt: skip
+    """The rows of these table files (``columns``: only these, plus the record keys), a record
+    found in several generations read from the highest only (see the module docstring)."""
+    schema = with_partition(table)
+    if columns is not None:
+        keep = {PARTITION, "trial_id", "attempt", *RECORD_KEYS[table], *columns}
+        schema = pa.schema([f for f in schema if f.name in keep])
     if not files:
-        return with_partition(table).empty_table()
+        return schema.empty_table()
     by_generation: dict[int, list[str]] = {}
     for path in files:
         by_generation.setdefault(file_generation(path) or 0, []).append(path)
     parts = []
     for generation, paths in sorted(by_generation.items()):
-        data = _read_dataset(location, table, paths)
+        data = _read_dataset(location, table, paths, schema.names)
         parts.append(data.append_column(GENERATION, pa.array([generation] * data.num_rows,
                                                               pa.int32())))  # fmt: skip
     return prefer_latest_generation(pa.concat_tables(parts), table).drop_columns([GENERATION])
 
 
-def _read_dataset(location: Location, table: str, files: list[str]) -> pa.Table:
+def _read_dataset(location: Location, table: str, files: list[str],
+                  columns: list[str] | None = None) -> pa.Table:  # fmt: skip
     partitioning = ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive")
     with store_errors(location):
         try:
             dataset = ds.dataset(files, format="parquet", filesystem=location.fs,
                                  partitioning=partitioning, partition_base_dir=location.path(table),
                                  schema=with_partition(table))  # fmt: skip
-            return dataset.to_table()
+            return dataset.to_table(columns=columns)
         except (pa.ArrowException, OSError) as error:
             raise bad_file_error(location, table, files, error) from None
 
@@ -164,7 +170,8 @@ def latest_attempts(data: pa.Table, table: str) -> pa.Table:
         kept = joined.filter(pc.equal(joined["attempt"], joined["latest"]))
     rows = kept["row"]
     rows = rows.take(pc.sort_indices(rows))  # keep the stored order
-    return data.take(rows).select(with_partition(table).names)
+    names = [name for name in with_partition(table).names if name in data.column_names]
+    return data.take(rows).select(names)
 
 
 def _attempt_chain(narrow: pa.Table, trial: list[str]) -> pa.Table:
