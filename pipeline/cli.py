@@ -14,7 +14,7 @@ import typer
 
 from pipeline._cli_catalog import datasets, groups
 from pipeline._cli_common import SetOption, StoreOption, fail, parse_overrides  # noqa: F401
-from pipeline._cli_store import analyze, query, set_aside_files
+from pipeline._cli_store import analyze, compact, query, set_aside_files
 from pipeline._cli_sweep import resume, status, sweep, trial
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.command()(resume)
 app.command()(status)
 app.command()(query)
 app.command("set-aside")(set_aside_files)
+app.command()(compact)
 app.command()(analyze)
 
 
