@@ -106,16 +106,21 @@ def generate(root: str, trials: int, epochs: int, jobs: int) -> int:
     return files
 
 
+# A small launcher: a child forked from this (large) process would report its parent's memory
+LAUNCH = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+          "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+          "sys.exit(code)")  # fmt: skip
+
+
 def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, peak memory in MB) of one process; fails loudly if it fails."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
+    done = subprocess.run([sys.executable, "-c", LAUNCH, *command], env=env, text=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     elapsed = time.perf_counter() - started
-    error = child.stderr.read().decode() if child.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command[:4])}... failed: {error.strip()[-500:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])}... failed: {done.stderr.strip()[-500:]}")
+    return elapsed, int(done.stderr.strip().splitlines()[-1]) / 1024
 
 
 def file_counts(root: str) -> dict[str, int]:
@@ -144,6 +149,7 @@ def reconcile(root: str) -> float:
 def measure(root: str, out: str, env: dict[str, str], analyze: bool) -> dict[str, float]:
     cli = [sys.executable, "-m", "pipeline.cli"]
     figures: dict[str, float] = {}
+    figures["cli_startup_s"], _ = run([*cli, "--help"], env)  # in every CLI figure below
     figures["status_s"], _ = run([*cli, "status", SWEEP, "--store", root], env)
     sql = AGGREGATE.format(epochs="epochs")
     figures["query_s"], figures["query_peak_mb"] = run([*cli, "query", sql, "--store", root], env)
@@ -167,17 +173,23 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="processes that generate")
     parser.add_argument("--no-analyze-before", action="store_true",
                         help="skip analyze before compaction (minutes at full size)")
+    parser.add_argument("--work", help="folder of the store (reused when it holds one)")
+    parser.add_argument("--generate-only", action="store_true")
     arguments = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="symsearch-store-scale-"))
+    work = Path(arguments.work or tempfile.mkdtemp(prefix="symsearch-store-scale-"))
     root = str(work / "store")
     env = {**os.environ, "SYMSEARCH_OUTPUTS": str(work / "outputs"),
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
                                           os.environ.get("PYTHONPATH", "")])}  # fmt: skip
     os.environ["SYMSEARCH_OUTPUTS"] = env["SYMSEARCH_OUTPUTS"]
-    started = time.perf_counter()
-    files = generate(root, arguments.trials, arguments.epochs, arguments.jobs)
-    print(f"store: {root}\ntrials: {arguments.trials}\nepochs: {arguments.epochs}")
-    print(f"generated_files: {files}\ngenerate_s: {time.perf_counter() - started:.1f}")
+    print(f"store: {root}\ntrials: {arguments.trials}\nepochs: {arguments.epochs}", flush=True)
+    if not (work / "store" / "_sweeps").is_dir():
+        started = time.perf_counter()
+        files = generate(root, arguments.trials, arguments.epochs, arguments.jobs)
+        print(f"generated_files: {files}\ngenerate_s: {time.perf_counter() - started:.1f}",
+              flush=True)  # fmt: skip
+    if arguments.generate_only:
+        return
     counts_before = file_counts(root)
     before = measure(root, str(work / "analysis"), env, not arguments.no_analyze_before)
     compact_s, _ = run([sys.executable, "-m", "pipeline.cli", "compact", SWEEP, "--store", root],

@@ -25,8 +25,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.store._location import Location, StoreError, check_sweep_name, store_errors
-from pipeline.store._reader import latest_attempts, read_files, table_paths
+from pipeline.store._location import (
+    Location,
+    StoreError,
+    check_sweep_name,
+    one_line,
+    store_errors,
+)
+from pipeline.store._reader import read_files, table_paths
 from pipeline.store._retire import supersede
 from pipeline.store._schema import PARTITION, RECORD_KEYS, SCHEMAS, TABLES
 from pipeline.store._writer import _listing, _publish, file_generation
@@ -61,10 +67,10 @@ def compact_sweep(location: Location, sweep: str, on_step: Step | None = None) -
         if _compacted_already(files):
             report.files_after[table] = len(files)
             continue
-        data = latest_attempts(read_files(location, table, files), table)
+        data = latest_rows(location, table, files)
         report.rows[table] = data.num_rows
         written = [write_part(location, table, sweep, part, report.generation, number)
-                   for number, part in enumerate(_parts(_sorted(data, table)))]  # fmt: skip
+                   for number, part in enumerate(_parts(data))]  # fmt: skip
         for path in written:
             step(f"wrote {path}")
         report.files_after[table] = len(written)
@@ -76,15 +82,37 @@ def compact_sweep(location: Location, sweep: str, on_step: Step | None = None) -
     return report
 
 
+def latest_rows(location: Location, table: str, files: list[str]) -> pa.Table:
+    """The latest-attempt rows of exactly these files, read by DuckDB (as ``query`` reads them:
+    memory flat in the number of files), sorted by trial."""
+    import shutil
+    import tempfile
+
+    import duckdb
+
+    from pipeline.store._views import register_table
+
+    keys = ", ".join(["trial_id", "attempt", *RECORD_KEYS[table]])
+    scratch = tempfile.mkdtemp(prefix="symsearch-compact-")
+    try:
+        connection = duckdb.connect(":memory:")
+        for by_name in (False, True):  # by name: files of an older schema among them
+            register_table(connection, location, table, scratch, by_name, files)
+            try:
+                return connection.sql(f"select * from {table} order by {keys}").to_arrow_table()
+            except duckdb.InvalidInputException as error:
+                if by_name or "schema mismatch" not in str(error):
+                    raise StoreError(f"{location.url}: table {table} cannot be read "
+                                     f"({one_line(error)})") from None  # fmt: skip
+        raise AssertionError("unreachable")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _compacted_already(files: list[str]) -> bool:
     """Nothing but the files of one compaction: rewriting them would change nothing."""
     generations = {file_generation(path) for path in files}
     return not files or (len(generations) == 1 and 0 not in generations)
-
-
-def _sorted(data: pa.Table, table: str) -> pa.Table:
-    keys = ["trial_id", "attempt", *RECORD_KEYS[table]]
-    return data.sort_by([(key, "ascending") for key in keys])
 
 
 def _parts(data: pa.Table) -> list[pa.Table]:

@@ -28,10 +28,11 @@ from pipeline.store._writer import file_generation, file_owner
 
 
 def register_table(connection: Any, location: Location, table: str, scratch: str,
-                   by_name: bool = False) -> list[str]:  # fmt: skip
-    """Create (or replace) the view ``table`` over the store's files; returns the files it
-    scans (on local disk the sandbox must allow exactly these, and the schema file)."""
-    files = table_paths(location, table)
+                   by_name: bool = False, files: list[str] | None = None) -> list[str]:  # fmt: skip
+    """Create (or replace) the view ``table`` over the store's files (or these ``files`` of
+    it); returns the files it scans (on local disk the sandbox must allow exactly these, and
+    the schema file)."""
+    files = table_paths(location, table) if files is None else files
     groups = _generations(files, latest_only=not RECORD_KEYS[table])
     originals = groups.pop(0, [])
     if not groups:  # the writer's files only: the rule where a trial has several attempts

@@ -110,7 +110,8 @@ def _damaged_file(location: Location, scanned: dict[str, list[str]],
     error naming that file, found by reading the footers of the tables' files one by one."""
     import duckdb
 
-    if not isinstance(error, duckdb.InvalidInputException | duckdb.IOException):
+    kinds = duckdb.InvalidInputException | duckdb.IOException | duckdb.ConversionException
+    if not isinstance(error, kinds) or "file" not in str(error).lower():
         return None
     for table, files in scanned.items():
         found = bad_file_error(location, table, files, error)
