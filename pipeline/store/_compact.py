@@ -35,7 +35,7 @@ from pipeline.store._location import (
 from pipeline.store._reader import read_files, table_paths
 from pipeline.store._retire import supersede
 from pipeline.store._schema import PARTITION, RECORD_KEYS, SCHEMAS, TABLES
-from pipeline.store._writer import _listing, _publish, file_generation
+from pipeline.store._writer import _publish, file_generation, sweep_listing
 
 MAX_PARTS = 4  # files per table and sweep after a compaction
 ROWS_PER_PART = 500_000
@@ -148,15 +148,9 @@ def write_part(location: Location, table: str, sweep: str, data: pa.Table, gener
 def compacted_files(location: Location, sweep: str,
                     tables: tuple[str, ...] = TABLES) -> list[tuple[str, str, int]]:  # fmt: skip
     """(table, path, generation) of the sweep's compacted files."""
-    found = []
-    with store_errors(location):
-        location.fs.invalidate_cache()
-        for table in tables:
-            for path in _listing(location, location.path(table, f"{PARTITION}={sweep}")):
-                generation = file_generation(path)
-                if generation:
-                    found.append((table, path, generation))
-    return found
+    listed = sweep_listing(location, sweep, tables)
+    return [(table, path, file_generation(path) or 0) for table, path in listed
+            if file_generation(path)]  # fmt: skip
 
 
 def _read_keys(location: Location, path: str, columns: list[str],
@@ -182,18 +176,18 @@ def trial_range(location: Location, path: str) -> tuple[str, str]:
     return (min(lows), max(highs)) if lows else ("", "")
 
 
-def compacted_trial_ids(location: Location, sweep: str) -> set[str]:
-    """Every trial with rows in a compacted file of the sweep."""
+def compacted_trial_ids(location: Location, paths: list[str]) -> set[str]:
+    """Every trial with rows in these compacted files."""
     found: set[str] = set()
-    for _, path, _ in compacted_files(location, sweep):
+    for path in paths:
         found |= set(pc.unique(_read_keys(location, path, ["trial_id"])["trial_id"]).to_pylist())
     return found
 
 
-def compacted_attempts(location: Location, sweep: str, trial_id: str) -> list[int]:
-    """The attempts of one trial that compacted files hold."""
+def compacted_attempts(location: Location, paths: list[str], trial_id: str) -> list[int]:
+    """The attempts of one trial that these compacted files hold."""
     found: list[int] = []
-    for _, path, _ in compacted_files(location, sweep):
+    for path in paths:
         found += _read_keys(location, path, ["attempt"], trial_id)["attempt"].to_pylist()
     return found
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from pipeline.store._location import Location, StoreError, is_remote_error, one_line, store_errors
 from pipeline.store._schema import PARTITION, TABLES
-from pipeline.store._writer import table_files
+from pipeline.store._writer import file_generation, file_owner, sweep_listing, table_files
 
 SUPERSEDED = "_superseded"
 
@@ -73,5 +73,6 @@ def trial_ids_in(location: Location, sweep: str) -> set[str]:
     """Every trial with rows in the sweep (its own files, or in a compacted file)."""
     from pipeline.store._compact import compacted_trial_ids
 
-    return {trial for _, _, trial, _ in table_files(location, sweep)} | compacted_trial_ids(
-        location, sweep)
+    paths = [path for _, path in sweep_listing(location, sweep)]
+    owners = {owner[0] for owner in map(file_owner, paths) if owner is not None}
+    return owners | compacted_trial_ids(location, [p for p in paths if file_generation(p)])

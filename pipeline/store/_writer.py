@@ -101,14 +101,20 @@ def table_files(location: Location, sweep: str,
                 tables: Iterable[str] = TABLES) -> list[tuple[str, str, str, int]]:  # fmt: skip
     """(table, path, trial_id, attempt) of every file of the sweep in these tables, from names."""
     found = []
+    for table, path in sweep_listing(location, sweep, tables):
+        owner = file_owner(path)
+        if owner is not None:
+            found.append((table, path, *owner))
+    return found
+
+
+def sweep_listing(location: Location, sweep: str,
+                  tables: Iterable[str] = TABLES) -> list[tuple[str, str]]:  # fmt: skip
+    """(table, path) of every entry in the sweep's folders of these tables."""
     with store_errors(location):
         location.fs.invalidate_cache()
-        for table in tables:
-            for path in _listing(location, location.path(table, f"{PARTITION}={sweep}")):
-                owner = file_owner(path)
-                if owner is not None:
-                    found.append((table, path, *owner))
-    return found
+        return [(table, path) for table in tables
+                for path in _listing(location, location.path(table, f"{PARTITION}={sweep}"))]
 
 
 def _listing(location: Location, folder: str) -> list[str]:
@@ -127,8 +133,11 @@ def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
     before its ``trials`` row still counts, so its successor never reuses its number."""
     from pipeline.store._compact import compacted_attempts
 
-    attempts = [a for _, _, trial, a in table_files(location, sweep) if trial == trial_id]
-    attempts += compacted_attempts(location, sweep, trial_id)  # a compacted sweep's trials
+    paths = [path for _, path in sweep_listing(location, sweep)]
+    owners = [file_owner(path) for path in paths]
+    attempts = [owner[1] for owner in owners if owner is not None and owner[0] == trial_id]
+    compacted = [path for path in paths if file_generation(path)]
+    attempts += compacted_attempts(location, compacted, trial_id)  # a compacted sweep's trials
     return max([*attempts, *_claimed(location, sweep, trial_id)], default=0) + 1
 
 
