@@ -146,9 +146,22 @@ def reconcile(root: str) -> float:
     return time.perf_counter() - started
 
 
-def measure(root: str, out: str, env: dict[str, str], analyze: bool) -> dict[str, float]:
+class Figures(dict):
+    """Figures printed as they come (a long run shows its progress)."""
+
+    def __init__(self, when: str) -> None:
+        super().__init__()
+        self.when = when
+
+    def __setitem__(self, name: str, value: float) -> None:
+        super().__setitem__(name, value)
+        print(f"  {self.when} {name}: {value:.2f}", flush=True)
+
+
+def measure(root: str, out: str, env: dict[str, str], analyze: bool,
+            when: str) -> dict[str, float]:  # fmt: skip
     cli = [sys.executable, "-m", "pipeline.cli"]
-    figures: dict[str, float] = {}
+    figures = Figures(when)
     figures["cli_startup_s"], _ = run([*cli, "--help"], env)  # in every CLI figure below
     figures["status_s"], _ = run([*cli, "status", SWEEP, "--store", root], env)
     sql = AGGREGATE.format(epochs="epochs")
@@ -191,11 +204,11 @@ def main() -> None:
     if arguments.generate_only:
         return
     counts_before = file_counts(root)
-    before = measure(root, str(work / "analysis"), env, not arguments.no_analyze_before)
+    before = measure(root, str(work / "analysis"), env, not arguments.no_analyze_before, "before")
     compact_s, _ = run([sys.executable, "-m", "pipeline.cli", "compact", SWEEP, "--store", root],
                        env)  # fmt: skip
-    print(f"compact_s: {compact_s:.2f}")
-    after = measure(root, str(work / "analysis"), env, True)
+    print(f"compact_s: {compact_s:.2f}", flush=True)
+    after = measure(root, str(work / "analysis"), env, True, "after")
     counts_after = file_counts(root)
     for table, count in counts_before.items():
         print(f"files_{table}: {count} -> {counts_after[table]}")
