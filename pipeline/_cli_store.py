@@ -1,4 +1,4 @@
-"""The commands that read the store: ``query``, ``set-aside`` and ``analyze``."""
+"""The commands that read the store: ``query``, ``set-aside``, ``compact`` and ``analyze``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,23 @@ def set_aside_files(
         check_readable(location)
         for path in paths:
             typer.echo(f"set aside {path}: {set_aside(location, path)}")
+
+
+def compact(
+    name: Annotated[str, typer.Argument(help="Sweep name.")],
+    store: StoreOption = None,
+) -> None:
+    """Rewrite a sweep's small files as a few large ones per table (latest attempts only; the
+    old files move to _superseded/). Safe to interrupt: readers see the same rows throughout."""
+    from pipeline.store import check_readable, compact_sweep, open_store
+
+    with _user_errors():
+        _check_name(name, "sweep name")
+        location = open_store(store)
+        check_readable(location)
+        report = compact_sweep(location, name)
+    for table, before in report.files_before.items():
+        typer.echo(f"{table}: {before} file(s) -> {report.files_after[table]}")
 
 
 def analyze(

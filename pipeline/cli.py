@@ -16,7 +16,7 @@ import typer
 from pipeline._cli_best import best
 from pipeline._cli_catalog import datasets, groups
 from pipeline._cli_common import SetOption, StoreOption, fail, parse_overrides  # noqa: F401
-from pipeline._cli_store import analyze, query, set_aside_files
+from pipeline._cli_store import analyze, compact, query, set_aside_files
 from pipeline._cli_sweep import resume, status, sweep, trial
 
 app = typer.Typer(
@@ -55,6 +55,7 @@ app.command()(status)
 app.command()(best)
 app.command()(query)
 app.command("set-aside")(set_aside_files)
+app.command()(compact)
 app.command()(analyze)
 
 

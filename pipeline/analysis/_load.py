@@ -5,7 +5,12 @@ latest-attempt rule is applied before reading: for tables with one record per tr
 discovery, robustness) only the files of each trial's latest attempt are read; for epochs (one
 record per trial and epoch) all of a trial's files go to the same partition, and trials with
 more than one attempt keep the store reader's chain of attempts (pipeline.store._reader).
-Every partition is independent: reading is embarrassingly parallel on threads or on a Dask cluster.
+A compacted sweep's files (``compacted-g<n>-...``, many trials each, sorted by trial) are read
+one partition per file (files whose trial ranges overlap, in one), together with the trial's own
+files that fall in its range (a trial resumed after the compaction); such a partition applies the
+store reader's rules in full (pipeline.store._reader: the highest generation of each record, then
+the latest attempt). Every partition is independent: reading is embarrassingly parallel on
+threads or on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from operator import itemgetter
 from typing import Any
 
 from pipeline.store import SCHEMAS, Location, bad_file_error, table_files, table_paths
+from pipeline.store._compact import compacted_files, trial_range
+from pipeline.store._reader import latest_attempts, read_files
 
 FILES_PER_PARTITION = 256
 
@@ -40,14 +47,39 @@ def list_trial_files(location: Location, table: str, sweep: str) -> list[TrialFi
     return [TrialFiles(trial, tuple(files)) for trial, files in sorted(grouped.items())]
 
 
-def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...], tuple | None]) -> Any:
+@dataclass(frozen=True)
+class CompactedGroup:
+    files: tuple[str, ...]  # compacted files whose trial ranges overlap
+    low: str
+    high: str
+
+
+def compacted_groups(location: Location, table: str, sweep: str) -> list[CompactedGroup]:
+    """The table's compacted files, those whose trial ranges overlap merged into one group."""
+    ranged = sorted((*trial_range(location, path), path)
+                    for _, path, _ in compacted_files(location, sweep, (table,)))  # fmt: skip
+    groups: list[CompactedGroup] = []
+    for low, high, path in ranged:
+        if groups and low <= groups[-1].high:
+            last = groups.pop()
+            groups.append(CompactedGroup((*last.files, path), last.low, max(last.high, high)))
+        else:
+            groups.append(CompactedGroup((path,), low, high))
+    return groups
+
+
+def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...], tuple | None]
+                   | tuple[Location, str, str, tuple[TrialFiles, ...], tuple | None,
+                           CompactedGroup]) -> Any:  # fmt: skip
     """One partition: the latest-attempt rows of a few trials, as pandas."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    location, table, sweep, trials, columns = part
+    location, table, sweep, trials, columns = part[:5]
     schema = _selected(SCHEMAS[table], columns)
+    if len(part) == 6:
+        return _read_compacted(location, table, sweep, trials, schema, part[5])
     per_record = table == "epochs"
     paths = [path for t in trials for attempt, path in t.files if per_record or attempt == t.latest]
     try:
@@ -58,6 +90,18 @@ def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...], tuple
     frame = data.to_pandas(types_mapper=_types(schema))
     if per_record and any(len({a for a, _ in t.files}) > 1 for t in trials):
         frame = frame[_attempt_chain(frame)]
+    frame.insert(0, "sweep", pd.Series([sweep] * len(frame), dtype="string", index=frame.index))
+    return frame.reset_index(drop=True)
+
+
+def _read_compacted(location: Location, table: str, sweep: str, trials: tuple[TrialFiles, ...],
+                    schema: Any, group: CompactedGroup) -> Any:  # fmt: skip
+    """Compacted files and the trials' own files in their range, under the reader's full rules."""
+    import pandas as pd
+
+    paths = [*group.files, *(path for t in trials for _, path in t.files)]
+    data = latest_attempts(read_files(location, table, paths, schema.names), table)
+    frame = data.select(schema.names).to_pandas(types_mapper=_types(schema))
     frame.insert(0, "sweep", pd.Series([sweep] * len(frame), dtype="string", index=frame.index))
     return frame.reset_index(drop=True)
 
@@ -116,7 +160,12 @@ def load_table(location: Location, table: str, sweep: str, columns: list[str] | 
 
     selected = tuple(columns) if columns is not None else None
     trials = list_trial_files(location, table, sweep)
-    parts, current, count = [], [], 0
+    parts: list[tuple] = []
+    for group in compacted_groups(location, table, sweep):
+        inside = tuple(t for t in trials if group.low <= t.trial_id <= group.high)
+        parts.append((location, table, sweep, inside, selected, group))
+        trials = [t for t in trials if not group.low <= t.trial_id <= group.high]
+    current, count = [], 0
     for trial in trials:
         current.append(trial)
         count += len(trial.files)

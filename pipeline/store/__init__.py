@@ -9,6 +9,7 @@
 [0.9]
 """
 
+from pipeline.store._compact import Compaction, compact_sweep
 from pipeline.store._location import (
     DEFAULT_STORE,
     Location,
@@ -49,6 +50,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SUPERSEDED",
     "TABLES",
+    "Compaction",
     "Location",
     "QueryError",
     "SchemaError",
@@ -59,6 +61,7 @@ __all__ = [
     "check_sweep_name",
     "check_writable",
     "claim_attempt",
+    "compact_sweep",
     "default_store",
     "file_owner",
     "latest_attempts",

@@ -7,12 +7,18 @@ supplies the epochs *before* the later one's first epoch, never one the later at
 passed. A re-run from scratch (its first epoch is 1) therefore hides every older epoch, and a
 resumed trial still shows each of its epochs exactly once.
 
-Table folders hold only the writer's files (``sweep=<name>/<trial>-a<n>-....parquet``); names
-that start with "_" or "." are skipped (hidden temporaries, files set aside). Anything else, and a
-file that does not parse or does not fit the table's schema, is a StoreError naming the file.
+Table folders hold only the writer's files (``sweep=<name>/<trial>-a<n>-....parquet``) and
+``symsearch compact``'s (``compacted-g<generation>-p<part>-<token>.parquet``: many trials'
+latest rows). Where a record is in files of several generations (a compaction killed before it
+moved the files it replaced), the highest generation's rows are read, so every record is read
+once however far a compaction got. Names that start with "_" or "." are skipped (hidden
+temporaries, files set aside). Anything else, and a file that does not parse or does not fit the
+table's schema, is a StoreError naming the file.
 """
 
 from __future__ import annotations
+
+import os
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,7 +26,9 @@ import pyarrow.dataset as ds
 
 from pipeline.store._location import Location, StoreError, one_line, store_errors
 from pipeline.store._schema import PARTITION, RECORD_KEYS, SCHEMAS, with_partition
-from pipeline.store._writer import file_owner
+from pipeline.store._writer import file_generation
+
+GENERATION = "_generation"  # a column readers add while they sort out compacted duplicates
 
 
 def set_aside_hint(location: Location, relative: str) -> str:
@@ -29,19 +37,67 @@ def set_aside_hint(location: Location, relative: str) -> str:
 
 
 def read_all_attempts(location: Location, table: str, sweep: str | None = None) -> pa.Table:
-    """Every row of a table, all attempts (empty, with the schema, when nothing is there)."""
-    files = table_paths(location, table, sweep)
+    """Every row of a table, all attempts still stored, each record once (empty, with the
+    schema, when nothing is there)."""
+    return read_files(location, table, table_paths(location, table, sweep))
+
+
+def read_files(location: Location, table: str, files: list[str],
+               columns: list[str] | None = None) -> pa.Table:  # fmt: skip
+    """The rows of these table files (``columns``: only these, plus the record keys), a record
+    found in several generations read from the highest only (see the module docstring)."""
+    schema = with_partition(table)
+    if columns is not None:
+        keep = {PARTITION, "trial_id", "attempt", *RECORD_KEYS[table], *columns}
+        schema = pa.schema([f for f in schema if f.name in keep])
     if not files:
-        return with_partition(table).empty_table()
+        return schema.empty_table()
+    by_generation: dict[int, list[str]] = {}
+    for path in files:
+        by_generation.setdefault(file_generation(path) or 0, []).append(path)
+    parts = []
+    for generation, paths in sorted(by_generation.items()):
+        data = _read_dataset(location, table, paths, schema.names)
+        parts.append(data.append_column(GENERATION, pa.array([generation] * data.num_rows,
+                                                              pa.int32())))  # fmt: skip
+    return prefer_latest_generation(pa.concat_tables(parts), table).drop_columns([GENERATION])
+
+
+def _read_dataset(location: Location, table: str, files: list[str],
+                  columns: list[str] | None = None) -> pa.Table:  # fmt: skip
     partitioning = ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive")
     with store_errors(location):
         try:
-            dataset = ds.dataset(files, format="parquet", filesystem=location.fs,
+            dataset = ds.dataset(files, format="parquet", filesystem=arrow_filesystem(location),
                                  partitioning=partitioning, partition_base_dir=location.path(table),
                                  schema=with_partition(table))  # fmt: skip
-            return dataset.to_table()
+            return dataset.to_table(columns=columns)
         except (pa.ArrowException, OSError) as error:
             raise bad_file_error(location, table, files, error) from None
+
+
+def arrow_filesystem(location: Location) -> object:
+    """pyarrow's own filesystem for local stores (its native reads are much faster than going
+    through fsspec's Python file objects); the store's fsspec filesystem otherwise."""
+    if location.is_local:
+        from pyarrow.fs import LocalFileSystem
+
+        return LocalFileSystem()
+    return location.fs
+
+
+def prefer_latest_generation(data: pa.Table, table: str) -> pa.Table:
+    """Rows of each record (trial and attempt; and epoch, in epochs) from its highest generation
+    only."""
+    generations = data[GENERATION]
+    if data.num_rows == 0 or pc.min(generations).as_py() == pc.max(generations).as_py():
+        return data  # one generation: nothing is duplicated
+    keys = [PARTITION, "trial_id", "attempt", *RECORD_KEYS[table]]
+    narrow = data.select([*keys, GENERATION]).append_column("row", pa.array(range(data.num_rows)))
+    best = narrow.group_by(keys).aggregate([(GENERATION, "max")])
+    joined = narrow.join(best, keys=keys)
+    kept = joined.filter(pc.equal(joined[GENERATION], joined[f"{GENERATION}_max"]))["row"]
+    return data.take(kept.take(pc.sort_indices(kept)))
 
 
 def table_paths(location: Location, table: str, sweep: str | None = None) -> list[str]:
@@ -51,19 +107,33 @@ def table_paths(location: Location, table: str, sweep: str | None = None) -> lis
         location.fs.invalidate_cache()  # object stores cache listings; files may have appeared
         if not location.fs.isdir(folder):
             return []
-        found = sorted(location.fs.find(folder))
+        found = sorted(_local_find(folder) if location.is_local else location.fs.find(folder))
     paths = []
     for path in found:
         relative = path[len(location.path(table)) + 1:].split("/")
         if any(part.startswith(("_", ".")) for part in relative):
             continue  # hidden temporaries and set-aside files
         if len(relative) != 2 or not relative[0].startswith(f"{PARTITION}=") \
-                or file_owner(path) is None:  # fmt: skip
+                or file_generation(path) is None:  # fmt: skip
             name = f"{table}/{'/'.join(relative)}"
             raise StoreError(f"{location.url}: {name} is not a table file of the store; "
                              f"{set_aside_hint(location, name)}")  # fmt: skip
         paths.append(path)
     return paths
+
+
+def _local_find(folder: str) -> list[str]:
+    """Every file under a local folder: os.scandir, without fsspec's stat of each file (a
+    sweep's table folder may hold hundreds of thousands)."""
+    found, pending = [], [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    found.append(entry.path)
+    return found
 
 
 def bad_file_error(location: Location, table: str, files: list[str],
@@ -110,7 +180,8 @@ def latest_attempts(data: pa.Table, table: str) -> pa.Table:
         kept = joined.filter(pc.equal(joined["attempt"], joined["latest"]))
     rows = kept["row"]
     rows = rows.take(pc.sort_indices(rows))  # keep the stored order
-    return data.take(rows).select(with_partition(table).names)
+    names = [name for name in with_partition(table).names if name in data.column_names]
+    return data.take(rows).select(names)
 
 
 def _attempt_chain(narrow: pa.Table, trial: list[str]) -> pa.Table:

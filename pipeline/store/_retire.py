@@ -9,30 +9,45 @@ show each trial of the sweep once and nothing stored is lost.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
-from pipeline.store._location import Location, StoreError, store_errors
+from pipeline.store._location import Location, StoreError, is_remote_error, one_line, store_errors
 from pipeline.store._schema import PARTITION, TABLES
-from pipeline.store._writer import table_files
+from pipeline.store._writer import file_generation, file_owner, sweep_listing, table_files
 
 SUPERSEDED = "_superseded"
 
 
 def retire_trials(location: Location, sweep: str, trial_ids: Iterable[str]) -> int:
-    """Move every table file of these trials under _superseded/; returns how many moved."""
+    """Move every table file of these trials under _superseded/; returns how many moved. A
+    compacted file that holds any of them is written again without them, then moved."""
+    from pipeline.store._compact import drop_trials
+
     retiring = set(trial_ids)
     moved = 0
     for table, path, trial, _ in table_files(location, sweep):
-        if trial not in retiring:
-            continue
-        folder = location.path(SUPERSEDED, table, f"{PARTITION}={sweep}")
-        try:
-            location.fs.makedirs(folder, exist_ok=True)
-            location.fs.mv(path, f"{folder}/{path.rsplit('/', 1)[-1]}")
-        except OSError as error:
-            raise StoreError(f"cannot set aside {path} in store {location.url}: {error}") from None
-        moved += 1
-    return moved
+        if trial in retiring:
+            supersede(location, table, sweep, path)
+            moved += 1
+    return moved + (drop_trials(location, sweep, retiring) if retiring else 0)
+
+
+def supersede(location: Location, table: str, sweep: str, path: str) -> None:
+    """Move one table file under _superseded/<table>/sweep=<sweep>/."""
+    folder = location.path(SUPERSEDED, table, f"{PARTITION}={sweep}")
+    target = f"{folder}/{path.rsplit('/', 1)[-1]}"
+    try:
+        if location.is_local:  # a rename: fsspec's move copies metadata file by file
+            os.makedirs(folder, exist_ok=True)
+            os.replace(path, target)
+        else:
+            location.fs.mv(path, target)
+    except Exception as error:
+        if not isinstance(error, OSError) and not is_remote_error(error):
+            raise
+        raise StoreError(f"cannot set aside {path} in store {location.url}: "
+                         f"{one_line(error)}") from None  # fmt: skip
 
 
 def set_aside(location: Location, relative: str) -> str:
@@ -55,5 +70,9 @@ def set_aside(location: Location, relative: str) -> str:
 
 
 def trial_ids_in(location: Location, sweep: str) -> set[str]:
-    """Every trial with any table file in the sweep."""
-    return {trial for _, _, trial, _ in table_files(location, sweep)}
+    """Every trial with rows in the sweep (its own files, or in a compacted file)."""
+    from pipeline.store._compact import compacted_trial_ids
+
+    paths = [path for _, path in sweep_listing(location, sweep)]
+    owners = {owner[0] for owner in map(file_owner, paths) if owner is not None}
+    return owners | compacted_trial_ids(location, [p for p in paths if file_generation(p)])

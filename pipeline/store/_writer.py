@@ -78,6 +78,9 @@ class StoreWriter:
 
 
 FILE_NAME = re.compile(r"^(?P<trial>.+)-a(?P<attempt>\d+)-\d+-[0-9a-f]+\.parquet$")
+# ``symsearch compact``'s files: many trials' latest rows each; a later generation's rows win
+# over an earlier one's and over the writer's files (generation 0), record by record.
+COMPACTED_NAME = re.compile(r"^compacted-g(?P<generation>\d+)-p\d+-[0-9a-f]+\.parquet$")
 
 
 def file_owner(path: str) -> tuple[str, int] | None:
@@ -86,18 +89,32 @@ def file_owner(path: str) -> tuple[str, int] | None:
     return (match["trial"], int(match["attempt"])) if match else None
 
 
+def file_generation(path: str) -> int | None:
+    """0 for a StoreWriter file, g for a compacted file of generation g, None for other names."""
+    match = COMPACTED_NAME.match(path.rsplit("/", 1)[-1])
+    if match:
+        return int(match["generation"])
+    return 0 if file_owner(path) is not None else None
+
+
 def table_files(location: Location, sweep: str,
                 tables: Iterable[str] = TABLES) -> list[tuple[str, str, str, int]]:  # fmt: skip
     """(table, path, trial_id, attempt) of every file of the sweep in these tables, from names."""
     found = []
+    for table, path in sweep_listing(location, sweep, tables):
+        owner = file_owner(path)
+        if owner is not None:
+            found.append((table, path, *owner))
+    return found
+
+
+def sweep_listing(location: Location, sweep: str,
+                  tables: Iterable[str] = TABLES) -> list[tuple[str, str]]:  # fmt: skip
+    """(table, path) of every entry in the sweep's folders of these tables."""
     with store_errors(location):
         location.fs.invalidate_cache()
-        for table in tables:
-            for path in _listing(location, location.path(table, f"{PARTITION}={sweep}")):
-                owner = file_owner(path)
-                if owner is not None:
-                    found.append((table, path, *owner))
-    return found
+        return [(table, path) for table in tables
+                for path in _listing(location, location.path(table, f"{PARTITION}={sweep}"))]
 
 
 def _listing(location: Location, folder: str) -> list[str]:
@@ -114,7 +131,13 @@ def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
     """1 + the highest attempt of this trial in the store (1 for a new trial): claimed (its
     marker) or with any file, in every table. An attempt killed after writing some epochs but
     before its ``trials`` row still counts, so its successor never reuses its number."""
-    attempts = [a for _, _, trial, a in table_files(location, sweep) if trial == trial_id]
+    from pipeline.store._compact import compacted_attempts
+
+    paths = [path for _, path in sweep_listing(location, sweep)]
+    owners = [file_owner(path) for path in paths]
+    attempts = [owner[1] for owner in owners if owner is not None and owner[0] == trial_id]
+    compacted = [path for path in paths if file_generation(path)]
+    attempts += compacted_attempts(location, compacted, trial_id)  # a compacted sweep's trials
     return max([*attempts, *_claimed(location, sweep, trial_id)], default=0) + 1
 
 

@@ -1,8 +1,9 @@
 """Read-only SQL over a store's tables with DuckDB.
 
-The tables (``trials``, ``epochs``, ``discovery``, ``robustness``, latest attempts only) are read
-through fsspec and handed to an in-memory DuckDB as Arrow tables. The user's SQL cannot leave
-them:
+The tables (``trials``, ``epochs``, ``discovery``, ``robustness``, latest attempts only) are
+views of an in-memory DuckDB that scan the store's files lazily through fsspec (``_views``):
+only the columns and rows a query needs are read, and memory stays flat as the store grows. The
+user's SQL cannot leave them:
 
 * DuckDB starts with external access off (no files, no URLs), extension loading and installing
   off and its configuration locked, so no statement can switch any of that back on;
@@ -24,8 +25,9 @@ from typing import Any
 
 from pipeline.errors import SymsearchError
 from pipeline.store._location import Location, StoreError
-from pipeline.store._reader import read_table
+from pipeline.store._reader import bad_file_error
 from pipeline.store._schema import TABLES
+from pipeline.store._views import register_table, schema_file
 
 
 class QueryError(SymsearchError):
@@ -37,18 +39,31 @@ def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, 
     import duckdb
 
     unreadable: dict[str, StoreError] = {}
+    scanned: dict[str, list[str]] = {}
     scratch = tempfile.mkdtemp(prefix="symsearch-query-")  # private: mode 0700, ours alone
     try:
-        connection = duckdb.connect(":memory:", config=sandbox_settings(scratch))
+        # extensions off from the start; the rest of the sandbox once the views are made, before
+        # any SQL of the user's runs
+        connection = duckdb.connect(":memory:", config=EXTENSIONS_OFF)
         try:
             check_read_only(connection, sql)
-            unreadable = _register_tables(connection, location)
-            return _interruptible(connection, sql)
+            unreadable, scanned = _register_tables(connection, location, scratch)
+            lock_down(connection, scratch, allowed_paths(location, scanned, scratch))
+            try:
+                return _interruptible(connection, sql)
+            except duckdb.InvalidInputException as error:
+                if "schema mismatch" not in str(error) or not location.is_local:
+                    raise
+                bad = _damaged_file(location, scanned, error)  # a wrong type, or an old schema
+                if bad is not None:
+                    raise bad from None
+                _register_tables(connection, location, scratch, by_name=True)
+                return _interruptible(connection, sql)
         except duckdb.Error as error:
             missing = re.search(r"Table with name (\w+) does not exist", str(error))
             if missing and missing[1].lower() in unreadable:  # a damaged table the SQL needs
                 raise unreadable[missing[1].lower()] from None
-            raise _query_error(error) from None
+            raise _damaged_file(location, scanned, error) or _query_error(error) from None
         finally:
             with contextlib.suppress(duckdb.Error):  # still busy only if DuckDB ignored the stop
                 connection.close()
@@ -56,16 +71,53 @@ def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, 
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _register_tables(connection: Any, location: Location) -> dict[str, StoreError]:
-    """Hand DuckDB every readable table; a damaged one is left out (queries of the others still
-    work) and its error returned, to be raised when the SQL turns out to need it."""
-    unreadable = {}
+def _register_tables(connection: Any, location: Location, scratch: str,
+                     by_name: bool = False) -> tuple[dict, dict]:  # fmt: skip
+    """A view of every table whose files can be listed; one holding a file that is not the
+    store's is left out (queries of the others still work) and its error returned, to be raised
+    when the SQL turns out to need it. Also returns the paths each view reads."""
+    unreadable, scanned = {}, {}
     for table in TABLES:
         try:
-            connection.register(table, read_table(location, table))
+            scanned[table] = register_table(connection, location, table, scratch, by_name)
         except StoreError as error:
             unreadable[table] = error
-    return unreadable
+    return unreadable, scanned
+
+
+def lock_down(connection: Any, scratch: str, allowed: list[str]) -> None:
+    """The sandbox (``sandbox_settings``), DuckDB reading no file but ``allowed`` (the tables'
+    files on local disk, and the schema files in ``scratch``)."""
+    connection.execute("set variable _allowed_paths = ?", [allowed])
+    connection.execute("set allowed_paths = getvariable('_allowed_paths')")
+    connection.execute("reset variable _allowed_paths")
+    for name, value in sandbox_settings(scratch).items():
+        quoted = "'" + str(value).replace("'", "''") + "'"
+        literal = str(value).lower() if isinstance(value, bool) else quoted
+        connection.execute(f"set {name} = {literal}")
+
+
+def allowed_paths(location: Location, scanned: dict[str, list[str]], scratch: str) -> list[str]:
+    """What DuckDB may read: on local disk the listed table files and the schema files."""
+    if not location.is_local:
+        return []  # object stores are read by pyarrow, through the store's filesystem
+    return [*(schema_file(t, scratch) for t in TABLES), *(p for f in scanned.values() for p in f)]
+
+
+def _damaged_file(location: Location, scanned: dict[str, list[str]],
+                  error: Exception) -> StoreError | None:  # fmt: skip
+    """A scan that failed on a file (truncated, not Parquet, a column of the wrong type): the
+    error naming that file, found by reading the footers of the tables' files one by one."""
+    import duckdb
+
+    kinds = duckdb.InvalidInputException | duckdb.IOException | duckdb.ConversionException
+    if not isinstance(error, kinds) or "file" not in str(error).lower():
+        return None
+    for table, files in scanned.items():
+        found = bad_file_error(location, table, files, error)
+        if "set-aside" in str(found):
+            return found
+    return None
 
 
 def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -96,15 +148,19 @@ def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any
     return outcome["value"]
 
 
+EXTENSIONS_OFF = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+}
+
+
 def sandbox_settings(scratch: str) -> dict[str, Any]:
-    """DuckDB settings of a connection that reads only what it is handed."""
+    """DuckDB settings, in order, of a connection that reads only what it is handed."""
     return {
-        "enable_external_access": False,  # no file, URL, ATTACH or COPY outside temp_directory
-        "temp_directory": scratch,  # the one allowed directory: private and short-lived
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        "allow_community_extensions": False,
-        "allow_unsigned_extensions": False,
+        "temp_directory": scratch,  # private and short-lived (set while it may be)
+        "enable_external_access": False,  # no file, URL, ATTACH or COPY but the allowed paths
         "lock_configuration": True,  # SET/PRAGMA cannot undo any of the above
     }
 

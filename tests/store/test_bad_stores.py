@@ -167,7 +167,8 @@ def test_a_bad_table_file_is_named_and_the_rest_keeps_working(two_sweeps, damage
     store = two_sweeps
     name = damage(store)
     before = snapshot(store)
-    trials = ["query", "select count(*) n from trials", "--store", str(store)]
+    # the views scan lazily: a column of the wrong type is found by the queries that read it
+    trials = ["query", "select count(status) n from trials", "--store", str(store)]
     assert f"trials/sweep=bad/{name}" in one_error_line(runner.invoke(app, trials))
     assert "symsearch set-aside" in one_error_line(runner.invoke(app, trials))
     epochs = runner.invoke(app, ["query", "select count(*) n from epochs", "--store", str(store),
