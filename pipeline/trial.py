@@ -159,9 +159,10 @@ def _data_start(augmentation: LearnableAugmentation, dataset: Dataset,
                 seed: int) -> torch.Tensor:  # fmt: skip
     """Starts for a learned basis along the training data's most spread directions."""
     labels = dataset.train.targets if dataset.task == "classification" else None
+    rng = torch.Generator().manual_seed(seed)
     return data_start(augmentation.group.to(dtype=torch.float64), dataset.kind,
                       augmentation.basis_mask.cpu(), augmentation.learned_mask().cpu(),
-                      dataset.train.inputs, labels, torch.Generator().manual_seed(seed))  # fmt: skip
+                      dataset.train.inputs, labels, rng)  # fmt: skip
 
 
 def check_candidate(name: str, dataset: Dataset) -> Group:
