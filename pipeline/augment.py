@@ -146,6 +146,16 @@ class LearnableAugmentation(nn.Module):
         """The learned basis (SEMoLA), trained at its own rate; empty for fixed bases."""
         return [self.basis] if self.group.learnable else []
 
+    @torch.no_grad()
+    def start_basis(self, start: Tensor) -> None:
+        """Restart the learned generators at ``start`` (D, d, d; rows of fixed generators are
+        ignored), each scaled to unit Frobenius norm on the mask's free entries."""
+        learned = self.learned_mask()
+        start = start.to(self.basis) * self.basis_mask
+        norms = start.flatten(1).norm(dim=1).clamp(min=1e-8)
+        self.basis.copy_(torch.where(learned[:, None, None], start / norms[:, None, None],
+                                     self.basis))  # fmt: skip
+
     def distribution_parameters(self) -> list[nn.Parameter]:
         """Widths and discrete logits: what the regularizer and the task shape."""
         return [self.raw_widths, *self.logits]

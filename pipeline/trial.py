@@ -32,6 +32,7 @@ from pipeline.evaluation import (
     setup_row,
 )
 from pipeline.groups import Group, get_group
+from pipeline.learned_start import data_start
 from pipeline.models import build_model, model_config
 from pipeline.space import SpaceError, TrialConfig, make_config
 from pipeline.symmetrize import Task, loss
@@ -39,6 +40,7 @@ from pipeline.sympe import SymPE, with_encoding_channel
 
 Report = Callable[[dict[str, Any]], None]
 Save = Callable[["TrialState"], None]
+RANDOM_BASIS_LR = 0.02  # a random start's basis rate: found rotation on 900 rotated digits
 TIMING_FIELDS = ("train_seconds", "seconds", "finished_at", "eval_seconds", "build_seconds",
                  "total_seconds")  # fmt: skip
 
@@ -83,6 +85,7 @@ class Setup:
     model: nn.Module
     augmentation: LearnableAugmentation
     device: torch.device
+    basis_lr: float = 0.0  # a learned basis's rate, resolved by basis_plan
 
     @property
     def candidate(self) -> Group:
@@ -138,9 +141,35 @@ def build(config: TrialConfig, dataset: Dataset | None = None) -> Setup:
         candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
         config.temperature, config.seed, lattice_size(dataset),
     ).to(device)  # fmt: skip
-    setup = Setup(config, dataset, task, model, augmentation, device)
+    basis_init, basis_lr = basis_plan(config, dataset.kind)
+    if basis_init == "data" and candidate.learnable:
+        augmentation.start_basis(_data_start(augmentation, dataset, config.seed))
+    setup = Setup(config, dataset, task, model, augmentation, device, basis_lr)
     dry_run(setup)
     return setup
+
+
+def basis_plan(config: TrialConfig, kind: str) -> tuple[str, float]:
+    """(start, learning rate) of a learned basis, ``auto`` and None resolved: a data start
+    where examples are ordered arrays (images), a random one on point sets; the task's gradient
+    moves a data start only when ``basis_lr`` asks for it (it pulls it off the data's
+    symmetry), a random start at RANDOM_BASIS_LR (SEMoLA)."""
+    init = config.basis_init
+    if init == "auto":
+        init = "random" if kind == "points" else "data"
+    if config.basis_lr is not None:
+        return init, config.basis_lr
+    return init, 0.0 if init == "data" else RANDOM_BASIS_LR
+
+
+def _data_start(augmentation: LearnableAugmentation, dataset: Dataset,
+                seed: int) -> torch.Tensor:  # fmt: skip
+    """Starts for a learned basis along the training data's most spread directions."""
+    labels = dataset.train.targets if dataset.task == "classification" else None
+    rng = torch.Generator().manual_seed(seed)
+    return data_start(augmentation.group.to(dtype=torch.float64), dataset.kind,
+                      augmentation.basis_mask.cpu(), augmentation.learned_mask().cpu(),
+                      dataset.train.inputs, labels, rng)  # fmt: skip
 
 
 def check_candidate(name: str, dataset: Dataset) -> Group:
@@ -256,7 +285,7 @@ def train(setup: Setup, epochs: list[dict[str, Any]], report: Report,
         started = time.perf_counter()
         augmenting = epoch > config.aug_warmup
         optimizer.param_groups[1]["lr"] = config.aug_lr if augmenting else 0.0
-        optimizer.param_groups[2]["lr"] = config.basis_lr if augmenting else 0.0
+        optimizer.param_groups[2]["lr"] = setup.basis_lr if augmenting else 0.0
         if epoch == config.aug_warmup + config.basis_warmup + 1:  # the direction phase ends
             setup.augmentation.release_widths()
         train_loss = _train_epoch(setup, optimizer, inputs, targets, rng, epoch)
@@ -305,7 +334,7 @@ def make_optimizer(setup: Setup) -> torch.optim.Optimizer:
     return torch.optim.Adam([
         {"params": setup.model.parameters(), "lr": config.lr, "weight_decay": config.weight_decay},
         {"params": aug.distribution_parameters(), "lr": config.aug_lr, "weight_decay": 0.0},
-        {"params": aug.basis_parameters(), "lr": config.basis_lr, "weight_decay": 0.0},
+        {"params": aug.basis_parameters(), "lr": setup.basis_lr, "weight_decay": 0.0},
     ])  # fmt: skip
 
 

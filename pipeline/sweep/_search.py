@@ -15,7 +15,7 @@ from pipeline.space import Choice, Distribution, SearchSpace, SpaceError, TrialC
 AUGMENTATION_ONLY = {"prior", "init_width", "reg", "aug_lr", "aug_warmup", "temperature",
                      "active_threshold", "tolerance", "eval_samples", "val_samples"}  # fmt: skip
 LEARNED_ONLY = {"basis_orthogonality", "basis_sparsity", "basis_lr", "basis_warmup",
-                "cosine_threshold"}  # fmt: skip
+                "basis_init", "cosine_threshold"}  # fmt: skip
 
 
 def meaningful(parameter: str, candidate_group: str) -> bool:
