@@ -122,9 +122,9 @@ class _Mover:
                        if p.binned else None for p in found]  # fmt: skip
 
     def move(self, probe: int, amounts: Tensor, x: Tensor, rng: torch.Generator) -> Tensor:
-        """Move ``x`` along probe ``probe``: coefficients t, or bin indices."""
+        """Move ``x`` along probe ``probe``: coefficients t (floats), or bin indices."""
         spec = self.probes[probe]
-        if spec.binned:
+        if not amounts.is_floating_point():
             elements = self.tables[probe][amounts.long()]
         else:
             elements = self.group.exp(amounts.float()[:, None] * spec.direction)
@@ -133,8 +133,11 @@ class _Mover:
         return act(self.group, elements.to(self.device), x, self.kind)
 
     def draw(self, probe: int, n: int, rng: torch.Generator) -> Tensor:
-        """Training amounts: coefficients uniform over the probe's range, or uniform bins."""
+        """Training amounts: coefficients uniform over the probe's range (for rotations over
+        the whole turn: the bins learn 30-degree sectors from every angle), or uniform bins."""
         spec = self.probes[probe]
+        if spec.mode == "periodic":
+            return (2 * torch.rand(n, generator=rng) - 1) * math.pi
         if spec.binned:
             return torch.randint(len(spec.bin_powers), (n,), generator=rng)
         return (2 * torch.rand(n, generator=rng) - 1) * spec.limit
@@ -222,6 +225,8 @@ def _batch_loss(reader: Reader, mover: _Mover, x: Tensor, c: Tensor, which: Tens
 
 
 def _head_loss(probe: Probe, output: Tensor, amounts: Tensor) -> Tensor:
+    if probe.mode == "periodic":  # the nearest bin
+        amounts = torch.round(amounts * probe.limit / (2 * math.pi)).remainder(probe.limit)
     if probe.binned:
         return F.cross_entropy(output, amounts.long(), reduction="sum")
     target = (amounts / probe.limit)[:, None]
