@@ -35,6 +35,7 @@ sub-pixel translation, so resampling blur does not tell moved inputs apart.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -101,8 +102,9 @@ def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = N
         return []
     mover = _Mover(dataset, group, found, torch.device(device))
     rng = torch.Generator().manual_seed(config.seed)
-    reader = _train_reader(dataset, mover, config, rng)
-    verdicts = [_test_probe(dataset, mover, reader, p, config, rng) for p in range(len(found))]
+    reader, initial = _train_reader(dataset, mover, config, rng)
+    verdicts = [_test_probe(dataset, mover, (reader, initial), p, config, rng)
+                for p in range(len(found))]  # fmt: skip
     _decide(verdicts, config.alpha)
     for verdict, probe in zip(verdicts, found, strict=True):
         verdict.extent_error = _extent_error(dataset, probe, verdict)
@@ -185,7 +187,8 @@ def _subset(n: int, limit: int, rng: torch.Generator) -> Tensor:
 
 
 def _train_reader(dataset: Dataset, mover: _Mover, config: TestConfig,
-                  rng: torch.Generator) -> Reader:  # fmt: skip
+                  rng: torch.Generator) -> tuple[Reader, Reader]:  # fmt: skip
+    """The trained reader, and a copy of it as initialized (for the positive control)."""
     index = _subset(len(dataset.train), config.max_train, rng)
     x = dataset.train.inputs[index].float().to(mover.device)
     c = condition(dataset, dataset.train.targets[index]).to(mover.device)
@@ -193,6 +196,7 @@ def _train_reader(dataset: Dataset, mover: _Mover, config: TestConfig,
         torch.manual_seed(config.seed)  # layer initializers draw from the global generator
         reader = Reader(dataset.kind, tuple(x.shape[1:]), c.shape[1],
                         [p.outputs for p in mover.probes]).to(mover.device)  # fmt: skip
+    initial = copy.deepcopy(reader).eval()
     optimizer = torch.optim.Adam(reader.parameters(), lr=config.lr)
     reader.train()
     for _ in range(config.epochs):
@@ -205,7 +209,7 @@ def _train_reader(dataset: Dataset, mover: _Mover, config: TestConfig,
             loss.backward()
             optimizer.step()
     reader.eval()
-    return reader
+    return reader, initial
 
 
 def _batch_loss(reader: Reader, mover: _Mover, x: Tensor, c: Tensor, which: Tensor,
@@ -292,9 +296,9 @@ def _held_out(split, dataset: Dataset, limit: int, rng: torch.Generator, device:
     return inputs.to(device), targets.to(device)
 
 
-def _test_probe(dataset: Dataset, mover: _Mover, reader: Reader, p: int, config: TestConfig,
-                rng: torch.Generator) -> Verdict:  # fmt: skip
-    probe = mover.probes[p]
+def _test_probe(dataset: Dataset, mover: _Mover, readers: tuple[Reader, Reader], p: int,
+                config: TestConfig, rng: torch.Generator) -> Verdict:  # fmt: skip
+    (reader, initial), probe = readers, mover.probes[p]
     x_fit, c_fit = _held_out(dataset.val, dataset, config.max_held_out, rng, mover.device)
     x_test, c_test = _held_out(dataset.test, dataset, config.max_held_out, rng, mover.device)
     half = len(x_test) // 2
@@ -310,7 +314,7 @@ def _test_probe(dataset: Dataset, mover: _Mover, reader: Reader, p: int, config:
                             for out in (unmoved_fit, moved_fit, unmoved_a, moved_b)))  # fmt: skip
         correct.append(right)
         tv.append(max(0.0, 2 * right / (2 * half) - 1))
-    visibility = _visibility(reader, mover, p, (x_fit, c_fit), (x_test, c_test), rng)
+    visibility = _visibility(initial, mover, p, (x_fit, c_fit), (x_test, c_test), rng)
     return _verdict(probe, correct, tv, 2 * half, visibility)
 
 
@@ -323,7 +327,9 @@ def _visibility(reader: Reader, mover: _Mover, p: int, fit: tuple[Tensor, Tensor
     independent sub-pixel resamplings), B = (x, x moved by +-step 1); the statistic is the
     distance between the reader's features of the two. Pairs are visible whatever the data's
     distribution: a whole symmetry (no step differs) still moves each input, while a reader
-    whose features do not register the move would read any data as invariant.
+    whose features do not register the move would read any data as invariant. The reader is
+    taken as initialized: under a whole symmetry its training target says nothing, and training
+    may rightly teach it to ignore the generator.
     """
     (x_fit, c_fit), (x_test, c_test) = fit, test
     half = len(x_test) // 2
