@@ -75,7 +75,8 @@ def run_case(job: tuple[str, dict, str, int]) -> tuple[str, int, list[dict], flo
     verdicts = discovery_test(dataset, get_group(group_name, learned_domain=dataset.learned_domain),
                               TestConfig(seed=seed))  # fmt: skip
     rows = [{"generator": v.generator, "present": v.present, "extent": v.extent, "unit": v.unit,
-             "full": v.full, "p": v.p_value, "error": v.extent_error}
+             "full": v.full, "p": v.p_value, "error": v.extent_error,
+             "undecided": v.note is not None}
             for v in verdicts]  # fmt: skip
     return case, seed, rows, time.process_time() - started
 
@@ -130,9 +131,11 @@ def _report(chosen: list, by_case: dict, wall: float, cpu: float, workers: int) 
             errors += [r["error"] for r in rows if r["error"] is not None and expected]
             extent = f"{statistics.median(extents):.3g} {rows[0]['unit']}" if extents else "-"
             full = sum(r["full"] for r in rows if r["present"])
+            undecided = sum(r["undecided"] for r in rows)
             print(f"  {generator:8s} truth={'present' if expected else 'absent':7s} "
                   f"present {sum(hits)}/{len(hits)}  median extent {extent}"
-                  f"{f' (full in {full})' if full else ''}")  # fmt: skip
+                  f"{f' (full in {full})' if full else ''}"
+                  f"{f' (undecided in {undecided})' if undecided else ''}")  # fmt: skip
     print()
     print(f"presence_accuracy: {right / total:.3f}  ({right}/{total} verdicts)")
     rate = control_claims / control_total if control_total else float("nan")

@@ -17,7 +17,7 @@ import torch
 
 from pipeline._provenance import provenance
 from pipeline.data import Dataset, Split, lattice_size, shift_grid, shifted_test_set
-from pipeline.discovery import present_span, test_columns
+from pipeline.discovery import decided, present_span, test_columns
 from pipeline.errors import TrialStatus
 from pipeline.groups import Group, discovery_matches, element_in_group, generator_in_group
 from pipeline.learned_spans import SpanComparison, learned_cosines, learned_matrices, learned_span
@@ -123,9 +123,9 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     discovery, discovered, correct, span = _discovery(setup)
     discovered, correct = _with_test(setup, discovery, discovered, correct)
     trial = setup_row(setup, TrialStatus.COMPLETED, None, epochs, train_seconds)
-    # A model that learned nothing: its widths say nothing about the data (the data test of
-    # ``discovery: test`` does not rest on the model, so its verdict stands)
-    note = None if config.discovery == "test" else \
+    # A model that learned nothing: its widths say nothing about the data (the data test does
+    # not rest on the model, so its verdicts stand wherever no width decided)
+    note = None if _test_decided(config, discovery) else \
         chance_note(setup.task, setup.dataset, trial["val_metric"])  # fmt: skip
     if note is not None:
         discovered, correct = None, False
@@ -135,6 +135,13 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
                  **_span_fields(span), n_samples=averaging.k if averaging else 1,
                  eval_seconds=eval_seconds, tolerance_met=met)  # fmt: skip
     return TrialResult(trial, epochs, discovery, _robustness(setup, averaging))
+
+
+def _test_decided(config: TrialConfig, rows: list[dict[str, Any]]) -> bool:
+    """Every generator's verdict came from the data test (``test``; ``both`` where it decided)."""
+    if config.discovery == "test":
+        return True
+    return config.discovery == "both" and bool(rows) and all(decided(r) for r in rows)
 
 
 def _trivially_met(config: TrialConfig) -> bool | None:
@@ -195,18 +202,25 @@ def _matrix_fields(matrix: torch.Tensor | None) -> dict[str, Any]:
 
 def _with_test(setup: Setup, rows: list[dict[str, Any]], discovered: str,
                correct: bool | None) -> tuple[str, bool | None]:  # fmt: skip
-    """Add the data test's columns (``discovery: test|both``); with ``test`` its verdicts decide."""
+    """Add the data test's columns (``discovery: test|both``) and let them decide ``active``.
+
+    ``test``: the test's ``present`` decides (an undecided generator is not active). ``both``:
+    the test decides where its verdict stands, the learned widths where it is undecided (the
+    reader could not see the generator, so the model's tolerance is the only evidence left).
+    """
     if setup.config.discovery == "widths":
         return discovered, correct
     columns = test_columns(setup.dataset, setup.candidate, setup.config.seed, setup.device)
+    if not columns:  # a learned candidate: its generators are only known after training
+        return discovered, correct
+    combined = setup.config.discovery == "both"
     for row in rows:
         row.update(columns.get(row["generator"], {}))
-    if setup.config.discovery == "both" or not columns:
-        return discovered, correct
-    for row in rows:
-        row["active"] = row["present"]
-    right = all(r["present"] == r["true_active"] for r in rows if r["true_active"] is not None)
-    return present_span(setup.candidate, columns), right
+        if not combined or decided(row):
+            row["active"] = bool(row.get("present"))
+    verdicts = {r["generator"]: {"present": r["active"]} for r in rows}
+    right = all(r["active"] == r["true_active"] for r in rows if r["true_active"] is not None)
+    return present_span(setup.candidate, verdicts), right
 
 
 def _span_fields(span: SpanComparison | None) -> dict[str, Any]:

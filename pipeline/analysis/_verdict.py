@@ -7,8 +7,9 @@ Rule, per (dataset, generator):
    best, as in ``sweep_verdict``).
 2. One vote per seed: within that candidate, each seed's trial with the best validation metric
    (other trials of the same seed are other hyperparameters, not independent evidence). Its vote
-   is the discovery row's ``present`` (the test of the data) where that is not null, else the
-   width readout's ``active``.
+   is the discovery row's ``present`` (the test of the data) where the test decided (``present``
+   not null and no ``test_note``), else ``active`` (the trial's verdict: the learned widths', or
+   with ``discovery: test`` an undecided generator counted as not present).
 3. The verdict is what most seeds vote (``undecided`` on a tie), with the share of seeds that
    agree and its 95% Wilson interval; the extent is the mean and standard deviation, over the
    seeds that agree, of ``extent`` (data units), or of the learned width where none was measured.
@@ -22,7 +23,7 @@ from typing import Any
 from pipeline.analysis._summaries import metric_mode
 
 INPUTS = ["learned_width", "active", "true_active", "cosine", "present", "p_value", "extent",
-          "extent_unit", "extent_error"]  # fmt: skip
+          "extent_unit", "extent_error", "test_note"]  # fmt: skip
 TRIAL_INPUTS = ["trial_id", "dataset", "candidate_group", "seed", "status", "val_metric"]
 COLUMNS = ["dataset", "generator", "verdict", "seeds", "agreeing", "agreement", "agreement_low",
            "agreement_high", "evidence", "extent", "extent_std", "extent_unit", "extent_error",
@@ -111,13 +112,12 @@ def _winning_candidate(dataset: str, candidates: Any, best: dict, ascending: boo
 
 
 def _vote(row: Any) -> bool | None:
-    """The test's ``present`` where it ran, else the width readout's ``active``."""
+    """The test's ``present`` where it decided, else the trial's ``active``."""
     import pandas as pd
 
-    for column in ("present", "active"):
-        if not pd.isna(row[column]):
-            return bool(row[column])
-    return None
+    if not pd.isna(row["present"]) and pd.isna(row["test_note"]):
+        return bool(row["present"])
+    return None if pd.isna(row["active"]) else bool(row["active"])
 
 
 def _evidence(seeds: Any) -> str:

@@ -5,7 +5,7 @@
 """
 
 from pipeline.discovery._probes import Probe, probes
-from pipeline.discovery._rows import COLUMNS, present_span, test_columns
+from pipeline.discovery._rows import COLUMNS, decided, present_span, test_columns
 from pipeline.discovery._test import TestConfig, Verdict, discovery_test
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Probe",
     "TestConfig",
     "Verdict",
+    "decided",
     "discovery_test",
     "present_span",
     "probes",

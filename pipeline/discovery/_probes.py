@@ -3,13 +3,20 @@
 A continuous generator L moves data by exp(t L); a discrete generator g by its powers. Grids of
 positive steps (the tests compare the data with the data moved by +-step):
 
-    periodic generators (exp(2 pi L) = I: rotations)   6 steps of 30 degrees, up to the half turn
+    periodic generators (exp(2 pi L) = I: rotations)   6 steps of 30 degrees, up to the half turn,
+                                                       read as powers of the 30-degree element
     other continuous generators                        6 steps of a quarter of the natural range
                                                        (1/8 of an image side, a factor 2^(1/4))
     discrete generators of order n                     every power 1..n/2 (at most 16, spaced
                                                        geometrically beyond that)
 
 Lattice translations move whole sites, so they are probed as discrete generators.
+
+Periodic and discrete probes are *binned*: the reader gives a posterior over the powers of one
+element, not a point estimate of an angle. A point estimate (cos, sin) of the move is blind to
+data with a finite symmetry along the generator (a rod turned by a half turn is the same rod: its
+mean cos and sin are 0 at every angle), and a blind reader would make any data look invariant;
+a posterior over the bins keeps both modes.
 """
 
 from __future__ import annotations
@@ -37,15 +44,16 @@ class Probe:
 
     Attributes:
         generator: the generator's name in the group.
-        mode: ``periodic`` or ``linear`` (continuous: exp(t L)) or ``discrete`` (powers).
+        mode: ``linear`` (exp(t L), t read as a number), ``periodic`` (powers of the
+            30-degree element exp(pi/6 L)) or ``discrete`` (powers of the generator).
         unit: unit of ``magnitudes`` (degrees, side, units, sites, factor, positions, power,
             coefficient).
         magnitudes: the positive grid steps in that unit, ascending.
-        steps: the same steps as coefficients t (continuous) or powers k (discrete).
-        limit: continuous: the largest |t| the reader is trained on (a half turn, or the end
-            of the grid); discrete: the generator's order.
+        steps: the same steps as coefficients t (linear) or powers k (binned).
+        limit: linear: the largest |t| the reader is trained on (the end of the grid); binned:
+            the order of ``element``.
         direction: (lie_dim,) coefficient vector of the generator (continuous modes).
-        element: (d, d) the discrete generator (discrete mode).
+        element: (d, d) the element whose powers are read (binned modes).
         log_scale: magnitudes are factors, compared on a log scale.
     """
 
@@ -58,7 +66,7 @@ class Probe:
     direction: Tensor | None = None
     element: Tensor | None = None
     log_scale: bool = False
-    bin_powers: tuple[int, ...] = ()  # discrete: the powers the reader tells apart, 0 first
+    bin_powers: tuple[int, ...] = ()  # binned: the powers the reader tells apart, 0 first
 
     @property
     def whole(self) -> bool:
@@ -66,9 +74,14 @@ class Probe:
         return self.mode != "linear"
 
     @property
+    def binned(self) -> bool:
+        """The reader gives a posterior over powers of ``element`` (periodic and discrete)."""
+        return self.mode != "linear"
+
+    @property
     def outputs(self) -> int:
-        """Reader outputs: (cos, sin) of the angle, the scaled coefficient, or logits."""
-        return {"periodic": 2, "linear": 1}.get(self.mode, len(self.bin_powers))
+        """Reader outputs: the scaled coefficient (linear), or logits over the bins."""
+        return 1 if self.mode == "linear" else len(self.bin_powers)
 
     def size(self, magnitude: float) -> float:
         """The magnitude as a size (log of a factor), for extent errors."""
@@ -76,7 +89,7 @@ class Probe:
 
     def elements(self, group: Group, amounts: Tensor) -> Tensor:
         """Group elements moving by ``amounts`` (coefficients t, or integer powers)."""
-        if self.mode == "discrete":
+        if self.binned:
             return torch.stack([torch.linalg.matrix_power(self.element, int(k) % int(self.limit))
                                 for k in amounts])  # fmt: skip
         return group.exp(amounts.to(group.dtype)[:, None] * self.direction)
@@ -101,15 +114,17 @@ def _lie_probe(group: Group, i: int, name: str, natural: float, kind: str, side:
         site = group.exp(direction * (2.0 / side))  # whole sites, periodic
         probe = _discrete_probe(name, site, side)
         return Probe(**{**probe.__dict__, "unit": "sites"})
-    unit, convert = _lie_unit(base, kind)
     if _is_periodic(group, direction):
-        steps = [math.pi * j / PERIODIC_STEPS for j in range(1, PERIODIC_STEPS + 1)]
-        mode, limit = "periodic", math.pi
-    else:
-        step = natural / LINEAR_STEPS_PER_RANGE
-        steps = [step * j for j in range(1, LINEAR_STEPS + 1)]
-        mode, limit = "linear", steps[-1]
-    return Probe(name, mode, unit, tuple(convert(t) for t in steps), tuple(steps), limit,
+        order = 2 * PERIODIC_STEPS
+        element = group.exp(direction * (2 * math.pi / order))
+        probe = _discrete_probe(name, element, order)
+        degrees = tuple(360.0 * k / order for k in probe.steps)  # exp(2 pi L) = I: t in radians
+        return Probe(**{**probe.__dict__, "mode": "periodic", "unit": "degrees",
+                        "magnitudes": degrees, "direction": direction})  # fmt: skip
+    unit, convert = _lie_unit(base, kind)
+    step = natural / LINEAR_STEPS_PER_RANGE
+    steps = [step * j for j in range(1, LINEAR_STEPS + 1)]
+    return Probe(name, "linear", unit, tuple(convert(t) for t in steps), tuple(steps), steps[-1],
                  direction=direction, log_scale=unit == "factor")  # fmt: skip
 
 

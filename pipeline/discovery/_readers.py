@@ -23,10 +23,14 @@ class Reader(nn.Module):
         self.heads = nn.ModuleList(nn.Linear(HIDDEN, b) for b in bins)
 
     def forward(self, x: Tensor, condition: Tensor) -> list[Tensor]:
+        features = self.features(x, condition)
+        return [head(features) for head in self.heads]
+
+    def features(self, x: Tensor, condition: Tensor) -> Tensor:
+        """What every head reads: (B, HIDDEN)."""
         import torch
 
-        features = self.mix(torch.cat([self.trunk(x), condition], dim=1))
-        return [head(features) for head in self.heads]
+        return self.mix(torch.cat([self.trunk(x), condition], dim=1))
 
 
 def _trunk(kind: str, in_shape: tuple[int, ...]) -> nn.Module:

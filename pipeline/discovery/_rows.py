@@ -11,7 +11,7 @@ from pipeline.data import Dataset
 from pipeline.discovery._test import TestConfig, Verdict, discovery_test
 from pipeline.groups import Group, span_name
 
-COLUMNS = ("p_value", "extent", "extent_unit", "present", "extent_error")
+COLUMNS = ("p_value", "extent", "extent_unit", "present", "extent_error", "test_note")
 
 
 def test_columns(dataset: Dataset, candidate: Group, seed: int,
@@ -26,7 +26,13 @@ def test_columns(dataset: Dataset, candidate: Group, seed: int,
 
 def _columns(verdict: Verdict) -> dict[str, Any]:
     return {"p_value": verdict.p_value, "extent": verdict.extent, "extent_unit": verdict.unit,
-            "present": verdict.present, "extent_error": verdict.extent_error}  # fmt: skip
+            "present": verdict.present, "extent_error": verdict.extent_error,
+            "test_note": verdict.note}  # fmt: skip
+
+
+def decided(columns: dict[str, Any]) -> bool:
+    """The test's verdict stands: it ran and its positive control passed where it mattered."""
+    return columns.get("present") is not None and columns.get("test_note") is None
 
 
 def present_span(candidate: Group, columns: dict[str, dict[str, Any]]) -> str:

@@ -95,3 +95,14 @@ def test_wilson_interval_holds_the_share_and_narrows(n, data):
     narrow = wilson_interval(4 * k, 4 * n)
     assert narrow[1] - narrow[0] < wider[1] - wider[0]
     assert wilson_interval(n - k, n) == pytest.approx((1 - high, 1 - low))  # symmetric
+
+
+def test_a_seed_votes_with_the_test_where_it_decided_else_with_the_trial():
+    from pipeline.analysis._verdict import _vote
+
+    row = lambda **c: pd.Series({"present": None, "active": None, "test_note": None, **c})  # noqa: E731
+    assert _vote(row(present=True, active=False)) is True  # the test decided
+    undecided = row(present=False, active=True, test_note="undecided: cannot see it")
+    assert _vote(undecided) is True  # the trial's verdict (the widths under ``both``)
+    assert _vote(row(active=False)) is False  # no test: the widths
+    assert _vote(row()) is None

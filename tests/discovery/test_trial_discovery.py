@@ -35,10 +35,26 @@ def test_test_rows_carry_the_verdict_and_decide_active(results):
     to_table("discovery", result.discovery)  # the store takes the new columns
 
 
-def test_both_keeps_the_widths_verdict(results, monkeypatch):
-    claims = {"shift1": {"present": True, "p_value": 0.01}, "flip": {"present": True}}
+def test_both_takes_the_test_where_it_decided_else_the_widths(results, monkeypatch):
+    claims = {"shift1": {"present": True, "p_value": 0.01, "test_note": None},
+              "flip": {"present": False, "test_note": "undecided: the reader cannot see it"}}
     monkeypatch.setattr("pipeline.evaluation.test_columns", lambda *args: claims)
     widths, both = results["widths"], run_trial({**TINY, "discovery": "both"})
-    assert [r["active"] for r in both.discovery] == [r["active"] for r in widths.discovery]
-    assert both.trial["discovered_group"] == widths.trial["discovered_group"]
+    active = {r["generator"]: r["active"] for r in both.discovery}
+    width_active = {r["generator"]: r["active"] for r in widths.discovery}
+    assert active == {"shift1": True, "flip": width_active["flip"]}
+    # flip's verdict rests on the widths: a model at chance (one epoch) claims nothing there
+    named = "shift16*flip" if active["flip"] else "shift16"
+    note = both.trial["discovery_note"]
+    assert both.trial["discovered_group"] == (named if note is None else None)
     assert all("present" in row for row in both.discovery)
+
+
+def test_test_counts_an_undecided_generator_as_not_present(monkeypatch):
+    claims = {"shift1": {"present": False, "test_note": "undecided: the reader cannot see it"},
+              "flip": {"present": False, "test_note": None}}
+    monkeypatch.setattr("pipeline.evaluation.test_columns", lambda *args: claims)
+    result = run_trial({**TINY, "discovery": "test"})
+    assert not any(r["active"] for r in result.discovery)
+    assert result.trial["discovered_group"] == "trivial"
+    to_table("discovery", result.discovery)  # the note is a store column
