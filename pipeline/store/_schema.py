@@ -11,8 +11,7 @@ import pyarrow as pa
 
 SCHEMA_VERSION = 3  # 2: discovery gains p_value, extent, extent_unit, present, extent_error;
 # 3: trials gain the provenance columns (versions, git commit, device name, host); trials and
-#    epochs gain robustness; discovery gains
-#    test_note
+#    epochs gain robustness; discovery gains test_note
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
