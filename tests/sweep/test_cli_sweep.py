@@ -32,7 +32,10 @@ TINY = {
 @pytest.mark.slow
 def test_quickstart_sweep_stores_every_trial_once(tmp_path):
     store = tmp_path / "store"
-    symsearch("sweep", str(QUICKSTART), "--name", "q", "--store", str(store), cwd=tmp_path)
+    # the README's quickstart as it is, on less data and fewer epochs (through --set)
+    symsearch("sweep", str(QUICKSTART), "--name", "q", "--store", str(store), "--set",
+              "epochs=6", "--set", "dataset.limit=600", "--set", "scheduler.grace_period=3",
+              cwd=tmp_path)  # fmt: skip
     budget = yaml.safe_load(QUICKSTART.read_text())["num_samples"]
     counts = query("select count(*) n, count(distinct trial_id) d from trials where sweep='q'",
                    store, tmp_path)  # fmt: skip
