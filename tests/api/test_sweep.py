@@ -47,11 +47,11 @@ def test_the_readme_notebook_runs_and_its_model_reproduces_the_test_metric(
 
 
 @pytest.mark.slow
-def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(tmp_path):
-    store = str(tmp_path / "store")
-    symsearch("sweep", str(QUICKSTART), "--store", store, "--num-samples", "2", "--set",
-              "epochs=2", "--set", "dataset.limit=300", cwd=tmp_path)  # fmt: skip
-    best = symsearch("best", "quickstart", cwd=tmp_path)
+def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(ray_session, outputs,
+                                                                    tmp_path):  # fmt: skip
+    store = str(tmp_path / "store")  # the sweep on the session's Ray; best and trial as CLIs
+    pipeline.sweep(QUICKSTART, store=store, num_samples=2, epochs=2, dataset={"limit": 300})
+    best = symsearch("best", "quickstart", "--store", store, cwd=tmp_path)
     (tmp_path / "best.yaml").write_text(best.stdout)
     assert "_checkpoints/sweep=quickstart/" in best.stderr
     rerun = json.loads(symsearch("trial", "best.yaml", "--json", cwd=tmp_path).stdout)["trial"]

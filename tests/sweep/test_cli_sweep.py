@@ -22,7 +22,7 @@ TINY = {
     "trial": {"epochs": 12, "robustness": "none"},
     "search": {"candidate_group": ["trivial", "shift32"],
                "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5}},
-    "num_samples": 6,
+    "num_samples": 4,
     "scheduler": {"name": "fifo"},
     "checkpoint_seconds": 0,  # every epoch: a resumed trial continues from its last one
     "searcher": "optuna",  # every trial trains 12 epochs (no one-epoch discovery probe)
@@ -32,11 +32,12 @@ TINY = {
 @pytest.mark.slow
 def test_quickstart_sweep_stores_every_trial_once(tmp_path):
     store = tmp_path / "store"
-    # the README's quickstart as it is, on less data and fewer epochs (through --set)
+    # the README's quickstart as it is, smaller through --set: less data, fewer epochs, the
+    # discovery probe and two trials
+    budget = 3
     symsearch("sweep", str(QUICKSTART), "--name", "q", "--store", str(store), "--set",
               "epochs=6", "--set", "dataset.limit=600", "--set", "scheduler.grace_period=3",
-              cwd=tmp_path)  # fmt: skip
-    budget = yaml.safe_load(QUICKSTART.read_text())["num_samples"]
+              "--set", f"num_samples={budget}", cwd=tmp_path)  # fmt: skip
     counts = query("select count(*) n, count(distinct trial_id) d from trials where sweep='q'",
                    store, tmp_path)  # fmt: skip
     assert counts == [{"n": budget, "d": budget}]
@@ -75,8 +76,8 @@ def test_killed_sweep_resumes_to_each_trial_and_epoch_once_then_grows(tmp_path):
                     "attempt = 2 group by 1", store, tmp_path)  # fmt: skip
     assert any(r["first"] > 1 for r in resumed), f"none continued from a checkpoint: {resumed}"
 
-    symsearch("resume", "k", "--num-samples", "8", cwd=tmp_path)
-    assert_each_trial_and_epoch_once(store, tmp_path, "k", 8, 12)
+    symsearch("resume", "k", "--num-samples", "5", cwd=tmp_path)
+    assert_each_trial_and_epoch_once(store, tmp_path, "k", 5, 12)
     lower = symsearch("resume", "k", "--num-samples", "3", cwd=tmp_path, check=False)
     assert lower.returncode == 2 and "--num-samples" in lower.stderr
 

@@ -7,13 +7,15 @@ import pandas as pd
 import pytest
 import yaml
 
+import pipeline
 from tests.sweep.helpers import query, symsearch
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_a_small_multi_objective_sweep_on_digits_partial_has_a_pareto_front(tmp_path):
+def test_a_small_multi_objective_sweep_on_digits_partial_has_a_pareto_front(ray_session, outputs,
+                                                                             tmp_path):  # fmt: skip
     space = yaml.safe_load((ROOT / "search_spaces" / "digits_partial_pareto.yaml").read_text())
     # small: 300 digits, 6 epochs (trivial the more accurate, C4 and SO2 the more robust), only
     # the candidate searched
@@ -24,7 +26,7 @@ def test_a_small_multi_objective_sweep_on_digits_partial_has_a_pareto_front(tmp_
     space.update(num_samples=4, max_concurrent=2, scheduler={"name": "fifo"})
     path, store = tmp_path / "pareto.yaml", tmp_path / "store"
     path.write_text(yaml.safe_dump(space))
-    symsearch("sweep", str(path), "--name", "mo", "--store", str(store), cwd=tmp_path)
+    pipeline.sweep(path, name="mo", store=str(store))  # on the session's Ray
     scored = query("select count(*) n from trials where robustness is not null and "
                    "status = 'completed'", store, tmp_path)  # fmt: skip
     assert scored == [{"n": 4}]
