@@ -8,9 +8,10 @@
 Importing this package is light: Ray, Dask and DuckDB load when a sweep or an analysis runs.
 """
 
-from pipeline.api._best import Best, BestTrialError
+from pipeline.api._best import Best
 from pipeline.api._sweep import Sweep, open_sweep, sweep
 from pipeline.api._tables import read_table
+from pipeline.sweep._best import BestTrialError
 
 __all__ = ["Best", "BestTrialError", "ModelStateError", "Sweep", "TrainedModel", "open_sweep",
            "read_table", "sweep"]

@@ -104,9 +104,9 @@ class Sweep:
 
         rows = self.table("trials", "arrow").to_pylist()
         if not rows:
-            from pipeline.api._best import BestTrialError
             from pipeline.api._tables import open_location
             from pipeline.store import sweeps_in
+            from pipeline.sweep._best import BestTrialError
 
             known = ", ".join(sweeps_in(open_location(self.store))) or "none yet"
             raise BestTrialError(f"sweep {self.name}: no trials in the store {self.store} "

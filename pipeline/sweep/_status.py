@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.errors import TrialStatus
+from pipeline.sweep._best import BestTrialError, choose_best
 from pipeline.sweep._record import SweepError, SweepRecord, list_sweeps, load_record
 
 STATES = tuple(status.value for status in TrialStatus)
@@ -28,20 +29,15 @@ def sweep_status(record: SweepRecord) -> dict[str, Any]:
 
 def best_trial(trials: list[dict[str, Any]], record: SweepRecord) -> dict[str, Any] | None:
     """By validation metric, in the space's (else the dataset's) direction; failures excluded."""
-    scored = [t for t in trials
-              if t["status"] != TrialStatus.FAILED and _number(t.get("val_metric"))]  # fmt: skip
-    if not scored:
-        return None
-    mode = record.space.get("mode") or scored[0]["metric_mode"]
+    mode = record.space.get("mode")
     mode = mode[0] if isinstance(mode, list) else mode  # the validation metric's of a list
-    best = (max if mode == "max" else min)(scored, key=lambda t: t["val_metric"])
+    try:
+        best, _ = choose_best(trials, "val_metric", space_mode=mode)
+    except BestTrialError:  # no trial to choose from yet
+        return None
     keys = ("trial_id", "status", "candidate_group", "val_metric", "test_metric",
             "discovered_group", "discovery_correct")  # fmt: skip
     return {key: best.get(key) for key in keys}
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, float) and value == value
 
 
 def all_statuses() -> list[dict[str, Any]]:
