@@ -12,7 +12,9 @@ test says present or absent, with an extent; the suite prints each case's verdic
 
 then the built-in spaces' answers (digits under SO2, upright, within +-45 degrees) per seed.
 Targets: presence accuracy >= 0.90, control false positives <= 0.05, median extent error
-<= ln 1.5 = 0.405. Run: ``python bench/discovery_suite.py [--seeds 5] [--workers 2]``.
+<= ln 1.5 = 0.405. Run: ``python bench/discovery_suite.py [--seeds 5] [--workers 2]``;
+``--variants`` runs a second held-out set instead (bench/discovery_variants.py: eleven cases of
+other kinds, axes and extents, never used to choose the test's settings).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # factories as "discovery_cases:..."
+from discovery_variants import VARIANTS
 
 # Rotation, translations, zoom and the mirror. Stretch and shear are left out: handwritten
 # digits already vary along them (slant, aspect) by about the test's first step.
@@ -87,11 +90,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cases", nargs="*", help="only these cases")
     parser.add_argument("--no-builtins", action="store_true")
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="the second held-out set (bench/discovery_variants.py) instead",
+    )
     args = parser.parse_args()
-    chosen = [c for c in CASES if not args.cases or c[0] in args.cases]
-    jobs = [(case, {"factory": f"discovery_cases:{case}"}, group, seed)
+    module, cases = ("discovery_variants", VARIANTS) if args.variants else ("discovery_cases",
+                                                                          CASES)  # fmt: skip
+    chosen = [c for c in cases if not args.cases or c[0] in args.cases]
+    jobs = [(case, {"factory": f"{module}:{case}"}, group, seed)
             for case, group, _, _ in chosen for seed in range(args.seeds)]  # fmt: skip
-    if not args.no_builtins:
+    if not args.no_builtins and not args.variants:
         jobs += [(name, spec, "SO2", seed) for name, spec in BUILTINS for seed in range(args.seeds)]
     started = time.perf_counter()
     results = []
@@ -107,7 +117,7 @@ def main() -> None:
         by_case.setdefault(case, []).append((seed, rows, seconds))
     cpu = sum(seconds for *_, seconds in results)
     _report(chosen, by_case, wall, cpu, args.workers)
-    if not args.no_builtins:
+    if not args.no_builtins and not args.variants:
         _report_builtins(by_case)
 
 
