@@ -13,6 +13,10 @@ import discovery_cases as base
 import torch
 
 from pipeline.actions import act
+from pipeline.groups import Group
+
+DTYPE = torch.float64
+REVERSAL = "discovery_variants:reversal_group"
 
 
 def rotation_wide(options: dict, seed: int):
@@ -60,14 +64,26 @@ def digits_small_canvas(options: dict, seed: int):
                         "trivial", {})  # fmt: skip
 
 
+def reversal_group() -> Group:
+    """Time reversal of a cyclic sequence, position k -> -k: a reflection of its circle."""
+    return Group(name="reversal", domain="circle", lie_algebra=torch.zeros(0, 2, 2, dtype=DTYPE),
+                 discrete_generators=torch.diag(torch.tensor([1.0, -1.0], dtype=DTYPE))[None],
+                 generator_orders=(2,), order=2, lie_names=(), lie_ranges=(),
+                 discrete_names=("reverse",), acts_on=frozenset({"sequence"}),
+                 description="time reversal k -> -k")  # fmt: skip
+
+
 def reversal(options: dict, seed: int):
     """Waveforms at a fixed phase, half of them reversed in time: the reversal is the symmetry."""
     n, length = options.get("n", 900), options.get("length", 32)
     rng = torch.Generator().manual_seed(seed)
     x, y = base._waves(n, length, rng)
     flip = torch.rand(n, generator=rng) < 0.5
-    x[flip] = x[flip].flip(-1)
-    return base._sequences(x, y, seed, "reversal", "flip", {})
+    group = reversal_group().to(dtype=torch.float32)
+    reversed_ = act(group, group.discrete_generators.expand(int(flip.sum()), -1, -1),
+                    x[flip][:, None], "sequence")  # fmt: skip
+    x[flip] = reversed_[:, 0]
+    return base._sequences(x, y, seed, "reversal", REVERSAL, {})
 
 
 def shift_wide(options: dict, seed: int):
@@ -125,7 +141,7 @@ VARIANTS = [
     ("translate_both", IMAGES, _images("tx", "ty"), False),
     ("zoom_wide", IMAGES, _images("scale"), False),
     ("digits_small_canvas", IMAGES, _images(), True),
-    ("reversal", "shift32*flip", {"shift1": False, "flip": True}, False),
+    ("reversal", f"shift32*{REVERSAL}", {"shift1": False, "reverse": True}, False),
     ("shift_wide", "shift32*flip", {"shift1": True, "flip": False}, False),
     ("noisy_fixed_phase", "shift32*flip", {"shift1": False, "flip": False}, True),
     ("spin_x", "SO3*S16",

@@ -1,8 +1,10 @@
 """Sequences (B, C, N): circle elements shift them cyclically, sign elements negate them.
 
-A circle element rotating by angle 2*pi*s/N shifts by s positions: out[t] = x[t - s]. Whole
-shifts are index moves (exact); fractional shifts use the Fourier shift theorem (band-limited
-interpolation, differentiable in s).
+A circle element rotating by angle 2*pi*s/N shifts by s positions: out[t] = x[t - s]. A
+reflection of the circle (determinant -1, the angle 2*pi*s/N in its first column) reverses time
+about s/2: out[t] = x[s - t], position k going to s - k (a user's group may hold time
+reversal). Whole shifts are index moves (exact); fractional shifts use the Fourier shift theorem
+(band-limited interpolation, differentiable in s).
 """
 
 from __future__ import annotations
@@ -37,7 +39,17 @@ def fourier_shift(x: Tensor, shifts: Tensor) -> Tensor:
     return torch.fft.irfft(torch.fft.rfft(x, dim=-1) * phase[:, None, :], n=length, dim=-1)
 
 
+def reverse_reflected(g: Tensor, x: Tensor) -> Tensor:
+    """x[-t] where g is a reflection of the circle, x elsewhere (what is left is a shift)."""
+    reflected = (g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] * g[:, 1, 0]) < 0
+    if not bool(reflected.any()):
+        return x
+    reversed_ = torch.roll(x.flip(-1), 1, dims=-1)  # position k -> -k (mod N)
+    return torch.where(reflected.to(x.device)[:, None, None], reversed_, x)
+
+
 def shift(g: Tensor, x: Tensor) -> Tensor:
+    x = reverse_reflected(g, x)
     shifts = shift_amounts(g, x.shape[-1])
     whole = torch.round(shifts)
     # A whole shift read from a float32 element is off by about eps * N positions.

@@ -12,8 +12,11 @@ positive steps (the tests compare the data with the data moved by +-step):
 
 Lattice translations move whole sites, so they are probed as discrete generators.
 
-Periodic and discrete probes are *binned*: the reader gives a posterior over the powers of one
-element, not a point estimate of an angle. A point estimate (cos, sin) of the move is blind to
+Every probe is *binned*: the reader gives a posterior over the powers of one element (for
+continuous generators without a period, of one grid step, both ways), not a point estimate of
+the move. The posterior answers the test's own question (how likely is x moved by +-k steps,
+against unmoved?) more sharply than a regression over the whole range, whose error at small
+moves would read as spread. A point estimate (cos, sin) of a rotation is also blind to
 data with a finite symmetry along the generator (a rod turned by a half turn is the same rod: its
 mean cos and sin are 0 at every angle), and a blind reader would make any data look invariant;
 a posterior over the bins keeps both modes.
@@ -44,16 +47,16 @@ class Probe:
 
     Attributes:
         generator: the generator's name in the group.
-        mode: ``linear`` (exp(t L), t read as a number), ``periodic`` (powers of the
-            30-degree element exp(pi/6 L)) or ``discrete`` (powers of the generator).
+        mode: ``linear`` (powers of exp(step L), positive and negative), ``periodic`` (powers
+            of the 30-degree element exp(pi/6 L)) or ``discrete`` (powers of the generator).
         unit: unit of ``magnitudes`` (degrees, side, units, sites, factor, positions, power,
             coefficient).
         magnitudes: the positive grid steps in that unit, ascending.
         steps: the same steps as coefficients t (linear) or powers k (binned).
-        limit: linear: the largest |t| the reader is trained on (the end of the grid); binned:
-            the order of ``element``.
+        limit: linear: the largest |t| (the end of the grid); periodic and discrete: the order
+            of ``element``.
         direction: (lie_dim,) coefficient vector of the generator (continuous modes).
-        element: (d, d) the element whose powers are read (binned modes).
+        element: (d, d) the element whose powers are read (a grid step, for linear probes).
         log_scale: magnitudes are factors, compared on a log scale.
     """
 
@@ -66,7 +69,7 @@ class Probe:
     direction: Tensor | None = None
     element: Tensor | None = None
     log_scale: bool = False
-    bin_powers: tuple[int, ...] = ()  # binned: the powers the reader tells apart, 0 first
+    bin_powers: tuple[int, ...] = ()  # the powers the reader tells apart, 0 first
 
     @property
     def whole(self) -> bool:
@@ -74,25 +77,29 @@ class Probe:
         return self.mode != "linear"
 
     @property
-    def binned(self) -> bool:
-        """The reader gives a posterior over powers of ``element`` (periodic and discrete)."""
-        return self.mode != "linear"
-
-    @property
     def outputs(self) -> int:
-        """Reader outputs: the scaled coefficient (linear), or logits over the bins."""
-        return 1 if self.mode == "linear" else len(self.bin_powers)
+        """Reader outputs: logits over the bins."""
+        return len(self.bin_powers)
+
+    def power(self, j: int) -> int:
+        """The power of ``element`` that grid step j moves by."""
+        return j + 1 if self.mode == "linear" else int(self.steps[j])
+
+    def bin_of(self, power: int) -> int:
+        """The bin of a power (powers of a finite element wrap around its order)."""
+        return self.bin_powers.index(power if self.mode == "linear" else power % int(self.limit))
+
+    def bins_of_step(self, j: int) -> list[int]:
+        """The bins of +-(step j)."""
+        return sorted({self.bin_of(self.power(j)), self.bin_of(-self.power(j))})
 
     def size(self, magnitude: float) -> float:
         """The magnitude as a size (log of a factor), for extent errors."""
         return math.log(magnitude) if self.log_scale else magnitude
 
     def elements(self, group: Group, amounts: Tensor) -> Tensor:
-        """Group elements moving by ``amounts`` (coefficients t, or integer powers)."""
-        if self.binned:
-            return torch.stack([torch.linalg.matrix_power(self.element, int(k) % int(self.limit))
-                                for k in amounts])  # fmt: skip
-        return group.exp(amounts.to(group.dtype)[:, None] * self.direction)
+        """Group elements moving by ``amounts`` (integer powers of ``element``)."""
+        return torch.stack([torch.linalg.matrix_power(self.element, int(k)) for k in amounts])
 
 
 def probes(group: Group, kind: str, lattice_side: int = 0) -> list[Probe]:
@@ -124,8 +131,10 @@ def _lie_probe(group: Group, i: int, name: str, natural: float, kind: str, side:
     unit, convert = _lie_unit(base, kind)
     step = natural / LINEAR_STEPS_PER_RANGE
     steps = [step * j for j in range(1, LINEAR_STEPS + 1)]
+    bins = (0, *(k * sign for k in range(1, LINEAR_STEPS + 1) for sign in (1, -1)))
     return Probe(name, "linear", unit, tuple(convert(t) for t in steps), tuple(steps), steps[-1],
-                 direction=direction, log_scale=unit == "factor")  # fmt: skip
+                 direction=direction, element=group.exp(direction * step),
+                 log_scale=unit == "factor", bin_powers=bins)  # fmt: skip
 
 
 def _is_periodic(group: Group, direction: Tensor) -> bool:
