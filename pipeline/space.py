@@ -218,7 +218,8 @@ class SearchSpace(BaseModel):
     max_concurrent: int | None = Field(None, ge=1, le=100_000)
     searcher: Literal["discover", "optuna", "random", "grid"] = "discover"  # discover: a probe
     # of the most general candidate tests the data's generators, then TPE searches their groups
-    startup_trials: int = Field(3, ge=0, le=100_000)  # TPE's random trials before it models
+    startup_trials: int | None = Field(None, ge=0, le=100_000)  # TPE's random trials before it
+    # models; None: 0 under discover (the defaults trial starts it), else 3
     searcher_seed: int = Field(0, ge=0, le=2**32 - 1)  # Optuna's sampler: same seed, same
     # suggestions in the same order of results
     scheduler: Scheduler = Field(default_factory=Scheduler)
