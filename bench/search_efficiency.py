@@ -25,7 +25,7 @@ a bootstrap 90% confidence interval of the median.
 
 The line ``SPACE median_ratio: ...`` is the default strategy's; ``SPACE STRATEGY median_ratio``
 lines are the alternatives the defaults were chosen against. The cached tables make a run take
-about a minute; ``--full`` first builds tables of the real spaces (all digits, their epochs):
+a few minutes; ``--full`` first builds tables of the real spaces (all digits, their epochs):
 116 full trials, hours on 2 cores, minutes on 16 (``--workers``).
 
     python bench/search_efficiency.py [--repeats R] [--trials N] [--full] [--workers W]
@@ -51,15 +51,16 @@ STRATEGIES = {  # the default first: its figures decide the acceptance line
     "issue10_default": {"searcher": "optuna", "startup_trials": 10,
                         "scheduler": {"name": "asha", "grace_period": 3, "reduction_factor": 3}},
     "optuna": {"searcher": "optuna"},
-    "discover_startup3": {"searcher": "discover", "startup_trials": 3},
-    "discover_startup1": {"searcher": "discover", "startup_trials": 1},
-    "discover_startup10": {"searcher": "discover", "startup_trials": 10},
-    "discover_fifo": {"searcher": "discover", "scheduler": {"name": "fifo"}},
+    "optuna_asha": {"searcher": "optuna", "scheduler": {"name": "asha"}},
+    "former_default": {"searcher": "discover", "startup_trials": 3, "scheduler": {"name": "asha"}},
+    "discover_asha": {"searcher": "discover", "scheduler": {"name": "asha"}},
     "discover_rf3": {"searcher": "discover", "scheduler": {"name": "asha", "reduction_factor": 3}},
     "discover_rf4": {"searcher": "discover", "scheduler": {"name": "asha", "reduction_factor": 4}},
     "discover_hyperband": {"searcher": "discover", "scheduler": {"name": "asha", "brackets": 3}},
     "discover_grace3": {"searcher": "discover", "scheduler": {"name": "asha", "grace_period": 3}},
     "discover_grace12": {"searcher": "discover", "scheduler": {"name": "asha", "grace_period": 12}},
+    "discover_startup1": {"searcher": "discover", "startup_trials": 1},
+    "discover_startup3": {"searcher": "discover", "startup_trials": 3},
 }  # fmt: skip
 
 

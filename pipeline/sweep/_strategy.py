@@ -1,9 +1,11 @@
 """How a sweep searches: the Optuna sampler, the Ray searcher and the trial scheduler.
 
-Defaults chosen by ``bench/search_efficiency.py`` (README "Search strategy"): ASHA's first rung
-comes after the augmentation warm-up (a trial is not judged before its widths can learn), and
-TPE starts modelling after a few random trials, not ten (under ``searcher: discover``, at once:
-the probe's narrowing and the defaults trial start it).
+Defaults chosen by ``bench/search_efficiency.py`` (README "Search strategy"): every trial runs
+to its end unless the space asks for ASHA (whose rungs, early in short trials, stopped the trials
+that end best as often as the hopeless ones); ASHA's first rung comes after the augmentation
+warm-up (a trial is not judged before its widths can learn); TPE starts modelling after a few
+random trials, not ten (under ``searcher: discover``, at once: the probe's narrowing and the
+defaults trial start it).
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ def test_a_space_without_candidate_choices_is_searched_by_tpe_alone():
 
 
 def test_asha_judges_trials_only_after_the_augmentation_warm_up():
-    space = SearchSpace.model_validate({**DIGITS, "trial": {"epochs": 30}})
+    space = SearchSpace.model_validate({**DIGITS, "trial": {"epochs": 30},
+                                        "scheduler": {"name": "asha"}})  # fmt: skip
     assert grace_period(space) == 3 + 3  # TrialConfig's aug_warmup, then 3 epochs
     searched = SearchSpace.model_validate({**DIGITS, "search": {"aug_warmup": [2, 5]}})
     assert grace_period(searched) == 8
@@ -78,7 +79,8 @@ def test_asha_judges_trials_only_after_the_augmentation_warm_up():
 
 def test_multi_objective_asha_ranks_by_the_first_metric():
     space = SearchSpace.model_validate({**DIGITS, "metric": ["val_metric", "robustness"],
-                                        "mode": ["max", "max"], "searcher": "optuna"})  # fmt: skip
+                                        "mode": ["max", "max"], "searcher": "optuna",
+                                        "scheduler": {"name": "asha"}})  # fmt: skip
     scheduler = scheduler_for(space, ["max", "max"])
     assert scheduler._metric == "val_metric"
     searcher = build_searcher(space, ["max", "max"], "mo", None)
