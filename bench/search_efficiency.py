@@ -25,7 +25,7 @@ a bootstrap 90% confidence interval of the median.
 
 The line ``SPACE median_ratio: ...`` is the default strategy's; ``SPACE STRATEGY median_ratio``
 lines are the alternatives the defaults were chosen against. The cached tables make a run take
-a few minutes; ``--full`` first builds tables of the real spaces (all digits, their epochs):
+under a minute; ``--full`` first builds tables of the real spaces (all digits, their epochs):
 116 full trials, hours on 2 cores, minutes on 16 (``--workers``).
 
     python bench/search_efficiency.py [--repeats R] [--trials N] [--full] [--workers W]
