@@ -25,7 +25,7 @@ a bootstrap 90% confidence interval of the median.
 
 The line ``SPACE median_ratio: ...`` is the default strategy's; ``SPACE STRATEGY median_ratio``
 lines are the alternatives the defaults were chosen against. The cached tables make a run take
-about a minute; ``--full`` first builds tables of the real spaces (all digits, their epochs):
+under a minute; ``--full`` first builds tables of the real spaces (all digits, their epochs):
 116 full trials, hours on 2 cores, minutes on 16 (``--workers``).
 
     python bench/search_efficiency.py [--repeats R] [--trials N] [--full] [--workers W]
@@ -51,13 +51,16 @@ STRATEGIES = {  # the default first: its figures decide the acceptance line
     "issue10_default": {"searcher": "optuna", "startup_trials": 10,
                         "scheduler": {"name": "asha", "grace_period": 3, "reduction_factor": 3}},
     "optuna": {"searcher": "optuna"},
-    "discover_fifo": {"searcher": "discover", "scheduler": {"name": "fifo"}},
+    "optuna_asha": {"searcher": "optuna", "scheduler": {"name": "asha"}},
+    "former_default": {"searcher": "discover", "startup_trials": 3, "scheduler": {"name": "asha"}},
+    "discover_asha": {"searcher": "discover", "scheduler": {"name": "asha"}},
     "discover_rf3": {"searcher": "discover", "scheduler": {"name": "asha", "reduction_factor": 3}},
     "discover_rf4": {"searcher": "discover", "scheduler": {"name": "asha", "reduction_factor": 4}},
     "discover_hyperband": {"searcher": "discover", "scheduler": {"name": "asha", "brackets": 3}},
     "discover_grace3": {"searcher": "discover", "scheduler": {"name": "asha", "grace_period": 3}},
+    "discover_grace12": {"searcher": "discover", "scheduler": {"name": "asha", "grace_period": 12}},
     "discover_startup1": {"searcher": "discover", "startup_trials": 1},
-    "discover_startup10": {"searcher": "discover", "startup_trials": 10},
+    "discover_startup3": {"searcher": "discover", "startup_trials": 3},
 }  # fmt: skip
 
 
@@ -129,6 +132,13 @@ def correct(row: dict[str, Any], truth: str) -> bool:
         and "discovery" not in row["point"]  # fmt: skip
 
 
+def first_win_epochs(table: dict[str, dict[str, Any]]) -> int:
+    """The fewest trial-epochs any probing search can spend: the probe, then a winning trial
+    run to its end beside SLOTS - 1 others that started with it (one epoch behind in a step)."""
+    epochs = max(len(r["curve"]) for r in table.values())
+    return 1 + epochs + (SLOTS - 1) * (epochs - 1)
+
+
 def best_correct(table: dict[str, dict[str, Any]], truth: str) -> float:
     return max(r["val_metric"] for r in table.values() if correct(r, truth))
 
@@ -151,6 +161,10 @@ def measure(name: str, full: bool, table: dict[str, Any], repeats: int, trials: 
             for s in range(repeats)]  # fmt: skip
     print(f"#   random_fifo epochs: median {np.median([b[0] for b in base]):.0f}, reached in "
           f"{sum(b[1] for b in base)}/{repeats}")  # fmt: skip
+    floor = first_win_epochs(table)
+    print(f"#   floor: a search whose first trial after a one-epoch probe wins spends {floor} "
+          f"epochs ({SLOTS} at a time): median ratio "
+          f"{np.median([floor / b[0] for b in base]):.2f}")  # fmt: skip
     for strategy, method in STRATEGIES.items():
         ours = [replay(make_space(name, full, method, s, trials), table, truth, target, s)
                 for s in range(repeats)]  # fmt: skip

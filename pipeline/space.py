@@ -185,14 +185,23 @@ class Resources(BaseModel):
 
 
 class Scheduler(BaseModel):
-    """asha stops weak trials early (grace_period epochs first); fifo runs every trial out."""
+    """asha stops weak trials early (grace_period epochs first); fifo runs every trial out.
+    Unnamed: asha where one of its settings is given, else fifo (the measured default)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Literal["asha", "fifo"] = "asha"
+    name: Literal["asha", "fifo"] | None = None
     grace_period: int | None = Field(None, ge=1, le=100_000)  # None: aug_warmup + 3 epochs
     reduction_factor: float = Field(2.0, gt=1, le=1000)
     brackets: int = Field(1, ge=1, le=10)  # > 1: Hyperband's brackets (asynchronous)
+
+    @model_validator(mode="after")
+    def _named(self) -> Scheduler:
+        if self.name is None:  # asha's settings without a name mean asha, not a silent fifo
+            asha = self.model_fields_set & {"grace_period", "reduction_factor", "brackets"}
+            # not marked as set: --set scheduler.grace_period=N on a re-read still means asha
+            self.__dict__["name"] = "asha" if asha else "fifo"
+        return self
 
 
 Objective = Literal["val_metric", "train_loss", "robustness"]
@@ -218,7 +227,8 @@ class SearchSpace(BaseModel):
     max_concurrent: int | None = Field(None, ge=1, le=100_000)
     searcher: Literal["discover", "optuna", "random", "grid"] = "discover"  # discover: a probe
     # of the most general candidate tests the data's generators, then TPE searches their groups
-    startup_trials: int = Field(3, ge=0, le=100_000)  # TPE's random trials before it models
+    startup_trials: int | None = Field(None, ge=0, le=100_000)  # TPE's random trials before it
+    # models; None: 0 under discover (the defaults trial starts it), else 3
     searcher_seed: int = Field(0, ge=0, le=2**32 - 1)  # Optuna's sampler: same seed, same
     # suggestions in the same order of results
     scheduler: Scheduler = Field(default_factory=Scheduler)

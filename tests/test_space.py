@@ -78,3 +78,21 @@ def test_missing_file(tmp_path):
 def test_bad_overrides_name_the_field(tmp_path, override, message):
     with pytest.raises(SpaceError, match=message):
         trial_config(load_space(write(tmp_path, BASE)), override)
+
+
+@pytest.mark.parametrize(("scheduler", "name"), [
+    (None, "fifo"),  # the measured default
+    ({}, "fifo"),
+    ({"grace_period": 8}, "asha"),  # asha's settings without a name mean asha
+    ({"brackets": 3}, "asha"),
+    ({"name": "fifo", "grace_period": 8}, "fifo"),
+    ({"name": "asha"}, "asha"),
+])  # fmt: skip
+def test_an_unnamed_scheduler_is_fifo_unless_asha_settings_are_given(tmp_path, scheduler, name):
+    from pipeline.space import with_overrides
+
+    space = load_space(write(tmp_path, {**BASE, **({"scheduler": scheduler} if scheduler
+                                                   is not None else {})}))  # fmt: skip
+    assert space.scheduler.name == name
+    if scheduler in (None, {}):
+        assert with_overrides(space, {"scheduler.grace_period": 2}).scheduler.name == "asha"

@@ -8,10 +8,12 @@ Optuna (TPE) over the space with ``candidate_group`` narrowed to the candidates 
 group (compared by their generators, not names); where none is equal, to the smallest
 candidates that contain it; where none contains it, to all candidates. A space without a
 ``candidate_group`` choice is searched by TPE alone. The first trial after the probe runs the
-space's defaults on the discovered group; later points that an ended trial already ran are not
-run again (a trial is a function of its configuration and seed). The probe is a real trial: it
-is stored, counted in the budget and its epochs are spent, but Optuna never sees it (its epochs
-and test setting are not a point of the space).
+space's defaults on the discovered group, and TPE models from the first result on
+(``startup_trials`` 0 unless the space sets it: the narrowed space is small and the defaults
+are an informed start). A point that another trial has run (to its end, or to the rung that
+stopped it) or is running is not run again: a trial is a function of its configuration and
+seed. The probe is a real trial: it is stored, counted in the budget and its epochs are spent,
+but Optuna never sees it (its epochs and test setting are not a point of the space).
 """
 
 from __future__ import annotations
@@ -50,9 +52,10 @@ class DiscoverSearch(Searcher):
         self.space, self.make_inner, self.probe_epochs = space, inner, probe_epochs
         self.candidates = candidate_choices(space)
         self.probe_id: str | None = None
-        self.ended: dict[str, dict[str, Any]] = {}  # point -> its final result
+        self.ended: dict[str, dict[str, Any]] = {}  # point -> its last result (ended, stopped)
         self.points: dict[str, dict[str, Any] | None] = {}  # running trial -> its point
         self.inner_ids: dict[str, str] = {}  # running trial -> its id in the inner searcher
+        self.twins: dict[str, list[str]] = {}  # running trial -> inner ids that drew its point
         self.found: str | None = None
         self.inner: Searcher | None = None if self.candidates else inner(space)
 
@@ -65,19 +68,29 @@ class DiscoverSearch(Searcher):
         return None  # the probe has not ended: wait for its test
 
     def _new_point(self, trial_id: str) -> dict[str, Any] | None:
-        """The inner searcher's next point that no ended trial has run: a trial is a function
-        of its configuration and seed, so a repeat would only spend epochs on a known result.
-        A repeat is answered from the earlier trial (the searcher learns it again) and redrawn,
-        at most REDRAWS times; then it runs."""
+        """The inner searcher's next point that no other trial has run or is running: a trial is
+        a function of its configuration and seed, so a repeat would only spend epochs on a known
+        result. A repeat is answered with the earlier trial's result (the searcher learns it
+        again; a running trial's when it ends) and redrawn, at most REDRAWS times; then it runs."""
         for attempt in range(REDRAWS):
             inner_id = f"{trial_id}~{attempt}" if attempt else trial_id
             point = self.inner.suggest(inner_id)
-            known = self.ended.get(_key(point)) if point is not None else None
-            if known is None or attempt == REDRAWS - 1:
-                self.inner_ids[trial_id], self.points[trial_id] = inner_id, point
-                return point
-            self.inner.on_trial_complete(inner_id, known)
-        return None
+            if point is None or attempt == REDRAWS - 1:
+                break
+            known, twin = self.ended.get(_key(point)), self._running(point)
+            if known is not None:
+                self.inner.on_trial_complete(inner_id, known)
+            elif twin is not None:
+                self.twins.setdefault(twin, []).append(inner_id)
+            else:
+                break
+        self.inner_ids[trial_id], self.points[trial_id] = inner_id, point
+        return point
+
+    def _running(self, point: dict[str, Any]) -> str | None:
+        """The running trial of ``point``, if any."""
+        key = _key(point)
+        return next((t for t, p in self.points.items() if p is not None and _key(p) == key), None)
 
     def _defaults_first(self, candidates: list[str]) -> None:
         """The first trial after the probe runs the space's defaults (its author's best guess)
@@ -104,9 +117,10 @@ class DiscoverSearch(Searcher):
             return
         if self.inner is not None and trial_id != self.probe_id:
             point = self.points.pop(trial_id, None)
-            if point is not None and result and not error and result.get("trial_status"):
-                self.ended[_key(point)] = result  # ran to its end (not stopped by a rung)
-            self.inner.on_trial_complete(self.inner_ids.pop(trial_id, trial_id), result, error)
+            if point is not None and result and not error:  # ended, or stopped by a rung
+                self.ended[_key(point)] = result
+            for inner_id in [self.inner_ids.pop(trial_id, trial_id), *self.twins.pop(trial_id, [])]:
+                self.inner.on_trial_complete(inner_id, result, error)
 
     def set_search_properties(self, metric: Any, mode: Any, config: dict, **spec: Any) -> bool:
         return True  # metric and mode are set at construction, the space is the define-by-run

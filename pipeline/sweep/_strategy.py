@@ -1,8 +1,11 @@
 """How a sweep searches: the Optuna sampler, the Ray searcher and the trial scheduler.
 
-Defaults chosen by ``bench/search_efficiency.py`` (README "Search strategy"): ASHA's first rung
-comes after the augmentation warm-up (a trial is not judged before its widths can learn), and
-TPE starts modelling after a few random trials, not ten.
+Defaults chosen by ``bench/search_efficiency.py`` (README "Search strategy"): every trial runs
+to its end unless the space asks for ASHA (whose rungs, early in short trials, stopped the trials
+that end best as often as the hopeless ones); ASHA's first rung comes after the augmentation
+warm-up (a trial is not judged before its widths can learn); TPE starts modelling after a few
+random trials, not ten (under ``searcher: discover``, at once: the probe's narrowing and the
+defaults trial start it).
 """
 
 from __future__ import annotations
@@ -52,7 +55,19 @@ def make_sampler(space: SearchSpace) -> Any:
         return optuna.samplers.RandomSampler(seed=space.searcher_seed)
     # group=True: TPE models conditional parameters per candidate group
     return optuna.samplers.TPESampler(seed=space.searcher_seed, multivariate=True, group=True,
-                                      n_startup_trials=space.startup_trials)  # fmt: skip
+                                      n_startup_trials=startup_trials(space))  # fmt: skip
+
+
+STARTUP_TRIALS = 3  # TPE's random trials before it models, where nothing better starts it
+
+
+def startup_trials(space: SearchSpace) -> int:
+    """The space's ``startup_trials``; unset: none under ``searcher: discover``, whose first
+    trial after the probe runs the space's defaults on the narrowed space (an informed start
+    that random trials would only dilute), else STARTUP_TRIALS."""
+    if space.startup_trials is not None:
+        return space.startup_trials
+    return 0 if space.searcher == "discover" else STARTUP_TRIALS
 
 
 def scheduler_for(space: SearchSpace, mode: str) -> Any:

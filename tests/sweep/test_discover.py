@@ -66,7 +66,8 @@ def test_a_space_without_candidate_choices_is_searched_by_tpe_alone():
 
 
 def test_asha_judges_trials_only_after_the_augmentation_warm_up():
-    space = SearchSpace.model_validate({**DIGITS, "trial": {"epochs": 30}})
+    space = SearchSpace.model_validate({**DIGITS, "trial": {"epochs": 30},
+                                        "scheduler": {"name": "asha"}})  # fmt: skip
     assert grace_period(space) == 3 + 3  # TrialConfig's aug_warmup, then 3 epochs
     searched = SearchSpace.model_validate({**DIGITS, "search": {"aug_warmup": [2, 5]}})
     assert grace_period(searched) == 8
@@ -78,7 +79,8 @@ def test_asha_judges_trials_only_after_the_augmentation_warm_up():
 
 def test_multi_objective_asha_ranks_by_the_first_metric():
     space = SearchSpace.model_validate({**DIGITS, "metric": ["val_metric", "robustness"],
-                                        "mode": ["max", "max"], "searcher": "optuna"})  # fmt: skip
+                                        "mode": ["max", "max"], "searcher": "optuna",
+                                        "scheduler": {"name": "asha"}})  # fmt: skip
     scheduler = scheduler_for(space, ["max", "max"])
     assert scheduler._metric == "val_metric"
     searcher = build_searcher(space, ["max", "max"], "mo", None)
@@ -107,3 +109,53 @@ def test_a_lost_study_is_rebuilt_with_every_objective_and_without_the_probe():
     assert rebuild_study(storage, "lost", space, ["max", "max"], rows) == 1
     (trial,) = optuna.load_study(study_name="lost", storage=storage).trials
     assert trial.values == [0.5, 0.3] and trial.params["candidate_group"] == "SO2"
+
+
+SMALL = {**DIGITS, "search": {
+    "candidate_group": {"choices": ["trivial", "SO2", "affine2"]},
+    "lr": {"choices": [0.001, 0.003, 0.01, 0.03], "default": 0.003}}}  # fmt: skip
+
+
+def probed(values, seed=0):
+    """A discover searcher of ``values`` whose probe found SO2."""
+    space = SearchSpace.model_validate({**values, "searcher_seed": seed})
+    searcher = build_searcher(space, "max", f"probed_{seed}", None)
+    searcher.suggest("p")
+    searcher.on_trial_complete("p", {"val_metric": 0.1, "discovered_group": "SO2",
+                                     "trial_status": "completed"})  # fmt: skip
+    return searcher
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_trials_running_at_once_run_different_points(seed):
+    searcher = probed(SMALL, seed)
+    lrs = [searcher.suggest(f"t{n}")["lr"] for n in range(3)]  # 3 of the 4 points, none ended
+    assert len(set(lrs)) == 3, lrs
+
+
+def test_a_drawn_twin_of_a_running_trial_learns_its_result_when_it_ends():
+    searcher = probed(SMALL)
+    point = searcher.suggest("t0")
+    searcher.twins["t0"] = ["twin"]  # as if the inner searcher had drawn t0's point again
+    searcher.inner.suggest("twin")
+    searcher.on_trial_complete("t0", {"val_metric": 0.5, "trial_status": "completed"})
+    values = [t.value for t in searcher.inner._ot_study.trials if t.state.is_finished()]
+    assert values == [0.5, 0.5] and point["candidate_group"] == "SO2"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_point_a_rung_stopped_is_not_run_again(seed):
+    two = {**SMALL, "search": {**SMALL["search"], "lr": {"choices": [0.001, 0.01]}}}
+    searcher = probed(two, seed)
+    first = searcher.suggest("t0")
+    searcher.on_trial_complete("t0", {"val_metric": 0.2, "epoch": 6})  # stopped: no end
+    assert searcher.suggest("t1")["lr"] != first["lr"]
+
+
+def test_tpe_starts_at_once_under_discover_and_after_three_random_trials_otherwise():
+    from pipeline.sweep._strategy import startup_trials
+
+    assert startup_trials(SearchSpace.model_validate(DIGITS)) == 0
+    assert startup_trials(SearchSpace.model_validate({**DIGITS, "searcher": "optuna"})) == 3
+    given = SearchSpace.model_validate({**DIGITS, "startup_trials": 5})
+    assert startup_trials(given) == 5
