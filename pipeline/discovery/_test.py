@@ -83,6 +83,10 @@ class TestConfig:
 
     alpha: float = 0.05  # level of the presence test, family-wise over the group (Holm)
     epochs: int = 80  # reader training epochs: 40 left digits rotations blurred (extents +40%)
+    # Each training input is moved along one probe, so a head learns from 1/k of the moves of a
+    # k-generator group: at least this many epochs per probe (a rotation head sharing 80 epochs
+    # with four translations and zooms read digits turned within +-60 degrees as a blur).
+    epochs_per_probe: int = 32
     batch_size: int = 128
     lr: float = 3e-3
     max_train: int = 1500  # training inputs used (a random subset beyond this)
@@ -214,7 +218,7 @@ def _train_reader(dataset: Dataset, mover: _Mover, config: TestConfig,
     initial = copy.deepcopy(reader).eval()
     optimizer = torch.optim.Adam(reader.parameters(), lr=config.lr)
     reader.train()
-    for _ in range(config.epochs):
+    for _ in range(max(config.epochs, config.epochs_per_probe * len(mover.probes))):
         order = torch.randperm(len(x), generator=rng).to(mover.device)
         for start in range(0, len(x), config.batch_size):
             batch = order[start : start + config.batch_size]

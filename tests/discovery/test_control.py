@@ -14,7 +14,7 @@ from pipeline.discovery._readers import HIDDEN
 from pipeline.groups import get_group
 from tests.groups.axis_factories import rods_spun_about_z
 
-FAST = TestConfig(epochs=10, seed=0)
+FAST = TestConfig(epochs=10, epochs_per_probe=5, seed=0)
 READER = TestConfig(seed=0)  # the default training: the rods need it to read tilts
 
 

@@ -81,7 +81,7 @@ def _waves(seed: int, shifted: bool, n: int = 300, length: int = 16) -> Dataset:
     )
 
 
-FAST = TestConfig(epochs=10, seed=0)
+FAST = TestConfig(epochs=10, epochs_per_probe=5, seed=0)
 
 
 def test_finds_a_shift_symmetry_and_only_it():
@@ -101,7 +101,7 @@ def test_fixed_phase_waves_have_no_symmetry():
 
 def test_same_seed_same_verdicts():
     data, group = _waves(2, False, n=120), get_group("shift16")
-    first, second = (discovery_test(data, group, TestConfig(epochs=2)) for _ in range(2))
+    first, second = (discovery_test(data, group, TestConfig(epochs=2, epochs_per_probe=1)) for _ in range(2))
     assert [v.tv for v in first] == [v.tv for v in second]
 
 
