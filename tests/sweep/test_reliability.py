@@ -66,7 +66,8 @@ def assert_every_file_readable(store: Path) -> None:
 
 
 @pytest.mark.slow
-def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once_then_grows(tmp_path):
+def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once_then_grows(
+        ray_session, outputs, tmp_path):  # fmt: skip
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(SPACE))
     progress = StoreProgress(store, "k")
@@ -100,8 +101,9 @@ def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once_then_
                     "and attempt >= 2 group by 1, 2", store, tmp_path)  # fmt: skip
     assert any(r["first"] > 1 for r in resumed), f"none continued from a checkpoint: {resumed}"
 
-    # then the budget grows by one trial, each trial and epoch still once; never shrinks
-    symsearch("resume", "k", "--num-samples", str(BUDGET + 1), cwd=tmp_path)
+    # then the budget grows by one trial, each trial and epoch still once (resume_sweep, as
+    # `resume --num-samples` runs it, on the session's Ray: no fourth Ray start); never shrinks
+    pipeline.open_sweep("k").resume(num_samples=BUDGET + 1)
     assert_each_trial_and_epoch_once(store, tmp_path, "k", BUDGET + 1, EPOCHS)
     lower = symsearch("resume", "k", "--num-samples", str(BUDGET - 1), cwd=tmp_path, check=False)
     assert lower.returncode == 2 and "--num-samples" in lower.stderr
