@@ -40,8 +40,17 @@ def start_symsearch(*args, cwd, log=None):
 
 
 def query(sql, store, cwd):
-    out = symsearch("query", sql, "--store", str(store), "--format", "json", cwd=cwd).stdout
-    return json.loads(out)
+    """The rows ``symsearch query SQL --store STORE --format json`` prints, read in this process
+    by the same calls (what the store holds is checked here, not the query command, which
+    tests/test_cli.py runs; a process per query cost seconds each)."""
+    from pipeline._text import format_rows, unique_names
+    from pipeline.store import check_readable, open_store, run_query
+
+    url = str(store) if "://" in str(store) else str(Path(cwd, store))
+    location = open_store(url)
+    check_readable(location)  # also drops cached listings: other processes wrote since
+    columns, rows = run_query(location, sql)
+    return json.loads(format_rows(unique_names(columns), rows, "json"))
 
 
 def assert_each_trial_and_epoch_once(store, cwd, sweep, budget, epochs):

@@ -3,7 +3,8 @@
 import pytest
 import yaml
 
-from tests.sweep.helpers import query, symsearch
+import pipeline
+from tests.sweep.helpers import query
 
 SPACE = {"dataset": {"name": "signals", "length": 16, "transform": "shift", "n_samples": 160},
          "trial": {"epochs": 3, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
@@ -13,10 +14,11 @@ SPACE = {"dataset": {"name": "signals", "length": 16, "transform": "shift", "n_s
 
 
 @pytest.mark.slow
-def test_a_discover_sweep_probes_then_searches_the_discovered_group(tmp_path):
+def test_a_discover_sweep_probes_then_searches_the_discovered_group(ray_session, outputs,
+                                                                     tmp_path):  # fmt: skip
     path, store = tmp_path / "space.yaml", tmp_path / "store"
     path.write_text(yaml.safe_dump(SPACE))
-    symsearch("sweep", str(path), "--name", "d", "--store", str(store), cwd=tmp_path)
+    pipeline.sweep(path, name="d", store=str(store))  # on the session's Ray, as `symsearch sweep`
     rows = query("select candidate_group, epochs, discovered_group, finished_at from trials "
                  "order by finished_at", store, tmp_path)  # fmt: skip
     assert len(rows) == 4

@@ -17,6 +17,7 @@ import pytest
 import torch
 import yaml
 
+import pipeline
 from tests.sweep.helpers import (
     StoreProgress,
     assert_each_trial_and_epoch_once,
@@ -65,15 +66,18 @@ def assert_every_file_readable(store: Path) -> None:
 
 
 @pytest.mark.slow
-def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once(tmp_path):
+def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once_then_grows(
+        ray_session, outputs, tmp_path):  # fmt: skip
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(SPACE))
     progress = StoreProgress(store, "k")
     moments = [
         ("the first epoch is stored", lambda: sum(progress.running_epochs().values()) >= 1),
-        ("3 trials finished, another 4+ epochs in",
+        # 6+ epochs: Ray's experiment snapshot, taken about every second, names the running
+        # trial, which must then continue from its saved state
+        ("3 trials finished, another 6+ epochs in",
          lambda: len(progress.finished()) >= 3
-         and max(progress.running_epochs().values(), default=0) >= 4),
+         and max(progress.running_epochs().values(), default=0) >= 6),
         (f"{BUDGET - 2} trials finished", lambda: len(progress.finished()) >= BUDGET - 2),
     ]  # fmt: skip
     command = ["sweep", str(space), "--name", "k", "--store", str(store)]
@@ -93,10 +97,20 @@ def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once(tmp_p
     assert statuses == [{"status": "completed", "n": BUDGET}]
     attempts = query("select max(attempt) a from epochs where sweep='k'", store, tmp_path)
     assert attempts[0]["a"] >= 2, "no trial was interrupted and resumed"
+    resumed = query("select trial_id, attempt, min(epoch) first from epochs where sweep='k' "
+                    "and attempt >= 2 group by 1, 2", store, tmp_path)  # fmt: skip
+    assert any(r["first"] > 1 for r in resumed), f"none continued from a checkpoint: {resumed}"
+
+    # then the budget grows by one trial, each trial and epoch still once (resume_sweep, as
+    # `resume --num-samples` runs it, on the session's Ray: no fourth Ray start); never shrinks
+    pipeline.open_sweep("k").resume(num_samples=BUDGET + 1)
+    assert_each_trial_and_epoch_once(store, tmp_path, "k", BUDGET + 1, EPOCHS)
+    lower = symsearch("resume", "k", "--num-samples", str(BUDGET - 1), cwd=tmp_path, check=False)
+    assert lower.returncode == 2 and "--num-samples" in lower.stderr
 
 
 @pytest.mark.slow
-def test_resume_sets_aside_a_trial_no_experiment_snapshot_knows(tmp_path):
+def test_resume_sets_aside_a_trial_no_experiment_snapshot_knows(ray_session, outputs, tmp_path):
     """The gap the three kills can hit by chance, made certain: a trial in the store that Ray
     Tune's snapshot never recorded (it started and was killed between two snapshots)."""
     from pipeline.store import StoreWriter, open_store, read_blob, write_blob
@@ -105,7 +119,8 @@ def test_resume_sets_aside_a_trial_no_experiment_snapshot_knows(tmp_path):
     epochs = 4  # the orphan's two epochs are fewer
     space.write_text(yaml.safe_dump({**SPACE, "num_samples": 2,
                                      "trial": {**SPACE["trial"], "epochs": epochs}}))
-    symsearch("sweep", str(space), "--name", "f", "--store", str(store), cwd=tmp_path)
+    # the sweep on the session's Ray (outputs/ under tmp_path, where the resume commands look)
+    pipeline.sweep(space, name="f", store=str(store))
     location = open_store(str(store))
     writer = StoreWriter(location, "f", "0rphan00", 1)
     for epoch in (1, 2):

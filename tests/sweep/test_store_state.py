@@ -2,7 +2,6 @@
 from its store alone on another (outputs/ B, A deleted), and ends with exactly its budget.
 Each command runs in its own process, as users do; marked slow (two Rays per test)."""
 
-import json
 import shutil
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import optuna
 import pytest
 import yaml
 
-from tests.sweep.helpers import assert_each_trial_and_epoch_once, cli_env
+from tests.sweep.helpers import assert_each_trial_and_epoch_once, cli_env, query
 
 EPOCHS, BUDGET = 3, 4
 SPACE = {
@@ -58,12 +57,6 @@ def kill_after_first_trial(driver, store: str, sweep: str) -> None:
     assert 1 <= ended_trials(store, sweep) < BUDGET
 
 
-def query(sql, store, cwd, outputs):
-    done = run(["query", sql, "--store", store, "--format", "json"], cwd, outputs)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 GRID = {**SPACE, "searcher": "grid",
         "search": {"candidate_group": ["trivial", "shift16"], "lr": [0.01, 0.1]}}  # fmt: skip
 
@@ -84,7 +77,7 @@ def resume_elsewhere(tmp_path, store: str, sweep: str, settings=SPACE) -> None:
     assert done.returncode == 0, done.stderr
     if settings is GRID:  # each point once: the lost segment's points that ran are not rerun
         points = query(f"select count(distinct config_json) n from trials where sweep='{sweep}'",
-                       store, tmp_path, b)  # fmt: skip
+                       store, tmp_path)  # fmt: skip
         assert points == [{"n": BUDGET}]
         assert_each_trial_and_epoch_once(store, tmp_path, sweep, BUDGET, EPOCHS)
         return
@@ -92,7 +85,7 @@ def resume_elsewhere(tmp_path, store: str, sweep: str, settings=SPACE) -> None:
 
     assert_each_trial_and_epoch_once(store, tmp_path, sweep, BUDGET, EPOCHS)
     statuses = query(f"select status, count(*) n from trials where sweep='{sweep}' group by 1",
-                     store, tmp_path, b)  # fmt: skip
+                     store, tmp_path)  # fmt: skip
     assert statuses == [{"status": "completed", "n": BUDGET}]
     study = optuna.load_study(
         study_name=sweep, storage=f"sqlite:///{b / 'sweeps' / sweep / 'optuna.db'}"
