@@ -9,8 +9,9 @@ Generation takes about 2.5 ms per file and process on an idle core: some 10 minu
 full 510,000 files on 2 cores; ``--trials N`` makes a smaller sweep.
 
 Then, before and after ``symsearch compact``, each as the user runs it (a fresh process):
-``status NAME``, a ``query`` aggregate over ``epochs`` (with its peak memory), the same
-aggregate by DuckDB reading the files directly (no latest-attempt rule), ``analyze NAME``, and
+``status NAME``, a ``query`` aggregate over ``epochs`` (with its peak memory and CPU seconds,
+which a busy host disturbs less than wall time), the same aggregate by DuckDB reading the files
+directly (no latest-attempt rule), ``analyze NAME``, and
 in-process ``resume``'s reconciliation of the store when the Ray experiment is lost
 (``replace_lost_experiments``: every trial id in the store, the ended ones from ``trials``).
 Prints one ``name: value`` line per figure and the ratios side by side; targets after
@@ -108,8 +109,10 @@ def generate(root: str, trials: int, epochs: int, jobs: int) -> int:
 
 # A small launcher: a child forked from this (large) process would report its parent's memory
 LAUNCH = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-          "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+          "used = resource.getrusage(resource.RUSAGE_CHILDREN); "
+          "print(used.ru_maxrss, used.ru_utime + used.ru_stime, file=sys.stderr); "
           "sys.exit(code)")  # fmt: skip
+CPU: dict[str, float] = {}  # CPU seconds of the last run: steadier than wall time on a busy host
 
 
 def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -120,7 +123,9 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])}... failed: {done.stderr.strip()[-500:]}")
-    return elapsed, int(done.stderr.strip().splitlines()[-1]) / 1024
+    peak, cpu = done.stderr.strip().splitlines()[-1].split()
+    CPU["last"] = float(cpu)
+    return elapsed, int(peak) / 1024
 
 
 def file_counts(root: str) -> dict[str, int]:
@@ -166,12 +171,15 @@ def measure(root: str, out: str, env: dict[str, str], analyze: bool,
     figures["status_s"], _ = run([*cli, "status", SWEEP, "--store", root], env)
     sql = AGGREGATE.format(epochs="epochs")
     figures["query_s"], figures["query_peak_mb"] = run([*cli, "query", sql, "--store", root], env)
+    figures["query_cpu_s"] = CPU["last"]
     direct = AGGREGATE.format(epochs=f"read_parquet('{root}/epochs/*/*.parquet', "
                                      "hive_partitioning = true)")  # fmt: skip
     script = f"import duckdb; duckdb.sql({direct!r}).fetchall()"
     figures["duckdb_direct_s"], figures["duckdb_peak_mb"] = run([sys.executable, "-c", script],
                                                                 env)  # fmt: skip
+    figures["duckdb_direct_cpu_s"] = CPU["last"]
     figures["query_over_duckdb"] = figures["query_s"] / figures["duckdb_direct_s"]
+    figures["query_over_duckdb_cpu"] = figures["query_cpu_s"] / figures["duckdb_direct_cpu_s"]
     if analyze:
         figures["analyze_s"], _ = run([*cli, "analyze", SWEEP, "--store", root, "--out", out,
                                        "--overwrite"], env)  # fmt: skip

@@ -19,12 +19,12 @@ the chain of attempts keeps each epoch of a trial with several attempts once.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline.store._location import Location
 from pipeline.store._reader import GENERATION, arrow_filesystem, table_paths
 from pipeline.store._schema import PARTITION, RECORD_KEYS, with_partition
-from pipeline.store._writer import file_generation, file_owner
+from pipeline.store._writer import COMPACTED_NAME, FILE_NAME
 
 
 def register_table(connection: Any, location: Location, table: str, scratch: str,
@@ -33,7 +33,7 @@ def register_table(connection: Any, location: Location, table: str, scratch: str
     it); returns the files it scans (on local disk the sandbox must allow exactly these, and
     the schema file)."""
     files = table_paths(location, table) if files is None else files
-    groups = _generations(files, latest_only=not RECORD_KEYS[table])
+    groups = _generations(_names(files), latest_only=not RECORD_KEYS[table])
     originals = groups.pop(0, [])
     if not groups:  # the writer's files only: the rule where a trial has several attempts
         single, resumed = _split_resumed(originals)
@@ -43,13 +43,15 @@ def register_table(connection: Any, location: Location, table: str, scratch: str
     else:  # several generations: every record from its highest, then the latest attempt
         plain, ruled = [], [(0, originals), *sorted(groups.items())]
     columns = with_partition(table).names
-    parts = []
+    parts, lists = [], {}
     for kind, sources in (("plain", plain), ("ruled", ruled)):
-        for number, (generation, paths) in enumerate(sources):
-            if not paths:
+        for number, (generation, named) in enumerate(sources):
+            if not named:
                 continue
+            paths = [name.path for name in named]
             scan = _scan(connection, location, table, f"{kind}{number}", paths, scratch, by_name)
             parts.append((kind, f"select *, {generation} as {GENERATION} from {scan}"))
+            lists[f"_{table}_{kind}{number}"] = paths
     if not parts:  # an empty table still has its columns
         connection.register(f"_{table}_none", with_partition(table).empty_table())
         parts.append(("plain", f"select *, 0 as {GENERATION} from _{table}_none"))
@@ -60,30 +62,59 @@ def register_table(connection: Any, location: Location, table: str, scratch: str
                                several=len(ruled_sql) > 1, chain=True))  # fmt: skip
     union = " union all ".join(f"select * from ({piece})" for piece in pieces)
     connection.execute(f"create or replace view {table} as {union}")
-    return [path for _, paths in [*plain, *ruled] for path in paths]
+    if location.is_local:  # the files themselves only now (see _scan)
+        first = schema_file(table, scratch)
+        for variable, paths in lists.items():
+            connection.execute(f"set variable {variable} = ?", [[first, *paths]])
+    return [path for paths in lists.values() for path in paths]
 
 
-def _split_resumed(files: list[str]) -> tuple[list[str], list[str]]:
+class _Name(NamedTuple):
+    """A table file and what its name says: the writer's (sweep folder, trial) and attempt, or
+    a compaction's generation."""
+
+    path: str
+    owner: tuple[str, str] | None
+    attempt: int
+    generation: int
+
+
+def _names(files: list[str]) -> list[_Name]:
+    """Each file's name parsed once (a sweep's folder may hold hundreds of thousands)."""
+    names = []
+    for path in files:
+        folder, name = path.rsplit("/", 2)[-2:]
+        compacted, written = COMPACTED_NAME.match(name), FILE_NAME.match(name)
+        owner = (folder, written["trial"]) if written else None
+        names.append(_Name(path, owner, int(written["attempt"]) if written else 0,
+                           int(compacted["generation"]) if compacted else 0))  # fmt: skip
+    return names
+
+
+def _split_resumed(files: list[_Name]) -> tuple[list[_Name], list[_Name]]:
     """The writer's files of trials with one attempt, and of trials with several."""
-    attempts: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for path in files:
-        trial, attempt = file_owner(path) or ("", 0)
-        attempts[(path.rsplit("/", 2)[-2], trial)].add(attempt)
+    attempts: dict[tuple[str, str] | None, set[int]] = defaultdict(set)
+    for name in files:
+        attempts[name.owner].add(name.attempt)
     single, several = [], []
-    for path in files:
-        trial, _ = file_owner(path) or ("", 0)
-        (several if len(attempts[(path.rsplit("/", 2)[-2], trial)]) > 1 else single).append(path)
+    for name in files:
+        (several if len(attempts[name.owner]) > 1 else single).append(name)
     return single, several
 
 
 def _scan(connection: Any, location: Location, table: str, label: str, paths: list[str],
           scratch: str, by_name: bool) -> str:  # fmt: skip
-    """A table expression reading these files."""
+    """A table expression reading these files.
+
+    On local disk the files are a variable that holds only the schema file while the view is
+    created: DuckDB binds a view when it is created and again at each query, and each bind
+    parses every path (seconds and hundreds of MB for half a million files), so the list is set
+    once the views exist and only the query's bind reads it."""
     name = f"_{table}_{label}"
     if not location.is_local:
         connection.register(name, _dataset(location, table, paths))
         return name
-    connection.execute(f"set variable {name} = ?", [[schema_file(table, scratch), *paths]])
+    connection.execute(f"set variable {name} = ?", [[schema_file(table, scratch)]])
     options = "hive_partitioning = true, hive_types = {'sweep': VARCHAR}"
     if by_name:
         options += ", union_by_name = true"
@@ -106,24 +137,19 @@ def schema_file(table: str, scratch: str) -> str:
     return path
 
 
-def _generations(files: list[str], latest_only: bool) -> dict[int, list[str]]:
+def _generations(files: list[_Name], latest_only: bool) -> dict[int, list[_Name]]:
     """Files by generation; of the writer's files only each trial's latest attempt's, where a
     trial has one record per attempt."""
-    groups: dict[int, list[str]] = defaultdict(list)
+    groups: dict[int, list[_Name]] = defaultdict(list)
     latest: dict[tuple[str, str], int] = {}
-    for path in files:
-        owner = file_owner(path)
-        generation = file_generation(path) or 0
-        if generation == 0 and owner is not None:
-            key = (path.rsplit("/", 2)[-2], owner[0])  # (sweep=<name>, trial)
-            latest[key] = max(latest.get(key, 0), owner[1])
-    for path in files:
-        generation = file_generation(path) or 0
-        owner = file_owner(path)
-        if latest_only and generation == 0 and owner is not None \
-                and owner[1] < latest[(path.rsplit("/", 2)[-2], owner[0])]:  # fmt: skip
+    for name in files:
+        if name.generation == 0 and name.owner is not None:
+            latest[name.owner] = max(latest.get(name.owner, 0), name.attempt)
+    for name in files:
+        if latest_only and name.generation == 0 and name.owner is not None \
+                and name.attempt < latest[name.owner]:  # fmt: skip
             continue
-        groups[generation].append(path)
+        groups[name.generation].append(name)
     return dict(groups)
 
 
