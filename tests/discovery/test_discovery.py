@@ -101,7 +101,8 @@ def test_fixed_phase_waves_have_no_symmetry():
 
 def test_same_seed_same_verdicts():
     data, group = _waves(2, False, n=120), get_group("shift16")
-    first, second = (discovery_test(data, group, TestConfig(epochs=2, epochs_per_probe=1)) for _ in range(2))
+    quick = TestConfig(epochs=2, epochs_per_probe=1)
+    first, second = (discovery_test(data, group, quick) for _ in range(2))
     assert [v.tv for v in first] == [v.tv for v in second]
 
 
