@@ -61,7 +61,7 @@ def _translate(images: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
 
 def span_cosines(setup) -> list[float]:
     """Principal-angle cosines between the learned generators' span and the true algebra."""
-    learned = setup.augmentation.normalized_basis().detach().flatten(1).double()
+    learned = setup.augmentation.normalized_basis().detach().cpu().flatten(1).double()
     true = setup.dataset.group().lie_algebra.flatten(1).double()
     q_learned, _ = torch.linalg.qr(learned.T)
     q_true, _ = torch.linalg.qr(true.T)

@@ -21,7 +21,7 @@ def learned_cosines(augmentation: LearnableAugmentation, true_group: Group) -> l
     algebra in the same domain (the largest principal-angle cosine between the generator and
     that span; 0 when the true group has no algebra there); None for fixed generators."""
     cosines: list[float | None] = []
-    basis = augmentation.normalized_basis().detach()
+    basis = augmentation.normalized_basis().detach().cpu()  # reports: the model may be on a GPU
     start = 0
     for factor, span in augmentation.group.blocks():
         for i in range(start, start + factor.lie_dim):
@@ -72,7 +72,7 @@ class SpanComparison:
 def learned_matrices(augmentation: LearnableAugmentation) -> list[Tensor | None]:
     """Per continuous generator: a learned one's normalized (d, d) matrix within its factor's
     block, as exp uses it; None for fixed generators."""
-    basis = augmentation.normalized_basis().detach()
+    basis = augmentation.normalized_basis().detach().cpu()  # reports: the model may be on a GPU
     matrices: list[Tensor | None] = []
     for factor, span, indices in _continuous_blocks(augmentation.group):
         matrices += [basis[i][span, span] if factor.learnable else None for i in indices]
