@@ -101,31 +101,32 @@ def noisy_fixed_phase(options: dict, seed: int):
     return data
 
 
-def spin_x(options: dict, seed: int):
-    """3D letters spun about the x axis only; points unordered."""
-    n, k = options.get("n", 900), options.get("n_points", 16)
+def _shapes_at_random_angles(shapes, options: dict, seed: int, points: int):
+    """Labels, noisy copies of ``shapes(n_points)`` and a uniform angle per sample, and the rng."""
+    n, k = options.get("n", 900), options.get("n_points", points)
     rng = torch.Generator().manual_seed(seed)
     y = torch.randint(3, (n,), generator=rng)
-    x = base._letters_3d(k)[y] + 0.03 * torch.randn(n, k, 3, generator=rng)
+    template = shapes(k)
+    x = template[y] + 0.03 * torch.randn(n, k, template.shape[-1], generator=rng)
     angle = (2 * torch.rand(n, generator=rng) - 1)[:, None] * math.pi
-    cos, sin = angle.cos(), angle.sin()
+    return y, x, angle.cos(), angle.sin(), rng
+
+
+def spin_x(options: dict, seed: int):
+    """3D letters spun about the x axis only; points unordered."""
+    y, x, cos, sin, rng = _shapes_at_random_angles(base._letters_3d, options, seed, 16)
     spun = torch.stack([x[..., 0], cos * x[..., 1] - sin * x[..., 2],
                         sin * x[..., 1] + cos * x[..., 2]], -1)  # fmt: skip
-    return base._points(base._shuffle_points(spun, rng), y, seed, "spin_x", f"SO3*S{k}",
-                        {"rx": 180.0}, 3)  # fmt: skip
+    return base._points(base._shuffle_points(spun, rng), y, seed, "spin_x",
+                        f"SO3*S{x.shape[1]}", {"rx": 180.0}, 3)  # fmt: skip
 
 
 def planar_rotated_sets(options: dict, seed: int):
     """2D curves at every angle, as unordered point sets: rotations and permutations."""
-    n, k = options.get("n", 900), options.get("n_points", 12)
-    rng = torch.Generator().manual_seed(seed)
-    y = torch.randint(3, (n,), generator=rng)
-    x = base._curves_2d(k)[y] + 0.03 * torch.randn(n, k, 2, generator=rng)
-    angle = (2 * torch.rand(n, generator=rng) - 1)[:, None] * math.pi
-    x = torch.stack([angle.cos() * x[..., 0] - angle.sin() * x[..., 1],
-                     angle.sin() * x[..., 0] + angle.cos() * x[..., 1]], -1)  # fmt: skip
+    y, x, cos, sin, rng = _shapes_at_random_angles(base._curves_2d, options, seed, 12)
+    x = torch.stack([cos * x[..., 0] - sin * x[..., 1], sin * x[..., 0] + cos * x[..., 1]], -1)
     return base._points(base._shuffle_points(x, rng), y, seed, "planar_rotated_sets",
-                        f"SO2*S{k}", {"rot": 180.0}, 3)  # fmt: skip
+                        f"SO2*S{x.shape[1]}", {"rot": 180.0}, 3)  # fmt: skip
 
 
 def _images(*present: str) -> dict[str, bool]:
