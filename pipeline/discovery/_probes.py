@@ -52,7 +52,7 @@ class Probe:
         unit: unit of ``magnitudes`` (degrees, side, units, sites, factor, positions, power,
             coefficient).
         magnitudes: the positive grid steps in that unit, ascending.
-        steps: the same steps as coefficients t (linear) or powers k (binned).
+        steps: the same steps as coefficients t (linear) or powers k (periodic, discrete).
         limit: linear: the largest |t| (the end of the grid); periodic and discrete: the order
             of ``element``.
         direction: (lie_dim,) coefficient vector of the generator (continuous modes).
@@ -96,10 +96,6 @@ class Probe:
     def size(self, magnitude: float) -> float:
         """The magnitude as a size (log of a factor), for extent errors."""
         return math.log(magnitude) if self.log_scale else magnitude
-
-    def elements(self, group: Group, amounts: Tensor) -> Tensor:
-        """Group elements moving by ``amounts`` (integer powers of ``element``)."""
-        return torch.stack([torch.linalg.matrix_power(self.element, int(k)) for k in amounts])
 
 
 def probes(group: Group, kind: str, lattice_side: int = 0) -> list[Probe]:
