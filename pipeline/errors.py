@@ -19,6 +19,10 @@ class SymsearchError(ValueError):
     among it) keeps working."""
 
 
+class SpaceError(SymsearchError):
+    """A search space or trial configuration that cannot be used; names the field."""
+
+
 class NumericalBreakdown(ArithmeticError):
     """A trial's numbers stopped making sense (a singular warp, NaN or infinite widths): the
     trial ends as failed with this one-line reason and a sweep goes on. Not a user error."""

@@ -35,11 +35,10 @@ from pydantic import (
 )
 
 from pipeline._text import did_you_mean
-from pipeline.errors import SymsearchError
+from pipeline._yaml import check_shape, read_yaml
+from pipeline.errors import SpaceError
 
-
-class SpaceError(SymsearchError):
-    """A search space or trial configuration that cannot be used; names the field."""
+__all__ = ["SpaceError", "read_yaml"]  # re-exported: callers import them from here
 
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,3})?")
@@ -186,12 +185,14 @@ class Resources(BaseModel):
 
 class Scheduler(BaseModel):
     """asha stops weak trials early (grace_period epochs first); fifo runs every trial out.
-    Unnamed: asha where one of its settings is given, else fifo (the measured default)."""
+    Unnamed: asha where one of its settings is given, else the searcher's measured default
+    (``SearchSpace._default_scheduler``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: Literal["asha", "fifo"] | None = None
-    grace_period: int | None = Field(None, ge=1, le=100_000)  # None: aug_warmup + 3 epochs
+    grace_period: int | None = Field(None, ge=1, le=100_000)  # None: from aug_warmup (see
+    # pipeline.sweep._strategy.grace_period)
     reduction_factor: float = Field(2.0, gt=1, le=1000)
     brackets: int = Field(1, ge=1, le=10)  # > 1: Hyperband's brackets (asynchronous)
 
@@ -200,7 +201,8 @@ class Scheduler(BaseModel):
         if self.name is None:  # asha's settings without a name mean asha, not a silent fifo
             asha = self.model_fields_set & {"grace_period", "reduction_factor", "brackets"}
             # not marked as set: --set scheduler.grace_period=N on a re-read still means asha
-            self.__dict__["name"] = "asha" if asha else "fifo"
+            if asha:
+                self.__dict__["name"] = "asha"
         return self
 
 
@@ -270,6 +272,16 @@ class SearchSpace(BaseModel):
             raise ValueError("mode: a list of modes needs a list of metrics")
         return self
 
+    @model_validator(mode="after")
+    def _default_scheduler(self) -> SearchSpace:
+        """An unnamed scheduler without settings: asha under ``discover`` (measured by
+        ``bench/search_efficiency.py``: the probe settles the group, so rungs compare only
+        hyperparameters), fifo under the other searchers (grid runs every point out; for TPE
+        and random, asha showed no gain). Not marked as set: a changed searcher re-decides."""
+        if self.scheduler.name is None:
+            self.scheduler.__dict__["name"] = "asha" if self.searcher == "discover" else "fifo"
+        return self
+
     def objectives(self) -> list[str]:
         return list(self.metric) if isinstance(self.metric, list) else [self.metric]
 
@@ -316,68 +328,6 @@ def _fields_at(model: type[BaseModel], path: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-MAX_FILE_BYTES = 64 * 1024  # space and cluster files are a few KB; a runaway file (a list of
-# millions of items took minutes and gigabytes to parse) is refused before it is read
-MAX_DEPTH = 32  # nesting levels of a YAML file; the schemas need fewer than 6
-MAX_ITEMS = 100_000  # values in a YAML file, counting each use of an alias
-
-
-def read_yaml(path: Path, label: str, what: str) -> Any:
-    """A YAML file's content; a missing, oversized, non-UTF-8, broken or too deeply nested file
-    is one SpaceError line."""
-    import yaml
-
-    try:
-        if not path.is_file():
-            raise SpaceError(f"{label}: no such {what} file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SpaceError(f"{label}: {size} bytes; a {what} file may hold at most "
-                             f"{MAX_FILE_BYTES // 1024} KiB")  # fmt: skip
-        text = path.read_bytes().decode("utf-8")
-    except OSError as error:
-        raise SpaceError(f"{label}: cannot read it ({error.strerror or error})") from None
-    except UnicodeDecodeError as error:
-        raise SpaceError(f"{label}: not UTF-8 text (byte {error.start})") from None
-    try:
-        content = load_yaml(text)
-    except yaml.YAMLError as error:
-        if "nesting depth" in str(error):  # libyaml's own limit
-            raise SpaceError(f"{label}: nested too deeply (at most {MAX_DEPTH} levels)") from None
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise SpaceError(f"{label}: not valid YAML{where}") from None
-    except RecursionError:
-        raise SpaceError(f"{label}: nested too deeply (at most {MAX_DEPTH} levels)") from None
-    _check_shape(content, label)
-    return content
-
-
-def load_yaml(text: str) -> Any:
-    """``yaml.safe_load`` with libyaml where installed: ten times faster, and it refuses deep
-    nesting at once instead of recursing until Python's limit."""
-    import yaml
-
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-def _check_shape(content: Any, label: str) -> None:
-    """Refuse deep nesting and huge expansions (YAML aliases can make a small file a
-    billion-item tree), walking the tree without recursion and stopping at the limits."""
-    items, stack = 0, [(content, 1)]
-    while stack:
-        item, depth = stack.pop()
-        items += 1
-        if items > MAX_ITEMS:
-            raise SpaceError(f"{label}: more than {MAX_ITEMS} values (aliases included)")
-        if isinstance(item, dict | list) and depth > MAX_DEPTH:
-            raise SpaceError(f"{label}: nested too deeply (at most {MAX_DEPTH} levels)")
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-
-
 def load_space(path: str | Path) -> SearchSpace:
     """Read and validate a search space file; every problem is one SpaceError line."""
     path = Path(path)
@@ -388,7 +338,7 @@ def parse_space(raw: Any, label: str = "space") -> SearchSpace:
     """Validate a search space given as a mapping (a YAML file's content, or a dict from Python)."""
     if not isinstance(raw, dict):
         raise SpaceError(f"{label}: a search space is a mapping with at least `dataset:`")
-    _check_shape(raw, label)
+    check_shape(raw, label)
     try:
         space = SearchSpace(**raw)
     except ValidationError as error:
