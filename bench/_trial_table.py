@@ -1,5 +1,6 @@
 """The table of real trials that ``search_efficiency.py`` replays: every configuration of a bench
-space (a grid of its searched choices, plus the discovery probe) run once by ``run_trial``.
+space (the real space's candidates, each searched range as a grid of levels; plus the discovery
+probe) run once by ``run_trial``.
 
 Each row is one real trial (config, seed): its per-epoch validation metric and its end
 (status, validation metric, discovered group, ``discovery_correct``). Rows are cached as JSON
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,24 +24,38 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / "tables"
 EPOCHS = 16  # reduced setup: rungs after the 3-epoch augmentation warm-up still fit
 PROBE_EPOCHS = 1  # the discovery probe's test reads the data; its one epoch is still counted
-REDUCED = {  # the real spaces' candidates; each hyperparameter on a grid of 3 values around
-    # (and including) the real space's default, inside its real range
-    "digits_rotation": {
-        "dataset": {"name": "digits", "transform": "SO2", "limit": 900},
-        "search": {"candidate_group": {"choices": ["trivial", "C4", "SO2", "affine2"],
-                                       "default": "affine2"},
-                   "reg": {"choices": [0.03, 0.1, 0.3], "default": 0.1},
-                   "lr": {"choices": [0.001, 0.003, 0.01], "default": 0.003},
-                   "aug_lr": {"choices": [0.007, 0.02, 0.05], "default": 0.02}},
-    },
-    "signals": {
-        "dataset": {"name": "signals", "length": 32, "transform": "shift"},
-        "search": {"candidate_group": {"choices": ["trivial", "shift32", "flip", "shift32*flip"],
-                                       "default": "shift32"},
-                   "reg": {"choices": [0.03, 0.1, 0.3], "default": 0.1},
-                   "lr": {"choices": [0.001, 0.003, 0.01], "default": 0.003}},
-    },
+LEVELS = 5  # values per searched range (a 5-level grid of three ranges: 381 digits trials)
+REDUCED = {  # reduced data, and the real space's ranges that the grid searches (the others
+    # stay at their defaults: digits' prior and init_width would multiply its table by 10)
+    "digits_rotation": {"dataset": {"name": "digits", "transform": "SO2", "limit": 900},
+                        "searched": ["candidate_group", "reg", "lr", "aug_lr"]},
+    "signals": {"dataset": {"name": "signals", "length": 32, "transform": "shift"},
+                "searched": ["candidate_group", "reg", "lr"]},
 }  # fmt: skip
+
+
+def level_grid(dimension: dict[str, Any], levels: int = LEVELS) -> dict[str, Any]:
+    """A range of the real space as ``levels`` choices: the middles of its equal-probability
+    bins, so that a uniform draw from the grid is a draw from the real distribution, coarsened
+    (a grid of values around the default would hand random search the author's prior). Its
+    default is the level nearest the real default."""
+    low, high = float(dimension["low"]), float(dimension["high"])
+    log = dimension["distribution"] == "loguniform"
+    scale = (lambda v: math.log(v)) if log else (lambda v: v)
+    unscale = math.exp if log else (lambda v: v)
+    lo, hi = scale(low), scale(high)
+    values = [float(f"{unscale(lo + (hi - lo) * (i + 0.5) / levels):.3g}") for i in range(levels)]
+    default = scale(dimension.get("default", unscale((lo + hi) / 2)))
+    return {"choices": values, "default": min(values, key=lambda v: abs(scale(v) - default))}
+
+
+def reduced_search(real: dict[str, Any], searched: list[str]) -> dict[str, Any]:
+    """The real space's searched entries that the bench grids, each range as levels."""
+    search = {}
+    for key in searched:
+        entry = real[key]
+        search[key] = level_grid(entry) if "distribution" in entry else entry
+    return search
 
 
 def bench_space(name: str, full: bool) -> dict[str, Any]:
@@ -50,7 +66,8 @@ def bench_space(name: str, full: bool) -> dict[str, Any]:
     reduced = REDUCED[name]
     dataset = real["dataset"] if full else reduced["dataset"]
     epochs = real["trial"].get("epochs", 30) if full else EPOCHS
-    return {"name": name, "dataset": dataset, "search": reduced["search"],
+    return {"name": name, "dataset": dataset,
+            "search": reduced_search(real["search"], reduced["searched"]),
             "trial": {"epochs": epochs, "robustness": "none", "seed": 0},
             "metric": "val_metric", "mode": "max"}  # fmt: skip
 
