@@ -80,19 +80,27 @@ def test_bad_overrides_name_the_field(tmp_path, override, message):
         trial_config(load_space(write(tmp_path, BASE)), override)
 
 
-@pytest.mark.parametrize(("scheduler", "name"), [
-    (None, "fifo"),  # the measured default
-    ({}, "fifo"),
-    ({"grace_period": 8}, "asha"),  # asha's settings without a name mean asha
-    ({"brackets": 3}, "asha"),
-    ({"name": "fifo", "grace_period": 8}, "fifo"),
-    ({"name": "asha"}, "asha"),
+@pytest.mark.parametrize(("scheduler", "searcher", "name"), [
+    (None, None, "asha"),  # the measured default under discover, the default searcher
+    ({}, "discover", "asha"),
+    (None, "optuna", "fifo"),  # ... and under the others
+    ({}, "grid", "fifo"),
+    ({"grace_period": 8}, "optuna", "asha"),  # asha's settings without a name mean asha
+    ({"brackets": 3}, "random", "asha"),
+    ({"name": "fifo", "grace_period": 8}, None, "fifo"),
+    ({"name": "fifo"}, "discover", "fifo"),
+    ({"name": "asha"}, "optuna", "asha"),
 ])  # fmt: skip
-def test_an_unnamed_scheduler_is_fifo_unless_asha_settings_are_given(tmp_path, scheduler, name):
+def test_an_unnamed_scheduler_is_the_searchers_default_unless_asha_settings_are_given(
+        tmp_path, scheduler, searcher, name):  # fmt: skip
     from pipeline.space import with_overrides
 
-    space = load_space(write(tmp_path, {**BASE, **({"scheduler": scheduler} if scheduler
-                                                   is not None else {})}))  # fmt: skip
+    given = {"scheduler": scheduler} if scheduler is not None else {}
+    space = load_space(write(tmp_path, {**BASE, **given,
+                                        **({"searcher": searcher} if searcher else {})}))
     assert space.scheduler.name == name
-    if scheduler in (None, {}):
+    if scheduler in (None, {}):  # not fixed by the first reading: the searcher decides again
         assert with_overrides(space, {"scheduler.grace_period": 2}).scheduler.name == "asha"
+        other = "optuna" if name == "asha" else "discover"
+        flipped = "fifo" if name == "asha" else "asha"
+        assert with_overrides(space, {"searcher": other}).scheduler.name == flipped

@@ -94,8 +94,11 @@ GRACE_AFTER_WARMUP = 3  # epochs a trial trains with free widths before a rung j
 
 
 def grace_period(space: SearchSpace) -> int:
-    """The scheduler's grace period, or ``aug_warmup`` (its largest searched value) plus
-    GRACE_AFTER_WARMUP: until then the widths were frozen and the trial says little."""
+    """The scheduler's grace period, or ``aug_warmup`` (its largest searched value): under
+    ``discover``, whose trials after the probe share the discovered group and differ only in
+    hyperparameters that show at once (the earliest rung measured best); under the other
+    searchers plus GRACE_AFTER_WARMUP, since a rung that judges candidate groups while their
+    widths are frozen stops the ones that would discover the symmetry."""
     if space.scheduler.grace_period is not None:
         return space.scheduler.grace_period
     from pipeline.space import Choice, Distribution, TrialConfig
@@ -106,7 +109,8 @@ def grace_period(space: SearchSpace) -> int:
         warmup = max(warmup.choices)
     elif isinstance(warmup, Distribution):
         warmup = warmup.high
-    return int(warmup) + GRACE_AFTER_WARMUP
+    after = 0 if space.searcher == "discover" else GRACE_AFTER_WARMUP
+    return max(1, int(warmup) + after)
 
 
 def _max_epochs(space: SearchSpace) -> int:

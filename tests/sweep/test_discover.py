@@ -65,16 +65,20 @@ def test_a_space_without_candidate_choices_is_searched_by_tpe_alone():
     assert "discovery" not in searcher.suggest("t0")
 
 
-def test_asha_judges_trials_only_after_the_augmentation_warm_up():
-    space = SearchSpace.model_validate({**DIGITS, "trial": {"epochs": 30},
-                                        "scheduler": {"name": "asha"}})  # fmt: skip
-    assert grace_period(space) == 3 + 3  # TrialConfig's aug_warmup, then 3 epochs
+def test_asha_judges_trials_at_the_end_of_the_warm_up_under_discover_else_after_it():
+    space = SearchSpace.model_validate({**DIGITS, "trial": {"epochs": 30}})
+    assert space.scheduler.name == "asha" and grace_period(space) == 3  # TrialConfig's warm-up
+    rungs = [r for r, _ in scheduler_for(space, "max")._brackets[0]._rungs]
+    assert min(rungs) == 3
+    tpe = SearchSpace.model_validate({**DIGITS, "trial": {"epochs": 30}, "searcher": "optuna",
+                                      "scheduler": {"name": "asha"}})  # fmt: skip
+    assert grace_period(tpe) == 3 + 3  # groups compared: only after their widths learned
     searched = SearchSpace.model_validate({**DIGITS, "search": {"aug_warmup": [2, 5]}})
-    assert grace_period(searched) == 8
+    assert grace_period(searched) == 5
+    unfrozen = SearchSpace.model_validate({**DIGITS, "trial": {"aug_warmup": 0}})
+    assert grace_period(unfrozen) == 1
     given = SearchSpace.model_validate({**DIGITS, "scheduler": {"grace_period": 2}})
     assert grace_period(given) == 2
-    rungs = [r for r, _ in scheduler_for(space, "max")._brackets[0]._rungs]
-    assert min(rungs) == 6
 
 
 def test_multi_objective_asha_ranks_by_the_first_metric():
