@@ -19,7 +19,7 @@ def test_quickstart_sweep_stores_every_trial_once(tmp_path):
     # discovery probe and two trials
     budget = 3
     symsearch("sweep", str(QUICKSTART), "--name", "q", "--store", str(store), "--set",
-              "epochs=6", "--set", "dataset.limit=600", "--set", "scheduler.grace_period=3",
+              "epochs=6", "--set", "dataset.limit=400", "--set", "scheduler.grace_period=3",
               "--set", f"num_samples={budget}", cwd=tmp_path)  # fmt: skip
     counts = query("select count(*) n, count(distinct trial_id) d from trials where sweep='q'",
                    store, tmp_path)  # fmt: skip
