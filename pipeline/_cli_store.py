@@ -85,8 +85,7 @@ def analyze(
     """Dask analyses of the store: discovery, robustness, tolerance; plots and a report."""
     from pipeline.analysis import analyze
     from pipeline.store import check_readable, open_store, sweeps_in
-    from pipeline.sweep import sweep_folder
-    from pipeline.sweep._record import outputs_dir
+    from pipeline.sweep._record import outputs_dir, study_location
 
     if workers is not None and (workers < 1 or scheduler is not None):
         fail("--workers must be at least 1, and cannot be combined with --scheduler")
@@ -103,7 +102,7 @@ def analyze(
         name = _check_name(name or _only_sweep(sweeps_in(location), location.url), "sweep name")
         folder = folder or outputs_dir() / name / "analysis"  # ours: replaced on each run
         result = analyze(location, name, folder, scheduler=scheduler, workers=workers,
-                         study_path=sweep_folder(name) / "optuna.db",
+                         study=study_location(name, location.url),
                          dashboard=dashboard)  # fmt: skip
     typer.echo(result.sentence.replace("**", ""))
     typer.echo(result.verdict_table)

@@ -47,14 +47,15 @@ class Analysis:
 
 
 def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None = None,
-            workers: int | None = None, study_path: Path | None = None,
+            workers: int | None = None, study: str | Path | None = None,
             say: Say | None = None, dashboard: bool = False) -> Analysis:  # fmt: skip
     """Every summary of one sweep, written under ``out``: Parquet + CSV, PNGs, report.md and
-    report.html."""
+    report.html. ``study``: the sweep's Optuna study (a storage URL or a SQLite file), for
+    the parameter importances."""
     say = say or (lambda message: print(message, file=sys.stderr))
     with dask_scheduler(scheduler, workers, say, dashboard) as progress:
         tables, verdict = _compute(location, sweep, say, progress)
-    tables["param_importances"], importance_note = param_importances(study_path, sweep)
+    tables["param_importances"], importance_note = param_importances(study, sweep)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.to_parquet(out / f"{name}.parquet", index=False)
@@ -71,7 +72,7 @@ def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None 
     )
     from pipeline.analysis._study_plots import study_plots
 
-    extra, study_note = study_plots(study_path, sweep, out, tables["param_importances"])
+    extra, study_note = study_plots(study, sweep, out, tables["param_importances"])
     notes = {"importances": importance_note, "study_plots": study_note}
     notes = {key: note for key, note in notes.items() if note}
     report = write_report(out / "report.md", sweep, location.url, verdict, tables, notes,

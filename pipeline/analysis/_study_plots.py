@@ -8,22 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.analysis._plots import _pyplot
+from pipeline.analysis._summaries import load_study
 
 
-def study_plots(study_path: Path | None, sweep: str, out: Path,
+def study_plots(location: str | Path | None, sweep: str, out: Path,
                 importances: Any = None) -> tuple[list[Path], str | None]:  # fmt: skip
     """``param_importances.png`` (from the importances table already computed, so plot and table
     agree: fANOVA is random) and Optuna's ``parallel_coordinate.png`` under ``out``, or why
-    there are none."""
-    if study_path is None or not study_path.is_file():
-        return [], "no Optuna study for this sweep"
+    there are none. ``location``: an Optuna storage URL or a SQLite file."""
+    study, why = load_study(location, sweep)
+    if study is None:
+        return [], why
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        study = optuna.load_study(study_name=sweep, storage=f"sqlite:///{study_path}")
-    except (KeyError, ValueError, RuntimeError) as error:
-        return [], f"not available ({error})"
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if len(done) < 2:
         return [], f"not available ({len(done)} completed trial(s) in the study)"

@@ -9,6 +9,7 @@ returns lazy Dask objects (``plan_*``) and a pandas finisher (``finish_*``), so 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any
 
 from pipeline.errors import TrialStatus
@@ -219,21 +220,41 @@ def search_summary(trials: Any, epochs_per_trial: Any) -> Any:
     )  # fmt: skip
 
 
-def param_importances(study_path: Any, sweep: str) -> tuple[Any, str | None]:
+def load_study(study: str | Path | None, sweep: str) -> tuple[Any, str | None]:
+    """The sweep's Optuna study from ``study`` (an Optuna storage URL, or a SQLite file), or
+    None and why not: a missing or unreachable study is a note in the report, never a failure
+    of the analysis."""
+    if study is None or (isinstance(study, Path) and not study.is_file()):
+        return None, "no Optuna study for this sweep"
+    import optuna
+    from sqlalchemy.exc import SQLAlchemyError  # Optuna's RDB storage: a database that is down
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = f"sqlite:///{study}" if isinstance(study, Path) else study
+    try:
+        return optuna.load_study(study_name=sweep, storage=url), None
+    except KeyError:
+        return None, "no Optuna study for this sweep"
+    except (ValueError, RuntimeError, ImportError, OSError, SQLAlchemyError) as error:
+        reason = (str(error).splitlines() or [""])[0]
+        return None, f"not available ({type(error).__name__}: {reason})"
+
+
+def param_importances(study: str | Path | None, sweep: str) -> tuple[Any, str | None]:
     """Optuna's parameter importances for the sweep's study, or why there are none."""
     import pandas as pd
 
-    if study_path is None or not study_path.is_file():
-        return pd.DataFrame(columns=["parameter", "importance"]), "no Optuna study for this sweep"
+    empty = pd.DataFrame(columns=["parameter", "importance"])
+    loaded, why = load_study(study, sweep)
+    if loaded is None:
+        return empty, why
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        study = optuna.load_study(study_name=sweep, storage=f"sqlite:///{study_path}")
         with warnings.catch_warnings():  # few trials per regime: the report says how many ran
             warnings.simplefilter("ignore", UserWarning)
-            found = optuna.importance.get_param_importances(study)
+            found = optuna.importance.get_param_importances(loaded)
     except (ValueError, RuntimeError, KeyError) as error:
-        return pd.DataFrame(columns=["parameter", "importance"]), f"not available ({error})"
+        return empty, f"not available ({error})"
     rows = [{"parameter": k, "importance": float(v)} for k, v in found.items()]
     return pd.DataFrame(rows, columns=["parameter", "importance"]), None

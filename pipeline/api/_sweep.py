@@ -157,13 +157,12 @@ class Sweep:
         outputs/<sweep>/analysis); returns ``pipeline.analysis.Analysis``."""
         from pipeline.analysis import analyze
         from pipeline.api._tables import open_location
-        from pipeline.sweep import sweep_folder
-        from pipeline.sweep._record import outputs_dir
+        from pipeline.sweep._record import outputs_dir, study_location
 
         folder = Path(out) if out is not None else outputs_dir() / self.name / "analysis"
-        study = sweep_folder(self.name) / "optuna.db"
-        return analyze(open_location(self.store), self.name, folder, scheduler=scheduler,
-                       workers=workers, study_path=study)  # fmt: skip
+        location = open_location(self.store)
+        return analyze(location, self.name, folder, scheduler=scheduler, workers=workers,
+                       study=study_location(self.name, location.url))  # fmt: skip
 
     def resume(self, num_samples: int | None = None, **overrides: Any) -> Sweep:
         """Continue the sweep (``symsearch resume``); ``num_samples`` raises its budget."""

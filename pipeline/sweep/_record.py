@@ -130,6 +130,20 @@ def load_record(name: str, store: str | None = None) -> SweepRecord:
     return parse_record(name, text, str(path))
 
 
+def study_location(name: str, store: str) -> str | Path:
+    """Where the sweep's Optuna study is: the RDB URL its record names (PostgreSQL on a
+    cluster, reachable from any machine), else the SQLite file of this machine's outputs."""
+    try:
+        storage = _load_from_store(name, store).study_storage
+    except SweepError:  # no record (a `symsearch trial` run), or a damaged one: status says
+        storage = None
+    if storage is None:
+        return sweep_folder(name) / "optuna.db"
+    from pipeline.sweep._study import driver_url  # imports this module: here, not at the top
+
+    return driver_url(storage)
+
+
 def _load_from_store(name: str, store: str) -> SweepRecord:
     from pipeline.store import open_store, read_blob
 

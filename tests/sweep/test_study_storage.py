@@ -57,6 +57,14 @@ def test_two_sweeps_share_one_postgresql_study_storage_at_once(tmp_path):
             states = [trial.state for trial in study.trials]
             assert states == [optuna.trial.TrialState.COMPLETE] * BUDGET, (name, states)
         assert not (tmp_path / "outputs" / "sweeps" / "one" / "optuna.db").exists()
+        # analyze, on a machine without the sweep's outputs, reads the study its record names
+        from pipeline.analysis._summaries import param_importances
+        from pipeline.sweep._record import study_location
+
+        found = study_location("one", str(tmp_path / "outputs" / "store"))
+        importances, why = param_importances(found, "one")
+        assert why is None and set(importances["parameter"]) <= {"candidate_group", "reg"}
+        assert len(importances) and importances["importance"].sum() == pytest.approx(1.0)
         elsewhere = {**cli_env(), "SYMSEARCH_OUTPUTS": str(tmp_path / "elsewhere")}
         again = subprocess.run(command("sweep", str(other), "--name", "one", "--store", "s2",
                                        "--study-storage", url), cwd=tmp_path, env=elsewhere,
