@@ -38,14 +38,15 @@ def level_grid(dimension: dict[str, Any], levels: int = LEVELS) -> dict[str, Any
     """A range of the real space as ``levels`` choices: the middles of its equal-probability
     bins, so that a uniform draw from the grid is a draw from the real distribution, coarsened
     (a grid of values around the default would hand random search the author's prior). Its
-    default is the level nearest the real default."""
-    low, high = float(dimension["low"]), float(dimension["high"])
-    log = dimension["distribution"] == "loguniform"
-    scale = (lambda v: math.log(v)) if log else (lambda v: v)
-    unscale = math.exp if log else (lambda v: v)
-    lo, hi = scale(low), scale(high)
+    default is the level nearest the real default (the range's middle where it has none)."""
+    from pipeline.space import Distribution
+
+    real = Distribution(**dimension)
+    log = real.distribution == "loguniform"
+    scale, unscale = (math.log, math.exp) if log else (float, float)
+    lo, hi = scale(real.low), scale(real.high)
     values = [float(f"{unscale(lo + (hi - lo) * (i + 0.5) / levels):.3g}") for i in range(levels)]
-    default = scale(dimension.get("default", unscale((lo + hi) / 2)))
+    default = scale(real.middle())
     return {"choices": values, "default": min(values, key=lambda v: abs(scale(v) - default))}
 
 

@@ -129,7 +129,7 @@ def replay(space: Any, table: dict[str, dict[str, Any]], truth: str, target: flo
                 del running[trial_id]
     # never got there: the whole budget, as if every trial ran out (a search that stops every
     # trial early and finds nothing must not look cheap)
-    return space.num_samples * max(len(r["curve"]) for r in table.values()), False
+    return space.num_samples * trial_epochs(table), False
 
 
 def correct(row: dict[str, Any], truth: str) -> bool:
@@ -137,10 +137,15 @@ def correct(row: dict[str, Any], truth: str) -> bool:
         and "discovery" not in row["point"]  # fmt: skip
 
 
+def trial_epochs(table: dict[str, dict[str, Any]]) -> int:
+    """The epochs of a trial run to its end."""
+    return max(len(r["curve"]) for r in table.values())
+
+
 def first_win_epochs(table: dict[str, dict[str, Any]]) -> int:
     """The fewest trial-epochs any probing search can spend: the probe, then a winning trial
     run to its end beside SLOTS - 1 others that started with it (one epoch behind in a step)."""
-    epochs = max(len(r["curve"]) for r in table.values())
+    epochs = trial_epochs(table)
     return 1 + epochs + (SLOTS - 1) * (epochs - 1)
 
 

@@ -38,9 +38,6 @@ from pipeline._text import did_you_mean
 from pipeline._yaml import check_shape, read_yaml
 from pipeline.errors import SpaceError
 
-__all__ = ["SpaceError", "read_yaml"]  # re-exported: callers import them from here
-
-
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,3})?")
 
 
@@ -185,8 +182,7 @@ class Resources(BaseModel):
 
 class Scheduler(BaseModel):
     """asha stops weak trials early (grace_period epochs first); fifo runs every trial out.
-    Unnamed: asha where one of its settings is given, else the searcher's measured default
-    (``SearchSpace._default_scheduler``)."""
+    Unnamed: decided by ``SearchSpace._name_the_scheduler``."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -195,15 +191,6 @@ class Scheduler(BaseModel):
     # pipeline.sweep._strategy.grace_period)
     reduction_factor: float = Field(2.0, gt=1, le=1000)
     brackets: int = Field(1, ge=1, le=10)  # > 1: Hyperband's brackets (asynchronous)
-
-    @model_validator(mode="after")
-    def _named(self) -> Scheduler:
-        if self.name is None:  # asha's settings without a name mean asha, not a silent fifo
-            asha = self.model_fields_set & {"grace_period", "reduction_factor", "brackets"}
-            # not marked as set: --set scheduler.grace_period=N on a re-read still means asha
-            if asha:
-                self.__dict__["name"] = "asha"
-        return self
 
 
 Objective = Literal["val_metric", "train_loss", "robustness"]
@@ -273,13 +260,17 @@ class SearchSpace(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _default_scheduler(self) -> SearchSpace:
-        """An unnamed scheduler without settings: asha under ``discover`` (measured by
-        ``bench/search_efficiency.py``: the probe settles the group, so rungs compare only
-        hyperparameters), fifo under the other searchers (grid runs every point out; for TPE
-        and random, asha showed no gain). Not marked as set: a changed searcher re-decides."""
-        if self.scheduler.name is None:
-            self.scheduler.__dict__["name"] = "asha" if self.searcher == "discover" else "fifo"
+    def _name_the_scheduler(self) -> SearchSpace:
+        """An unnamed scheduler: asha where one of its settings is given (not a silent fifo);
+        else asha under ``discover`` (measured by ``bench/search_efficiency.py``: the probe
+        settles the group, so rungs compare only hyperparameters) and fifo under the other
+        searchers (grid runs every point out; for TPE, asha showed no gain). Not marked as set,
+        so a re-read with ``--set scheduler.grace_period=N`` or another searcher decides again."""
+        scheduler = self.scheduler
+        if scheduler.name is None:
+            asha = scheduler.model_fields_set & {"grace_period", "reduction_factor", "brackets"}
+            by_searcher = "asha" if self.searcher == "discover" else "fifo"
+            scheduler.__dict__["name"] = "asha" if asha else by_searcher
         return self
 
     def objectives(self) -> list[str]:

@@ -15,6 +15,7 @@ from pipeline.analysis._pareto import pareto_front, pareto_plot
 from pipeline.analysis._summaries import (
     finish_discovery,
     finish_robustness,
+    load_study,
     metric_mode,
     param_importances,
     plan_discovery,
@@ -55,7 +56,8 @@ def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None 
     say = say or (lambda message: print(message, file=sys.stderr))
     with dask_scheduler(scheduler, workers, say, dashboard) as progress:
         tables, verdict = _compute(location, sweep, say, progress)
-    tables["param_importances"], importance_note = param_importances(study, sweep)
+    loaded = load_study(study, sweep)  # once: it may be a database across the network
+    tables["param_importances"], importance_note = param_importances(*loaded)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.to_parquet(out / f"{name}.parquet", index=False)
@@ -72,7 +74,7 @@ def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None 
     )
     from pipeline.analysis._study_plots import study_plots
 
-    extra, study_note = study_plots(study, sweep, out, tables["param_importances"])
+    extra, study_note = study_plots(*loaded, out, tables["param_importances"])
     notes = {"importances": importance_note, "study_plots": study_note}
     notes = {key: note for key, note in notes.items() if note}
     report = write_report(out / "report.md", sweep, location.url, verdict, tables, notes,

@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.analysis._plots import _pyplot
-from pipeline.analysis._summaries import load_study
 
 
-def study_plots(location: str | Path | None, sweep: str, out: Path,
+def study_plots(study: Any, why: str | None, out: Path,
                 importances: Any = None) -> tuple[list[Path], str | None]:  # fmt: skip
     """``param_importances.png`` (from the importances table already computed, so plot and table
     agree: fANOVA is random) and Optuna's ``parallel_coordinate.png`` under ``out``, or why
-    there are none. ``location``: an Optuna storage URL or a SQLite file."""
-    study, why = load_study(location, sweep)
+    there are none. ``study``, ``why``: ``load_study``'s answer."""
     if study is None:
         return [], why
     import optuna

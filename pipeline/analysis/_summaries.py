@@ -240,20 +240,20 @@ def load_study(study: str | Path | None, sweep: str) -> tuple[Any, str | None]:
         return None, f"not available ({type(error).__name__}: {reason})"
 
 
-def param_importances(study: str | Path | None, sweep: str) -> tuple[Any, str | None]:
-    """Optuna's parameter importances for the sweep's study, or why there are none."""
+def param_importances(study: Any, why: str | None) -> tuple[Any, str | None]:
+    """Optuna's parameter importances for the sweep's study (``load_study``'s answer: the
+    study, or None and why not), or why there are none."""
     import pandas as pd
 
     empty = pd.DataFrame(columns=["parameter", "importance"])
-    loaded, why = load_study(study, sweep)
-    if loaded is None:
+    if study is None:
         return empty, why
     import optuna
 
     try:
         with warnings.catch_warnings():  # few trials per regime: the report says how many ran
             warnings.simplefilter("ignore", UserWarning)
-            found = optuna.importance.get_param_importances(loaded)
+            found = optuna.importance.get_param_importances(study)
     except (ValueError, RuntimeError, KeyError) as error:
         return empty, f"not available ({error})"
     rows = [{"parameter": k, "importance": float(v)} for k, v in found.items()]

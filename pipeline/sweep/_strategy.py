@@ -1,11 +1,13 @@
 """How a sweep searches: the Optuna sampler, the Ray searcher and the trial scheduler.
 
-Defaults chosen by ``bench/search_efficiency.py`` (README "Search strategy"): every trial runs
-to its end unless the space asks for ASHA (whose rungs, early in short trials, stopped the trials
-that end best as often as the hopeless ones); ASHA's first rung comes after the augmentation
-warm-up (a trial is not judged before its widths can learn); TPE starts modelling after a few
-random trials, not ten (under ``searcher: discover``, at once: the probe's narrowing and the
-defaults trial start it).
+Defaults chosen by ``bench/search_efficiency.py`` (README "Search strategy"): under
+``searcher: discover`` ASHA judges trials from the end of the augmentation warm-up (after the
+probe they share one group: rungs compare hyperparameters) and TPE models from the first result
+(the probe's narrowing and the defaults trial start it); under the other searchers every trial
+runs to its end unless the space asks for ASHA, whose first rung then comes a few epochs after
+the warm-up (a group is not judged before its widths can learn), and TPE starts after a few
+random trials, not ten. The scheduler's name is decided with the space
+(``SearchSpace._name_the_scheduler``); its grace period and the start-up trials here.
 """
 
 from __future__ import annotations

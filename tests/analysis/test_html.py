@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.analysis import analyze
 from pipeline.analysis._study_plots import study_plots
-from pipeline.analysis._summaries import param_importances
+from pipeline.analysis._summaries import load_study, param_importances
 from pipeline.store import open_store
 
 
@@ -58,8 +58,8 @@ def test_the_markdown_report_shows_optunas_plots_too(report):
 
 
 def test_study_plots_say_why_when_there_is_no_study(tmp_path):
-    assert study_plots(None, "s", tmp_path) == ([], "no Optuna study for this sweep")
-    plots, note = study_plots(tmp_path / "missing.db", "s", tmp_path)
+    assert study_plots(*load_study(None, "s"), tmp_path) == ([], "no Optuna study for this sweep")
+    plots, note = study_plots(*load_study(tmp_path / "missing.db", "s"), tmp_path)
     assert plots == [] and "no Optuna study" in note
 
 
@@ -68,12 +68,12 @@ def test_a_study_database_that_cannot_be_reached_is_a_note_not_a_failure(tmp_pat
 
     down = f"postgresql+psycopg2://symsearch@127.0.0.1:{free_port()}/nothing"  # nobody listens
     pytest.importorskip("psycopg2", reason="psycopg2 is not installed (the postgres extra)")
-    importances, note = param_importances(down, "s")
+    importances, note = param_importances(*load_study(down, "s"))
     assert importances.empty and note.startswith("not available (OperationalError")
-    assert study_plots(down, "s", tmp_path)[0] == []
+    assert study_plots(*load_study(down, "s"), tmp_path)[0] == []
     # a URL-named study, as a PostgreSQL one is read: the same figures as from its file
     url = f"sqlite:///{_study(tmp_path / 'url.db', 'u')}"
-    by_url, note = param_importances(url, "u")
+    by_url, note = param_importances(*load_study(url, "u"))
     assert note is None and set(by_url["parameter"]) == {"candidate_group", "reg"}
 
 

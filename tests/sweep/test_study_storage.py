@@ -58,11 +58,11 @@ def test_two_sweeps_share_one_postgresql_study_storage_at_once(tmp_path):
             assert states == [optuna.trial.TrialState.COMPLETE] * BUDGET, (name, states)
         assert not (tmp_path / "outputs" / "sweeps" / "one" / "optuna.db").exists()
         # analyze, on a machine without the sweep's outputs, reads the study its record names
-        from pipeline.analysis._summaries import param_importances
+        from pipeline.analysis._summaries import load_study, param_importances
         from pipeline.sweep._record import study_location
 
         found = study_location("one", str(tmp_path / "outputs" / "store"))
-        importances, why = param_importances(found, "one")
+        importances, why = param_importances(*load_study(found, "one"))
         assert why is None and set(importances["parameter"]) <= {"candidate_group", "reg"}
         assert len(importances) and importances["importance"].sum() == pytest.approx(1.0)
         elsewhere = {**cli_env(), "SYMSEARCH_OUTPUTS": str(tmp_path / "elsewhere")}
