@@ -17,7 +17,7 @@ import torch
 
 from pipeline._provenance import provenance
 from pipeline.data import Dataset, Split, lattice_size, shift_grid, shifted_test_set
-from pipeline.discovery import decided, present_span, test_columns
+from pipeline.discovery import DataTest, data_test_id, decided, present_span, run_data_test
 from pipeline.errors import TrialStatus
 from pipeline.groups import Group, discovery_matches, element_in_group, generator_in_group
 from pipeline.learned_spans import SpanComparison, learned_cosines, learned_matrices, learned_span
@@ -120,8 +120,8 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     test = evaluate_split(setup, data.test.inputs, data.test.targets, averaging)
     eval_seconds = time.perf_counter() - started
     ratio, plain_error = _equivariance(setup, averaging)
-    discovery, discovered, correct, span = _discovery(setup)
-    discovered, correct = _with_test(setup, discovery, discovered, correct)
+    discovery, model_group, correct, span = _discovery(setup)
+    discovered, correct = _with_test(setup, discovery, model_group, correct)
     trial = setup_row(setup, TrialStatus.COMPLETED, None, epochs, train_seconds)
     # A model that learned nothing: its widths say nothing about the data (the data test does
     # not rest on the model, so its verdicts stand wherever no width decided)
@@ -133,7 +133,8 @@ def evaluate(setup: Setup, epochs: list[dict[str, Any]], train_seconds: float) -
     trial.update(test_metric=test, equivariance_error=ratio, model_equivariance_error=plain_error,
                  discovered_group=discovered, discovery_correct=correct, discovery_note=note,
                  **_span_fields(span), n_samples=averaging.k if averaging else 1,
-                 eval_seconds=eval_seconds, tolerance_met=met)  # fmt: skip
+                 eval_seconds=eval_seconds, tolerance_met=met, model_group=model_group,
+                 data_test_id=setup.data_test.test_id if setup.data_test else None)  # fmt: skip
     return TrialResult(trial, epochs, discovery, _robustness(setup, averaging))
 
 
@@ -207,12 +208,16 @@ def _with_test(setup: Setup, rows: list[dict[str, Any]], discovered: str,
     ``test``: the test's ``present`` decides (an undecided generator is not active). ``both``:
     the test decides where its verdict stands, the learned widths where it is undecided (the
     reader could not see the generator, so the model's tolerance is the only evidence left).
+    The widths' own reading stays in ``used_by_model`` (and the trial's ``model_group``). The
+    test is the sweep's (``setup.data_test``), else run here once.
     """
-    if setup.config.discovery == "widths":
-        return discovered, correct
-    columns = test_columns(setup.dataset, setup.candidate, setup.config.seed, setup.device)
-    if not columns:  # a learned candidate: its generators are only known after training
-        return discovered, correct
+    for row in rows:
+        row["used_by_model"] = row["active"]
+    if setup.config.discovery == "widths" or setup.candidate.learnable:
+        return discovered, correct  # a learned candidate's generators exist only after training
+    if setup.data_test is None:
+        setup.data_test = own_data_test(setup)
+    columns = setup.data_test.consensus()
     combined = setup.config.discovery == "both"
     for row in rows:
         row.update(columns.get(row["generator"], {}))
@@ -221,6 +226,19 @@ def _with_test(setup: Setup, rows: list[dict[str, Any]], discovered: str,
     verdicts = {r["generator"]: {"present": r["active"]} for r in rows}
     right = all(r["active"] == r["true_active"] for r in rows if r["true_active"] is not None)
     return present_span(setup.candidate, verdicts), right
+
+
+def test_seeds(config: TrialConfig) -> list[int]:
+    return [config.test_seed + r for r in range(config.test_repeats)]
+
+
+def own_data_test(setup: Setup) -> DataTest:
+    """The data test of the trial's dataset and candidate, run in the trial (``symsearch trial``;
+    a sweep runs it once before its trials)."""
+    config = setup.config
+    seeds = test_seeds(config)
+    test_id = data_test_id(config.dataset, config.data_seed, config.candidate_group, seeds)
+    return run_data_test(setup.dataset, setup.candidate, seeds, test_id, setup.device)
 
 
 def _span_fields(span: SpanComparison | None) -> dict[str, Any]:

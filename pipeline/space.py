@@ -87,8 +87,14 @@ class TrialConfig(BaseModel):
     robustness: Literal["all", "true_group", "none"] = "all"  # which generators' shift grids
     robustness_every: int = Field(0, ge=0, le=100_000)  # epochs between per-epoch robustness
     # scores (the validation split moved along the true and candidate generators); 0: never
-    discovery: Literal["widths", "test", "both"] = "widths"  # test/both: also run the data's
-    # two-sample test per generator (pipeline.discovery); test: its verdict decides ``active``
+    discovery: Literal["widths", "test", "both"] = "test"  # test: the data's two-sample test
+    # per generator (pipeline.discovery) decides ``active`` and the discovered group (the
+    # widths stay beside it as what the model uses: used_by_model, model_group); both: the
+    # widths decide where the test is undecided; widths: the widths alone, no test
+    test_seed: int = Field(0, ge=0, le=2**63 - 1)  # the data test's seed (its reader, its
+    # held-out draws): a sweep tests each (dataset, candidate) once, whatever the trial seeds
+    test_repeats: int = Field(1, ge=1, le=20)  # data tests at seeds test_seed, +1, ...: the
+    # verdict is what most repeats say, with their agreement
     seed: int = Field(0, ge=0, le=2**63 - 1)  # model init, batches, augmentation samples
     data_seed: int = Field(0, ge=0, le=2**63 - 1)  # dataset generation and splits: fixed
     # across trial seeds

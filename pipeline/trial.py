@@ -22,6 +22,7 @@ from torch import nn
 from pipeline.actions import act
 from pipeline.augment import LearnableAugmentation
 from pipeline.data import BUILTIN, Dataset, build_dataset, lattice_size
+from pipeline.discovery import DataTest
 from pipeline.errors import NumericalBreakdown, SymsearchError, TrialStatus
 from pipeline.evaluation import (
     TrialResult,
@@ -86,6 +87,7 @@ class Setup:
     augmentation: LearnableAugmentation
     device: torch.device
     basis_lr: float = 0.0  # a learned basis's rate, resolved by basis_plan
+    data_test: DataTest | None = None  # the sweep's test of this data and candidate, if run
 
     @property
     def candidate(self) -> Group:
@@ -96,15 +98,18 @@ class Setup:
 def run_trial(
     config: TrialConfig | dict[str, Any], report: Report | None = None, *,
     resume: TrialState | None = None, save: Save | None = None,
+    data_test: DataTest | None = None,
 ) -> TrialResult:  # fmt: skip
     """Train and evaluate one configuration; see the module docstring.
 
     ``save(state)`` is called after every epoch (before ``report``) with a checkpoint;
-    ``resume=state`` continues from one exactly as if the trial had never stopped.
+    ``resume=state`` continues from one exactly as if the trial had never stopped;
+    ``data_test``: the sweep's test of this dataset and candidate (else the trial runs it).
     """
     config = config if isinstance(config, TrialConfig) else make_config(config)
     began = time.perf_counter()
     setup = build(config)
+    setup.data_test = data_test
     started = time.perf_counter()
     epochs: list[dict[str, Any]] = list(resume.epochs) if resume else []
     try:

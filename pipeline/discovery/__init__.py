@@ -4,18 +4,23 @@
 >>> verdicts = discovery_test(dataset, get_group("affine2"))  # one Verdict per generator
 """
 
+from pipeline.discovery._datatest import DataTest, data_test_id, generator_matrices, run_data_test
 from pipeline.discovery._probes import Probe, probes
 from pipeline.discovery._rows import COLUMNS, decided, present_span, test_columns
 from pipeline.discovery._test import TestConfig, Verdict, discovery_test
 
 __all__ = [
     "COLUMNS",
+    "DataTest",
     "Probe",
     "TestConfig",
     "Verdict",
+    "data_test_id",
     "decided",
     "discovery_test",
+    "generator_matrices",
     "present_span",
     "probes",
+    "run_data_test",
     "test_columns",
 ]

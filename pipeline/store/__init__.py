@@ -28,7 +28,14 @@ from pipeline.store._reader import (
     table_paths,
 )
 from pipeline.store._retire import SUPERSEDED, retire_trials, set_aside, trial_ids_in
-from pipeline.store._schema import SCHEMA_VERSION, SCHEMAS, TABLES, SchemaError, to_table
+from pipeline.store._schema import (
+    DATA_TEST_PREFIX,
+    SCHEMA_VERSION,
+    SCHEMAS,
+    TABLES,
+    SchemaError,
+    to_table,
+)
 from pipeline.store._writer import (
     ATTEMPTS,
     StoreWriter,
@@ -45,6 +52,7 @@ from pipeline.store.query import QueryError, run_query
 
 __all__ = [
     "ATTEMPTS",
+    "DATA_TEST_PREFIX",
     "DEFAULT_STORE",
     "SCHEMAS",
     "SCHEMA_VERSION",

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 
 from pipeline.store._location import Location, StoreError, is_remote_error, one_line, store_errors
-from pipeline.store._schema import PARTITION, TABLES
+from pipeline.store._schema import DATA_TEST_PREFIX, PARTITION, TABLES
 from pipeline.store._writer import file_generation, file_owner, sweep_listing, table_files
 
 SUPERSEDED = "_superseded"
@@ -70,9 +70,11 @@ def set_aside(location: Location, relative: str) -> str:
 
 
 def trial_ids_in(location: Location, sweep: str) -> set[str]:
-    """Every trial with rows in the sweep (its own files, or in a compacted file)."""
+    """Every trial with rows in the sweep (its own files, or in a compacted file); the sweep's
+    data tests own rows too, but are not trials."""
     from pipeline.store._compact import compacted_trial_ids
 
     paths = [path for _, path in sweep_listing(location, sweep)]
     owners = {owner[0] for owner in map(file_owner, paths) if owner is not None}
-    return owners | compacted_trial_ids(location, [p for p in paths if file_generation(p)])
+    found = owners | compacted_trial_ids(location, [p for p in paths if file_generation(p)])
+    return {trial for trial in found if not trial.startswith(DATA_TEST_PREFIX)}

@@ -9,9 +9,11 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 3  # 2: discovery gains p_value, extent, extent_unit, present, extent_error;
+SCHEMA_VERSION = 4  # 2: discovery gains p_value, extent, extent_unit, present, extent_error;
 # 3: trials gain the provenance columns (versions, git commit, device name, host); trials and
-#    epochs gain robustness; discovery gains test_note
+#    epochs gain robustness; discovery gains test_note;
+# 4: the data_tests table (the sweep's data test, once per dataset and candidate); trials gain
+#    model_group and data_test_id; discovery gains used_by_model
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
@@ -34,6 +36,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("schema_version", pa.int32()), ("robustness", _FLOAT),
         ("symsearch_version", _STR), ("torch_version", _STR), ("ray_version", _STR),
         ("python_version", _STR), ("git_commit", _STR), ("device_name", _STR), ("host", _STR),
+        ("model_group", _STR), ("data_test_id", _STR),
     ]),
     "epochs": pa.schema([*_KEYS,
         ("epoch", _INT), ("train_loss", _FLOAT), ("val_metric", _FLOAT),
@@ -45,16 +48,28 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("active", _BOOL), ("true_active", _BOOL), ("cosine", _FLOAT),
         ("matrix", pa.list_(_FLOAT)), ("matrix_dim", _INT),
         ("p_value", _FLOAT), ("extent", _FLOAT), ("extent_unit", _STR), ("present", _BOOL),
-        ("extent_error", _FLOAT), ("test_note", _STR),
+        ("extent_error", _FLOAT), ("test_note", _STR), ("used_by_model", _BOOL),
     ]),
     "robustness": pa.schema([*_KEYS,
         ("shift", _STR), ("magnitude", _FLOAT), ("unit", _STR), ("source", _STR),
         ("averaged", _BOOL), ("metric", _FLOAT), ("in_support", _BOOL),
     ]),
+    # trial_id: the data test's id (DATA_TEST_PREFIX...), one file set per (dataset, candidate)
+    "data_tests": pa.schema([*_KEYS,
+        ("dataset", _STR), ("data_seed", _INT), ("candidate_group", _STR), ("test_seed", _INT),
+        ("generator", _STR), ("present", _BOOL), ("p_value", _FLOAT), ("extent", _FLOAT),
+        ("extent_unit", _STR), ("extent_error", _FLOAT), ("whole", _BOOL), ("test_note", _STR),
+        ("visibility_p", _FLOAT), ("magnitudes", pa.list_(_FLOAT)), ("tv", pa.list_(_FLOAT)),
+        ("matrix", pa.list_(_FLOAT)), ("matrix_dim", _INT), ("discovered_group", _STR),
+        ("true_present", _BOOL), ("seconds", _FLOAT),
+    ]),
 }  # fmt: skip
 TABLES = tuple(SCHEMAS)
 # Rows that identify one logical record; readers keep its latest attempt.
-RECORD_KEYS = {"trials": (), "epochs": ("epoch",), "discovery": (), "robustness": ()}
+RECORD_KEYS = {"trials": (), "epochs": ("epoch",), "discovery": (), "robustness": (),
+               "data_tests": ()}  # fmt: skip
+# Owners of data_tests rows: not trials (resume never sets them aside, status never counts them)
+DATA_TEST_PREFIX = "data-test-"
 
 
 class SchemaError(ValueError):

@@ -1,9 +1,11 @@
 """``searcher: discover``: read which generators the data has, then search only where they lead.
 
-The first trial (the probe) trains the space's most general candidate group (the one with the
-most generators: affine2, learned<k>, a product) for ``probe_epochs`` epochs with
-``discovery: test``: the data's two-sample test per generator (``pipeline.discovery``) names the
-group the present generators span (its ``discovered_group``). Every later trial is drawn by
+The sweep's data test of its most general candidate group (the one with the most generators:
+affine2, a product; ``pipeline.sweep._datatests``, run once before any trial) names the group the
+present generators span (``found``). Where no such test could run (a ``learned<k>`` most general
+candidate, whose generators exist only after training), the first trial is a probe: that
+candidate trained for ``probe_epochs`` epochs with ``discovery: test``, read the same way. Every
+trial is drawn by
 Optuna (TPE) over the space with ``candidate_group`` narrowed to the candidates equal to that
 group (compared by their generators, not names); where none is equal, to the smallest
 candidates that contain it; where none contains it, to all candidates. A space without a
@@ -12,8 +14,8 @@ space's defaults on the discovered group, and TPE models from the first result o
 (``startup_trials`` 0 unless the space sets it: the narrowed space is small and the defaults
 are an informed start). A point that another trial has run (to its end, or to the rung that
 stopped it) or is running is not run again: a trial is a function of its configuration and
-seed. The probe is a real trial: it is stored, counted in the budget and its epochs are spent,
-but Optuna never sees it (its epochs and test setting are not a point of the space).
+seed. A probe trial is a real trial: it is stored, counted in the budget and its epochs are
+spent, but Optuna never sees it (its epochs and test setting are not a point of the space).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class DiscoverSearch(Searcher):
     """Probe first, then ``inner(space narrowed to the discovery)`` draws every other trial."""
 
     def __init__(self, space: SearchSpace, inner: Callable[[SearchSpace], Searcher],
-                 metric: Any, mode: Any, probe_epochs: int = PROBE_EPOCHS) -> None:  # fmt: skip
+                 metric: Any, mode: Any, probe_epochs: int = PROBE_EPOCHS,
+                 found: str | None = None) -> None:  # fmt: skip
         super().__init__(metric=metric, mode=mode)
         self.space, self.make_inner, self.probe_epochs = space, inner, probe_epochs
         self.candidates = candidate_choices(space)
@@ -56,8 +59,10 @@ class DiscoverSearch(Searcher):
         self.points: dict[str, dict[str, Any] | None] = {}  # running trial -> its point
         self.inner_ids: dict[str, str] = {}  # running trial -> its id in the inner searcher
         self.twins: dict[str, list[str]] = {}  # running trial -> inner ids that drew its point
-        self.found: str | None = None
+        self.found: str | None = found
         self.inner: Searcher | None = None if self.candidates else inner(space)
+        if self.candidates and found is not None:  # the sweep's data test read the data: no probe
+            self._narrow(found)
 
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
         if self.inner is not None:
@@ -103,6 +108,13 @@ class DiscoverSearch(Searcher):
             point["candidate_group"] = candidates[0]
         study.enqueue_trial(point, skip_if_exists=True)
 
+    def _narrow(self, found: str | None) -> None:
+        """Search the candidates ``found`` points to, the defaults first."""
+        self.found = found
+        candidates = narrowed(self.candidates, found)
+        self.inner = self.make_inner(narrowed_space(self.space, candidates))
+        self._defaults_first(candidates)
+
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if trial_id != self.probe_id and self.inner is not None:
             self.inner.on_trial_result(self.inner_ids.get(trial_id, trial_id), result)
@@ -110,10 +122,7 @@ class DiscoverSearch(Searcher):
     def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None,
                           error: bool = False) -> None:  # fmt: skip
         if trial_id == self.probe_id and self.inner is None:
-            self.found = None if error or not result else result.get("discovered_group")
-            candidates = narrowed(self.candidates, self.found)
-            self.inner = self.make_inner(narrowed_space(self.space, candidates))
-            self._defaults_first(candidates)
+            self._narrow(None if error or not result else result.get("discovered_group"))
             return
         if self.inner is not None and trial_id != self.probe_id:
             point = self.points.pop(trial_id, None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class Prepared:
     space: SearchSpace
     dataset: dict[str, Any]  # the dataset's columns of a trials row
     dashboard: bool = False  # start Ray's dashboard (and print its URL)
+    data_tests: dict[str, Any] = field(default_factory=dict)  # candidate -> DataTest (run_tests)
 
     @property
     def spec(self) -> TrialSpec:
@@ -65,7 +66,15 @@ class Prepared:
             base["robustness_every"] = ROBUSTNESS_EVERY  # the objective must be reported
         gpu = self.space.resources.gpu
         return TrialSpec(self.record.name, self.record.store, base, gpu,
-                         self.space.checkpoint_seconds, git_commit())  # fmt: skip
+                         self.space.checkpoint_seconds, git_commit(), self.data_tests)  # fmt: skip
+
+    def run_tests(self) -> None:
+        """The sweep's data tests (stored ones read back, missing ones run and stored)."""
+        from pipeline.store import open_store
+        from pipeline.sweep._datatests import sweep_data_tests
+
+        self.data_tests = sweep_data_tests(self.space, open_store(self.record.store),
+                                           self.record.name)  # fmt: skip
 
     @property
     def mode(self) -> Any:
@@ -298,7 +307,10 @@ def _searcher(prepared: Prepared) -> Any:
         return None  # Tune's own variant generator expands the grid_search
     record.folder.mkdir(parents=True, exist_ok=True)
     storage = _study_storage(prepared)  # persistent: raise the budget, resume anywhere
-    return build_searcher(space, prepared.mode, record.name, storage)
+    from pipeline.sweep._datatests import discovered_by_test
+
+    found = discovered_by_test(space, prepared.data_tests)
+    return build_searcher(space, prepared.mode, record.name, storage, found)
 
 
 def _study_storage(prepared: Prepared) -> Any:
@@ -403,6 +415,7 @@ def _rebase_local_experiments(record: SweepRecord, location: Any) -> None:
 
 def start_sweep(prepared: Prepared) -> bool:
     prepared.record.save()
+    prepared.run_tests()
     return run_prepared(prepared, prepared.record.segments[0], restore=False)
 
 
@@ -439,6 +452,7 @@ def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
     prepared = Prepared(record, space, validate_space(space), dashboard)
     location = open_store(record.store)
     check_writable(location)  # a store gone read-only: exit 2 before Ray starts
+    prepared.run_tests()  # stored: read back, never run again
     connect(record.address, record.verbose, space, dashboard)
     _rebase_local_experiments(record, location)
     filesystem = storage_filesystem(location)

@@ -45,6 +45,16 @@ def probe_point(space: SearchSpace, epochs: int = PROBE_EPOCHS) -> dict[str, Any
             "discovery": "test", "epochs": epochs}  # fmt: skip
 
 
+def is_probe(config: dict[str, Any], space: SearchSpace) -> bool:
+    """Was this trial configuration (``config_json``) the discovery strategy's probe? Its
+    epochs and test setting are the probe's, where the space's trials train longer."""
+    from pipeline.space import trial_config
+
+    epochs = trial_config(space, {"device": "cpu"}).epochs
+    return (config.get("discovery") == "test" and config.get("epochs") == PROBE_EPOCHS
+            and epochs != PROBE_EPOCHS)  # fmt: skip
+
+
 def contains(outer: str, inner: str) -> bool:
     """Does group ``outer`` contain every generator of group ``inner``?"""
     from pipeline.groups import generator_in_group, get_group

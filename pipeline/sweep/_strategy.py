@@ -18,9 +18,11 @@ from typing import Any
 from pipeline.space import SearchSpace
 
 
-def build_searcher(space: SearchSpace, mode: str, study_name: str, storage: Any) -> Any:
+def build_searcher(space: SearchSpace, mode: str, study_name: str, storage: Any,
+                   found: str | None = None) -> Any:  # fmt: skip
     """The space's Ray searcher over the Optuna study ``study_name`` (``storage`` None: in
-    memory); ``searcher: discover`` wraps TPE behind the discovery probe."""
+    memory); ``searcher: discover`` narrows TPE to ``found`` (the sweep's data test of its most
+    general candidate), or where none ran, to what a probe trial finds."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -29,7 +31,7 @@ def build_searcher(space: SearchSpace, mode: str, study_name: str, storage: Any)
         return optuna_search(space)
     from pipeline.sweep._discover import DiscoverSearch
 
-    return DiscoverSearch(space, optuna_search, space.metric, mode)
+    return DiscoverSearch(space, optuna_search, space.metric, mode, found=found)
 
 
 class OptunaFactory:

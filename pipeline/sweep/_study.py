@@ -80,17 +80,16 @@ def rebuild_study(storage: Any, name: str, space: SearchSpace, mode: Any,
     directions = ["maximize" if m == "max" else "minimize" for m in modes]
     study = optuna.create_study(storage=storage, study_name=name, directions=directions)
     search = define_by_run(space)
-    kept = [row for row in rows if not (space.searcher == "discover" and _probe(row))]
+    kept = [row for row in rows if not (space.searcher == "discover" and _probe(row, space))]
     for row in kept:
         study.add_trial(_frozen_trial(row, search, space.objectives()))
     return len(kept)
 
 
-def _probe(row: dict[str, Any]) -> bool:
-    from pipeline.sweep._probe import PROBE_EPOCHS
+def _probe(row: dict[str, Any], space: SearchSpace) -> bool:
+    from pipeline.sweep._probe import is_probe
 
-    config = json.loads(row.get("config_json") or "{}")
-    return config.get("discovery") == "test" and config.get("epochs") == PROBE_EPOCHS
+    return is_probe(json.loads(row.get("config_json") or "{}"), space)
 
 
 def _frozen_trial(row: dict[str, Any], search: Any, metrics: list[str]) -> Any:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.errors import TrialStatus
@@ -35,6 +35,7 @@ class TrialSpec:
     gpu: float = 0.0
     checkpoint_seconds: float = 10.0  # at most one checkpoint per this many seconds
     git_commit: str | None = None  # the driver's: Tune runs trials in their own folders
+    data_tests: dict[str, Any] = field(default_factory=dict)  # candidate -> the sweep's DataTest
 
     def values(self, params: dict[str, Any]) -> dict[str, Any]:
         device = "cuda" if self.gpu > 0 else "cpu"
@@ -73,11 +74,25 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     state = load_state(location, spec.sweep, trial_id)
     if state is not None:  # seconds of the epochs before the checkpoint count too
         reporter.train_seconds = sum(row["seconds"] for row in state.epochs)
-    result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep)
+    result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep,
+                       data_test=sweep_test(spec, config))
     result.trial["node"] = reporter.node
     result.trial["git_commit"] = spec.git_commit or result.trial.get("git_commit")
     writer.add_result(result)
     reporter.final(result.trial, result.epochs, final_figures(result.discovery, result.robustness))
+
+
+def sweep_test(spec: TrialSpec, config: Any) -> Any:
+    """The sweep's data test of this trial's dataset and candidate (None where the trial's data
+    or test seeds differ from the sweep's: it then runs its own)."""
+    from pipeline.discovery import data_test_id
+    from pipeline.evaluation import test_seeds
+
+    test = spec.data_tests.get(config.candidate_group)
+    if test is None:
+        return None
+    own = data_test_id(config.dataset, config.data_seed, config.candidate_group, test_seeds(config))
+    return test if own == test.test_id else None
 
 
 class EpochReporter:
