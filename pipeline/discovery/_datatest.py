@@ -96,7 +96,9 @@ def generator_matrices(group: Group) -> dict[str, list[float]]:
     """Each generator's matrix, row-major, in the group's representation."""
     group = group.to(device="cpu", dtype=torch.float64)
     mats = list(group.lie_algebra) + list(group.discrete_generators)
-    return {name: m.flatten().tolist() for name, m in zip(group.generator_names(), mats)}
+    return {
+        name: m.flatten().tolist() for name, m in zip(group.generator_names(), mats, strict=True)
+    }
 
 
 def _with_seed(config: TestConfig, seed: int) -> TestConfig:

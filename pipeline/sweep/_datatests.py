@@ -83,8 +83,12 @@ def sweep_data_tests(space: SearchSpace, location: Any, sweep: str) -> dict[str,
               f"generators, {len(seeds)} repeat(s))...", file=sys.stderr, flush=True)  # fmt: skip
         test = run_data_test(dataset, group, seeds, test_id)
         _store(location, sweep, test, test.rows(dataset, config.data_seed, group))
-        print(f"data test: {candidate}: {test.discovered_group(group)} "
-              f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+        print(
+            f"data test: {candidate}: {test.discovered_group(group)} "
+            f"({time.perf_counter() - started:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
         found[candidate] = test
     return found
 
@@ -105,8 +109,9 @@ def discovered_by_test(space: SearchSpace, tests: dict[str, DataTest]) -> str | 
 def _store(location: Any, sweep: str, test: DataTest, rows: list[dict[str, Any]]) -> None:
     from pipeline.store import StoreWriter, claim_attempt
 
-    writer = StoreWriter(location, sweep, test.test_id, claim_attempt(location, sweep,
-                                                                        test.test_id))
+    writer = StoreWriter(
+        location, sweep, test.test_id, claim_attempt(location, sweep, test.test_id)
+    )
     writer.add_rows("data_tests", rows)
     writer.flush()
 
@@ -128,8 +133,10 @@ def stored_test(test_id: str, rows: list[dict[str, Any]]) -> DataTest:
     runs = [[_verdict(row) for row in rows if row["test_seed"] == seed] for seed in seeds]
     matrices = {row["generator"]: row["matrix"] for row in rows if row.get("matrix")}
     dim = next((int(row["matrix_dim"]) for row in rows if row.get("matrix_dim")), 0)
-    seconds = sum(max(float(row.get("seconds") or 0.0) for row in rows if row["test_seed"] == s)
-                  for s in seeds)  # a verdict's seconds: its repeat's time so far
+    seconds = sum(
+        max(float(row.get("seconds") or 0.0) for row in rows if row["test_seed"] == s)
+        for s in seeds
+    )  # a verdict's seconds: its repeat's time so far
     return DataTest(test_id, rows[0]["candidate_group"], seeds, runs, matrices, dim, seconds)
 
 
