@@ -8,6 +8,7 @@ loads on first use:
     pipeline.open_sweep(name, store=...) -> Sweep
     pipeline.read_table(store, table, sweep=None, backend="pandas")
     pipeline.run_trial(config, report=None)
+    pipeline.detect(space_or_dataset, group=None) -> Detection  (the data test alone)
 """
 
 import types
@@ -15,7 +16,7 @@ import types
 __version__ = "0.1.0"
 
 _API = {"open_sweep": "pipeline.api", "read_table": "pipeline.api", "Sweep": "pipeline.api",
-        "run_trial": "pipeline.trial"}  # fmt: skip
+        "run_trial": "pipeline.trial", "detect": "pipeline.api"}  # fmt: skip
 
 
 class _SweepModule(types.ModuleType):
@@ -40,4 +41,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
 
 
-__all__ = ["Sweep", "__version__", "open_sweep", "read_table", "run_trial", "sweep"]
+__all__ = ["Sweep", "__version__", "detect", "open_sweep", "read_table", "run_trial", "sweep"]

@@ -15,6 +15,7 @@ import typer
 
 from pipeline._cli_best import best
 from pipeline._cli_catalog import datasets, groups
+from pipeline._cli_detect import detect
 from pipeline._cli_common import SetOption, StoreOption, fail, parse_overrides  # noqa: F401
 from pipeline._cli_store import analyze, compact, query, set_aside_files
 from pipeline._cli_sweep import resume, status, sweep, trial
@@ -48,6 +49,7 @@ def _options(
 # Registered in this order, which is the order `symsearch --help` lists them in.
 app.command()(groups)
 app.command()(datasets)
+app.command()(detect)
 app.command()(trial)
 app.command()(sweep)
 app.command()(resume)

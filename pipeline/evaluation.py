@@ -44,7 +44,8 @@ class TrialResult:
 def dataset_fields(dataset: Dataset) -> dict[str, Any]:
     """The dataset's columns of a ``trials`` row."""
     return {"dataset": dataset.name, "true_group": dataset.true_group,
-            "metric_name": dataset.metric, "metric_mode": dataset.metric_mode}  # fmt: skip
+            "metric_name": dataset.metric, "metric_mode": dataset.metric_mode,
+            "val_size": len(dataset.val)}  # fmt: skip
 
 
 def trial_row(

@@ -14,10 +14,10 @@ from typing import Any
 
 from pipeline.analysis._report import (
     COLUMNS,
-    VERDICT_RULE,
     _best_rows,
     _cell,
     verdict_display,
+    verdict_rule,
     verdict_sentence,
 )
 
@@ -105,7 +105,8 @@ def write_html_report(
         f"<h1>Sweep <code>{html.escape(sweep)}</code>: analysis</h1>",
         f'<div class="verdict">{_text(verdict_sentence(verdict, metric_name))[3:-4]}</div>',
         html_table(verdict_display(tables["generator_verdicts"])),
-        _text(VERDICT_RULE.format(metric=metric_name)),
+        _text(verdict_rule(verdict, metric_name)),
+        "<h2>Which candidate served the task</h2>", table("candidate_summary"),
         _text(f"Store: `{store}`. Every table sorts by a click on a column's header."),
         "<h2>Discovery</h2>", table("discovery_summary"),
         _text("Mean normalized width per generator over completed trials (active from 0.5):"),

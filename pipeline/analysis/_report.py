@@ -9,17 +9,47 @@ from typing import Any
 
 
 def verdict_sentence(verdict: dict[str, Any], metric_name: str) -> str:
+    """The report's headline: what the data have (the data test), then what served the task."""
+    if verdict.get("evidence") == "data test":
+        return _data_sentence(verdict) + _task_sentence(verdict, metric_name)
     if verdict.get("discovered_group") is None:
         return f"No symmetry can be reported: {verdict.get('reason', 'no evidence')}."
     match = "matches" if verdict["correct"] else "does not match"
     return (
-        f"**The sweep reports {verdict['discovered_group']} as the discovered symmetry.** The "
-        f"best candidate group, {verdict['winner']} (best validation {metric_name} "
-        f"{verdict['winner_val_metric']:.4g}), discovered it in {verdict['agreement']:.0%} of "
-        f"its {verdict['winner_trials']} completed trials. The data's true group is "
-        f"{verdict['true_group']}; its best trial's discovery {match} the part of it that "
-        f"{verdict['winner']} can express."
+        f"**The trials' learned widths report {verdict['discovered_group']}** (no data test ran "
+        f"in this sweep: `discovery: widths`). The best candidate group, {verdict['winner']} "
+        f"(best validation {metric_name} {verdict['winner_val_metric']:.4g}), used it in "
+        f"{verdict['agreement']:.0%} of its {verdict['winner_trials']} completed trials. The "
+        f"data's declared group is {verdict['true_group']}; its best trial's discovery {match} "
+        f"the part of it that {verdict['winner']} can express."
     )
+
+
+def _data_sentence(verdict: dict[str, Any]) -> str:
+    found, repeats = verdict["discovered_group"], verdict["repeats"]
+    parts = [f"**The data have {found}**: the data test along every generator of "
+             f"{verdict['candidate']} ({verdict['agreeing']} of {repeats} "
+             f"repeat{'s' if repeats != 1 else ''} agree)"]  # fmt: skip
+    if verdict["present"]:
+        parts.append(f"found {', '.join(verdict['present'])} present")
+    if verdict["absent"]:
+        parts.append(f"{', '.join(verdict['absent'])} absent")
+    if verdict["undecided"]:
+        parts.append(f"{', '.join(verdict['undecided'])} undecided")
+    sentence = "; ".join(parts) + "."
+    truth = verdict.get("true_group")
+    if truth and verdict.get("correct") is not None:
+        sentence += (f" This matches the declared group, {truth}." if verdict["correct"]
+                     else f" The declared group is {truth}: this does not match it.")  # fmt: skip
+    return sentence
+
+
+def _task_sentence(verdict: dict[str, Any], metric_name: str) -> str:
+    if not verdict.get("winner"):
+        return " No trial completed, so nothing says which candidate serves the task."
+    sentence = (f" For the task, {verdict['winner']} served best (best validation "
+                f"{metric_name} {verdict['winner_val_metric']:.4g}).")  # fmt: skip
+    return sentence + (f" {verdict['encoding']}" if verdict.get("encoding") else "")
 
 
 def markdown_table(frame: Any, columns: list[str] | None = None, limit: int = 40) -> str:
@@ -52,25 +82,46 @@ def verdict_display(verdicts: Any) -> Any:
     """The per-generator verdict as readable columns (report.md and the terminal)."""
     import pandas as pd
 
+    from_test = "repeats" in verdicts.columns
     rows = []
     for _, v in verdicts.iterrows():
-        extent = "-" if v["extent"] is None or pd.isna(v["extent"]) else f"{v['extent']:.4g}"
-        if extent != "-" and v["extent_std"] is not None and not pd.isna(v["extent_std"]):
-            extent += f" ± {v['extent_std']:.2g}"
-        if extent != "-" and isinstance(v["extent_unit"], str):
-            extent += f" {v['extent_unit']}"
-        rows.append({
-            "generator": v["generator"], "verdict": v["verdict"],
-            "seeds agreeing": f"{v['agreeing']} of {v['seeds']}",
-            "95% interval": f"[{v['agreement_low']:.2f}, {v['agreement_high']:.2f}]",
-            "extent": extent, "evidence": v["evidence"],
-            "candidate (best val)": f"{v['candidate_group']} ({v['candidate_val_metric']:.4g})",
-            "truth": _truth(v["true_present"], v["correct"]),
-        })  # fmt: skip
+        row = {"generator": v["generator"], "verdict": v["verdict"]}
+        if from_test:
+            row.update({
+                "tested within": v["candidate_group"],
+                "repeats agreeing": f"{v['agreeing']} of {v['repeats']}",
+                "95% interval": f"[{v['agreement_low']:.2f}, {v['agreement_high']:.2f}]",
+                "p-value": _cell(v["p_value"]), "extent": _extent(v),
+                "used by the model": _share(v["used_by_model"]),
+            })  # fmt: skip
+        else:
+            row.update({
+                "seeds agreeing": f"{v['agreeing']} of {v['seeds']}",
+                "95% interval": f"[{v['agreement_low']:.2f}, {v['agreement_high']:.2f}]",
+                "extent": _extent(v), "evidence": v["evidence"],
+                "candidate (best val)": f"{v['candidate_group']} ({v['candidate_val_metric']:.4g})",
+            })  # fmt: skip
+        row["truth"] = _truth(v["true_present"], v["correct"])
+        rows.append(row)
     frame = pd.DataFrame(rows)
-    if verdicts["dataset"].nunique() > 1:
+    if len(verdicts) and verdicts["dataset"].nunique() > 1:
         frame.insert(0, "dataset", list(verdicts["dataset"]))
     return frame
+
+
+def _extent(v: Any) -> str:
+    import pandas as pd
+
+    extent = "-" if v["extent"] is None or pd.isna(v["extent"]) else f"{v['extent']:.4g}"
+    if extent != "-" and v["extent_std"] is not None and not pd.isna(v["extent_std"]):
+        extent += f" ± {v['extent_std']:.2g}"
+    if extent != "-" and isinstance(v["extent_unit"], str):
+        extent += f" {v['extent_unit']}"
+    return extent
+
+
+def _share(value: Any) -> str:
+    return "-" if _cell(value) == "-" else f"{float(value):.0%} of trials"
 
 
 def _truth(true_present: Any, correct: Any) -> str:
@@ -108,13 +159,26 @@ COLUMNS = {
 
 
 VERDICT_RULE = (
-    "Per generator: among the candidate groups that have it, the one whose best trial has the "
-    "best validation {metric}; each seed votes with its best trial of that candidate (the "
-    "test's `present` where it ran, else the learned width's `active`); the verdict is the "
-    "majority, with the number of seeds that agree and the 95% Wilson interval of that share, "
-    "and the extent's mean ± standard deviation over seeds (full table: "
-    "generator_verdicts.csv).\n"
+    "Per generator: the data test (a two-sample test of the data against the data moved along "
+    "the generator, fitted and scored on the training and validation splits) of each tested "
+    "candidate, run once per sweep; the verdict is what most repeats say, with the share that "
+    "agree and its 95% Wilson interval, the median p-value and the extent (mean ± standard "
+    "deviation over the agreeing repeats). 'Used by the model' is the share of that "
+    "candidate's completed trials whose learned width was active: what the models came to "
+    "tolerate, not what the data have (full table: generator_verdicts.csv).\n"
 )
+WIDTHS_RULE = (
+    "Per generator (no data test ran: `discovery: widths`): among the candidate groups that "
+    "have it, the one whose best trial has the best validation {metric}; each seed votes with "
+    "its best trial of that candidate (a trial at chance never votes); the verdict is the "
+    "majority, with the seeds that agree and the 95% Wilson interval of that share "
+    "(generator_verdicts.csv).\n"
+)
+
+
+def verdict_rule(verdict: dict[str, Any], metric_name: str) -> str:
+    rule = VERDICT_RULE if verdict.get("evidence") == "data test" else WIDTHS_RULE
+    return rule.format(metric=metric_name)
 
 
 def pareto_section(front: Any) -> list[str]:
@@ -135,14 +199,17 @@ def write_report(
     table = lambda name: markdown_table(tables[name], COLUMNS.get(name))  # noqa: E731
     sections = [
         f"# Sweep `{sweep}`: analysis\n",
-        markdown_table(verdict_display(tables["generator_verdicts"])),
-        VERDICT_RULE.format(metric=metric_name),
         verdict_sentence(verdict, metric_name) + "\n",
-        f"How the evidence is combined: the winning candidate is the one whose best completed "
-        f"trial has the best validation {metric_name} (best per candidate: {candidates or '-'}); "
-        f"the sweep reports the discovered group most of that candidate's completed trials agree "
-        f"on. Store: `{store}`.\n",
-        "## Discovery\n",
+        "## Which symmetries the data have\n",
+        markdown_table(verdict_display(tables["generator_verdicts"])),
+        verdict_rule(verdict, metric_name),
+        "## Which candidate served the task\n",
+        f"Best validation {metric_name} per candidate group ({candidates or '-'}), with its 95% "
+        "interval (Wilson over the validation examples, for an accuracy); `model_group` is "
+        "what the best trial's learned widths span (what the model uses):\n",
+        markdown_table(tables.get("candidate_summary")),
+        f"Store: `{store}`.\n",
+        "## Discovery (learned widths)\n",
         table("discovery_summary"),
         "Mean normalized width per generator over completed trials (active from 0.5):\n",
         table("discovery_widths"),

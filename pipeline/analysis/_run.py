@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.analysis._evidence import (
+    candidate_summary,
+    data_verdict,
+    encoding_effect,
+    test_verdicts,
+)
 from pipeline.analysis._load import load_table
 from pipeline.analysis._pareto import pareto_front, pareto_plot
 from pipeline.analysis._summaries import (
@@ -27,7 +33,7 @@ from pipeline.analysis._summaries import (
 )
 from pipeline.analysis._verdict import generator_verdicts, plan_verdict
 from pipeline.errors import SymsearchError
-from pipeline.store import Location
+from pipeline.store import Location, read_table
 
 Say = Callable[[str], None]
 
@@ -105,8 +111,12 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
         (computed,) = dask.compute(plans)
     discovery_summary, discovery_widths = finish_discovery(trials, computed["discovery"])
     curves, robustness = finish_robustness(trials, computed["robustness"])
+    tests = read_table(location, "data_tests", sweep).to_pandas()  # small: a row per generator
+    verdicts = test_verdicts(tests, computed["verdict"], trials) if not tests.empty \
+        else generator_verdicts(trials, computed["verdict"])  # fmt: skip
+    candidates = candidate_summary(trials)
     tables = {
-        "generator_verdicts": generator_verdicts(trials, computed["verdict"]),
+        "generator_verdicts": verdicts, "candidate_summary": candidates,
         "discovery_summary": discovery_summary, "discovery_widths": discovery_widths,
         "robustness_curves": curves, "robustness_summary": robustness,
         "tolerance_summary": tolerance_summary(trials),
@@ -114,7 +124,23 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
         "pareto_front": pareto_front(trials, metric_mode(trials)),
         "trials": trials,
     }  # fmt: skip
-    return tables, sweep_verdict(trials)
+    return tables, _headline(trials, tests, verdicts, candidates)
+
+
+def _headline(trials: Any, tests: Any, verdicts: Any, candidates: Any) -> dict[str, Any]:
+    """The report's first sentence: the data test's answer where one ran (the trials' widths
+    only where none did), then what served the task."""
+    task = sweep_verdict(trials)
+    true_groups = trials["true_group"].dropna().unique()
+    data = data_verdict(verdicts, tests, str(true_groups[0]) if len(true_groups) else None) \
+        if not tests.empty else None  # fmt: skip
+    if data is None:
+        return {**task, "evidence": "widths"}
+    mode = metric_mode(trials)
+    return {**data, "evidence": "data test", "winner": task.get("winner"),
+            "winner_val_metric": task.get("winner_val_metric"),
+            "candidates": task.get("candidates", {}),
+            "encoding": encoding_effect(candidates, data["discovered_group"], mode)}  # fmt: skip
 
 
 def _metric_name(tables: dict[str, Any]) -> str:

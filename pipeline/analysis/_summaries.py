@@ -8,6 +8,7 @@ returns lazy Dask objects (``plan_*``) and a pandas finisher (``finish_*``), so 
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,30 @@ def metric_mode(trials: Any) -> str:
     return str(modes[0]) if len(modes) else "max"
 
 
-def best_trials(trials: Any) -> Any:
-    """The best completed trial of each candidate group (by validation metric)."""
+def probe_ids(trials: Any) -> set[str]:
+    """Trials that were the discovery strategy's one-epoch probe (configs with the test forced
+    on and fewer epochs than every other trial of the sweep)."""
+    if "config_json" not in trials.columns:
+        return set()
+    configs = {row.trial_id: json.loads(row.config_json or "{}")
+               for row in trials[["trial_id", "config_json"]].itertuples()}  # fmt: skip
+    epochs = [c.get("epochs") for c in configs.values() if c.get("epochs") is not None]
+    if len(set(epochs)) < 2:
+        return set()
+    fewest = min(epochs)
+    return {t for t, c in configs.items()
+            if c.get("epochs") == fewest and c.get("discovery") == "test" and fewest == 1}
+
+
+def task_trials(trials: Any) -> Any:
+    """Completed trials with a validation metric, probes left out."""
     done = trials[(trials["status"] == TrialStatus.COMPLETED) & trials["val_metric"].notna()]
+    return done[~done["trial_id"].isin(probe_ids(trials))]
+
+
+def best_trials(trials: Any) -> Any:
+    """The best completed trial of each candidate group (by validation metric; no probe)."""
+    done = task_trials(trials)
     ascending = metric_mode(trials) == "min"
     ranked = done.sort_values(["val_metric", "trial_id"], ascending=[ascending, True])
     return ranked.drop_duplicates("candidate_group").set_index("candidate_group")
@@ -112,9 +134,15 @@ def sweep_verdict(trials: Any) -> dict[str, Any]:
         "discovered_group": found, "winner": winner,
         "winner_val_metric": float(best.loc[winner, "val_metric"]),
         "agreement": float(counts[found] / len(done)), "winner_trials": len(done),
-        "true_group": true_group, "correct": bool(best.loc[winner, "discovery_correct"]),
+        "true_group": true_group, "correct": _flag(best.loc[winner, "discovery_correct"]),
         "candidates": {c: float(v) for c, v in best["val_metric"].items()},
     }  # fmt: skip
+
+
+def _flag(value: Any) -> bool | None:
+    import pandas as pd
+
+    return None if pd.isna(value) else bool(value)
 
 
 # -- robustness ---------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pipeline.analysis._summaries import metric_mode
+from pipeline.analysis._summaries import metric_mode, task_trials
 
 INPUTS = ["learned_width", "active", "true_active", "cosine", "present", "p_value", "extent",
-          "extent_unit", "extent_error", "test_note"]  # fmt: skip
+          "extent_unit", "extent_error", "test_note", "used_by_model"]  # fmt: skip
 TRIAL_INPUTS = ["trial_id", "dataset", "candidate_group", "seed", "status", "val_metric"]
 COLUMNS = ["dataset", "generator", "verdict", "seeds", "agreeing", "agreement", "agreement_low",
            "agreement_high", "evidence", "extent", "extent_std", "extent_unit", "extent_error",
@@ -57,7 +57,9 @@ def generator_verdicts(trials: Any, rows: Any) -> Any:
     import pandas as pd
 
     rows = rows.assign(**{c: pd.NA for c in INPUTS if c not in rows.columns})
-    done = trials[(trials["status"] == "completed") & trials["val_metric"].notna()]
+    done = task_trials(trials)  # a probe is never a candidate
+    if "discovery_note" in done.columns:  # a trial at chance never votes
+        done = done[done["discovery_note"].isna()]
     joined = rows.merge(done[TRIAL_INPUTS], on="trial_id", how="inner")
     if joined.empty:
         return pd.DataFrame(columns=COLUMNS)

@@ -9,12 +9,13 @@ Importing this package is light: Ray, Dask and DuckDB load when a sweep or an an
 """
 
 from pipeline.api._best import Best
+from pipeline.api._detect import Detection, detect
 from pipeline.api._sweep import Sweep, open_sweep, sweep
 from pipeline.api._tables import read_table
 from pipeline.sweep._best import BestTrialError
 
-__all__ = ["Best", "BestTrialError", "ModelStateError", "Sweep", "TrainedModel", "open_sweep",
-           "read_table", "sweep"]
+__all__ = ["Best", "BestTrialError", "Detection", "ModelStateError", "Sweep", "TrainedModel",
+           "detect", "open_sweep", "read_table", "sweep"]
 
 
 def __getattr__(name: str):

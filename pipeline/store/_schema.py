@@ -13,7 +13,7 @@ SCHEMA_VERSION = 4  # 2: discovery gains p_value, extent, extent_unit, present, 
 # 3: trials gain the provenance columns (versions, git commit, device name, host); trials and
 #    epochs gain robustness; discovery gains test_note;
 # 4: the data_tests table (the sweep's data test, once per dataset and candidate); trials gain
-#    model_group and data_test_id; discovery gains used_by_model
+#    model_group, data_test_id and val_size; discovery gains used_by_model
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
@@ -36,7 +36,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("schema_version", pa.int32()), ("robustness", _FLOAT),
         ("symsearch_version", _STR), ("torch_version", _STR), ("ray_version", _STR),
         ("python_version", _STR), ("git_commit", _STR), ("device_name", _STR), ("host", _STR),
-        ("model_group", _STR), ("data_test_id", _STR),
+        ("model_group", _STR), ("data_test_id", _STR), ("val_size", _INT),
     ]),
     "epochs": pa.schema([*_KEYS,
         ("epoch", _INT), ("train_loss", _FLOAT), ("val_metric", _FLOAT),

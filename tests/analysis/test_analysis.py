@@ -125,7 +125,7 @@ def test_outputs_report_and_plots(analysis):
         assert matplotlib.image.imread(plot).shape[0] > 100  # decodes: a real image
     report = analysis.report.read_text()
     verdict = analysis.verdict
-    assert f"reports {verdict['discovered_group']} as the discovered symmetry" in report
+    assert f"learned widths report {verdict['discovered_group']}**" in report
     assert (
         verdict["winner"]
         == analysis.tables["discovery_summary"]
