@@ -34,7 +34,8 @@ def probe_ids(trials: Any) -> set[str]:
     on and fewer epochs than every other trial of the sweep)."""
     if "config_json" not in trials.columns:
         return set()
-    configs = {row.trial_id: json.loads(row.config_json or "{}")
+    configs = {row.trial_id: json.loads(row.config_json if isinstance(row.config_json, str)
+                                        else "{}")
                for row in trials[["trial_id", "config_json"]].itertuples()}  # fmt: skip
     epochs = [c.get("epochs") for c in configs.values() if c.get("epochs") is not None]
     if len(set(epochs)) < 2:

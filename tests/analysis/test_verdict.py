@@ -63,11 +63,13 @@ def test_every_generator_of_any_candidate_has_one_row(known):
     assert not others["correct"].astype(bool).any()
 
 
-def test_report_opens_with_the_table_and_the_csv_is_written(known):
+def test_report_opens_with_the_answer_then_the_table_and_the_csv_is_written(known):
     report = known.report.read_text().splitlines()
     assert report[0].startswith("# Sweep `known`")
-    table = [line for line in report[1:] if line.strip()][:3]
-    assert table[0].startswith("| generator | verdict | seeds agreeing | 95% interval | extent")
+    lines = [line for line in report[1:] if line.strip()][:4]
+    assert lines[0].startswith("**The trials' learned widths report SO2**")  # no data test ran
+    assert lines[1] == "## Which symmetries the data have"
+    assert lines[2].startswith("| generator | verdict | seeds agreeing | 95% interval | extent")
     assert any(line.startswith("| rot | present | 4 of 5 | [0.38, 0.96] | 177.5 ± 6.5 degrees")
                for line in report)  # fmt: skip
     written = pd.read_csv(known.out / "generator_verdicts.csv")
