@@ -15,8 +15,8 @@ import typer
 
 from pipeline._cli_best import best
 from pipeline._cli_catalog import datasets, groups
-from pipeline._cli_detect import detect
 from pipeline._cli_common import SetOption, StoreOption, fail, parse_overrides  # noqa: F401
+from pipeline._cli_detect import detect
 from pipeline._cli_store import analyze, compact, query, set_aside_files
 from pipeline._cli_sweep import resume, status, sweep, trial
 

@@ -225,7 +225,8 @@ def _with_test(setup: Setup, rows: list[dict[str, Any]], discovered: str,
         if not combined or decided(row):
             row["active"] = bool(row.get("present"))
     verdicts = {r["generator"]: {"present": r["active"]} for r in rows}
-    right = all(r["active"] == r["true_active"] for r in rows if r["true_active"] is not None)
+    present = [r["generator"] for r in rows if r["active"]]
+    right = discovery_matches(setup.candidate, present, {}, setup.dataset.group())
     return present_span(setup.candidate, verdicts), right
 
 

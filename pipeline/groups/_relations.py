@@ -123,8 +123,46 @@ def span_name(group: Group, active: Iterable[str], orders: dict[str, int]) -> st
         if factor.learnable:
             pieces.append(f"learned{len(lie)}")
             continue
-        pieces.append(subgroup_name(factor, subgroup(factor, lie, discrete)))
+        pieces.append(subgroup_name(factor, subgroup(factor, bracket_closure(factor, lie),
+                                                     discrete)))  # fmt: skip
     return "*".join(pieces) or "trivial"
+
+
+def bracket_closure(factor: Group, lie: list[int]) -> list[int]:
+    """The fewest of ``factor``'s algebra generators whose span holds ``lie`` and is closed
+    under Lie brackets: one-parameter symmetries generate the group their algebra's closure
+    exponentiates to (a rotation and a translation generate SE(2), with the other translation;
+    a rotation and a symmetric shear bring in the stretch). Each bracket outside the span adds
+    the generators it has a component on, until none is outside."""
+    basis = factor.lie_algebra.to(torch.float64)
+    chosen = sorted(set(lie))
+    grown = True
+    while grown:
+        grown = False
+        span = basis[chosen]
+        for i in chosen:
+            for j in chosen:
+                if j <= i:
+                    continue
+                bracket = basis[i] @ basis[j] - basis[j] @ basis[i]
+                if mem.in_span(span, bracket):
+                    continue
+                added = _components(basis, bracket) - set(chosen)
+                if added:
+                    chosen, grown = sorted(set(chosen) | added), True
+                    break
+            if grown:
+                break
+    return chosen
+
+
+def _components(basis: Tensor, element: Tensor) -> set[int]:
+    """Indices of the basis generators ``element`` has a component on (least squares)."""
+    rows = torch.from_numpy(mem.flat(basis)).T
+    target = torch.from_numpy(mem.flat(element[None])[0])
+    coefficients = torch.linalg.lstsq(rows, target[:, None]).solution[:, 0]
+    scale = max(1.0, float(coefficients.abs().max()))
+    return {int(i) for i in (coefficients.abs() > mem.TOLERANCE * scale).nonzero().flatten()}
 
 
 def discovery_matches(group: Group, active: Iterable[str], orders: dict[str, int],
@@ -143,7 +181,7 @@ def discovery_matches(group: Group, active: Iterable[str], orders: dict[str, int
         target = matching_block(true_group, factor)
         true_algebra = target.lie_algebra if target is not None else factor.lie_algebra[:0]
         lie, _ = _active_parts(factor, lie_names, discrete_names, active, orders)
-        found = factor.lie_algebra[lie]
+        found = factor.lie_algebra[bracket_closure(factor, lie)]  # the group they generate
         if not mem.span_contains(true_algebra, found):
             return False
         if mem.rank(mem.flat(found)) != mem.intersection_dim(factor.lie_algebra, true_algebra):

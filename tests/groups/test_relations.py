@@ -2,7 +2,10 @@
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
+from pipeline.groups import _membership as mem
 from pipeline.groups import (
     EXAMPLES,
     Group,
@@ -64,7 +67,8 @@ def test_half_turns_are_found_in_the_continuous_group():
     ("affine2", {"tx"}, {}, "Tx"),
     ("affine2", {"ty", "scale"}, {}, "Ty*scale"),
     ("affine2", {"rot", "tx", "ty"}, {}, "SO2*T2"),
-    ("affine2", {"rot", "shear"}, {}, "affine2[rot,shear]"),
+    ("affine2", {"rot", "shear"}, {}, "affine2[rot,stretch,shear]"),  # closed under brackets
+    ("affine2", {"rot", "tx"}, {}, "SO2*T2"),  # a turn and a shift generate SE(2)
     ("affine2", {"tx", "ty", "rot", "scale", "stretch", "shear"}, {}, "affine2"),
     ("D4", {"rot4", "mirror"}, {"rot4": 4}, "D4"),
     ("D4", {"rot4"}, {"rot4": 2}, "C2"),
@@ -73,7 +77,7 @@ def test_half_turns_are_found_in_the_continuous_group():
     ("SO2*flip", {"flip"}, {}, "flip"),
     ("SO3", {"rz"}, {}, "SO2z"),
     ("SO3", {"rx"}, {}, "SO2x"),
-    ("SO3", {"rx", "ry"}, {}, "SO3[rx,ry]"),
+    ("SO3", {"rx", "ry"}, {}, "SO3"),  # [rx, ry] = rz
     ("SO3*S5", {"rz", "cycle5"}, {}, "SO2z*S5[cycle5]"),
     ("SO3*S5", {"rx", "ry", "rz", "cycle5", "swap01"}, {}, "SO3*S5"),
     ("S5", {"swap01"}, {}, "S5[swap01]"),
@@ -95,6 +99,19 @@ def test_span_is_named_exactly(candidate, active, orders, name):
         assert generator_in_group(group, generator, found)
 
 
+@given(st.sampled_from(["affine2", "SO3", "SO2*T2", "T2*scale"]), st.data())
+def test_a_named_span_is_a_lie_algebra_holding_the_active_generators(candidate, data):
+    group = get_group(candidate)
+    active = data.draw(st.sets(st.sampled_from(group.lie_names)))
+    found = get_group(span_name(group, active, {}))
+    for generator in active:  # every active generator lies in the named group
+        assert generator_in_group(group, generator, found)
+    algebra = found.lie_algebra.to(torch.float64)
+    for a in algebra:  # and the named group's algebra is closed under brackets
+        for b in algebra:
+            assert mem.in_span(algebra, a @ b - b @ a)
+
+
 def test_a_generated_name_describes_a_subgroup_never_a_larger_group():
     found = get_group("SO3[rx,ry]")
     assert found.lie_dim == 2 and found.lie_names == ("rx", "ry")
@@ -110,6 +127,7 @@ def test_a_generated_name_describes_a_subgroup_never_a_larger_group():
     ("SO3", {"rx", "ry", "rz"}, {}, "SO3*S16", True),
     ("affine2", {"rot"}, {}, "SO2", True),
     ("affine2", {"rot", "tx"}, {}, "SO2", False),
+    ("affine2", {"rot", "tx"}, {}, "SO2*T2", True),  # the span they generate is SE(2)
     ("D4", {"rot4"}, {"rot4": 2}, "C2", True),  # spread over the half turns only
     ("D4", {"rot4"}, {"rot4": 4}, "C2", False),
     ("C8", {"rot8"}, {"rot8": 4}, "C4", True),  # C4 is the part of C8 inside C4
