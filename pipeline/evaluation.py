@@ -360,13 +360,12 @@ ROBUSTNESS_MAGNITUDES = 3  # moves per generator for the per-epoch score: a few,
 
 def robustness_score(setup: Setup, averaging: Averaging | None) -> float:
     """The validation metric averaged over the validation split moved along each generator of
-    the true group and of the candidate (``ROBUSTNESS_MAGNITUDES`` magnitudes of each grid,
-    evenly spaced, the largest included): the per-epoch ``robustness`` objective."""
+    the candidate (``ROBUSTNESS_MAGNITUDES`` magnitudes of each grid, evenly spaced, the largest
+    included): the per-epoch ``robustness`` objective. A search objective never reads the
+    dataset's declared group; a candidate without generators scores the unmoved split."""
 
     data, val = setup.dataset, setup.dataset.val
-    groups = [data.group().to(dtype=torch.float32)]
-    if setup.candidate.acts_on >= {data.kind}:
-        groups.append(setup.candidate)
+    groups = [setup.candidate] if setup.candidate.acts_on >= {data.kind} else []
     metrics, seen = [], set()
     for group in groups:
         for shift in _few_shifts(shift_grid(group, data.kind, lattice_size(data))):
@@ -376,7 +375,9 @@ def robustness_score(setup: Setup, averaging: Averaging | None) -> float:
             moved = Split(data.act_inputs(group, shift.element, val.inputs),
                           data.act_targets(group, shift.element, val.targets))  # fmt: skip
             metrics.append(evaluate_split(setup, moved.inputs, moved.targets, averaging))
-    return float(sum(metrics) / len(metrics)) if metrics else math.nan
+    if not metrics:
+        return evaluate_split(setup, val.inputs, val.targets, averaging)
+    return float(sum(metrics) / len(metrics))
 
 
 def _few_shifts(shifts: list[Any]) -> list[Any]:

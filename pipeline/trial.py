@@ -141,7 +141,7 @@ def build(config: TrialConfig, dataset: Dataset | None = None) -> Setup:
     with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
         torch.manual_seed(config.seed)  # module initializers draw from the global generator
         warnings.filterwarnings("ignore", "Initializing zero-element")  # dry_run says why
-        model = _model(config, dataset).to(device)
+        model = _model(config, dataset, candidate).to(device)
     augmentation = LearnableAugmentation(
         candidate.to(dtype=torch.float32), dataset.kind, config.prior, config.init_width,
         config.temperature, config.seed, lattice_size(dataset),
@@ -252,12 +252,14 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def _model(config: TrialConfig, dataset: Dataset) -> nn.Module:
+def _model(config: TrialConfig, dataset: Dataset, candidate: Group) -> nn.Module:
     in_shape = tuple(dataset.train.inputs.shape[1:])
     if config.symmetry_breaking == "sympe":
-        try:  # data or a true group SymPE cannot canonicalize: a configuration error
+        # canonicalized over the candidate group: the trial's own hypothesis, never the
+        # dataset's declared group (which only scores correctness)
+        try:  # data or a candidate SymPE cannot canonicalize: a configuration error
             backbone = _backbone(config, dataset, with_encoding_channel(dataset.kind, in_shape))
-            return SymPE(backbone, dataset.group(), dataset.kind, in_shape, config.seed)
+            return SymPE(backbone, candidate, dataset.kind, in_shape, config.seed)
         except ValueError as error:
             raise SpaceError(str(error)) from None
     return _backbone(config, dataset, in_shape)

@@ -54,6 +54,7 @@ from pipeline.actions import act
 from pipeline.data import Dataset
 from pipeline.discovery._probes import Probe, probes
 from pipeline.discovery._readers import Reader
+from pipeline.discovery._splits import splits_for_test
 from pipeline.discovery._twosample import (
     accuracy_p,
     cross_fitted,
@@ -119,7 +120,7 @@ def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = N
     config = config or TestConfig()
     started = time.perf_counter()
     group = group.to(device="cpu", dtype=torch.float32)  # elements move to the data's device
-    side = dataset.test.inputs.shape[-1] if dataset.kind == "lattice" else 0
+    side = dataset.train.inputs.shape[-1] if dataset.kind == "lattice" else 0
     found = probes(group, dataset.kind, side)
     if not found:
         return []
@@ -208,9 +209,10 @@ def _subset(n: int, limit: int, rng: torch.Generator) -> Tensor:
 def _train_reader(dataset: Dataset, mover: _Mover, config: TestConfig,
                   rng: torch.Generator) -> tuple[Reader, Reader]:  # fmt: skip
     """The trained reader, and a copy of it as initialized (for the positive control)."""
-    index = _subset(len(dataset.train), config.max_train, rng)
-    x = dataset.train.inputs[index].float().to(mover.device)
-    c = condition(dataset, dataset.train.targets[index]).to(mover.device)
+    own = splits_for_test(dataset, config.max_held_out)[0]
+    index = _subset(len(own), config.max_train, rng)
+    x = own.inputs[index].float().to(mover.device)
+    c = condition(dataset, own.targets[index]).to(mover.device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)  # layer initializers draw from the global generator
         reader = Reader(dataset.kind, tuple(x.shape[1:]), c.shape[1],
@@ -296,7 +298,7 @@ def _test_probe(dataset: Dataset, mover: _Mover, readers: tuple[Reader, Reader],
                 config: TestConfig, rng: torch.Generator) -> Verdict:  # fmt: skip
     (reader, initial), probe = readers, mover.probes[p]
     folds = [_held_out(split, dataset, config.max_held_out, rng, mover.device)
-             for split in (dataset.val, dataset.test)]  # fmt: skip
+             for split in splits_for_test(dataset, config.max_held_out)[1:]]  # fmt: skip
     unmoved = [_outputs(reader, mover, p, None, x, c, rng) for x, c in folds]
     differences = []
     for j in range(len(probe.steps)):

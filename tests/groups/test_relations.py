@@ -5,7 +5,6 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.groups import _membership as mem
 from pipeline.groups import (
     EXAMPLES,
     Group,
@@ -15,6 +14,7 @@ from pipeline.groups import (
     get_group,
     span_name,
 )
+from pipeline.groups import _membership as mem
 
 
 @pytest.mark.parametrize(("candidate", "generator", "true_group", "inside"), [
