@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from tests.groups.test_catalog import REQUIRED
 
-CONTRACT = ["groups", "datasets", "trial", "sweep", "resume", "status", "best", "query", "analyze"]
+CONTRACT = ["groups", "datasets", "detect", "trial", "sweep", "resume", "status", "best", "query",
+            "analyze"]
 runner = CliRunner()
 
 
