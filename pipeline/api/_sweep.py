@@ -93,6 +93,10 @@ class Sweep:
     def discovery(self, backend: Backend = "pandas") -> Any:
         return self.table("discovery", backend)
 
+    def data_tests(self, backend: Backend = "pandas") -> Any:
+        """The sweep's data tests: a row per (candidate, test seed, generator), TV curve too."""
+        return self.table("data_tests", backend)
+
     def robustness(self, backend: Backend = "pandas") -> Any:
         return self.table("robustness", backend)
 
