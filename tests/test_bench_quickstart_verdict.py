@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from quickstart_verdict import run_once  # noqa: E402
+from quickstart_verdict import run_once
 
 
 @pytest.mark.slow

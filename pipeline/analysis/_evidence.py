@@ -28,7 +28,7 @@ VERDICT_COLUMNS = ["dataset", "candidate_group", "generator", "verdict", "repeat
                    "extent_std", "extent_unit", "extent_error", "evidence", "used_by_model",
                    "true_present", "correct"]  # fmt: skip
 CANDIDATE_COLUMNS = ["candidate_group", "trials", "best_val_metric", "val_low", "val_high",
-                     "best_trial", "discovered_group", "model_group"]  # fmt: skip
+                     "best_trial", "best_status", "discovered_group", "model_group"]  # fmt: skip
 
 
 # -- what the data have -----------------------------------------------------------------------
@@ -120,11 +120,12 @@ def _summaries(own: Any, verdict: str) -> list[str]:
 
 
 def candidate_summary(trials: Any) -> Any:
-    """Per candidate (CANDIDATE_COLUMNS): completed trials, the best validation metric and its
-    95% interval (Wilson over the validation examples for an accuracy; else none)."""
+    """Per candidate (CANDIDATE_COLUMNS): its trials that ran out or were stopped by the
+    scheduler (their metric where they stopped), the best validation metric and its 95%
+    interval (Wilson over the validation examples for an accuracy; else none)."""
     import pandas as pd
 
-    done = task_trials(trials)
+    done = task_trials(trials, stopped=True)
     if done.empty:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
     ascending = _mode(trials) == "min"
@@ -136,6 +137,7 @@ def candidate_summary(trials: Any) -> Any:
         rows.append({"candidate_group": candidate, "trials": len(group),
                      "best_val_metric": float(best["val_metric"]), "val_low": low,
                      "val_high": high, "best_trial": best["trial_id"],
+                     "best_status": best["status"],
                      "discovered_group": best.get("discovered_group"),
                      "model_group": best.get("model_group")})  # fmt: skip
     return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)

@@ -45,9 +45,11 @@ def probe_ids(trials: Any) -> set[str]:
             if c.get("epochs") == fewest and c.get("discovery") == "test" and fewest == 1}
 
 
-def task_trials(trials: Any) -> Any:
-    """Completed trials with a validation metric, probes left out."""
-    done = trials[(trials["status"] == TrialStatus.COMPLETED) & trials["val_metric"].notna()]
+def task_trials(trials: Any, stopped: bool = False) -> Any:
+    """Completed (``stopped``: or stopped by the scheduler) trials with a validation metric,
+    probes left out."""
+    ended = [TrialStatus.COMPLETED, *([TrialStatus.STOPPED] if stopped else [])]
+    done = trials[trials["status"].isin(ended) & trials["val_metric"].notna()]
     return done[~done["trial_id"].isin(probe_ids(trials))]
 
 

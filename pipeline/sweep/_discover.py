@@ -16,6 +16,10 @@ are an informed start). A point that another trial has run (to its end, or to th
 stopped it) or is running is not run again: a trial is a function of its configuration and
 seed. A probe trial is a real trial: it is stored, counted in the budget and its epochs are
 spent, but Optuna never sees it (its epochs and test setting are not a point of the space).
+
+The baseline: where the space offers ``trivial`` and the narrowing left it out, the second trial
+runs the defaults on ``trivial`` (budgets of at least 3 trials), so the report can say whether
+encoding the discovered symmetry helped the task; Optuna never sees it either.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ray.tune.search import Searcher
 from pipeline.space import SearchSpace
 from pipeline.sweep._probe import (
     PROBE_EPOCHS,
+    baseline_point,
     candidate_choices,
     default_point,
     narrowed,
@@ -66,6 +71,10 @@ class DiscoverSearch(Searcher):
 
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
         if self.inner is not None:
+            baseline = getattr(self, "baseline", None)
+            if baseline is not None and getattr(self, "drawn", 0):  # after the defaults' trial
+                self.baseline, self.baseline_id = None, trial_id
+                return baseline
             return self._new_point(trial_id)
         if self.probe_id is None:
             self.probe_id = trial_id
@@ -90,6 +99,7 @@ class DiscoverSearch(Searcher):
             else:
                 break
         self.inner_ids[trial_id], self.points[trial_id] = inner_id, point
+        self.drawn = getattr(self, "drawn", 0) + 1
         return point
 
     def _running(self, point: dict[str, Any]) -> str | None:
@@ -109,14 +119,21 @@ class DiscoverSearch(Searcher):
         study.enqueue_trial(point, skip_if_exists=True)
 
     def _narrow(self, found: str | None) -> None:
-        """Search the candidates ``found`` points to, the defaults first."""
+        """Search the candidates ``found`` points to, the defaults first; the baseline next."""
         self.found = found
         candidates = narrowed(self.candidates, found)
         self.inner = self.make_inner(narrowed_space(self.space, candidates))
         self._defaults_first(candidates)
+        self.baseline = baseline_point(self.space, candidates)
+        self.baseline_id: str | None = None
+
+    def _outside(self, trial_id: str) -> bool:
+        """The probe and the baseline are no points of the narrowed space: Optuna never sees
+        them."""
+        return trial_id in (self.probe_id, getattr(self, "baseline_id", None))
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
-        if trial_id != self.probe_id and self.inner is not None:
+        if not self._outside(trial_id) and self.inner is not None:
             self.inner.on_trial_result(self.inner_ids.get(trial_id, trial_id), result)
 
     def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None,
@@ -124,7 +141,7 @@ class DiscoverSearch(Searcher):
         if trial_id == self.probe_id and self.inner is None:
             self._narrow(None if error or not result else result.get("discovered_group"))
             return
-        if self.inner is not None and trial_id != self.probe_id:
+        if self.inner is not None and not self._outside(trial_id):
             point = self.points.pop(trial_id, None)
             if point is not None and result and not error:  # ended, or stopped by a rung
                 self.ended[_key(point)] = result

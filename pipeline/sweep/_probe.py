@@ -45,6 +45,22 @@ def probe_point(space: SearchSpace, epochs: int = PROBE_EPOCHS) -> dict[str, Any
             "discovery": "test", "epochs": epochs}  # fmt: skip
 
 
+BASELINE = "trivial"
+BASELINE_BUDGET = 3  # the fewest trials a search gives one to the baseline
+
+
+def baseline_point(space: SearchSpace, narrowed_to: list[str]) -> dict[str, Any] | None:
+    """The defaults on the trivial candidate, where the space offers it, the narrowing left it
+    out and the budget has room (None otherwise): what the symmetry is measured against."""
+    if BASELINE not in candidate_choices(space) or BASELINE in narrowed_to:
+        return None
+    if space.num_samples < BASELINE_BUDGET:
+        return None
+    constants = {key: value for key, value in space.dimensions().items()
+                 if not isinstance(value, Choice | Distribution) and key != "candidate_group"}
+    return {"candidate_group": BASELINE, **default_point(space, BASELINE), **constants}
+
+
 def is_probe(config: dict[str, Any], space: SearchSpace) -> bool:
     """Was this trial configuration (``config_json``) the discovery strategy's probe? Its
     epochs and test setting are the probe's, where the space's trials train longer."""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.discovery import COLUMNS
+from pipeline.discovery import COLUMNS, DataTest, Verdict
 from pipeline.store._schema import to_table
 from pipeline.trial import run_trial
 
@@ -35,11 +35,19 @@ def test_test_rows_carry_the_verdict_and_decide_active(results):
     to_table("discovery", result.discovery)  # the store takes the new columns
 
 
-def test_both_takes_the_test_where_it_decided_else_the_widths(results, monkeypatch):
+def _test_saying(claims: dict) -> DataTest:
+    """A sweep's data test that says ``claims`` (generator -> present, p-value, note)."""
+    verdicts = [Verdict(name, claim["present"], claim.get("p_value", 0.5), 1.0, "positions",
+                        False, 0.5, [1.0], [0.0], note=claim["test_note"])
+                for name, claim in claims.items()]  # fmt: skip
+    return DataTest("data-test-given", "shift16*flip", [0], [verdicts])
+
+
+def test_both_takes_the_test_where_it_decided_else_the_widths(results):
     claims = {"shift1": {"present": True, "p_value": 0.01, "test_note": None},
               "flip": {"present": False, "test_note": "undecided: the reader cannot see it"}}
-    monkeypatch.setattr("pipeline.evaluation.test_columns", lambda *args: claims)
-    widths, both = results["widths"], run_trial({**TINY, "discovery": "both"})
+    widths = results["widths"]
+    both = run_trial({**TINY, "discovery": "both"}, data_test=_test_saying(claims))
     active = {r["generator"]: r["active"] for r in both.discovery}
     width_active = {r["generator"]: r["active"] for r in widths.discovery}
     assert active == {"shift1": True, "flip": width_active["flip"]}
@@ -50,11 +58,11 @@ def test_both_takes_the_test_where_it_decided_else_the_widths(results, monkeypat
     assert all("present" in row for row in both.discovery)
 
 
-def test_test_counts_an_undecided_generator_as_not_present(monkeypatch):
+def test_test_counts_an_undecided_generator_as_not_present():
     claims = {"shift1": {"present": False, "test_note": "undecided: the reader cannot see it"},
               "flip": {"present": False, "test_note": None}}
-    monkeypatch.setattr("pipeline.evaluation.test_columns", lambda *args: claims)
-    result = run_trial({**TINY, "discovery": "test"})
+    result = run_trial({**TINY, "discovery": "test"}, data_test=_test_saying(claims))
+    assert result.trial["data_test_id"] == "data-test-given"  # the sweep's test, not its own
     assert not any(r["active"] for r in result.discovery)
     assert result.trial["discovered_group"] == "trivial"
     to_table("discovery", result.discovery)  # the note is a store column
