@@ -61,6 +61,13 @@ def baseline_point(space: SearchSpace, narrowed_to: list[str]) -> dict[str, Any]
     return {"candidate_group": BASELINE, **default_point(space, BASELINE), **constants}
 
 
+def is_baseline(config: dict[str, Any], space: SearchSpace) -> bool:
+    """Was this trial configuration the discovery strategy's baseline (the defaults on
+    ``trivial``)? It is no point of the narrowed search."""
+    point = baseline_point(space, [])
+    return point is not None and all(config.get(k) == v for k, v in point.items())
+
+
 def is_probe(config: dict[str, Any], space: SearchSpace) -> bool:
     """Was this trial configuration (``config_json``) the discovery strategy's probe? Its
     epochs and test setting are the probe's, where the space's trials train longer."""

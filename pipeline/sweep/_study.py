@@ -70,8 +70,8 @@ def study_exists(storage: Any, name: str) -> bool:
 def rebuild_study(storage: Any, name: str, space: SearchSpace, mode: Any,
                   rows: list[dict[str, Any]]) -> int:  # fmt: skip
     """Create the study ``name`` holding one finished trial per stored ``trials`` row (one value
-    per objective; a discovery probe is not a point of the space and is left out); returns how
-    many were added."""
+    per objective; the discovery strategy's probe or baseline is not a point of the search and
+    is left out); returns how many were added."""
     import optuna
 
     from pipeline.sweep._search import define_by_run
@@ -87,9 +87,11 @@ def rebuild_study(storage: Any, name: str, space: SearchSpace, mode: Any,
 
 
 def _probe(row: dict[str, Any], space: SearchSpace) -> bool:
-    from pipeline.sweep._probe import is_probe
+    """The discovery strategy's probe or baseline: no points of the narrowed search."""
+    from pipeline.sweep._probe import is_baseline, is_probe
 
-    return is_probe(json.loads(row.get("config_json") or "{}"), space)
+    config = json.loads(row.get("config_json") or "{}")
+    return is_probe(config, space) or is_baseline(config, space)
 
 
 def _frozen_trial(row: dict[str, Any], search: Any, metrics: list[str]) -> Any:

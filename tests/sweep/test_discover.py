@@ -121,7 +121,7 @@ def test_multi_objective_asha_ranks_by_the_first_metric():
     assert trial.values == [0.5, 0.4]
 
 
-def test_a_lost_study_is_rebuilt_with_every_objective_and_without_the_probe():
+def test_a_lost_study_is_rebuilt_with_every_objective_without_the_probe_or_baseline():
     import json
 
     import optuna
@@ -135,6 +135,9 @@ def test_a_lost_study_is_rebuilt_with_every_objective_and_without_the_probe():
              "config_json": json.dumps({"candidate_group": "SO2", "lr": 0.01, "reg": 0.2})},
             {"trial_id": "p", "status": "completed", "val_metric": 0.1, "robustness": 0.1,
              "config_json": json.dumps(probe)}]  # fmt: skip
+    baseline = {"candidate_group": "trivial", "lr": 0.003}
+    rows.append({"trial_id": "b", "status": "completed", "val_metric": 0.4, "robustness": 0.2,
+                 "config_json": json.dumps(baseline)})  # fmt: skip
     storage = optuna.storages.InMemoryStorage()
     assert rebuild_study(storage, "lost", space, ["max", "max"], rows) == 1
     (trial,) = optuna.load_study(study_name="lost", storage=storage).trials
