@@ -17,9 +17,10 @@ stopped it) or is running is not run again: a trial is a function of its configu
 seed. A probe trial is a real trial: it is stored, counted in the budget and its epochs are
 spent, but Optuna never sees it (its epochs and test setting are not a point of the space).
 
-The baseline: where the space offers ``trivial`` and the narrowing left it out, the second trial
-runs the defaults on ``trivial`` (budgets of at least 3 trials), so the report can say whether
-encoding the discovered symmetry helped the task; Optuna never sees it either.
+The baseline: where the space offers ``trivial`` and the narrowing left it out, the last trial of
+the space's budget runs the defaults on ``trivial`` (budgets of at least 3 trials), so the report
+can say whether encoding the discovered symmetry helped the task; last, so that it never delays
+the search for the best trial; Optuna never sees it either.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class DiscoverSearch(Searcher):
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
         if self.inner is not None:
             baseline = getattr(self, "baseline", None)
-            if baseline is not None and getattr(self, "drawn", 0):  # after the defaults' trial
+            if baseline is not None and self._last_of_budget():
                 self.baseline, self.baseline_id = None, trial_id
                 return baseline
             return self._new_point(trial_id)
@@ -119,13 +120,18 @@ class DiscoverSearch(Searcher):
         study.enqueue_trial(point, skip_if_exists=True)
 
     def _narrow(self, found: str | None) -> None:
-        """Search the candidates ``found`` points to, the defaults first; the baseline next."""
+        """Search the candidates ``found`` points to, the defaults first, the baseline last."""
         self.found = found
         candidates = narrowed(self.candidates, found)
         self.inner = self.make_inner(narrowed_space(self.space, candidates))
         self._defaults_first(candidates)
         self.baseline = baseline_point(self.space, candidates)
         self.baseline_id: str | None = None
+
+    def _last_of_budget(self) -> bool:
+        """The next trial is the last of the space's budget (the probe counts as one)."""
+        started = getattr(self, "drawn", 0) + (self.probe_id is not None)
+        return started >= self.space.num_samples - 1
 
     def _outside(self, trial_id: str) -> bool:
         """The probe and the baseline are no points of the narrowed space: Optuna never sees

@@ -54,21 +54,21 @@ def test_after_the_probe_only_the_discovered_group_is_searched_and_no_point_twic
                                      "trial_status": "completed"})  # fmt: skip
     points = drive(searcher, lambda p: {"val_metric": p["lr"] * 10 + p.get("reg", 0),
                                         "trial_status": "completed"})  # fmt: skip
-    assert points[1]["candidate_group"] == "trivial"  # the baseline, once, second
-    searched = [p for i, p in enumerate(points) if i != 1]
+    assert points[6]["candidate_group"] == "trivial"  # the baseline: the budget's last (8)
+    searched = [p for i, p in enumerate(points) if i != 6]
     assert {p["candidate_group"] for p in searched} == {"SO2"}
     seen = [(p["lr"], p["reg"]) for p in searched[:6]]  # 6 points in the narrowed space
     assert len(set(seen)) == len(seen)
 
 
-def test_with_the_sweeps_data_test_there_is_no_probe_and_one_baseline():
+def test_with_the_sweeps_data_test_there_is_no_probe_and_the_last_trial_is_the_baseline():
     space = SearchSpace.model_validate({**DIGITS, "num_samples": 4})
     searcher = build_searcher(space, "max", "tested", None, found="SO2")
-    first, second, third = (searcher.suggest(f"t{n}") for n in range(3))
-    assert first == {"candidate_group": "SO2", "lr": 0.003, "reg": 0.05}  # the defaults
-    assert second == {"candidate_group": "trivial", "lr": 0.003}  # the baseline (no reg: no width)
-    assert third["candidate_group"] == "SO2"
-    searcher.on_trial_complete("t1", {"val_metric": 0.9, "trial_status": "completed"})
+    points = [searcher.suggest(f"t{n}") for n in range(4)]
+    assert points[0] == {"candidate_group": "SO2", "lr": 0.003, "reg": 0.05}  # the defaults
+    assert [p["candidate_group"] for p in points[1:3]] == ["SO2", "SO2"]
+    assert points[3] == {"candidate_group": "trivial", "lr": 0.003}  # the baseline (no reg)
+    searcher.on_trial_complete("t3", {"val_metric": 0.9, "trial_status": "completed"})
     finished = [t for t in searcher.inner._ot_study.trials if t.state.is_finished()]
     assert finished == []  # Optuna never sees the baseline
 
@@ -81,8 +81,9 @@ def test_with_the_sweeps_data_test_there_is_no_probe_and_one_baseline():
 ])  # fmt: skip
 def test_no_baseline_without_room_or_without_a_trivial_candidate_outside(values, found):
     searcher = build_searcher(SearchSpace.model_validate(values), "max", "nb", None, found=found)
-    groups = [searcher.suggest(f"t{n}")["candidate_group"] for n in range(2)]
-    assert groups == [found, found]
+    count = SearchSpace.model_validate(values).num_samples
+    groups = [searcher.suggest(f"t{n}")["candidate_group"] for n in range(count)]
+    assert groups == [found] * count
 
 
 def test_a_space_without_candidate_choices_is_searched_by_tpe_alone():
@@ -162,8 +163,7 @@ def probed(values, seed=0):
 @pytest.mark.parametrize("seed", range(4))
 def test_trials_running_at_once_run_different_points(seed):
     searcher = probed(SMALL, seed)
-    points = [searcher.suggest(f"t{n}") for n in range(4)]  # the baseline among them
-    lrs = [p["lr"] for p in points if p["candidate_group"] == "SO2"]  # 3 of 4 points, none ended
+    lrs = [searcher.suggest(f"t{n}")["lr"] for n in range(3)]  # 3 of the 4 points, none ended
     assert len(set(lrs)) == 3, lrs
 
 
@@ -183,8 +183,7 @@ def test_a_point_a_rung_stopped_is_not_run_again(seed):
     searcher = probed(two, seed)
     first = searcher.suggest("t0")
     searcher.on_trial_complete("t0", {"val_metric": 0.2, "epoch": 6})  # stopped: no end
-    assert searcher.suggest("t1")["candidate_group"] == "trivial"  # the baseline
-    assert searcher.suggest("t2")["lr"] != first["lr"]
+    assert searcher.suggest("t1")["lr"] != first["lr"]
 
 
 def test_tpe_starts_at_once_under_discover_and_after_three_random_trials_otherwise():
