@@ -75,7 +75,8 @@ def _set_widths(aug, widths):
 @pytest.mark.parametrize(("widths", "name"), [
     ([0.05, 0.05, 1.2, 0.1, 0.1, 0.1], "SO2"),
     ([0.05, 0.05, 0.1, 0.1, 0.1, 0.1], "trivial"),
-    ([0.7, 0.05, 1.2, 0.1, 0.1, 0.1], "SO2*Tx"),  # exactly the span: one translation
+    ([0.7, 0.05, 1.2, 0.1, 0.1, 0.1], "SO2*T2"),  # a turn and one shift generate SE(2)
+    ([0.7, 0.05, 0.1, 0.1, 0.1, 0.1], "Tx"),  # exactly the span: one translation
     ([0.7, 0.7, 1.2, 0.1, 0.1, 0.1], "SO2*T2"),
     ([0.05, 0.05, 0.1, 0.1, 0.9, 0.1], "affine2[stretch]"),  # no catalog name: never affine2
     ([0.05, 0.05, 0.1, 0.6, 0.1, 0.1], "scale"),

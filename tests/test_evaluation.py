@@ -104,6 +104,7 @@ def _c4_setup():
     setup = build(make_config({
         "dataset": {"name": "digits", "transform": "C4", "limit": 200},
         "candidate_group": "C4", "robustness": "none", "eval_samples": 1,
+        "discovery": "widths",  # the widths decide: a model at chance must claim nothing
     }))  # fmt: skip
     with torch.no_grad():
         for logits in setup.augmentation.logits:

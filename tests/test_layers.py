@@ -16,7 +16,8 @@ LAYERS = {
     "space": 2, "trial": 2, "evaluation": 2,
     "store": 3, "analysis": 3,
     "sweep": 4,
-    "cli": 5, "_cli_common": 5, "_cli_catalog": 5, "_cli_sweep": 5, "_cli_store": 5,
+    "cli": 5, "_cli_common": 5, "_cli_catalog": 5, "_cli_detect": 5, "_cli_sweep": 5,
+    "_cli_store": 5,
     "_cli_best": 5, "api": 5,
 }  # fmt: skip
 # Heavy or distributed libraries a layer may not import (trial.py never imports ray).

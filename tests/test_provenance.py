@@ -9,7 +9,7 @@ import pytest
 
 import pipeline
 from pipeline._provenance import PROVENANCE_COLUMNS, device_name, git_commit, provenance
-from pipeline.store import SCHEMAS, StoreWriter, open_store, read_table
+from pipeline.store import SCHEMA_VERSION, SCHEMAS, StoreWriter, open_store, read_table
 
 
 def test_provenance_fills_every_new_trials_column():
@@ -53,7 +53,7 @@ def test_a_store_written_before_the_provenance_columns_still_reads(tmp_path):
     rows = {r["trial_id"]: r for r in read_table(location, "trials", "s").to_pylist()}
     assert set(rows) == {"old", "new"}
     assert all(rows["old"][column] is None for column in PROVENANCE_COLUMNS)
-    assert rows["new"]["torch_version"] and rows["new"]["schema_version"] == 3
+    assert rows["new"]["torch_version"] and rows["new"]["schema_version"] == SCHEMA_VERSION
 
 
 def test_every_trials_row_carries_provenance():

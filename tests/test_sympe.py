@@ -96,10 +96,10 @@ def test_continuous_rotations_canonicalize_over_their_grid_subgroup(name, grid):
     assert distance.max() < 1e-9
 
 
-@pytest.mark.parametrize("transform", ["scale", "T2"])
-def test_sympe_refuses_groups_without_a_finite_grid(transform):
-    config = {"dataset": {"name": "digits", "transform": transform, "limit": 50},
-              "symmetry_breaking": "sympe", "epochs": 1}  # fmt: skip
+@pytest.mark.parametrize("candidate", ["scale", "T2"])
+def test_sympe_refuses_candidates_without_a_finite_grid(candidate):
+    config = {"dataset": {"name": "digits", "transform": "SO2", "limit": 50},
+              "candidate_group": candidate, "symmetry_breaking": "sympe", "epochs": 1}  # fmt: skip
     with pytest.raises(SpaceError, match="sympe canonicalizes over finite groups"):
         run_trial(config)
 
@@ -123,8 +123,9 @@ def test_sympe_needs_grid_data():
 ])  # fmt: skip
 @pytest.mark.slow
 def test_only_symmetry_breaking_reaches_the_ground_state(breaking, check):
+    # SymPE canonicalizes over the candidate: the lattice's translations, turns and spin flip
     config = {"dataset": {"name": "ising", "task": "ground_state", "n_samples": 1000},
-              "symmetry_breaking": breaking, "epochs": 20, "lr": 0.01, "eval_samples": 1,
-              "val_samples": 1, "robustness": "none"}  # fmt: skip
+              "candidate_group": "T2*D4*flip", "symmetry_breaking": breaking, "epochs": 20,
+              "lr": 0.01, "eval_samples": 1, "val_samples": 1, "robustness": "none"}  # fmt: skip
     energy = run_trial(config).trial["test_metric"]
     assert check(energy), energy

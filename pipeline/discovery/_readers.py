@@ -51,7 +51,7 @@ class _GridTrunk(nn.Module):
         padding = "circular" if periodic else "zeros"
         stride = 2 if min(height, width) >= 12 else 1
         for _ in range(2):
-            height, width = (height + 1) // stride, (width + 1) // stride
+            height, width = -(-height // stride), -(-width // stride)  # ceil: padding 1, kernel 3
         self.net = nn.Sequential(
             nn.Conv2d(channels, 16, 3, stride=stride, padding=1, padding_mode=padding), nn.ReLU(),
             nn.Conv2d(16, 32, 3, stride=stride, padding=1, padding_mode=padding), nn.ReLU(),

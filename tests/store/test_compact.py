@@ -56,6 +56,11 @@ def sweep_with_attempts(store):
     write_trial(store, "rerun", 2, range(1, 3))
     write_trial(store, "running", 1, range(1, 3), ended=False)
     write_trial(store, "other", 1, range(1, 3), sweep="other")
+    for attempt in (1, 2):  # the sweep's data test, run twice (a rerun after a crash)
+        writer = StoreWriter(store, "s", "data-test-0123456789ab", attempt)
+        writer.add_rows("data_tests", [{"generator": g, "present": attempt == 2, "tv": [0.1]}
+                                       for g in ("rot", "tx")])  # fmt: skip
+        writer.flush()
 
 
 def answers(store):

@@ -23,6 +23,8 @@ ROWS = {
                   "active": True, "true_active": True, "cosine": None},
     "robustness": {"shift": "rot", "magnitude": 90.0, "unit": "degrees", "averaged": True,
                    "metric": 0.88},
+    "data_tests": {"candidate_group": "SO2", "test_seed": 0, "generator": "rot",
+                   "present": True, "tv": [0.0, 0.1], "matrix": [0.0, -1.0, 1.0, 0.0]},
 }  # fmt: skip
 
 
