@@ -176,6 +176,15 @@ def resume(
         "--set", help="k=v for the trials still to run: resources.cpu, resources.gpu, "
         "checkpoint_seconds.")] = None,
     dashboard: DashboardOption = False,
+    allow_factory: Annotated[list[str] | None, typer.Option(
+        "--allow-factory", help="module:function: a group or dataset factory the record names "
+        "that may be imported (repeat for several).")] = None,
+    trust_store: Annotated[bool, typer.Option(
+        "--trust-store", help="Import every factory the record names (whoever can write the "
+        "store runs code here).")] = False,
+    address: Annotated[str | None, typer.Option(
+        "--address", help="Join this Ray cluster (a record's own address is not joined on its "
+        "word).")] = None,
 ) -> None:
     """Continue an interrupted sweep; --num-samples N raises its budget to N trials. With
     --store, from any machine that reaches the store."""
@@ -186,7 +195,9 @@ def resume(
         if dashboard:
             check_ray_dashboard()
         pairs = parse_overrides(overrides or [])
-        prepared, finished = resume_sweep(name, num_samples, store, pairs, dashboard)
+        prepared, finished = resume_sweep(name, num_samples, store, pairs, dashboard,
+                                          allow_factory or (), trust_store,
+                                          address)  # fmt: skip
     _sweep_report(name, finished, prepared.record.store)
 
 

@@ -129,16 +129,24 @@ class Sweep:
 
         return f"{self.store.rstrip('/')}/{state_name(self.name, trial_id)}"
 
-    def load_model(self, trial_id: str | None = None, device: str = "cpu") -> Any:
+    def load_model(self, trial_id: str | None = None, device: str = "cpu", *,
+                   allow_factories: tuple[str, ...] = (),
+                   trust_store: bool = False) -> Any:  # fmt: skip
         """The trial's trained network and augmentation (``pipeline.api.TrainedModel``) from its
-        saved state, on ``device``; without ``trial_id``, the best trial's."""
+        saved state, on ``device``; without ``trial_id``, the best trial's. Group and dataset
+        factories the stored configuration names are imported only when ``allow_factories``
+        lists them, or with ``trust_store`` (all of them: whoever wrote the store chose them)."""
         from pipeline.api._model import load_model
         from pipeline.api._tables import open_location
         from pipeline.space import make_config
+        from pipeline.sweep._launch import factory_policy
 
+        allowed = factory_policy(allow_factories, trust_store)
         row = self.best().row if trial_id is None else self._row(trial_id)
-        config = make_config(_config_values(row["config_json"]))
-        return load_model(open_location(self.store), self.name, row["trial_id"], config, device)
+        with allowed:
+            config = make_config(_config_values(row["config_json"]))
+            return load_model(open_location(self.store), self.name, row["trial_id"], config,
+                              device)  # fmt: skip
 
     def _row(self, trial_id: str) -> dict[str, Any]:
         import pyarrow.compute as pc
@@ -164,11 +172,14 @@ class Sweep:
         return analyze(location, self.name, folder, scheduler=scheduler, workers=workers,
                        study=study_location(self.name, location.url))  # fmt: skip
 
-    def resume(self, num_samples: int | None = None, **overrides: Any) -> Sweep:
-        """Continue the sweep (``symsearch resume``); ``num_samples`` raises its budget."""
+    def resume(self, num_samples: int | None = None, *, allow_factories: tuple[str, ...] = (),
+               trust_store: bool = False, **overrides: Any) -> Sweep:  # fmt: skip
+        """Continue the sweep (``symsearch resume``); ``num_samples`` raises its budget;
+        ``allow_factories``/``trust_store`` as in ``load_model``."""
         from pipeline.sweep import resume_sweep
 
-        resume_sweep(self.name, num_samples, self.store, _dotted(overrides))
+        resume_sweep(self.name, num_samples, self.store, _dotted(overrides),
+                     allow_factories=allow_factories, trust_store=trust_store)  # fmt: skip
         return self
 
 

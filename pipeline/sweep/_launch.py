@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from pipeline.space import (
     ROBUSTNESS_EVERY,
     Choice,
     SearchSpace,
     SpaceError,
-    first_error,
     load_space,
     trial_config,
     with_overrides,
@@ -38,6 +35,7 @@ from pipeline.sweep._record import (
 from pipeline.sweep._strategy import build_searcher, first, scheduler_for
 from pipeline.sweep._tracking import check_loggers
 from pipeline.sweep._trainable import GRID_KEY, TrialSpec
+from pipeline.sweep._trust import check_arguments, factory_policy, recorded_space
 
 RAY_DEFAULTS = {
     "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",  # workers use this interpreter, not a uv run
@@ -90,6 +88,8 @@ def prepare_sweep(
     already (from Python); ``overrides``: ``--set`` pairs (``space.with_overrides``)."""
     from pipeline.store import check_writable, default_store, open_store
 
+    check_arguments(num_samples, max_concurrent, name=name, store=store, address=address,
+                    study_storage=study_storage, verbose=verbose)  # fmt: skip
     given = space_path if isinstance(space_path, SearchSpace) else load_space(space_path)
     space = with_cluster_resources(with_overrides(given, overrides), cluster)
     check_loggers(space.loggers)
@@ -100,9 +100,6 @@ def prepare_sweep(
     if (sweep_folder(name) / "sweep.json").exists():
         raise SweepError(f"a sweep named {name!r} exists: `symsearch resume {name}` continues "
                          "it, or choose another --name")  # fmt: skip
-    for flag, value in (("--num-samples", num_samples), ("--max-concurrent", max_concurrent)):
-        if value is not None and value < 1:
-            raise SpaceError(f"{flag}: must be at least 1, got {value}")
     location = open_store(_absolute(store if store is not None else default_store()))
     if location.url.startswith("memory://"):
         raise SweepError("--store: a memory:// store lives in one process and Ray trials run "
@@ -394,21 +391,15 @@ def _study_lost(prepared: Prepared) -> bool:
     return not study_exists(open_storage(record.optuna_storage), record.name)
 
 
-def _rebase_local_experiments(record: SweepRecord, location: Any) -> None:
-    """A local store's experiments live under outputs/: on a machine (or outputs/) where the
-    recorded folder is missing, new segments go under this one's."""
-    if location.is_local and not Path(record.storage_path).exists():
-        record.storage_path = _experiment_root(location)
-
-
 def start_sweep(prepared: Prepared) -> bool:
     prepared.record.save()
     return run_prepared(prepared, prepared.record.segments[0], restore=False)
 
 
 def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
-                 overrides: dict[str, Any] | None = None,
-                 dashboard: bool = False) -> tuple[Prepared, bool]:  # fmt: skip
+                 overrides: dict[str, Any] | None = None, dashboard: bool = False,
+                 allow_factories: Any = (), trust_store: bool = False,
+                 address: str | None = None) -> tuple[Prepared, bool]:  # fmt: skip
     """Finish the segments an interruption left open, then raise the budget to num_samples.
     With ``store``, the record is read from the store (any machine). Trials that the store has
     and no experiment snapshot knows are set aside first; lost experiments are replaced by one
@@ -419,28 +410,19 @@ def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
         replace_lost_experiments,
         set_aside_forgotten_trials,
     )
+    from pipeline.sweep._trust import check_experiments, choose_address
 
-    record = load_record(name, store)
-    try:
-        space = SearchSpace(**record.space)
-    except (ValidationError, TypeError) as error:  # a record edited by hand
-        detail = first_error(error) if isinstance(error, ValidationError) else str(error)
-        raise SweepError(f"{record.folder / 'sweep.json'}: damaged sweep record (space: "
-                         f"{detail})") from None  # fmt: skip
-    if overrides:
-        space = with_resume_overrides(space, overrides)
-        record.space = space.model_dump()
-    if num_samples is not None and num_samples < record.budget:
-        raise SpaceError(f"--num-samples: {num_samples} is below the sweep's budget "
-                         f"({record.budget}); a budget can only grow")  # fmt: skip
-    if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
-        raise SpaceError("--num-samples: a grid sweep runs each combination once")
-    check_loggers(space.loggers)
-    prepared = Prepared(record, space, validate_space(space), dashboard)
+    check_arguments(num_samples, name=name, store=store, address=address)
+    if overrides is not None and not isinstance(overrides, dict):
+        raise SpaceError(f"overrides: expected a mapping, got {type(overrides).__name__}")
+    record = load_record(name, store)  # with --store: that store, whatever the record names
+    choose_address(record, address)
     location = open_store(record.store)
+    check_experiments(record, location, _experiment_root(location))
+    with factory_policy(allow_factories, trust_store):  # the record's factories: user's say
+        prepared = _prepare_resume(record, num_samples, overrides, dashboard)
     check_writable(location)  # a store gone read-only: exit 2 before Ray starts
-    connect(record.address, record.verbose, space, dashboard)
-    _rebase_local_experiments(record, location)
+    connect(record.address, record.verbose, prepared.space, dashboard)
     filesystem = storage_filesystem(location)
     if lost_segments(record, filesystem) or _study_lost(prepared):
         replace_lost_experiments(record, location)
@@ -455,3 +437,20 @@ def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
         record.save()
         finished = run_prepared(prepared, segment, restore=False)
     return prepared, finished
+
+
+def _prepare_resume(record: SweepRecord, num_samples: int | None,
+                    overrides: dict[str, Any] | None, dashboard: bool) -> Prepared:  # fmt: skip
+    """The record's space (with ``resume --set``) validated like a space file, the budget
+    check, and the dry run of every candidate; nothing is saved."""
+    space = recorded_space(record)
+    if overrides:
+        space = with_resume_overrides(space, overrides)
+        record.space = space.model_dump()
+    if num_samples is not None and num_samples < record.budget:
+        raise SpaceError(f"--num-samples: {num_samples} is below the sweep's budget "
+                         f"({record.budget}); a budget can only grow")  # fmt: skip
+    if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
+        raise SpaceError("--num-samples: a grid sweep runs each combination once")
+    check_loggers(space.loggers)
+    return Prepared(record, space, validate_space(space), dashboard)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ class SweepError(SymsearchError):
 
 
 def outputs_dir() -> Path:
-    return Path(os.environ.get("SYMSEARCH_OUTPUTS", "outputs")).resolve()
+    return Path(os.environ.get("SYMSEARCH_OUTPUTS") or "outputs").resolve()  # empty: unset
 
 
 def check_name(name: str, what: str = "--name") -> str:
@@ -152,7 +153,13 @@ def _load_from_store(name: str, store: str) -> SweepRecord:
     if payload is None:
         known = ", ".join(sweeps_in_store(location)) or "none yet"
         raise SweepError(f"no sweep named {name!r} in store {location.url} (sweeps: {known})")
-    return parse_record(name, payload.decode("utf-8", "replace"), location.path(record_name(name)))
+    record = parse_record(name, payload.decode("utf-8", "replace"),
+                          location.path(record_name(name)))  # fmt: skip
+    if record.store.rstrip("/") != location.url.rstrip("/"):  # the command line's store wins
+        print(f"warning: sweep {name}: its record names the store {record.store[:200]}; using "
+              f"--store {location.url[:200]}", file=sys.stderr)  # fmt: skip
+        record.store = location.url
+    return record
 
 
 def sweeps_in_store(location: Any) -> list[str]:
@@ -176,7 +183,35 @@ def parse_record(name: str, text: str, path: str) -> SweepRecord:
                          "start the sweep again under another name") from None  # fmt: skip
     if record.name != name or not isinstance(record.space, dict) or not record.segments:
         raise SweepError(f"{path}: damaged sweep record (its name, space or segments)")
+    problem = _field_problem(record)
+    if problem:
+        raise SweepError(f"{path}: damaged sweep record ({problem})")
     return record
+
+
+def _field_problem(record: SweepRecord) -> str | None:
+    """The first field whose type or bounds a record edited by hand broke (None: all fine)."""
+    for key in ("store", "storage_path", "space_path"):
+        if not isinstance(getattr(record, key), str):
+            return f"{key}: expected text"
+    for key in ("address", "study_storage"):
+        if not isinstance(getattr(record, key), str | None):
+            return f"{key}: expected text or null"
+    if not _count(record.max_concurrent, 100_000, allow_none=True):
+        return "max_concurrent: expected a whole number from 1 to 100000 or null"
+    for segment in record.segments:
+        if not _count(segment.num_samples, 1_000_000) or not _count(segment.carried, 1_000_000,
+                                                                     low=0):  # fmt: skip
+            return "segments: num_samples and carried must be whole numbers up to 1000000"
+    if record.budget > 1_000_000:
+        return "segments: a budget above 1000000 trials"
+    return None
+
+
+def _count(value: object, high: int, allow_none: bool = False, low: int = 1) -> bool:
+    if value is None:
+        return allow_none
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _reason(error: Exception) -> str:
