@@ -11,7 +11,7 @@ from pipeline.api._tables import Backend
 def sweep(space: str | Path | dict[str, Any], *, name: str | None = None,
           store: str | None = None, num_samples: int | None = None,
           max_concurrent: int | None = None, address: str | None = None,
-          study_storage: str | None = None, verbose: bool = False,
+          study_storage: str | None = None, verbose: bool = False, force: bool = False,
           **overrides: Any) -> Sweep:  # fmt: skip
     """Run a sweep on Ray Tune, as ``symsearch sweep`` does, and return it.
 
@@ -29,7 +29,7 @@ def sweep(space: str | Path | dict[str, Any], *, name: str | None = None,
         name = name if name is not None else given.name or Path(space).stem
     prepared = prepare_sweep(given, name, store, num_samples, max_concurrent, address, verbose,
                              study_storage=study_storage, overrides=_dotted(overrides))  # fmt: skip
-    start_sweep(prepared)
+    start_sweep(prepared, force)
     return Sweep(prepared.record.name, prepared.record.store)
 
 
@@ -173,13 +173,15 @@ class Sweep:
                        study=study_location(self.name, location.url))  # fmt: skip
 
     def resume(self, num_samples: int | None = None, *, allow_factories: tuple[str, ...] = (),
-               trust_store: bool = False, **overrides: Any) -> Sweep:  # fmt: skip
+               trust_store: bool = False, force: bool = False,
+               **overrides: Any) -> Sweep:  # fmt: skip
         """Continue the sweep (``symsearch resume``); ``num_samples`` raises its budget;
         ``allow_factories``/``trust_store`` as in ``load_model``."""
         from pipeline.sweep import resume_sweep
 
         resume_sweep(self.name, num_samples, self.store, _dotted(overrides),
-                     allow_factories=allow_factories, trust_store=trust_store)  # fmt: skip
+                     allow_factories=allow_factories, trust_store=trust_store,
+                     force=force)  # fmt: skip
         return self
 
 

@@ -127,12 +127,17 @@ def _space_path(space: Path | SearchSpace) -> str:
 
 def _check_new_in_store(name: str, location: Any) -> None:
     from pipeline.store import read_blob
+    from pipeline.store._writer import sweep_listing
     from pipeline.sweep._record import record_name
 
     if read_blob(location, record_name(name)) is not None:
         raise SweepError(f"the store {location.url} holds a sweep named {name!r}: `symsearch "
                          f"resume {name} --store {location.url}` continues it, or choose "
                          "another --name")  # fmt: skip
+    if sweep_listing(location, name):  # rows of `symsearch trial --name` (no record)
+        raise SweepError(f"the store {location.url} holds rows under the name {name!r} (from "
+                         "`symsearch trial --name`, no sweep record); choose another "
+                         "--name")  # fmt: skip
 
 
 def _check_new_study(name: str, url: str) -> None:
@@ -391,25 +396,28 @@ def _study_lost(prepared: Prepared) -> bool:
     return not study_exists(open_storage(record.optuna_storage), record.name)
 
 
-def start_sweep(prepared: Prepared) -> bool:
-    prepared.record.save()
-    return run_prepared(prepared, prepared.record.segments[0], restore=False)
+def start_sweep(prepared: Prepared, force: bool = False) -> bool:
+    """Claim the name (the sweep's lock, then its record, both created exclusively) and run."""
+    from pipeline.store import open_store
+    from pipeline.sweep._lock import sweep_lock
+
+    record = prepared.record
+    with sweep_lock(open_store(record.store), record.name, force):
+        record.save(new=True)
+        return run_prepared(prepared, record.segments[0], restore=False)
 
 
 def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
                  overrides: dict[str, Any] | None = None, dashboard: bool = False,
                  allow_factories: Any = (), trust_store: bool = False,
-                 address: str | None = None) -> tuple[Prepared, bool]:  # fmt: skip
+                 address: str | None = None, force: bool = False,
+                 ) -> tuple[Prepared, bool]:  # fmt: skip
     """Finish the segments an interruption left open, then raise the budget to num_samples.
     With ``store``, the record is read from the store (any machine). Trials that the store has
     and no experiment snapshot knows are set aside first; lost experiments are replaced by one
     segment that runs the rest of the budget (_reconcile.py)."""
     from pipeline.store import check_writable, open_store
-    from pipeline.sweep._reconcile import (
-        lost_segments,
-        replace_lost_experiments,
-        set_aside_forgotten_trials,
-    )
+    from pipeline.sweep._lock import sweep_lock
     from pipeline.sweep._trust import check_experiments, choose_address
 
     check_arguments(num_samples, name=name, store=store, address=address)
@@ -422,6 +430,22 @@ def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
     with factory_policy(allow_factories, trust_store):  # the record's factories: user's say
         prepared = _prepare_resume(record, num_samples, overrides, dashboard)
     check_writable(location)  # a store gone read-only: exit 2 before Ray starts
+    with sweep_lock(location, name, force):  # one driver per sweep
+        record.segments = load_record(name, store, quiet=True).segments  # a driver that held
+        # the lock before may have closed or added segments
+        check_experiments(record, location, _experiment_root(location))
+        return _run_resume(prepared, location, num_samples, dashboard)
+
+
+def _run_resume(prepared: Prepared, location: Any, num_samples: int | None,
+                dashboard: bool) -> tuple[Prepared, bool]:  # fmt: skip
+    from pipeline.sweep._reconcile import (
+        lost_segments,
+        replace_lost_experiments,
+        set_aside_forgotten_trials,
+    )
+
+    record = prepared.record
     connect(record.address, record.verbose, prepared.space, dashboard)
     filesystem = storage_filesystem(location)
     if lost_segments(record, filesystem) or _study_lost(prepared):

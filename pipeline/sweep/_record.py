@@ -90,13 +90,23 @@ class SweepRecord:
         self.segments.append(segment)
         return segment
 
-    def save(self) -> None:
+    def save(self, new: bool = False) -> None:
         """Into the store (the truth), then the local copy; both atomic: a kill never leaves
-        half a record."""
-        from pipeline.store import open_store, write_blob
+        half a record. ``new``: the store's record is created exclusively (a name is claimed
+        once, even by two launches at the same moment)."""
+        from pipeline.store import create_blob, open_store, write_blob
 
         payload = json.dumps(asdict(self), indent=2)
-        write_blob(open_store(self.store), record_name(self.name), payload.encode())
+        location = open_store(self.store)
+        if new:
+            try:
+                create_blob(location, record_name(self.name), payload.encode())
+            except FileExistsError:
+                raise SweepError(f"the store {location.url} holds a sweep named {self.name!r}: "
+                                 f"`symsearch resume {self.name} --store {location.url}` "
+                                 "continues it, or choose another --name") from None  # fmt: skip
+        else:
+            write_blob(location, record_name(self.name), payload.encode())
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / "sweep.json.tmp"
         temporary.write_text(payload)
@@ -114,11 +124,12 @@ def sweep_folder(name: str) -> Path:
     return outputs_dir() / "sweeps" / name
 
 
-def load_record(name: str, store: str | None = None) -> SweepRecord:
-    """The sweep's record: from the store when one is named (any machine), else the local copy."""
+def load_record(name: str, store: str | None = None, quiet: bool = False) -> SweepRecord:
+    """The sweep's record: from the store when one is named (any machine), else the local copy.
+    ``quiet``: no warning where the record names another store than ``store``."""
     check_name(name, "sweep name")
     if store is not None:
-        return _load_from_store(name, store)
+        return _load_from_store(name, store, quiet)
     path = sweep_folder(name) / "sweep.json"
     if not path.is_file():
         known = ", ".join(list_sweeps()) or "none yet"
@@ -135,7 +146,7 @@ def study_location(name: str, store: str) -> str | Path:
     """Where the sweep's Optuna study is: the RDB URL its record names (PostgreSQL on a
     cluster, reachable from any machine), else the SQLite file of this machine's outputs."""
     try:
-        storage = _load_from_store(name, store).study_storage
+        storage = _load_from_store(name, store, quiet=True).study_storage
     except SweepError:  # no record (a `symsearch trial` run), or a damaged one: status says
         storage = None
     if storage is None:
@@ -145,7 +156,7 @@ def study_location(name: str, store: str) -> str | Path:
     return driver_url(storage)
 
 
-def _load_from_store(name: str, store: str) -> SweepRecord:
+def _load_from_store(name: str, store: str, quiet: bool = False) -> SweepRecord:
     from pipeline.store import open_store, read_blob
 
     location = open_store(store if "://" in store else str(Path(store).resolve()))
@@ -156,8 +167,9 @@ def _load_from_store(name: str, store: str) -> SweepRecord:
     record = parse_record(name, payload.decode("utf-8", "replace"),
                           location.path(record_name(name)))  # fmt: skip
     if record.store.rstrip("/") != location.url.rstrip("/"):  # the command line's store wins
-        print(f"warning: sweep {name}: its record names the store {record.store[:200]}; using "
-              f"--store {location.url[:200]}", file=sys.stderr)  # fmt: skip
+        if not quiet:
+            print(f"warning: sweep {name}: its record names the store {record.store[:200]}; "
+                  f"using --store {location.url[:200]}", file=sys.stderr)  # fmt: skip
         record.store = location.url
     return record
 

@@ -118,3 +118,14 @@ def test_a_record_with_numbers_out_of_bounds_is_damaged(tmp_path, outputs):
     (tmp_path / "store" / "_sweeps" / "r" / "sweep.json").write_text(json.dumps(raw))
     done = runner.invoke(app, ["resume", "r", "--store", record.store])
     one_line_exit_2(done, "damaged sweep record (space: trial.epochs")
+
+
+def test_an_empty_outputs_variable_means_unset(tmp_path, monkeypatch):
+    from pipeline.store import default_store
+    from pipeline.sweep._record import outputs_dir, sweep_folder
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SYMSEARCH_OUTPUTS", "")
+    assert outputs_dir() == tmp_path / "outputs"
+    assert sweep_folder("s") == tmp_path / "outputs" / "sweeps" / "s"
+    assert default_store() == "outputs/store"
