@@ -99,7 +99,8 @@ def recorded_space(record: SweepRecord) -> SearchSpace:
     try:
         return parse_space(record.space, "space")
     except SpaceError as error:
-        raise SweepError(f"sweep {record.name}: damaged sweep record (space: {error})") from None
+        raise SweepError(f"{record.folder / 'sweep.json'}: damaged sweep record (space: "
+                         f"{error})") from None  # fmt: skip
 
 
 def factory_policy(allow_factories: Any, trust_store: bool) -> Any:
