@@ -58,11 +58,39 @@ def run_query(location: Location, sql: str,
 def stream_query(location: Location, sql: str, emit: Any, limit: int | None = None) -> None:
     """Run one read-only SELECT and hand its rows to ``emit(columns, rows)`` in batches of at most
     ``BATCH_ROWS`` (one call with no rows for an empty result), until ``limit`` rows or until
-    ``emit`` returns False: memory stays that of one batch, however many rows the query has."""
+    ``emit`` returns False: memory stays that of one batch, however many rows the query has.
+
+    A file listed for the query may be moved away before DuckDB reads it (``set-aside``,
+    ``compact``): where the query fails before any row and a listed file is gone, the store is
+    listed again and the query run once more, so it sees the file or not, never an error."""
+    scanned: dict[str, list[str]] = {}
+    emitted = {"rows": False}
+
+    def counting(columns: list[str], rows: list[tuple[Any, ...]]) -> Any:
+        emitted["rows"] = True
+        return emit(columns, rows)
+
+    try:
+        return _stream_once(location, sql, counting, limit, scanned)
+    except (QueryError, StoreError):
+        if emitted["rows"] or not _some_file_gone(location, scanned):
+            raise
+    return _stream_once(location, sql, emit, limit, {})
+
+
+def _some_file_gone(location: Location, scanned: dict[str, list[str]]) -> bool:
+    try:
+        location.fs.invalidate_cache()
+        return any(not location.fs.exists(path) for files in scanned.values() for path in files)
+    except Exception:  # the store itself cannot be reached: the first error stands
+        return False
+
+
+def _stream_once(location: Location, sql: str, emit: Any, limit: int | None,
+                 scanned: dict[str, list[str]]) -> None:  # fmt: skip
     import duckdb
 
     unreadable: dict[str, StoreError] = {}
-    scanned: dict[str, list[str]] = {}
     state = {"busy": False}  # DuckDB ignored a Ctrl-C: leave the connection, do not wait on it
     scratch = tempfile.mkdtemp(prefix="symsearch-query-")  # private: mode 0700, ours alone
     try:
@@ -71,7 +99,8 @@ def stream_query(location: Location, sql: str, emit: Any, limit: int | None = No
         connection = duckdb.connect(":memory:", config=EXTENSIONS_OFF)
         try:
             check_read_only(connection, sql)
-            unreadable, scanned = _register_tables(connection, location, scratch)
+            unreadable, listed = _register_tables(connection, location, scratch)
+            scanned.update(listed)
             lock_down(connection, scratch, allowed_paths(location, scanned, scratch))
             try:
                 return _interruptible(connection, sql, emit, limit, state)

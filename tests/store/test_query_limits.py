@@ -86,3 +86,28 @@ def test_the_cli_caps_a_printed_table_and_streams_csv_and_json(store):
     assert json.loads(empty.stdout) == []
     bad = runner.invoke(app, ["query", "select 1", "--store", str(store), "--limit", "0"])
     assert bad.exit_code == 2 and "--limit" in bad.output
+
+
+def test_a_file_set_aside_between_listing_and_reading_is_seen_or_not_never_an_error(
+        store, monkeypatch):  # fmt: skip
+    """The race of ``set-aside`` during a query, made certain: the file moves right after the
+    query listed the store and before DuckDB reads it."""
+    import pipeline.store.query as query_module
+    from pipeline.store import set_aside
+
+    location = open_store(str(store))
+    writer = StoreWriter(location, "s", "t2", 1)
+    writer.add("trials", {"status": "completed", "val_metric": 0.7})
+    moved = writer.flush()[0]
+    name = moved.removeprefix(location.root + "/")
+    lock_down, calls = query_module.lock_down, []
+
+    def move_then_lock_down(*arguments):
+        if not calls:
+            set_aside(location, name)
+        calls.append(1)
+        return lock_down(*arguments)
+
+    monkeypatch.setattr(query_module, "lock_down", move_then_lock_down)
+    _, rows = run_query(location, "select trial_id from trials order by 1")
+    assert rows == [("t1",)] and len(calls) == 2
