@@ -236,7 +236,15 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         param_space = _param_space(prepared, segment)
         tuner = tune.Tuner(trainable, param_space=param_space, run_config=run_config,
                            tune_config=_tune_config(prepared, segment))  # fmt: skip
-    results = tuner.fit()
+    try:
+        results = tuner.fit()
+    except Exception as error:
+        from pipeline.sweep._study import storage_failure
+
+        failure = storage_failure(error, record.name, record.optuna_storage)
+        if failure is None:
+            raise
+        raise failure from None
     ended = results.num_terminated + results.num_errors
     segment.finished = ended >= segment.num_samples
     record.save()

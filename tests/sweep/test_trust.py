@@ -129,3 +129,22 @@ def test_an_empty_outputs_variable_means_unset(tmp_path, monkeypatch):
     assert outputs_dir() == tmp_path / "outputs"
     assert sweep_folder("s") == tmp_path / "outputs" / "sweeps" / "s"
     assert default_store() == "outputs/store"
+
+
+def test_a_study_database_failing_mid_sweep_is_one_line_naming_it():
+    from sqlalchemy.exc import OperationalError
+
+    from pipeline.sweep._study import storage_failure
+
+    url = "postgresql://me:secret@db.example:5432/studies"
+    try:
+        try:
+            raise OperationalError("UPDATE trials", {}, Exception("server closed the connection"))
+        except OperationalError as cause:
+            raise RuntimeError("Tune: searcher on_trial_complete failed") from cause
+    except RuntimeError as wrapped:
+        failure = storage_failure(wrapped, "s", url)
+    message = str(failure)
+    assert "study storage postgresql://me:***@db.example:5432/studies failed" in message
+    assert "`symsearch resume s`" in message and "secret" not in message and "\n" not in message
+    assert storage_failure(ValueError("another bug"), "s", url) is None
