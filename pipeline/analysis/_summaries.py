@@ -243,6 +243,8 @@ def load_study(study: str | Path | None, sweep: str) -> tuple[Any, str | None]:
         return None, "no Optuna study for this sweep"
     except (ValueError, RuntimeError, ImportError, OSError, SQLAlchemyError,
             optuna.exceptions.StorageInternalError) as error:  # fmt: skip
+        if isinstance(error, optuna.exceptions.StorageInternalError):  # the database's own
+            error = error.__cause__ or error.__context__ or error
         reason = (str(error).splitlines() or [""])[0]
         return None, f"not available ({type(error).__name__}: {reason})"
 
