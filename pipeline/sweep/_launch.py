@@ -426,7 +426,7 @@ def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
     segment that runs the rest of the budget (_reconcile.py)."""
     from pipeline.store import check_writable, open_store
     from pipeline.sweep._lock import sweep_lock
-    from pipeline.sweep._trust import check_experiments, choose_address
+    from pipeline.sweep._trust import check_experiments, check_study_storage, choose_address
 
     check_arguments(num_samples, name=name, store=store, address=address)
     if overrides is not None and not isinstance(overrides, dict):
@@ -435,6 +435,7 @@ def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
     choose_address(record, address)
     location = open_store(record.store)
     check_experiments(record, location, _experiment_root(location))
+    check_study_storage(record, str(outputs_dir()))
     with factory_policy(allow_factories, trust_store):  # the record's factories: user's say
         prepared = _prepare_resume(record, num_samples, overrides, dashboard)
     check_writable(location)  # a store gone read-only: exit 2 before Ray starts

@@ -47,6 +47,21 @@ def check_experiments(record: SweepRecord, location: Any, derived_root: str) -> 
     record.storage_path = derived_root
 
 
+def check_study_storage(record: SweepRecord, outputs: str) -> None:
+    """A record's SQLite study lies under this machine's outputs: Optuna creates the file it
+    names, so a record may not choose where (a database URL of a server names no local file)."""
+    import os
+
+    url = record.study_storage
+    if url is None or not url.startswith("sqlite:"):
+        return
+    path = os.path.realpath(url.split("///", 1)[-1].split("?")[0])
+    if not path.startswith(os.path.realpath(outputs) + os.sep):
+        raise SweepError(f"sweep {record.name}: its record puts the study at {url[:200]}, "
+                         f"outside this machine's {outputs}; resume opens a SQLite study only "
+                         "there (a PostgreSQL study_storage works from any machine)")  # fmt: skip
+
+
 def _same_path(recorded: str, derived: str, location: Any) -> bool:
     if location.is_local:
         import os

@@ -148,3 +148,10 @@ def test_a_study_database_failing_mid_sweep_is_one_line_naming_it():
     assert "study storage postgresql://me:***@db.example:5432/studies failed" in message
     assert "`symsearch resume s`" in message and "secret" not in message and "\n" not in message
     assert storage_failure(ValueError("another bug"), "s", url) is None
+
+
+def test_a_record_cannot_choose_where_a_sqlite_study_is_created(tmp_path, outputs):
+    record = saved_record(tmp_path, study_storage=f"sqlite:///{tmp_path}/anywhere/optuna.db")
+    done = runner.invoke(app, ["resume", "r", "--store", record.store])
+    one_line_exit_2(done, "puts the study at", "outside this machine's")
+    assert not (tmp_path / "anywhere").exists()
