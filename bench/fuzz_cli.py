@@ -29,12 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+from _fuzz_report import Result, report
+from fuzz_round3 import round3_cases
 
 GOOD = {
     "dataset": {"name": "signals", "n_samples": 100},
@@ -49,6 +51,7 @@ CASE_SECONDS = 60  # an in-process case that runs longer counts as a hang
 class Case:
     category: str
     argv: list[str]
+    expect: Any = None  # fuzz_round3.Expect; None: exit 2 and one error line
 
 
 @dataclass
@@ -73,6 +76,7 @@ class Workspace:
     def __init__(self, root: Path) -> None:
         self.root, self.spaces = root, root / "spaces"
         self.store, self.outputs = root / "store", root / "outputs"
+        self.extra: list[Path] = []  # more stores the cases must leave as they were
         self.spaces.mkdir()
         self.good = self.write("good.yaml", yaml.safe_dump(GOOD))
         self.points = self.write("points.yaml", yaml.safe_dump(
@@ -92,7 +96,7 @@ class Workspace:
     def snapshot(self) -> dict[str, str]:
         """Every file of the store and of the sweep records, by content hash."""
         found = {}
-        for folder in (self.store, self.outputs):
+        for folder in (self.store, self.outputs, *self.extra):
             for path in sorted(folder.rglob("*")) if folder.exists() else []:
                 if path.is_file():
                     found[str(path)] = hashlib.sha1(path.read_bytes()).hexdigest()
@@ -142,10 +146,10 @@ def bad_space_text(rng: random.Random, ws: Workspace) -> str | bytes:
         space["resources"] = rng.choice([{"cpu": rng.choice([*HUGE, 0])}, {"gpu": 1.5},
                                          {"tpu": 1}, {"gpu": rng.choice(HUGE)}])
     elif kind == "range":
-        low, high = sorted([rng.uniform(0.01, 1), rng.uniform(0.01, 1)], reverse=True)
-        space["search"]["reg"] = rng.choice([
-            {"distribution": "uniform", "low": high + 0.5, "high": low},
-            {"distribution": "loguniform", "low": -low, "high": high},
+        small, big = sorted([rng.uniform(0.01, 1), rng.uniform(0.01, 1)])
+        space["search"]["reg"] = rng.choice([  # each always bad, whatever the draw
+            {"distribution": "uniform", "low": big + 0.5, "high": small},
+            {"distribution": "loguniform", "low": -small, "high": big},
             {"distribution": "randint", "low": 0.5, "high": 3},
             {"distribution": "uniform", "low": 0, "high": 1, "default": 5},
             {"distribution": "normal", "low": 0, "high": 1}])  # fmt: skip
@@ -332,6 +336,8 @@ def fixed_cases(ws: Workspace) -> list[Case]:
 
 def generate(count: int, rng: random.Random, ws: Workspace, only: str | None) -> list[Case]:
     chosen = [(m, w) for m, w in GENERATORS if only is None or m.__name__.startswith(only)]
+    if not chosen:  # --only r: the round-3 cases alone
+        return []
     makers, weights = zip(*chosen, strict=True)
     return [rng.choices(makers, weights)[0](rng, ws) for _ in range(count)]
 
@@ -339,14 +345,16 @@ def generate(count: int, rng: random.Random, ws: Workspace, only: str | None) ->
 # -- running --------------------------------------------------------------------------------
 
 
-def run_in_process(argv: list[str]) -> Outcome:
-    """``pipeline.cli.main(argv)`` with its streams captured and a time limit."""
+def run_in_process(argv: list[str], env: dict[str, str] | None = None) -> Outcome:
+    """``pipeline.cli.main(argv)`` with its streams captured, a time limit and ``env`` set."""
     import traceback
 
     from pipeline import cli
 
     out, err = io.StringIO(), io.StringIO()
     started = time.perf_counter()
+    saved = {key: os.environ.get(key) for key in env or {}}
+    os.environ.update(env or {})
     signal.alarm(CASE_SECONDS)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -359,6 +367,8 @@ def run_in_process(argv: list[str]) -> Outcome:
         code, trace = "raised", "".join(traceback.format_exception_only(error)).strip()
     finally:
         signal.alarm(0)
+        for key, value in saved.items():
+            os.environ.pop(key) if value is None else os.environ.update({key: value})
     return Outcome(code, out.getvalue() + err.getvalue(), trace, time.perf_counter() - started)
 
 
@@ -375,16 +385,23 @@ def run_subprocess(argv: list[str], env: dict[str, str], cwd: Path) -> Outcome:
                    time.perf_counter() - started)  # fmt: skip
 
 
-def verdict(outcome: Outcome) -> str | None:
-    """None when the case behaved: exit 2 and exactly one line, starting with ``error:``."""
+def verdict(outcome: Outcome, expect: Any = None) -> str | None:
+    """None when the case behaved: exit 2 and exactly one line, starting with ``error:`` and at
+    most 1,100 characters (or what ``expect`` says: other exit codes, text held or not)."""
     if outcome.traceback is not None:
         return f"traceback: {outcome.traceback.splitlines()[-1][:160]}"
     if "Traceback (most recent call last)" in outcome.output:
         return "traceback in the output"
-    if outcome.code != 2:
+    if outcome.code not in (expect.codes if expect else (2,)):
         return f"exit {outcome.code}"
+    if expect and expect.contains and expect.contains not in outcome.output:
+        return f"expected {expect.contains[:80]!r}"
+    if expect and expect.lacks and expect.lacks in outcome.output:
+        return f"unexpected {expect.lacks[:80]!r}"
+    if outcome.code != 2:
+        return None
     lines = outcome.output.strip("\n").split("\n")
-    if len(lines) != 1 or not lines[0].startswith("error: "):
+    if len(lines) != 1 or not lines[0].startswith("error: ") or len(lines[0]) > 1100:
         return f"{len(lines)} lines, first: {lines[0][:100]!r}"
     return None
 
@@ -414,7 +431,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--subprocesses", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=sorted({m.__name__.split("_")[0] for m, _ in GENERATORS}),
+    parser.add_argument("--only", choices=sorted({m.__name__.split("_")[0] for m, _ in GENERATORS}
+                                                 | {"r"}),
                         help="generate one category only")  # fmt: skip
     parser.add_argument("--all", action="store_true", help="print every failing case")
     args = parser.parse_args()
@@ -435,13 +453,13 @@ def main() -> None:
         subprocess_cases = rng.sample([c for c in cases if c.argv[0] not in ("sweep", "resume")],
                                       min(args.subprocesses, len(cases)))  # fmt: skip
         cases += fixed_cases(ws) if args.only in (None, "option") else []
-        results = run_all(cases, "in-process", ws, lambda argv: run_in_process(argv))
+        cases += [Case(*case) for case in round3_cases(ws)] if args.only in (None, "r") else []
+        results = run_all(cases, "in-process", ws, run_in_process)
         results += run_all(subprocess_cases, "subprocess", ws,
                            lambda argv: run_subprocess(argv, env, ws.root))  # fmt: skip
         report(results, time.perf_counter() - started, every=args.all)
 
 
-Result = tuple[Case, str, Outcome, "str | None"]
 
 
 def run_all(cases: list[Case], mode: str, ws: Workspace,
@@ -452,8 +470,9 @@ def run_all(cases: list[Case], mode: str, ws: Workspace,
     for number, case in enumerate(cases, 1):
         if number % 100 == 0:
             print(f"{mode}: {number}/{len(cases)}", file=sys.__stderr__, flush=True)
-        outcome = run(case.argv)
-        problem = verdict(outcome)
+        env = case.expect.env if case.expect else {}
+        outcome = run(case.argv, env) if env else run(case.argv)
+        problem = verdict(outcome, case.expect)
         after = ws.snapshot()
         if after != before:
             changed = sorted(set(after.items()) ^ set(before.items()))
@@ -463,39 +482,6 @@ def run_all(cases: list[Case], mode: str, ws: Workspace,
             before = after
         results.append((case, mode, outcome, problem))
     return results
-
-
-def report(results: list[Result], seconds: float, every: bool = False) -> None:
-    by_category: dict[str, Counter] = defaultdict(Counter)
-    kinds: Counter = Counter()
-    for case, mode, _, problem in results:
-        by_category[f"{case.category} ({mode})"]["cases"] += 1
-        by_category[f"{case.category} ({mode})"]["failed" if problem else "ok"] += 1
-        if problem:
-            kinds[problem.split(":")[0].split(" (")[0]] += 1
-    print(f"{'category':<24} {'cases':>6} {'ok':>6} {'failed':>7}")
-    for name in sorted(by_category):
-        counts = by_category[name]
-        print(f"{name:<24} {counts['cases']:>6} {counts['ok']:>6} {counts['failed']:>7}")
-    failures = [r for r in results if r[3]]
-    print(f"\ncases: {len(results)}  ok: {len(results) - len(failures)}  failed: "
-          f"{len(failures)}  tracebacks: {sum(1 for r in failures if 'traceback' in r[3])}  "
-          f"store changed: {sum(1 for r in failures if 'changed' in r[3])}  "
-          f"seconds: {seconds:.0f}")  # fmt: skip
-    for kind, count in kinds.most_common():
-        print(f"  {count:>4}  {kind}")
-    seen = set()
-    for case, mode, outcome, problem in failures:
-        key = (case.category, problem, tuple(case.argv[:1]))
-        if key in seen and not every:  # one example per kind of failure and command
-            continue
-        seen.add(key)
-        first = (outcome.output.strip().splitlines() or [""])[0][:140]
-        print(f"FAIL {case.category} {mode}: {case.argv!r:.160}\n     {problem}\n     {first!r}")
-        if case.category == "space" and "/spaces/case" in case.argv[1]:
-            print(f"     space: {Path(case.argv[1]).read_bytes()[:200]!r}")
-    if failures:
-        sys.exit(1)
 
 
 def _timeout(signum: int, frame: object) -> None:

@@ -14,9 +14,16 @@ StoreOption = Annotated[str | None, typer.Option("--store", help="Result store U
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Option override k=v.")]
 
 
+MAX_ERROR_CHARACTERS = 1000  # an error line quotes values clipped to 200 characters; this
+# bounds the whole line whatever a message quotes
+
+
 def fail(message: str) -> NoReturn:
     """Bad input: one clear line on stderr, exit status 2."""
-    typer.echo(f"error: {message}", err=True)
+    line = " ".join(message.split("\n"))
+    if len(line) > MAX_ERROR_CHARACTERS:
+        line = line[:MAX_ERROR_CHARACTERS] + " ..."
+    typer.echo(f"error: {line}", err=True)
     raise typer.Exit(2)
 
 
@@ -31,18 +38,20 @@ def _user_errors():
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, object]:
-    """``key=value`` strings to a mapping; values are read as YAML (45 -> int, SO2 -> str)."""
-    import yaml
+    """``key=value`` strings to a mapping; values are read as YAML (45 -> int, SO2 -> str),
+    within the limits of a space file (size, nesting, alias expansion)."""
+    from pipeline._yaml import quote, read_yaml_value
 
     parsed: dict[str, object] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
-            fail(f"--set expects key=value, got {pair!r}")
+            fail(f"--set expects key=value, got {quote(pair)}")
+        label = f"--set {key.strip()[:100]}"
         try:
-            parsed[key.strip()] = yaml.safe_load(text) if text.strip() else ""
-        except (yaml.YAMLError, RecursionError):
-            fail(f"--set {key.strip()}: cannot read value {text!r}")
+            parsed[key.strip()] = read_yaml_value(text, label) if text.strip() else ""
+        except SymsearchError as error:
+            fail(str(error))
     return parsed
 
 

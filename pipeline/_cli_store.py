@@ -16,21 +16,51 @@ def query(
     sql: Annotated[str, typer.Argument(help="Read-only SQL over the store's tables.")],
     store: StoreOption = None,
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    limit: Annotated[int | None, typer.Option(
+        "--limit", help=f"At most N rows (table: {TABLE_ROWS} unless given; csv and json "
+        "stream every row).")] = None,
 ) -> None:
     """Read-only SQL over the store's tables (trials, epochs, discovery, robustness)."""
     if output_format not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, got {output_format!r}")
+    if limit is not None and not 1 <= limit <= 10**12:
+        fail(f"--limit: expected a number of rows from 1, got {limit}")
     try:
-        from pipeline.store import check_readable, open_store, run_query
+        from pipeline.store import check_readable, open_store
 
         with _user_errors():
             location = open_store(store)
             check_readable(location)
-            columns, rows = run_query(location, sql)
+            if output_format == "table":
+                _print_table(location, sql, limit or TABLE_ROWS)
+            else:
+                _stream(location, sql, output_format, limit)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
-    typer.echo(format_rows(unique_names(columns), rows, output_format))
+
+
+TABLE_ROWS = 10_000  # a printed table holds every row in memory to align its columns
+
+
+def _print_table(location, sql: str, limit: int) -> None:
+    from pipeline.store import run_query
+
+    columns, rows = run_query(location, sql, limit + 1)
+    typer.echo(format_rows(unique_names(columns), rows[:limit], "table"))
+    if len(rows) > limit:
+        typer.echo(f"(the first {limit} rows; --limit N shows more, --format csv or json "
+                   "streams them all)", err=True)  # fmt: skip
+
+
+def _stream(location, sql: str, output_format: str, limit: int | None) -> None:
+    """CSV or JSON written batch by batch as DuckDB produces the rows."""
+    from pipeline._text import stream_writer
+    from pipeline.store.query import stream_query
+
+    write = stream_writer(output_format, lambda text: typer.echo(text, nl=False))
+    stream_query(location, sql, lambda columns, rows: write(unique_names(columns), rows), limit)
+    write(None, None)  # closes a JSON list
 
 
 def set_aside_files(

@@ -120,6 +120,9 @@ VerboseOption = Annotated[
 DashboardOption = Annotated[
     bool, typer.Option("--dashboard", help="Start Ray's dashboard and print its URL.")
 ]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Take the sweep's lock even where another driver holds it (only when that "
+    "driver is gone).")]  # fmt: skip
 
 
 def sweep(
@@ -147,6 +150,7 @@ def sweep(
         "--set", help="k=v: fix a trial setting for every trial (epochs=5, dataset.limit=500) "
         "or change a sweep setting (scheduler.grace_period=2).")] = None,
     dashboard: DashboardOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Run a sweep on Ray Tune and write every trial to the store."""
     from pipeline.sweep import load_cluster, prepare_sweep, start_sweep
@@ -160,7 +164,7 @@ def sweep(
                                  verbose, settings, study_storage,
                                  parse_overrides(overrides or []))  # fmt: skip
         prepared.dashboard = dashboard
-        finished = start_sweep(prepared)
+        finished = start_sweep(prepared, force)
     _sweep_report(prepared.record.name, finished, prepared.record.store)
 
 
@@ -176,6 +180,16 @@ def resume(
         "--set", help="k=v for the trials still to run: resources.cpu, resources.gpu, "
         "checkpoint_seconds.")] = None,
     dashboard: DashboardOption = False,
+    allow_factory: Annotated[list[str] | None, typer.Option(
+        "--allow-factory", help="module:function: a group or dataset factory the record names "
+        "that may be imported (repeat for several).")] = None,
+    trust_store: Annotated[bool, typer.Option(
+        "--trust-store", help="Import every factory the record names (whoever can write the "
+        "store runs code here).")] = False,
+    address: Annotated[str | None, typer.Option(
+        "--address", help="Join this Ray cluster (a record's own address is not joined on its "
+        "word).")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Continue an interrupted sweep; --num-samples N raises its budget to N trials. With
     --store, from any machine that reaches the store."""
@@ -186,7 +200,9 @@ def resume(
         if dashboard:
             check_ray_dashboard()
         pairs = parse_overrides(overrides or [])
-        prepared, finished = resume_sweep(name, num_samples, store, pairs, dashboard)
+        prepared, finished = resume_sweep(name, num_samples, store, pairs, dashboard,
+                                          allow_factory or (), trust_store,
+                                          address, force)  # fmt: skip
     _sweep_report(name, finished, prepared.record.store)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 def format_table(rows: Sequence[dict[str, object]], columns: Sequence[str] | None = None) -> str:
@@ -83,6 +83,39 @@ def format_rows(columns: Sequence[str], rows: Sequence[tuple], output_format: st
         writer.writerows(rows)
         return buffer.getvalue().rstrip("\n")
     return format_table(records, columns) if records else "(no rows)"
+
+
+def stream_writer(output_format: str, out: Callable[[str], None]) -> Callable[..., None]:
+    """A writer of query rows in batches, as CSV or JSON (the text ``format_rows`` makes of all
+    of them at once), handing text to ``out``; ``write(None, None)`` ends the output."""
+    import csv
+    import io
+    import json
+
+    state = {"header": False, "records": 0}
+
+    def write(columns: Sequence[str] | None, rows: Sequence[tuple] | None) -> None:
+        if columns is None:  # the end
+            if output_format == "json":
+                out("\n]\n" if state["records"] else "[]\n")
+            return
+        if output_format == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            if not state["header"]:
+                writer.writerow(columns)
+                state["header"] = True
+            writer.writerows(rows or [])
+            out(buffer.getvalue())
+            return
+        for row in rows or []:
+            record = json.dumps(json_safe(dict(zip(columns, row, strict=True))), indent=2,
+                                default=str, allow_nan=False)  # fmt: skip
+            lead = "[\n" if not state["records"] else ",\n"
+            out(lead + "\n".join("  " + line for line in record.splitlines()))
+            state["records"] += 1
+
+    return write
 
 
 def did_you_mean(word: str, known: Sequence[str]) -> str:

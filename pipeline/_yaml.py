@@ -42,8 +42,34 @@ def read_yaml(path: Path, label: str, what: str) -> Any:
         raise SpaceError(f"{label}: not valid YAML{where}") from None
     except RecursionError:
         raise SpaceError(f"{label}: nested too deeply (at most {MAX_DEPTH} levels)") from None
+    except ValueError as error:  # an integer of thousands of digits (Python's int limit)
+        raise SpaceError(f"{label}: not valid YAML ({str(error)[:200]})") from None
     check_shape(content, label)
     return content
+
+
+def read_yaml_value(text: str, label: str) -> Any:
+    """One YAML value given on the command line (``--set k=v``), held to a file's limits: its
+    size, nesting and expansion; every problem one SpaceError line quoting at most 200
+    characters of it."""
+    import yaml
+
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise SpaceError(f"{label}: a value of more than {MAX_FILE_BYTES // 1024} KiB")
+    try:
+        content = load_yaml(text)
+    except (yaml.YAMLError, RecursionError, ValueError) as error:  # ValueError: an integer
+        # of thousands of digits (Python's int limit)
+        reason = "nested too deeply" if "nesting" in str(error) or isinstance(
+            error, RecursionError) else "cannot read value"  # fmt: skip
+        raise SpaceError(f"{label}: {reason} {quote(text)}") from None
+    check_shape(content, label)
+    return content
+
+
+def quote(text: str, limit: int = 200) -> str:
+    """``repr`` of at most ``limit`` characters of ``text`` (error messages stay one short line)."""
+    return repr(text[:limit]) + (f" (+{len(text) - limit} characters)" if len(text) > limit else "")
 
 
 def load_yaml(text: str) -> Any:

@@ -103,6 +103,10 @@ class TrialConfig(BaseModel):
     @field_validator("candidate_group")
     @classmethod
     def _known_group(cls, name: str) -> str:
+        from pipeline._factories import factory_names_only
+
+        if ":" in name and factory_names_only():  # stored data, read only: never imported
+            return _factory_spelling(name)
         from pipeline.groups import UnknownGroupError, get_group  # torch: only when validating
 
         try:
@@ -127,6 +131,16 @@ class TrialConfig(BaseModel):
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(), sort_keys=True)
+
+
+FACTORY_IN_NAME = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
+
+
+def _factory_spelling(name: str) -> str:
+    """A group name that names a factory, checked for spelling only (nothing imported)."""
+    if len(name) > 1000 or not FACTORY_IN_NAME.search(name):
+        raise ValueError(f"{name[:200]!r}: not a group name")
+    return name
 
 
 SEARCHABLE = [f for f in TrialConfig.model_fields if f not in ("dataset", "model")]
@@ -436,6 +450,21 @@ def with_resume_overrides(space: SearchSpace, overrides: dict[str, Any]) -> Sear
             raise SpaceError(f"--set {key}: a resumed sweep keeps its trials' settings; resume "
                              f"can change {', '.join(RESUMABLE)}")  # fmt: skip
     return with_overrides(space, overrides)
+
+
+def check_setting(flag: str, field: str, value: Any) -> Any:
+    """A sweep setting given by a flag or an API argument (``--num-samples``,
+    ``max_concurrent=``): the same type and bounds as the space's field, one SpaceError line."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise SpaceError(f"{flag}: expected a whole number, got {type(value).__name__}")
+    try:
+        SearchSpace.model_validate({"dataset": {"name": "digits"}, field: value}, strict=True)
+    except ValidationError as error:
+        message = first_error(error).partition(": ")[2] or "out of bounds"
+        raise SpaceError(f"{flag}: {message} (got {str(value)[:200]})") from None
+    return value
 
 
 def make_config(values: dict[str, Any]) -> TrialConfig:

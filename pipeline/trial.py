@@ -13,7 +13,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
@@ -110,6 +110,8 @@ def run_trial(
     began = time.perf_counter()
     setup = build(config)
     setup.data_test = data_test
+    damage = state_damage(setup, resume) if resume is not None else None
+    resume = None if damage else resume  # a damaged checkpoint: restart from the first epoch
     started = time.perf_counter()
     epochs: list[dict[str, Any]] = list(resume.epochs) if resume else []
     try:
@@ -121,7 +123,25 @@ def run_trial(
                         seconds)  # fmt: skip
         result = TrialResult(row, epochs)
     result.trial.update(build_seconds=started - began, total_seconds=time.perf_counter() - began)
+    if damage and not result.trial.get("error"):
+        result.trial["error"] = f"saved state unusable ({damage}); restarted from epoch 1"
     return result
+
+
+def state_damage(setup: Setup, state: Any) -> str | None:
+    """Why a checkpoint cannot continue this trial (None: it can): it is applied to copies of
+    the model, augmentation, optimizer and generators, so a failure touches nothing."""
+    try:
+        if not isinstance(state, TrialState) or not 0 <= state.epoch <= setup.config.epochs \
+                or len(state.epochs) != state.epoch:  # fmt: skip
+            return "its epochs do not match"
+        trial_copy = replace(setup, model=copy.deepcopy(setup.model),
+                             augmentation=copy.deepcopy(setup.augmentation))  # fmt: skip
+        rng = torch.Generator().manual_seed(0)
+        _restore(trial_copy, make_optimizer(trial_copy), rng, state)
+    except Exception as error:  # any damage: a key, a shape, a type, a missing generator
+        return f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+    return None
 
 
 # -- building ---------------------------------------------------------------------------------

@@ -262,11 +262,20 @@ def load_study(study: str | Path | None, sweep: str) -> tuple[Any, str | None]:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = f"sqlite:///{study}" if isinstance(study, Path) else study
+    if url.startswith("sqlite:///"):  # read-only, and never a new file where none is
+        path = Path(url.removeprefix("sqlite:///").split("?")[0])
+        if not path.is_file():
+            return None, "no Optuna study for this sweep"
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
     try:
-        return optuna.load_study(study_name=sweep, storage=url), None
+        storage = optuna.storages.RDBStorage(url, skip_table_creation=True)  # creates nothing
+        return optuna.load_study(study_name=sweep, storage=storage), None
     except KeyError:
         return None, "no Optuna study for this sweep"
-    except (ValueError, RuntimeError, ImportError, OSError, SQLAlchemyError) as error:
+    except (ValueError, RuntimeError, ImportError, OSError, SQLAlchemyError,
+            optuna.exceptions.StorageInternalError) as error:  # fmt: skip
+        if isinstance(error, optuna.exceptions.StorageInternalError):  # the database's own
+            error = error.__cause__ or error.__context__ or error
         reason = (str(error).splitlines() or [""])[0]
         return None, f"not available ({type(error).__name__}: {reason})"
 

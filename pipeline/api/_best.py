@@ -39,8 +39,10 @@ class Best:
 def best_of(rows: list[dict[str, Any]], sweep: str, state: Any, metric: str = "val_metric",
             mode: str | None = None, space_mode: str | None = None) -> Best:  # fmt: skip
     """``Best`` from a sweep's (latest-attempt) trials rows; ``state(trial_id)``: its location."""
+    from pipeline._factories import stored_data
     from pipeline.space import make_config
 
     row, mode = choose_best(rows, metric, mode, space_mode)
-    config = make_config(json.loads(row["config_json"]))
+    with stored_data(names_only=True):  # a row names factories; reading never imports them
+        config = make_config(json.loads(row["config_json"]))
     return Best(sweep, row["trial_id"], row, config, metric, mode, state(row["trial_id"]))

@@ -67,9 +67,19 @@ def load_model(location: Any, sweep: str, trial_id: str, config: Any,
     try:
         state = TrialState(**torch.load(io.BytesIO(payload), weights_only=True,
                                         map_location=device))  # fmt: skip
-    except (OSError, RuntimeError, EOFError, TypeError) as error:
-        raise ModelStateError(f"{location.url}/{name}: cannot be read ({error})") from None
+    except Exception as error:  # truncated, not a pickle, a wrong structure: one line
+        raise ModelStateError(f"{location.url}/{name}: damaged saved state, cannot be read "
+                              f"({_first_line(error)})") from None  # fmt: skip
     setup = build(config.model_copy(update={"device": device}))
-    setup.model.load_state_dict(state.model)
-    setup.augmentation.load_state_dict(state.augmentation)
+    try:
+        setup.model.load_state_dict(state.model)
+        setup.augmentation.load_state_dict(state.augmentation)
+    except Exception as error:  # keys or shapes that are not this trial's model
+        raise ModelStateError(f"{location.url}/{name}: damaged saved state, does not fit the "
+                              f"trial's model ({_first_line(error)})") from None  # fmt: skip
     return TrainedModel(setup, state.epoch)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__

@@ -11,7 +11,7 @@ from pipeline.api._tables import Backend
 def sweep(space: str | Path | dict[str, Any], *, name: str | None = None,
           store: str | None = None, num_samples: int | None = None,
           max_concurrent: int | None = None, address: str | None = None,
-          study_storage: str | None = None, verbose: bool = False,
+          study_storage: str | None = None, verbose: bool = False, force: bool = False,
           **overrides: Any) -> Sweep:  # fmt: skip
     """Run a sweep on Ray Tune, as ``symsearch sweep`` does, and return it.
 
@@ -29,7 +29,7 @@ def sweep(space: str | Path | dict[str, Any], *, name: str | None = None,
         name = name if name is not None else given.name or Path(space).stem
     prepared = prepare_sweep(given, name, store, num_samples, max_concurrent, address, verbose,
                              study_storage=study_storage, overrides=_dotted(overrides))  # fmt: skip
-    start_sweep(prepared)
+    start_sweep(prepared, force)
     return Sweep(prepared.record.name, prepared.record.store)
 
 
@@ -133,16 +133,24 @@ class Sweep:
 
         return f"{self.store.rstrip('/')}/{state_name(self.name, trial_id)}"
 
-    def load_model(self, trial_id: str | None = None, device: str = "cpu") -> Any:
+    def load_model(self, trial_id: str | None = None, device: str = "cpu", *,
+                   allow_factories: tuple[str, ...] = (),
+                   trust_store: bool = False) -> Any:  # fmt: skip
         """The trial's trained network and augmentation (``pipeline.api.TrainedModel``) from its
-        saved state, on ``device``; without ``trial_id``, the best trial's."""
+        saved state, on ``device``; without ``trial_id``, the best trial's. Group and dataset
+        factories the stored configuration names are imported only when ``allow_factories``
+        lists them, or with ``trust_store`` (all of them: whoever wrote the store chose them)."""
         from pipeline.api._model import load_model
         from pipeline.api._tables import open_location
         from pipeline.space import make_config
+        from pipeline.sweep._launch import factory_policy
 
+        allowed = factory_policy(allow_factories, trust_store)
         row = self.best().row if trial_id is None else self._row(trial_id)
-        config = make_config(_config_values(row["config_json"]))
-        return load_model(open_location(self.store), self.name, row["trial_id"], config, device)
+        with allowed:
+            config = make_config(_config_values(row["config_json"]))
+            return load_model(open_location(self.store), self.name, row["trial_id"], config,
+                              device)  # fmt: skip
 
     def _row(self, trial_id: str) -> dict[str, Any]:
         import pyarrow.compute as pc
@@ -168,11 +176,16 @@ class Sweep:
         return analyze(location, self.name, folder, scheduler=scheduler, workers=workers,
                        study=study_location(self.name, location.url))  # fmt: skip
 
-    def resume(self, num_samples: int | None = None, **overrides: Any) -> Sweep:
-        """Continue the sweep (``symsearch resume``); ``num_samples`` raises its budget."""
+    def resume(self, num_samples: int | None = None, *, allow_factories: tuple[str, ...] = (),
+               trust_store: bool = False, force: bool = False,
+               **overrides: Any) -> Sweep:  # fmt: skip
+        """Continue the sweep (``symsearch resume``); ``num_samples`` raises its budget;
+        ``allow_factories``/``trust_store`` as in ``load_model``."""
         from pipeline.sweep import resume_sweep
 
-        resume_sweep(self.name, num_samples, self.store, _dotted(overrides))
+        resume_sweep(self.name, num_samples, self.store, _dotted(overrides),
+                     allow_factories=allow_factories, trust_store=trust_store,
+                     force=force)  # fmt: skip
         return self
 
 

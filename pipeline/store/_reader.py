@@ -107,7 +107,8 @@ def table_paths(location: Location, table: str, sweep: str | None = None) -> lis
         location.fs.invalidate_cache()  # object stores cache listings; files may have appeared
         if not location.fs.isdir(folder):
             return []
-        found = sorted(_local_find(folder) if location.is_local else location.fs.find(folder))
+        found = sorted(_local_find(folder, location.root) if location.is_local
+                       else location.fs.find(folder))  # fmt: skip
     paths = []
     for path in found:
         relative = path[len(location.path(table)) + 1:].split("/")
@@ -122,16 +123,21 @@ def table_paths(location: Location, table: str, sweep: str | None = None) -> lis
     return paths
 
 
-def _local_find(folder: str) -> list[str]:
-    """Every file under a local folder: os.scandir, without fsspec's stat of each file (a
-    sweep's table folder may hold hundreds of thousands)."""
+def _local_find(folder: str, root: str) -> list[str]:
+    """Every regular file under a local folder whose real path lies inside the store ``root``:
+    os.scandir, without fsspec's stat of each file (a sweep's table folder may hold hundreds
+    of thousands). Symlinks, FIFOs, sockets and devices are never listed, so no reader opens
+    a file elsewhere or blocks on a pipe."""
+    inside = os.path.realpath(root) + os.sep
+    if not os.path.realpath(folder).startswith(inside):
+        return []  # the table folder itself leads out of the store
     found, pending = [], [folder]
     while pending:
         with os.scandir(pending.pop()) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(entry.path)
-                else:
+                elif entry.is_file(follow_symlinks=False):
                     found.append(entry.path)
     return found
 

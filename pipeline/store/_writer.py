@@ -166,9 +166,23 @@ def _claimed(location: Location, sweep: str, trial_id: str) -> list[int]:
     return [int(m["attempt"]) for m in matches if m and m["trial"] == trial_id]
 
 
-def _create_exclusive(location: Location, folder: str, path: str) -> None:
-    """Create a file that must not exist yet; FileExistsError when it does."""
-    payload = f"{os.getpid()}\n".encode()  # not empty: s3fs sends an empty file unconditionally
+def _create_exclusive(location: Location, folder: str, path: str,
+                      payload: bytes | None = None) -> None:  # fmt: skip
+    """Create a file that must not exist yet; FileExistsError when it does. With ``payload``,
+    a reader sees the whole file or none (local disk: a hard link of a finished temporary)."""
+    if location.is_local and payload is not None:
+        os.makedirs(folder, exist_ok=True)
+        temporary = f"{folder}/.{uuid.uuid4().hex}.tmp"
+        try:
+            with open(temporary, "wb") as handle:
+                handle.write(payload)
+            os.link(temporary, path)  # atomic, and fails where the path exists
+        finally:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+        return
+    payload = payload or f"{os.getpid()}\n".encode()  # not empty: s3fs sends an empty file
+    # unconditionally
     if location.is_local:
         os.makedirs(folder, exist_ok=True)
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -198,16 +212,37 @@ def check_writable(location: Location) -> None:
         raise StoreError(f"store {location.url} cannot be written: {reason}") from None
 
 
+def create_blob(location: Location, name: str, payload: bytes) -> str:
+    """A whole file that must not exist yet (a lock, a new sweep's record): FileExistsError
+    when another writer created it first (local disk: a hard link; object stores: a
+    conditional PUT, ``If-None-Match: *``). Returns its path."""
+    path = location.path(name)
+    try:
+        _create_exclusive(location, path.rpartition("/")[0], path, payload)
+    except FileExistsError:
+        raise
+    except Exception as error:
+        if not isinstance(error, OSError) and not is_remote_error(error):
+            raise
+        raise StoreError(f"store {location.url} cannot be written: {one_line(error)}") from None
+    return path
+
+
 def _publish(location: Location, folder: str, path: str, payload: bytes) -> None:
     fs = location.fs
     if location.is_local:
         os.makedirs(folder, exist_ok=True)
         temporary = f"{folder}/.{uuid.uuid4().hex}.tmp"  # hidden: readers skip it
-        with open(temporary, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        try:
+            with open(temporary, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:  # a full disk, a kill: no temporary left behind
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+            raise
     else:
         fs.pipe_file(path, payload)  # a single PUT: the object appears whole or not at all
 

@@ -34,12 +34,64 @@ class QueryError(SymsearchError):
     """SQL that is refused or fails; one line for the user."""
 
 
-def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """(column names, rows) of one read-only SELECT over the store's tables."""
+MEMORY_LIMIT = "2GB"  # DuckDB's memory for one query; beyond it, an "Out of Memory" line
+TEMP_LIMIT = "4GB"  # what a query may spill to its private temporary directory
+BATCH_ROWS = 10_000  # rows fetched at a time when streaming
+
+
+def run_query(location: Location, sql: str,
+              limit: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:  # fmt: skip
+    """(column names, rows) of one read-only SELECT over the store's tables; at most ``limit``
+    rows are fetched (None: all)."""
+    found: dict[str, Any] = {"rows": []}
+
+    def keep(columns: list[str], rows: list[tuple[Any, ...]]) -> bool:
+        found["columns"] = columns
+        found["rows"].extend(rows)
+        return limit is None or len(found["rows"]) < limit
+
+    stream_query(location, sql, keep, limit)
+    rows = found["rows"] if limit is None else found["rows"][:limit]
+    return found.get("columns", []), rows
+
+
+def stream_query(location: Location, sql: str, emit: Any, limit: int | None = None) -> None:
+    """Run one read-only SELECT and hand its rows to ``emit(columns, rows)`` in batches of at most
+    ``BATCH_ROWS`` (one call with no rows for an empty result), until ``limit`` rows or until
+    ``emit`` returns False: memory stays that of one batch, however many rows the query has.
+
+    A file listed for the query may be moved away before DuckDB reads it (``set-aside``,
+    ``compact``): where the query fails before any row and a listed file is gone, the store is
+    listed again and the query run once more, so it sees the file or not, never an error."""
+    scanned: dict[str, list[str]] = {}
+    emitted = {"rows": False}
+
+    def counting(columns: list[str], rows: list[tuple[Any, ...]]) -> Any:
+        emitted["rows"] = True
+        return emit(columns, rows)
+
+    try:
+        return _stream_once(location, sql, counting, limit, scanned)
+    except (QueryError, StoreError):
+        if emitted["rows"] or not _some_file_gone(location, scanned):
+            raise
+    return _stream_once(location, sql, emit, limit, {})
+
+
+def _some_file_gone(location: Location, scanned: dict[str, list[str]]) -> bool:
+    try:
+        location.fs.invalidate_cache()
+        return any(not location.fs.exists(path) for files in scanned.values() for path in files)
+    except Exception:  # the store itself cannot be reached: the first error stands
+        return False
+
+
+def _stream_once(location: Location, sql: str, emit: Any, limit: int | None,
+                 scanned: dict[str, list[str]]) -> None:  # fmt: skip
     import duckdb
 
     unreadable: dict[str, StoreError] = {}
-    scanned: dict[str, list[str]] = {}
+    state = {"busy": False}  # DuckDB ignored a Ctrl-C: leave the connection, do not wait on it
     scratch = tempfile.mkdtemp(prefix="symsearch-query-")  # private: mode 0700, ours alone
     try:
         # extensions off from the start; the rest of the sandbox once the views are made, before
@@ -47,10 +99,11 @@ def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, 
         connection = duckdb.connect(":memory:", config=EXTENSIONS_OFF)
         try:
             check_read_only(connection, sql)
-            unreadable, scanned = _register_tables(connection, location, scratch)
+            unreadable, listed = _register_tables(connection, location, scratch)
+            scanned.update(listed)
             lock_down(connection, scratch, allowed_paths(location, scanned, scratch))
             try:
-                return _interruptible(connection, sql)
+                return _interruptible(connection, sql, emit, limit, state)
             except duckdb.InvalidInputException as error:
                 if "schema mismatch" not in str(error) or not location.is_local:
                     raise
@@ -58,15 +111,16 @@ def run_query(location: Location, sql: str) -> tuple[list[str], list[tuple[Any, 
                 if bad is not None:
                     raise bad from None
                 _register_tables(connection, location, scratch, by_name=True)
-                return _interruptible(connection, sql)
+                return _interruptible(connection, sql, emit, limit, state)
         except duckdb.Error as error:
             missing = re.search(r"Table with name (\w+) does not exist", str(error))
             if missing and missing[1].lower() in unreadable:  # a damaged table the SQL needs
                 raise unreadable[missing[1].lower()] from None
             raise _damaged_file(location, scanned, error) or _query_error(error) from None
         finally:
-            with contextlib.suppress(duckdb.Error):  # still busy only if DuckDB ignored the stop
-                connection.close()
+            if not state["busy"]:
+                with contextlib.suppress(duckdb.Error):
+                    connection.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -120,7 +174,8 @@ def _damaged_file(location: Location, scanned: dict[str, list[str]],
     return None
 
 
-def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+def _interruptible(connection: Any, sql: str, emit: Any, limit: int | None,
+                   state: dict[str, bool]) -> None:  # fmt: skip
     """Run the SQL in a helper thread: DuckDB holds the main thread in C++ while it works, where
     Ctrl-C never reaches Python; here it does, interrupts DuckDB and is raised again."""
     outcome: dict[str, Any] = {}
@@ -129,7 +184,7 @@ def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any
     def work() -> None:
         try:
             result = connection.execute(sql)
-            outcome["value"] = [d[0] for d in result.description or []], result.fetchall()
+            _fetch_batches(result, emit, limit)
         except BaseException as error:  # handed to the main thread as it is
             outcome["error"] = error
         finally:
@@ -141,11 +196,24 @@ def _interruptible(connection: Any, sql: str) -> tuple[list[str], list[tuple[Any
             pass
     except KeyboardInterrupt:
         connection.interrupt()
-        finished.wait(10)
+        state["busy"] = not finished.wait(5)  # Ctrl-C ends the command either way
         raise
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["value"]
+
+
+def _fetch_batches(result: Any, emit: Any, limit: int | None) -> None:
+    columns = [d[0] for d in result.description or []]
+    fetched, first = 0, True
+    while limit is None or fetched < limit:
+        wanted = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit - fetched)
+        rows = result.fetchmany(wanted)
+        if not rows and not first:
+            return
+        fetched += len(rows)
+        first = False
+        if emit(columns, rows) is False or len(rows) < wanted:
+            return
 
 
 EXTENSIONS_OFF = {
@@ -160,6 +228,8 @@ def sandbox_settings(scratch: str) -> dict[str, Any]:
     """DuckDB settings, in order, of a connection that reads only what it is handed."""
     return {
         "temp_directory": scratch,  # private and short-lived (set while it may be)
+        "memory_limit": MEMORY_LIMIT,  # a huge result or join: one error line, not a MemoryError
+        "max_temp_directory_size": TEMP_LIMIT,  # nor a full disk
         "enable_external_access": False,  # no file, URL, ATTACH or COPY but the allowed paths
         "lock_configuration": True,  # SET/PRAGMA cannot undo any of the above
     }

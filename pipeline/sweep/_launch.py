@@ -12,16 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from pipeline.space import (
     ROBUSTNESS_EVERY,
-    Choice,
     SearchSpace,
     SpaceError,
-    first_error,
     load_space,
-    trial_config,
     with_overrides,
     with_resume_overrides,
 )
@@ -38,6 +33,8 @@ from pipeline.sweep._record import (
 from pipeline.sweep._strategy import build_searcher, first, scheduler_for
 from pipeline.sweep._tracking import check_loggers
 from pipeline.sweep._trainable import GRID_KEY, TrialSpec
+from pipeline.sweep._trust import check_arguments, factory_policy, recorded_space
+from pipeline.sweep._validate import validate_space
 
 RAY_DEFAULTS = {
     "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",  # workers use this interpreter, not a uv run
@@ -99,6 +96,8 @@ def prepare_sweep(
     already (from Python); ``overrides``: ``--set`` pairs (``space.with_overrides``)."""
     from pipeline.store import check_writable, default_store, open_store
 
+    check_arguments(num_samples, max_concurrent, name=name, store=store, address=address,
+                    study_storage=study_storage, verbose=verbose)  # fmt: skip
     given = space_path if isinstance(space_path, SearchSpace) else load_space(space_path)
     space = with_cluster_resources(with_overrides(given, overrides), cluster)
     check_loggers(space.loggers)
@@ -109,9 +108,6 @@ def prepare_sweep(
     if (sweep_folder(name) / "sweep.json").exists():
         raise SweepError(f"a sweep named {name!r} exists: `symsearch resume {name}` continues "
                          "it, or choose another --name")  # fmt: skip
-    for flag, value in (("--num-samples", num_samples), ("--max-concurrent", max_concurrent)):
-        if value is not None and value < 1:
-            raise SpaceError(f"{flag}: must be at least 1, got {value}")
     location = open_store(_absolute(store if store is not None else default_store()))
     if location.url.startswith("memory://"):
         raise SweepError("--store: a memory:// store lives in one process and Ray trials run "
@@ -139,12 +135,17 @@ def _space_path(space: Path | SearchSpace) -> str:
 
 def _check_new_in_store(name: str, location: Any) -> None:
     from pipeline.store import read_blob
+    from pipeline.store._writer import sweep_listing
     from pipeline.sweep._record import record_name
 
     if read_blob(location, record_name(name)) is not None:
         raise SweepError(f"the store {location.url} holds a sweep named {name!r}: `symsearch "
                          f"resume {name} --store {location.url}` continues it, or choose "
                          "another --name")  # fmt: skip
+    if sweep_listing(location, name):  # rows of `symsearch trial --name` (no record)
+        raise SweepError(f"the store {location.url} holds rows under the name {name!r} (from "
+                         "`symsearch trial --name`, no sweep record); choose another "
+                         "--name")  # fmt: skip
 
 
 def _check_new_study(name: str, url: str) -> None:
@@ -167,44 +168,6 @@ def _experiment_root(location: Any) -> str:
     if location.is_local:
         return str(outputs_dir() / "ray")
     return f"{location.root.rsplit('/', 1)[0]}/ray-experiments"  # a path in the store's fs
-
-
-def validate_space(space: SearchSpace) -> dict[str, Any]:
-    """Build the dataset once and, as a dry run, one trial setup per candidate group (and
-    symmetry breaking) on it: model, augmentation and one forward pass on two examples, no
-    training. Returns the dataset's row fields."""
-    from pipeline.data import DatasetError, build_dataset
-    from pipeline.evaluation import dataset_fields
-    from pipeline.sweep._search import grid_points
-    from pipeline.trial import build, check_model_options
-
-    config = trial_config(space, {"device": "cpu"})  # trials choose their device on their node
-    check_model_options(config)  # before the dataset: it costs nothing
-    try:
-        dataset = build_dataset(config.dataset, config.data_seed)
-    except DatasetError as error:
-        raise SpaceError(f"dataset: {error}") from None
-    for overrides in _dry_run_points(space):
-        build(trial_config(space, {"device": "cpu", **overrides}), dataset)
-    if space.searcher == "grid":
-        grid_points(space)
-    if space.resources.gpu > 1 and space.resources.gpu % 1:
-        raise SpaceError(f"resources.gpu: {space.resources.gpu}: above 1, give whole GPUs")
-    return dataset_fields(dataset)
-
-
-def _dry_run_points(space: SearchSpace) -> list[dict[str, Any]]:
-    """Every searched value of the settings that decide what a trial builds (the candidate
-    group, symmetry breaking); the other settings take their defaults."""
-    values = {}
-    for key in ("candidate_group", "symmetry_breaking"):
-        dimension = space.dimensions().get(key)
-        if isinstance(dimension, Choice):
-            values[key] = list(dict.fromkeys(map(str, dimension.choices)))
-    points: list[dict[str, Any]] = [{}]
-    for key, choices in values.items():
-        points = [{**point, key: choice} for point in points for choice in choices]
-    return points
 
 
 def _segment_budget(space: SearchSpace, num_samples: int | None) -> int:
@@ -243,7 +206,15 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         param_space = _param_space(prepared, segment)
         tuner = tune.Tuner(trainable, param_space=param_space, run_config=run_config,
                            tune_config=_tune_config(prepared, segment))  # fmt: skip
-    results = tuner.fit()
+    try:
+        results = tuner.fit()
+    except Exception as error:
+        from pipeline.sweep._study import storage_failure
+
+        failure = storage_failure(error, record.name, record.optuna_storage)
+        if failure is None:
+            raise
+        raise failure from None
     ended = results.num_terminated + results.num_errors
     segment.finished = ended >= segment.num_samples
     record.save()
@@ -406,55 +377,61 @@ def _study_lost(prepared: Prepared) -> bool:
     return not study_exists(open_storage(record.optuna_storage), record.name)
 
 
-def _rebase_local_experiments(record: SweepRecord, location: Any) -> None:
-    """A local store's experiments live under outputs/: on a machine (or outputs/) where the
-    recorded folder is missing, new segments go under this one's."""
-    if location.is_local and not Path(record.storage_path).exists():
-        record.storage_path = _experiment_root(location)
+def start_sweep(prepared: Prepared, force: bool = False) -> bool:
+    """Claim the name (the sweep's lock, then its record, both created exclusively) and run."""
+    from pipeline.store import open_store
+    from pipeline.sweep._lock import sweep_lock
 
-
-def start_sweep(prepared: Prepared) -> bool:
-    prepared.record.save()
-    prepared.run_tests()
-    return run_prepared(prepared, prepared.record.segments[0], restore=False)
+    record = prepared.record
+    with sweep_lock(open_store(record.store), record.name, force):
+        record.save(new=True)
+        prepared.run_tests()
+        return run_prepared(prepared, record.segments[0], restore=False)
 
 
 def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
-                 overrides: dict[str, Any] | None = None,
-                 dashboard: bool = False) -> tuple[Prepared, bool]:  # fmt: skip
+                 overrides: dict[str, Any] | None = None, dashboard: bool = False,
+                 allow_factories: Any = (), trust_store: bool = False,
+                 address: str | None = None, force: bool = False,
+                 ) -> tuple[Prepared, bool]:  # fmt: skip
     """Finish the segments an interruption left open, then raise the budget to num_samples.
     With ``store``, the record is read from the store (any machine). Trials that the store has
     and no experiment snapshot knows are set aside first; lost experiments are replaced by one
     segment that runs the rest of the budget (_reconcile.py)."""
     from pipeline.store import check_writable, open_store
+    from pipeline.sweep._lock import sweep_lock
+    from pipeline.sweep._trust import check_experiments, check_study_storage, choose_address
+
+    check_arguments(num_samples, name=name, store=store, address=address)
+    if overrides is not None and not isinstance(overrides, dict):
+        raise SpaceError(f"overrides: expected a mapping, got {type(overrides).__name__}")
+    record = load_record(name, store)  # with --store: that store, whatever the record names
+    choose_address(record, address)
+    location = open_store(record.store)
+    check_experiments(record, location, _experiment_root(location))
+    check_study_storage(record, str(outputs_dir()))
+    with factory_policy(allow_factories, trust_store):  # the record's factories: user's say
+        prepared = _prepare_resume(record, num_samples, overrides, dashboard)
+    check_writable(location)  # a store gone read-only: exit 2 before Ray starts
+    with sweep_lock(location, name, force):  # one driver per sweep
+        record.segments = load_record(name, store, quiet=True).segments  # a driver that held
+        # the lock before may have closed or added segments
+        check_experiments(record, location, _experiment_root(location))
+        with factory_policy(allow_factories, trust_store):  # a missing test builds the data
+            prepared.run_tests()  # stored ones are read back, never run again
+        return _run_resume(prepared, location, num_samples, dashboard)
+
+
+def _run_resume(prepared: Prepared, location: Any, num_samples: int | None,
+                dashboard: bool) -> tuple[Prepared, bool]:  # fmt: skip
     from pipeline.sweep._reconcile import (
         lost_segments,
         replace_lost_experiments,
         set_aside_forgotten_trials,
     )
 
-    record = load_record(name, store)
-    try:
-        space = SearchSpace(**record.space)
-    except (ValidationError, TypeError) as error:  # a record edited by hand
-        detail = first_error(error) if isinstance(error, ValidationError) else str(error)
-        raise SweepError(f"{record.folder / 'sweep.json'}: damaged sweep record (space: "
-                         f"{detail})") from None  # fmt: skip
-    if overrides:
-        space = with_resume_overrides(space, overrides)
-        record.space = space.model_dump()
-    if num_samples is not None and num_samples < record.budget:
-        raise SpaceError(f"--num-samples: {num_samples} is below the sweep's budget "
-                         f"({record.budget}); a budget can only grow")  # fmt: skip
-    if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
-        raise SpaceError("--num-samples: a grid sweep runs each combination once")
-    check_loggers(space.loggers)
-    prepared = Prepared(record, space, validate_space(space), dashboard)
-    location = open_store(record.store)
-    check_writable(location)  # a store gone read-only: exit 2 before Ray starts
-    prepared.run_tests()  # stored: read back, never run again
-    connect(record.address, record.verbose, space, dashboard)
-    _rebase_local_experiments(record, location)
+    record = prepared.record
+    connect(record.address, record.verbose, prepared.space, dashboard)
     filesystem = storage_filesystem(location)
     if lost_segments(record, filesystem) or _study_lost(prepared):
         replace_lost_experiments(record, location)
@@ -469,3 +446,20 @@ def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
         record.save()
         finished = run_prepared(prepared, segment, restore=False)
     return prepared, finished
+
+
+def _prepare_resume(record: SweepRecord, num_samples: int | None,
+                    overrides: dict[str, Any] | None, dashboard: bool) -> Prepared:  # fmt: skip
+    """The record's space (with ``resume --set``) validated like a space file, the budget
+    check, and the dry run of every candidate; nothing is saved."""
+    space = recorded_space(record)
+    if overrides:
+        space = with_resume_overrides(space, overrides)
+        record.space = space.model_dump()
+    if num_samples is not None and num_samples < record.budget:
+        raise SpaceError(f"--num-samples: {num_samples} is below the sweep's budget "
+                         f"({record.budget}); a budget can only grow")  # fmt: skip
+    if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
+        raise SpaceError("--num-samples: a grid sweep runs each combination once")
+    check_loggers(space.loggers)
+    return Prepared(record, space, validate_space(space), dashboard)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ class SweepError(SymsearchError):
 
 
 def outputs_dir() -> Path:
-    return Path(os.environ.get("SYMSEARCH_OUTPUTS", "outputs")).resolve()
+    return Path(os.environ.get("SYMSEARCH_OUTPUTS") or "outputs").resolve()  # empty: unset
 
 
 def check_name(name: str, what: str = "--name") -> str:
@@ -89,13 +90,23 @@ class SweepRecord:
         self.segments.append(segment)
         return segment
 
-    def save(self) -> None:
+    def save(self, new: bool = False) -> None:
         """Into the store (the truth), then the local copy; both atomic: a kill never leaves
-        half a record."""
-        from pipeline.store import open_store, write_blob
+        half a record. ``new``: the store's record is created exclusively (a name is claimed
+        once, even by two launches at the same moment)."""
+        from pipeline.store import create_blob, open_store, write_blob
 
         payload = json.dumps(asdict(self), indent=2)
-        write_blob(open_store(self.store), record_name(self.name), payload.encode())
+        location = open_store(self.store)
+        if new:
+            try:
+                create_blob(location, record_name(self.name), payload.encode())
+            except FileExistsError:
+                raise SweepError(f"the store {location.url} holds a sweep named {self.name!r}: "
+                                 f"`symsearch resume {self.name} --store {location.url}` "
+                                 "continues it, or choose another --name") from None  # fmt: skip
+        else:
+            write_blob(location, record_name(self.name), payload.encode())
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / "sweep.json.tmp"
         temporary.write_text(payload)
@@ -113,11 +124,12 @@ def sweep_folder(name: str) -> Path:
     return outputs_dir() / "sweeps" / name
 
 
-def load_record(name: str, store: str | None = None) -> SweepRecord:
-    """The sweep's record: from the store when one is named (any machine), else the local copy."""
+def load_record(name: str, store: str | None = None, quiet: bool = False) -> SweepRecord:
+    """The sweep's record: from the store when one is named (any machine), else the local copy.
+    ``quiet``: no warning where the record names another store than ``store``."""
     check_name(name, "sweep name")
     if store is not None:
-        return _load_from_store(name, store)
+        return _load_from_store(name, store, quiet)
     path = sweep_folder(name) / "sweep.json"
     if not path.is_file():
         known = ", ".join(list_sweeps()) or "none yet"
@@ -134,7 +146,7 @@ def study_location(name: str, store: str) -> str | Path:
     """Where the sweep's Optuna study is: the RDB URL its record names (PostgreSQL on a
     cluster, reachable from any machine), else the SQLite file of this machine's outputs."""
     try:
-        storage = _load_from_store(name, store).study_storage
+        storage = _load_from_store(name, store, quiet=True).study_storage
     except SweepError:  # no record (a `symsearch trial` run), or a damaged one: status says
         storage = None
     if storage is None:
@@ -144,7 +156,7 @@ def study_location(name: str, store: str) -> str | Path:
     return driver_url(storage)
 
 
-def _load_from_store(name: str, store: str) -> SweepRecord:
+def _load_from_store(name: str, store: str, quiet: bool = False) -> SweepRecord:
     from pipeline.store import open_store, read_blob
 
     location = open_store(store if "://" in store else str(Path(store).resolve()))
@@ -152,7 +164,14 @@ def _load_from_store(name: str, store: str) -> SweepRecord:
     if payload is None:
         known = ", ".join(sweeps_in_store(location)) or "none yet"
         raise SweepError(f"no sweep named {name!r} in store {location.url} (sweeps: {known})")
-    return parse_record(name, payload.decode("utf-8", "replace"), location.path(record_name(name)))
+    record = parse_record(name, payload.decode("utf-8", "replace"),
+                          location.path(record_name(name)))  # fmt: skip
+    if record.store.rstrip("/") != location.url.rstrip("/"):  # the command line's store wins
+        if not quiet:
+            print(f"warning: sweep {name}: its record names the store {record.store[:200]}; "
+                  f"using --store {location.url[:200]}", file=sys.stderr)  # fmt: skip
+        record.store = location.url
+    return record
 
 
 def sweeps_in_store(location: Any) -> list[str]:
@@ -176,7 +195,35 @@ def parse_record(name: str, text: str, path: str) -> SweepRecord:
                          "start the sweep again under another name") from None  # fmt: skip
     if record.name != name or not isinstance(record.space, dict) or not record.segments:
         raise SweepError(f"{path}: damaged sweep record (its name, space or segments)")
+    problem = _field_problem(record)
+    if problem:
+        raise SweepError(f"{path}: damaged sweep record ({problem})")
     return record
+
+
+def _field_problem(record: SweepRecord) -> str | None:
+    """The first field whose type or bounds a record edited by hand broke (None: all fine)."""
+    for key in ("store", "storage_path", "space_path"):
+        if not isinstance(getattr(record, key), str):
+            return f"{key}: expected text"
+    for key in ("address", "study_storage"):
+        if not isinstance(getattr(record, key), str | None):
+            return f"{key}: expected text or null"
+    if not _count(record.max_concurrent, 100_000, allow_none=True):
+        return "max_concurrent: expected a whole number from 1 to 100000 or null"
+    for segment in record.segments:
+        if not _count(segment.num_samples, 1_000_000) or not _count(segment.carried, 1_000_000,
+                                                                     low=0):  # fmt: skip
+            return "segments: num_samples and carried must be whole numbers up to 1000000"
+    if record.budget > 1_000_000:
+        return "segments: a budget above 1000000 trials"
+    return None
+
+
+def _count(value: object, high: int, allow_none: bool = False, low: int = 1) -> bool:
+    if value is None:
+        return allow_none
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _reason(error: Exception) -> str:

@@ -109,3 +109,26 @@ def _frozen_trial(row: dict[str, Any], search: Any, metrics: list[str]) -> Any:
         values=values if ok else None, state=TrialState.COMPLETE if ok else TrialState.FAIL,
         user_attrs={"symsearch_trial_id": row.get("trial_id")},
     )  # fmt: skip
+
+
+STORAGE_ERROR_PACKAGES = ("sqlalchemy", "psycopg", "psycopg2", "sqlite3")
+
+
+def storage_failure(error: BaseException, name: str, url: str) -> SweepError | None:
+    """A sweep that stopped because its study's database failed mid-sweep (PostgreSQL stopped,
+    a network cut): one line naming the database and how to continue; None for other errors.
+    Ray and Optuna wrap the database's error, so the whole chain of causes is searched."""
+    import optuna
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        package = type(current).__module__.split(".")[0]
+        if package in STORAGE_ERROR_PACKAGES or isinstance(
+                current, optuna.exceptions.StorageInternalError):  # fmt: skip
+            return SweepError(f"study storage {_safe(url)} failed mid-sweep ({_line(current)}); "
+                              f"trials so far are in the store: `symsearch resume {name}` "
+                              "continues once the database is back")  # fmt: skip
+        current = current.__cause__ or current.__context__
+    return None

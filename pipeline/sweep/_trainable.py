@@ -72,10 +72,17 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     _share_gpu(spec.gpu)
     reporter = EpochReporter(writer, config.epochs, spec.checkpoint_seconds)
     state = load_state(location, spec.sweep, trial_id)
+    if isinstance(state, str):  # unreadable: the trial restarts, and its row says why
+        damage, state = state, None
+    else:
+        damage = None
     if state is not None:  # seconds of the epochs before the checkpoint count too
-        reporter.train_seconds = sum(row["seconds"] for row in state.epochs)
+        reporter.train_seconds = sum(row.get("seconds", 0.0) for row in state.epochs
+                                     if isinstance(row, dict))  # fmt: skip
     result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep,
                        data_test=sweep_test(spec, config))
+    if damage and not result.trial.get("error"):
+        result.trial["error"] = f"saved state unusable ({damage}); restarted from epoch 1"
     result.trial["node"] = reporter.node
     result.trial["git_commit"] = spec.git_commit or result.trial.get("git_commit")
     writer.add_result(result)
@@ -184,8 +191,8 @@ def save_state(location: Any, sweep: str, trial_id: str, state: Any) -> None:
 
 def load_state(location: Any, sweep: str, trial_id: str) -> Any:
     """The trial's latest saved TrialState (None for a fresh trial). A state that cannot be read
-    restarts the trial from scratch: seeded, a restart ends exactly where a continued run would,
-    only later."""
+    restarts the trial from scratch (seeded, a restart ends exactly where a continued run would,
+    only later): then the reason, one line, instead of a state."""
     import io
 
     import torch
@@ -197,14 +204,13 @@ def load_state(location: Any, sweep: str, trial_id: str) -> Any:
     if payload is None:
         return None
     try:
-        return TrialState(**torch.load(io.BytesIO(payload), weights_only=True))
-    except (OSError, RuntimeError, EOFError, TypeError) as error:
-        print(
-            f"symsearch: saved state of trial {trial_id} unreadable ({error}); restarting it "
-            "from its first epoch",
-            file=sys.stderr,
-        )
-        return None
+        state = torch.load(io.BytesIO(payload), weights_only=True)
+        return TrialState(**state)
+    except Exception as error:  # truncated, not a pickle, a wrong structure: any damage
+        reason = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+        print(f"symsearch: saved state of trial {trial_id} unreadable ({reason}); restarting it "
+              "from its first epoch", file=sys.stderr)  # fmt: skip
+        return reason
 
 
 def _share_gpu(fraction: float) -> None:

@@ -46,13 +46,16 @@ SPACE = {
 
 def assert_every_file_readable(store: Path) -> None:
     """Every table file parses and every saved trial state loads; hidden temporaries, which
-    readers skip, attempt markers (``_attempts/``) and sweep records (``_sweeps/``) are the only
-    other files allowed."""
+    readers skip, attempt markers (``_attempts/``), sweep records and a killed driver's lock
+    (``_sweeps/``) are the only other files allowed."""
     for path in store.rglob("*"):
         if path.is_dir() or path.name.startswith("."):
             continue
         if path.relative_to(store).parts[0] == "_attempts":
             assert path.read_text().strip().isdigit(), path  # the claiming process's id
+            continue
+        if path.relative_to(store).parts[0] == "_sweeps" and path.name == "lock":
+            assert json.loads(path.read_text())["pid"], path  # a killed driver's lock
             continue
         if path.relative_to(store).parts[0] == "_sweeps":
             assert json.loads(path.read_text())["segments"], path  # the sweep's record
