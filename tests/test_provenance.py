@@ -53,7 +53,7 @@ def test_a_store_written_before_the_provenance_columns_still_reads(tmp_path):
     rows = {r["trial_id"]: r for r in read_table(location, "trials", "s").to_pylist()}
     assert set(rows) == {"old", "new"}
     assert all(rows["old"][column] is None for column in PROVENANCE_COLUMNS)
-    assert rows["new"]["torch_version"] and rows["new"]["schema_version"] == 3
+    assert rows["new"]["torch_version"] and rows["new"]["schema_version"] == 4
 
 
 def test_every_trials_row_carries_provenance():

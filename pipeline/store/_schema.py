@@ -9,9 +9,9 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 3  # 2: discovery gains p_value, extent, extent_unit, present, extent_error;
+SCHEMA_VERSION = 4  # 2: discovery gains p_value, extent, extent_unit, present, extent_error;
 # 3: trials gain the provenance columns (versions, git commit, device name, host); trials and
-#    epochs gain robustness; discovery gains test_note
+#    epochs gain robustness; discovery gains test_note; 4: discovery gains invariant_order
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
@@ -45,7 +45,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("active", _BOOL), ("true_active", _BOOL), ("cosine", _FLOAT),
         ("matrix", pa.list_(_FLOAT)), ("matrix_dim", _INT),
         ("p_value", _FLOAT), ("extent", _FLOAT), ("extent_unit", _STR), ("present", _BOOL),
-        ("extent_error", _FLOAT), ("test_note", _STR),
+        ("extent_error", _FLOAT), ("test_note", _STR), ("invariant_order", _INT),
     ]),
     "robustness": pa.schema([*_KEYS,
         ("shift", _STR), ("magnitude", _FLOAT), ("unit", _STR), ("source", _STR),
