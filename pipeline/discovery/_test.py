@@ -139,13 +139,13 @@ def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = N
     reader, initial = _train_reader(dataset, mover, config, rng)
     verdicts = [_test_probe(dataset, mover, (reader, initial), p, config, rng)
                 for p in range(len(found))]  # fmt: skip
-    for verdict, probe in zip(verdicts, found, strict=True):
-        verdict.extent_error = _extent_error(dataset, probe, verdict)
     from pipeline.discovery import _directions, _subgroups  # they call back into this module
 
     verdicts += _directions.direction_verdicts(dataset, group, config, device)
     _decide(verdicts, config.alpha)
     _subgroups.name_invariant_subgroups(verdicts, found, config.alpha)
+    for verdict, probe in zip(verdicts, found, strict=False):  # the basis' (directions follow)
+        verdict.extent_error = _extent_error(dataset, probe, verdict)
     for verdict in verdicts:
         verdict.seconds = time.perf_counter() - started
     return verdicts
