@@ -1,8 +1,8 @@
 """A second held-out set for the discovery test: other kinds, axes and extents than the suite's
-cases, built the same way (factories through the bring-your-own dataset API); the last five are
-drawn without warping (bench/discovery_rendered.py): a regression target, an equivariant
-target, oriented textures (C2 inside SO2), an RGB 64 x 64 control, and digits turned by thirds
-(warped: C3 inside SO2).
+cases, built the same way (factories through the bring-your-own dataset API). The last six add
+a regression target, an equivariant target, oriented textures (C2 inside SO2), a 64 x 64 RGB
+control, digits turned by thirds (C3 inside SO2) and shapes sheared horizontally (a direction
+inside affine2); all but the digits are drawn without warping (bench/discovery_rendered.py).
 
 The suite's defaults were never tuned on these: ``python bench/discovery_suite.py --variants``
 runs them in its place and prints the same figures.
