@@ -20,6 +20,11 @@ reader reads every power as invariant).
 The margin is the test's own for a discrete generator's presence (``INVARIANT_TV``): a power
 that reads invariant here would have made that generator present.
 
+Known limitation: the reader's TV is a lower bound and the positive control sees the first step
+only, so a reader blind to one power (digits under a half turn: 0, 1, 8 alike, 6 turned a 9)
+reads it invariant: a false C2 on translated digits (TV 0.04-0.12 at 180 degrees). A per-power
+control with the trained reader would close it.
+
 Digits turned by k * 120 degrees under C6: powers 1, 2, 3 of rot6 read TV 0.9, 0.2, 0.9; power
 2 and its multiple 4 (= -2) are invariant, so the verdict names C3 (rot6^2). Under SO2, the
 powers 4 and 8 (120 and 240 degrees) of the 30-degree element: C3 again.
