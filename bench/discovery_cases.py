@@ -82,6 +82,16 @@ def mirror_only(options: dict, seed: int) -> Dataset:
     return _images(x, y, seed, "mirror_only", "D1", {})
 
 
+def shear_x(options: dict, seed: int) -> Dataset:
+    """Digits sheared horizontally, x' = x + s y with s uniform in [-0.5, 0.5]: a combination of
+    affine2's rotation and symmetric shear (bench/discovery_rendered.py's SHEAR_X)."""
+    x, y, rng = _digits(options, seed)
+    shear = torch.eye(3, dtype=torch.float64).repeat(len(x), 1, 1)
+    shear[:, 0, 1] = (2 * torch.rand(len(x), generator=rng, dtype=torch.float64) - 1) * 0.5
+    x = act(PLANE, shear, x, "image")
+    return _images(x, y, seed, "shear_x", "trivial", {})
+
+
 def orientation_label(options: dict, seed: int) -> Dataset:
     """Control: digits turned by k quarter turns, and the label is k. Nothing is a symmetry."""
     x, _, rng = _digits(options, seed)

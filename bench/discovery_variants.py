@@ -1,5 +1,8 @@
 """A second held-out set for the discovery test: other kinds, axes and extents than the suite's
-twelve cases, built the same way (factories through the bring-your-own dataset API).
+cases, built the same way (factories through the bring-your-own dataset API). The last six add
+a regression target, an equivariant target, oriented textures (C2 inside SO2), a 64 x 64 RGB
+control, digits turned by thirds (C3 inside SO2) and shapes sheared horizontally (a direction
+inside affine2); all but the digits are drawn without warping (bench/discovery_rendered.py).
 
 The suite's defaults were never tuned on these: ``python bench/discovery_suite.py --variants``
 runs them in its place and prints the same figures.
@@ -129,8 +132,23 @@ def planar_rotated_sets(options: dict, seed: int):
                         f"SO2*S{x.shape[1]}", {"rot": 180.0}, 3)  # fmt: skip
 
 
+def digits_thirds(options: dict, seed: int):
+    """Digits turned by k * 120 degrees (warped): C3, inside SO2 as its 120-degree turns."""
+    x, y, rng = base._digits(options, seed)
+    angle = 2 * math.pi / 3 * torch.randint(3, (len(x),), generator=rng).double()
+    amounts = torch.zeros(len(x), base.PLANE.lie_dim, dtype=DTYPE)
+    amounts[:, base.PLANE.lie_names.index("rot")] = angle
+    x = act(base.PLANE, base.PLANE.exp(amounts), x, "image")
+    return base._images(x, y, seed, "digits_thirds", "C3", {})
+
+
 def _images(*present: str) -> dict[str, bool]:
     return {g: g in present for g in ("rot", "tx", "ty", "scale", "mirror")}
+
+
+# A horizontal shear: every affine2 generator absent, a proposed direction along SHEAR_X.
+AFFINE_SHEAR_X = {**{g: False for g in ("tx", "ty", "rot", "scale", "stretch", "shear")},
+                  "direction": "SHEAR_X"}  # fmt: skip
 
 
 IMAGES = "SO2*T2*scale*D1"
@@ -148,4 +166,10 @@ VARIANTS = [
     ("spin_x", "SO3*S16",
      {"rx": True, "ry": False, "rz": False, "cycle16": True, "swap01": True}, False),
     ("planar_rotated_sets", "SO2*S12", {"rot": True, "cycle12": True, "swap01": True}, False),
+    ("discovery_rendered:shapes_size", IMAGES, {**_images("rot"), "mirror": False}, False),
+    ("discovery_rendered:shapes_heading", IMAGES, _images("rot"), False),
+    ("discovery_rendered:textures_oriented", IMAGES, {**_images(), "rot": 2}, False),
+    ("discovery_rendered:rgb64_upright", IMAGES, _images(), True),
+    ("digits_thirds", "SO2", {"rot": 3}, False),
+    ("discovery_rendered:shear_x", "affine2", AFFINE_SHEAR_X, False),
 ]  # fmt: skip

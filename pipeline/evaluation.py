@@ -224,7 +224,8 @@ def _with_test(setup: Setup, rows: list[dict[str, Any]], discovered: str,
         row.update(columns.get(row["generator"], {}))
         if not combined or decided(row):
             row["active"] = bool(row.get("present"))
-    verdicts = {r["generator"]: {"present": r["active"]} for r in rows}
+    verdicts = {r["generator"]: {"present": r["active"], "invariant_order": r.get(
+        "invariant_order")} for r in rows}  # fmt: skip
     present = [r["generator"] for r in rows if r["active"]]
     right = discovery_matches(setup.candidate, present, {}, setup.dataset.group())
     return present_span(setup.candidate, verdicts), right

@@ -13,6 +13,7 @@ import hashlib
 import json
 import statistics
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,22 +63,32 @@ class DataTest:
         """The group the generators present by consensus span (a catalog name where one fits)."""
         return present_span(candidate, self.consensus())
 
+    def _matrix(self, verdict: Verdict) -> list[float] | None:
+        """A generator's matrix; a direction proposed from the data carries its own."""
+        return self.matrices.get(verdict.generator) or _direction_matrix(verdict)
+
     def rows(self, dataset: Dataset, data_seed: int, candidate: Group) -> list[dict[str, Any]]:
         """The store's ``data_tests`` rows: one per (repeat, generator), TV curve included.
         ``true_present`` scores the verdict against the declared group; nothing decides by it."""
         truth = dataset.group()
         rows = []
         for seed, run in zip(self.seeds, self.runs, strict=True):
-            columns = {v.generator: {"present": v.present} for v in run}
+            columns = {v.generator: {"present": v.present, "invariant_order": v.invariant_order}
+                       for v in run}  # fmt: skip
             found = present_span(candidate, columns)
             for verdict in run:
                 rows.append({**_verdict_fields(verdict), "dataset": dataset.name,
                              "data_seed": data_seed, "candidate_group": self.candidate,
-                             "test_seed": seed, "matrix": self.matrices.get(verdict.generator),
+                             "test_seed": seed, "matrix": self._matrix(verdict),
                              "matrix_dim": self.matrix_dim or None, "discovered_group": found,
                              "true_present": _true_present(candidate, verdict.generator, truth),
                              "seconds": verdict.seconds})  # fmt: skip
         return rows
+
+
+def _direction_matrix(verdict: Verdict) -> list[float] | None:
+    matrix = getattr(verdict, "matrix", None)
+    return None if matrix is None else matrix.detach().double().flatten().tolist()
 
 
 def run_data_test(dataset: Dataset, candidate: Group, seeds: list[int], test_id: str,
@@ -123,7 +134,15 @@ def _agreeing_columns(verdicts: list[Verdict]) -> dict[str, Any]:
     return {"p_value": statistics.median(v.p_value for v in agreeing),
             "extent": statistics.median(extents), "extent_unit": verdicts[0].unit,
             "present": present, "extent_error": statistics.median(errors) if errors else None,
-            "test_note": note}  # fmt: skip
+            "test_note": note, "invariant_order": _most_repeats_say(
+                [v.invariant_order for v in verdicts])}  # fmt: skip
+
+
+def _most_repeats_say(orders: list[int | None]) -> int | None:
+    """The invariant subgroup most repeats found (none where most found none)."""
+    counts = Counter(orders)
+    order, times = counts.most_common(1)[0]
+    return order if 2 * times > len(orders) else None
 
 
 def _verdict_fields(verdict: Verdict) -> dict[str, Any]:
@@ -132,7 +151,8 @@ def _verdict_fields(verdict: Verdict) -> dict[str, Any]:
             "extent_error": verdict.extent_error, "whole": verdict.full,
             "test_note": verdict.note, "visibility_p": verdict.visibility_p,
             "magnitudes": [float(m) for m in verdict.magnitudes],
-            "tv": [float(t) for t in verdict.tv]}  # fmt: skip
+            "tv": [float(t) for t in verdict.tv], "invariant_order": verdict.invariant_order,
+            "subgroup": verdict.subgroup}  # fmt: skip
 
 
 def _true_present(candidate: Group, generator: str, truth: Group) -> bool | None:

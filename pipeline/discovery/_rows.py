@@ -11,7 +11,8 @@ from pipeline.data import Dataset
 from pipeline.discovery._test import TestConfig, Verdict, discovery_test
 from pipeline.groups import Group, span_name
 
-COLUMNS = ("p_value", "extent", "extent_unit", "present", "extent_error", "test_note")
+COLUMNS = ("p_value", "extent", "extent_unit", "present", "extent_error", "test_note",
+           "invariant_order")  # fmt: skip
 
 
 def test_columns(dataset: Dataset, candidate: Group, seed: int,
@@ -27,7 +28,7 @@ def test_columns(dataset: Dataset, candidate: Group, seed: int,
 def _columns(verdict: Verdict) -> dict[str, Any]:
     return {"p_value": verdict.p_value, "extent": verdict.extent, "extent_unit": verdict.unit,
             "present": verdict.present, "extent_error": verdict.extent_error,
-            "test_note": verdict.note}  # fmt: skip
+            "test_note": verdict.note, "invariant_order": verdict.invariant_order}  # fmt: skip
 
 
 def decided(columns: dict[str, Any]) -> bool:
@@ -37,8 +38,14 @@ def decided(columns: dict[str, Any]) -> bool:
 
 def present_span(candidate: Group, columns: dict[str, dict[str, Any]]) -> str:
     """The catalog group the present generators span (a present discrete rotation rot<n>
-    counts as its whole cyclic group: the test found it at its first power)."""
+    counts as its whole cyclic group: the test found it at its first power), with the
+    invariant cyclic subgroups of the absent ones (``invariant_order``: rot6^2 of C6, the
+    120-degree turns of SO2's rotation; both C3)."""
     present = [name for name, c in columns.items() if c["present"]]
     orders = {name.split(".")[-1]: int(m.group(1)) for name in present
               if (m := re.fullmatch(r"rot(\d+)", name.split(".")[-1]))}  # fmt: skip
-    return span_name(candidate, present, orders)
+    found = {name: int(c["invariant_order"]) for name, c in columns.items()
+             if not c["present"] and (c.get("invariant_order") or 0) > 1}  # fmt: skip
+    discrete = {name: order for name, order in found.items() if name in candidate.discrete_names}
+    turns = {name: order for name, order in found.items() if name in candidate.lie_names}
+    return span_name(candidate, [*present, *discrete], {**orders, **discrete}, turns)

@@ -93,6 +93,10 @@ class TestConfig:
     max_train: int = 1500  # training inputs used (a random subset beyond this)
     max_held_out: int = 1000  # validation / test inputs used
     seed: int = 0
+    # Directions of the algebra proposed from the training split and tested beside the basis
+    # (pipeline/discovery/_directions.py); None: DIRECTIONS where the candidate has at least two
+    # continuous generators, else 0.
+    directions: int | None = None
 
 
 @dataclass
@@ -112,6 +116,13 @@ class Verdict:
     note: str | None = None  # why the verdict is undecided (present is then False)
     extent_error: float | None = None  # |ln(extent / declared support)| where declared
     seconds: float = 0.0
+    tv_error: list[float] = field(default_factory=list)  # standard error of each tv
+    # The largest proper cyclic subgroup of the generator's own group (its powers; for a
+    # rotation, the 30-degree grid's) found invariant where the generator is not present:
+    # its order and its name (C3 inside C6 or SO2); None where none (_subgroups.py).
+    invariant_order: int | None = None
+    subgroup: str | None = None
+    matrix: Tensor | None = None  # a proposed direction's (d, d) matrix; None for the basis
 
 
 def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = None,
@@ -129,9 +140,14 @@ def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = N
     reader, initial = _train_reader(dataset, mover, config, rng)
     verdicts = [_test_probe(dataset, mover, (reader, initial), p, config, rng)
                 for p in range(len(found))]  # fmt: skip
+    from pipeline.discovery import _directions, _subgroups  # they call back into this module
+
+    verdicts += _directions.direction_verdicts(dataset, group, config, device)
     _decide(verdicts, config.alpha)
-    for verdict, probe in zip(verdicts, found, strict=True):
+    _subgroups.name_invariant_subgroups(verdicts, found, config.alpha)
+    for verdict, probe in zip(verdicts, found, strict=False):  # the basis' (directions follow)
         verdict.extent_error = _extent_error(dataset, probe, verdict)
+    for verdict in verdicts:
         verdict.seconds = time.perf_counter() - started
     return verdicts
 
@@ -350,6 +366,8 @@ def _pair_distance(reader: Reader, mover: _Mover, p: int, x: Tensor, c: Tensor, 
 
 def _verdict(probe: Probe, differences: list[Tensor], visibility: float) -> Verdict:
     tv = [max(0.0, float(d.double().mean())) for d in differences]
+    tv_error = [float(d.double().std()) / math.sqrt(len(d)) if len(d) > 1 else 0.0
+                for d in differences]  # fmt: skip
     if probe.mode == "discrete":
         # A discrete move is a whole group element, not a small step a blurry reader might
         # miss, and an order-2 generator has one step, which cannot be its own reference: no
@@ -367,7 +385,7 @@ def _verdict(probe: Probe, differences: list[Tensor], visibility: float) -> Verd
     return Verdict(probe.generator, False, p_value, extent, probe.unit,
                    full=probe.whole and not reached, invariance_p=invariance,
                    magnitudes=list(probe.magnitudes), tv=tv,
-                   visibility_p=visibility)  # fmt: skip
+                   visibility_p=visibility, tv_error=tv_error)  # fmt: skip
 
 
 def _nothing_differs(differences: list[Tensor]) -> bool:

@@ -13,7 +13,7 @@ SCHEMA_VERSION = 4  # 2: discovery gains p_value, extent, extent_unit, present, 
 # 3: trials gain the provenance columns (versions, git commit, device name, host); trials and
 #    epochs gain robustness; discovery gains test_note;
 # 4: the data_tests table (the sweep's data test, once per dataset and candidate); trials gain
-#    model_group, data_test_id and val_size; discovery gains used_by_model
+#    model_group, data_test_id and val_size; discovery gains used_by_model and invariant_order
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
@@ -49,6 +49,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("matrix", pa.list_(_FLOAT)), ("matrix_dim", _INT),
         ("p_value", _FLOAT), ("extent", _FLOAT), ("extent_unit", _STR), ("present", _BOOL),
         ("extent_error", _FLOAT), ("test_note", _STR), ("used_by_model", _BOOL),
+        ("invariant_order", _INT),
     ]),
     "robustness": pa.schema([*_KEYS,
         ("shift", _STR), ("magnitude", _FLOAT), ("unit", _STR), ("source", _STR),
@@ -61,7 +62,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("extent_unit", _STR), ("extent_error", _FLOAT), ("whole", _BOOL), ("test_note", _STR),
         ("visibility_p", _FLOAT), ("magnitudes", pa.list_(_FLOAT)), ("tv", pa.list_(_FLOAT)),
         ("matrix", pa.list_(_FLOAT)), ("matrix_dim", _INT), ("discovered_group", _STR),
-        ("true_present", _BOOL), ("seconds", _FLOAT),
+        ("true_present", _BOOL), ("seconds", _FLOAT), ("invariant_order", _INT),
+        ("subgroup", _STR),
     ]),
 }  # fmt: skip
 TABLES = tuple(SCHEMAS)

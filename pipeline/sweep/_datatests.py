@@ -147,5 +147,6 @@ def _verdict(row: dict[str, Any]) -> Verdict:
         invariance_p=math.nan, magnitudes=list(row["magnitudes"] or []),
         tv=list(row["tv"] or []), visibility_p=row["visibility_p"] or 0.0,
         note=row["test_note"], extent_error=row["extent_error"],
-        seconds=row.get("seconds") or 0.0,
+        seconds=row.get("seconds") or 0.0, invariant_order=row.get("invariant_order"),
+        subgroup=row.get("subgroup"),
     )  # fmt: skip
