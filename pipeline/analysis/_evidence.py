@@ -21,6 +21,8 @@ import math
 from typing import Any
 
 from pipeline.analysis._summaries import task_trials
+from pipeline.analysis._verdict import mean_of as _mean
+from pipeline.analysis._verdict import std_of as _std
 from pipeline.analysis._verdict import wilson_interval
 
 VERDICT_COLUMNS = ["dataset", "candidate_group", "generator", "verdict", "repeats", "agreeing",
@@ -182,16 +184,6 @@ def _missing(value: Any) -> bool:
         return bool(value != value)  # NaN and pandas NA
     except TypeError:
         return True
-
-
-def _mean(values: Any) -> float | None:
-    values = values.dropna().astype("float64")
-    return float(values.mean()) if len(values) else None
-
-
-def _std(values: Any) -> float | None:
-    values = values.dropna().astype("float64")
-    return float(values.std()) if len(values) > 1 else None
 
 
 def _first(values: Any) -> Any:

@@ -97,8 +97,8 @@ def _one_generator(dataset: str, generator: str, group: Any, best: dict, ascendi
         "agreeing": agreeing, "agreement": agreeing / n if n else None,
         "agreement_low": low, "agreement_high": high,
         "evidence": _evidence(seeds), "extent": extent, "extent_std": extent_std,
-        "extent_unit": unit, "extent_error": _mean(seeds["extent_error"]),
-        "cosine": _mean(seeds["cosine"]), "candidate_group": candidate,
+        "extent_unit": unit, "extent_error": mean_of(seeds["extent_error"]),
+        "cosine": mean_of(seeds["cosine"]), "candidate_group": candidate,
         "candidate_val_metric": best[(dataset, candidate)], "trials": len(rows),
         "true_present": true_present,
         "correct": None if true_present is None or verdict == "undecided"
@@ -134,17 +134,19 @@ def _extent(seeds: Any) -> tuple[float | None, float | None, str | None]:
     measured = seeds["extent"].dropna()
     if len(measured):
         units = seeds.loc[measured.index, "extent_unit"].dropna().unique()
-        return _mean(measured), _std(measured), ", ".join(map(str, units)) or None
+        return mean_of(measured), std_of(measured), ", ".join(map(str, units)) or None
     widths = seeds["learned_width"].dropna()
-    return _mean(widths), _std(widths), WIDTH_UNIT if len(widths) else None
+    return mean_of(widths), std_of(widths), WIDTH_UNIT if len(widths) else None
 
 
-def _mean(values: Any) -> float | None:
+def mean_of(values: Any) -> float | None:
+    """The mean of a column's values, None where it has none."""
     values = values.dropna().astype("float64")
     return float(values.mean()) if len(values) else None
 
 
-def _std(values: Any) -> float | None:
+def std_of(values: Any) -> float | None:
+    """The standard deviation of a column's values, None below two."""
     values = values.dropna().astype("float64")
     return float(values.std()) if len(values) > 1 else None
 
