@@ -31,8 +31,8 @@ def textures(n: int, side: int, seed: int, upright: bool = False) -> Dataset:
     radius = torch.sqrt(fx**2 + fy**2)
     grain = torch.tensor([0.08, 0.16])[labels].view(n, 1, 1)  # cut-off frequency per class
     amplitude = torch.exp(-((radius[None] / grain) ** 2))
-    noise = torch.randn(n, side, side, generator=rng) + 1j * torch.randn(n, side, side,
-                                                                           generator=rng)  # fmt: skip
+    real, imaginary = (torch.randn(n, side, side, generator=rng) for _ in range(2))
+    noise = real + 1j * imaginary
     field = torch.fft.ifft2(noise * amplitude).real
     field = field / field.flatten(1).std(1).view(n, 1, 1)
     x, y = _grid(side)
