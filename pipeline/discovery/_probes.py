@@ -6,18 +6,22 @@ positive steps (the tests compare the data with the data moved by +-step):
     periodic generators (exp(2 pi L) = I: rotations)   15, 30, 60, 90, 120, 150, 180 degrees,
                                                        powers of the 15-degree element (the
                                                        multiples of 30 degrees stay on the grid)
-    other continuous generators                        1, 2, 3, 6, 9, 12, 15, 18 twelfths of the
-                                                       natural range (translations 1/24, 1/12,
-                                                       1/8, ..., 3/4 of an image side; factors
-                                                       2^(1/12) ... 2^(3/2))
+    translations of images                             1, 2, 3, 6, 9, 12, 15, 18 twelfths of the
+                                                       natural range: 1/24, 1/12, 1/8, 1/4, ...,
+                                                       3/4 of the side
+    other continuous generators                        3, 6, ..., 18 twelfths of the natural
+                                                       range (factors 2^(1/4) ... 2^(3/2))
     discrete generators of order n                     every power 1..n/2 (at most 16, spaced
                                                        geometrically beyond that)
 
 The grid is fine where TV curves rise (the first steps) and coarse where they have saturated. The
 first step is the *resolution*: presence means the data extend beyond it (see ``_test``), so the
 smallest extent the test resolves is 15 degrees for rotations, 1/24 of the side for image
-translations (1/12 of the natural range in general) and a factor 2^(1/12) for zooms; a discrete
-generator resolves whole powers.
+translations, a quarter of the natural range for other continuous generators (a factor 2^(1/4)
+for zooms, stretches and shears; translations of point sets and sequences by a quarter unit),
+whose data vary naturally by about that much (point clouds' sizes and positions read as
+partial zooms, shears and shifts at 1/12 of the range); a discrete generator resolves whole
+powers.
 
 Lattice translations move whole sites, so they are probed as discrete generators.
 
@@ -49,7 +53,8 @@ from pipeline.groups import Group
 PERIODIC_ORDER = 24  # bins of 15 degrees
 PERIODIC_POWERS = (1, 2, 4, 6, 8, 10, 12)  # 15, 30, 60, ..., 180 degrees
 LINEAR_BASE_PER_RANGE = 12  # the linear element: 1/12 of the natural range
-LINEAR_POWERS = (1, 2, 3, 6, 9, 12, 15, 18)  # up to 1.5 natural ranges (3/4 of an image side)
+FINE_POWERS = (1, 2, 3, 6, 9, 12, 15, 18)  # image translations: up to 3/4 of the side
+LINEAR_POWERS = (3, 6, 9, 12, 15, 18)  # up to 1.5 natural ranges
 MAX_POWERS = 16
 
 
@@ -140,11 +145,12 @@ def _lie_probe(group: Group, i: int, name: str, natural: float, kind: str, side:
                      bin_powers=tuple(range(order)), powers=PERIODIC_POWERS)  # fmt: skip
     unit, convert = _lie_unit(base, kind)
     base_step = natural / LINEAR_BASE_PER_RANGE
-    steps = [base_step * k for k in LINEAR_POWERS]
-    bins = (0, *(k * sign for k in LINEAR_POWERS for sign in (1, -1)))
+    powers = FINE_POWERS if unit == "side" else LINEAR_POWERS
+    steps = [base_step * k for k in powers]
+    bins = (0, *(k * sign for k in powers for sign in (1, -1)))
     return Probe(name, "linear", unit, tuple(convert(t) for t in steps), tuple(steps), steps[-1],
                  direction=direction, element=group.exp(direction * base_step),
-                 log_scale=unit == "factor", bin_powers=bins, powers=LINEAR_POWERS)  # fmt: skip
+                 log_scale=unit == "factor", bin_powers=bins, powers=powers)  # fmt: skip
 
 
 def _is_periodic(group: Group, direction: Tensor) -> bool:

@@ -28,7 +28,8 @@ def test_grids_are_in_data_units():
     assert found["tx"].magnitudes[0] == pytest.approx(1 / 24)  # 1/12 range, side = 2 units
     assert found["tx"].magnitudes[-1] == pytest.approx(0.75)
     assert found["scale"].unit == "factor"
-    assert found["scale"].magnitudes[0] == pytest.approx(2 ** (1 / 12))
+    assert found["scale"].magnitudes[0] == pytest.approx(2**0.25)  # a quarter range
+    assert len(found["scale"].bin_powers) == 13
     assert found["mirror"].mode == "discrete" and found["mirror"].magnitudes == (1.0,)
     shift = _probe("shift8", "sequence")["shift1"]
     assert shift.unit == "positions" and shift.magnitudes == (1.0, 2.0, 3.0, 4.0)
