@@ -283,7 +283,7 @@ def _test_probe(scorer: _Scorer, p: int, folds, mark: Tensor, config: TestConfig
     verdict = _verdict(probe, per_step, config)
     verdict.visibility_p, verdict.control_tv = _visibility(scorer, p, marked)
     if probe.mode == "linear":  # a far move takes bounded data wholly out of themselves
-        reach = combined_p([mean_above_p(d, verdict.threshold) for d in per_step[-1]])
+        reach = combined_p([mean_above_p(d, 1 - config.margin) for d in per_step[-1]])
         verdict.visibility_p = max(verdict.visibility_p, reach)
     return verdict
 
