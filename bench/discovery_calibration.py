@@ -74,8 +74,9 @@ def _letters_3d(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Two asymmetric 3D curves spun uniformly about z."""
     rng = torch.Generator().manual_seed(seed)
     s = torch.linspace(0, 1, 12)
-    shapes = torch.stack([torch.stack([s, 0.5 * s * s, 0.3 * torch.sin(4 * s)], 1),
-                          torch.stack([0.6 * torch.cos(3 * s), 0.2 + 0.0 * s, s - 0.5], 1)])  # fmt: skip
+    hook = torch.stack([s, 0.5 * s * s, 0.3 * torch.sin(4 * s)], 1)
+    coil = torch.stack([0.6 * torch.cos(3 * s), 0.2 + 0.0 * s, s - 0.5], 1)
+    shapes = torch.stack([hook, coil])
     y = torch.randint(2, (n,), generator=rng)
     x = shapes[y] + 0.03 * torch.randn(n, 12, 3, generator=rng)
     return _turn(x, 2 * math.pi * torch.rand(n, generator=rng), (0, 1)), y
@@ -118,9 +119,8 @@ def _digits_turned(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _textures(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    data = textures(n, 28, seed)
-    return torch.cat([data.train.inputs, data.val.inputs, data.test.inputs]), torch.cat(
-        [data.train.targets, data.val.targets, data.test.targets])  # fmt: skip
+    splits = [getattr(textures(n, 28, seed), name) for name in ("train", "val", "test")]
+    return torch.cat([s.inputs for s in splits]), torch.cat([s.targets for s in splits])
 
 
 # kind -> (sampler, kind of data, group, probe tested)
@@ -186,8 +186,8 @@ def _null(kind: str, sims: int, readers: int, held_out: int, alpha: float) -> tu
 
 def _power(extents: list[float], sims: int, held_out: int, alpha: float) -> None:
     for extent in extents if sims else []:
-        fitted = _Fitted(*_hooks(600, 3000, extent), "points", "SO2", "rot", seed=0,
-                         config=TestConfig(seed=0))  # the default reader: power is its own
+        default = TestConfig(seed=0)  # the default reader: power is its own
+        fitted = _Fitted(*_hooks(600, 3000, extent), "points", "SO2", "rot", 0, default)
         x, y = _hooks(2 * held_out * sims, 4000, extent)
         present = rejected = 0
         for s in range(sims):
@@ -195,8 +195,11 @@ def _power(extents: list[float], sims: int, held_out: int, alpha: float) -> None
             verdict = fitted.verdict(folds)
             present += verdict.p_value <= alpha
             rejected += verdict.invariance_p <= alpha
-        print(f"power points_2d +-{extent:g} deg: present {present / sims:.2f}  "
-              f"invariance rejected {rejected / sims:.2f}  (n={sims})", flush=True)
+        print(
+            f"power points_2d +-{extent:g} deg: present {present / sims:.2f}  "
+            f"invariance rejected {rejected / sims:.2f}  (n={sims})",
+            flush=True,
+        )
 
 
 def main() -> None:
