@@ -61,9 +61,13 @@ def _hooks(n: int, seed: int, spread: float = 180.0) -> tuple[torch.Tensor, torc
     """Three asymmetric 2D curves turned uniformly within +-spread degrees."""
     rng = torch.Generator().manual_seed(seed)
     s = torch.linspace(0, 1, 10)
-    shapes = torch.stack([torch.stack([0.8 * torch.cos(3 * s), 0.8 * torch.sin(3 * s)], 1),
-                          torch.stack([2 * s - 1, 0.4 * torch.sin(5 * s) + 0.3 * s], 1),
-                          torch.stack([-0.5 + s, 1.0 - 2.5 * s * s], 1)])  # fmt: skip
+    shapes = torch.stack(
+        [
+            torch.stack([0.8 * torch.cos(3 * s), 0.8 * torch.sin(3 * s)], 1),
+            torch.stack([2 * s - 1, 0.4 * torch.sin(5 * s) + 0.3 * s], 1),
+            torch.stack([-0.5 + s, 1.0 - 2.5 * s * s], 1),
+        ]
+    )
     y = torch.randint(3, (n,), generator=rng)
     x = shapes[y] + 0.03 * torch.randn(n, 10, 2, generator=rng)
     angle = math.radians(spread) * (2 * torch.rand(n, generator=rng) - 1)
@@ -137,13 +141,29 @@ KINDS: dict[str, tuple[Sampler, str, str, str]] = {
 class _Fitted:
     """One reader trained on a training split, ready to score fresh held-out samples."""
 
-    def __init__(self, x, y, kind: str, group_name: str, generator: str, seed: int,
-                 config: TestConfig | None = None):  # fmt: skip
+    def __init__(
+        self,
+        x,
+        y,
+        kind: str,
+        group_name: str,
+        generator: str,
+        seed: int,
+        config: TestConfig | None = None,
+    ):
         classes = int(y.max()) + 1
-        data = Dataset.from_tensors(x, y, seed, name="calibration", kind=kind,
-                                    task="classification", metric="accuracy",
-                                    metric_mode="max", true_group="trivial",
-                                    num_classes=classes)  # fmt: skip
+        data = Dataset.from_tensors(
+            x,
+            y,
+            seed,
+            name="calibration",
+            kind=kind,
+            task="classification",
+            metric="accuracy",
+            metric_mode="max",
+            true_group="trivial",
+            num_classes=classes,
+        )
         group = get_group(group_name, learned_domain=data.learned_domain).to(dtype=torch.float32)
         side = x.shape[-1] if kind == "lattice" else 0
         found = probes(group, kind, side)

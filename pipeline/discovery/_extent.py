@@ -42,8 +42,9 @@ def fitted_extent(sizes: list[float], tv: list[float], circle: float | None) -> 
     observed = torch.tensor(tv, dtype=torch.float64).clamp(0.0, 1.0)
     first, last = float(t[0]), float(t[-1])
     top = circle / 2 if circle is not None else 4 * last
-    extent = torch.exp(torch.linspace(math.log(first / 8), math.log(top), 1200,
-                                      dtype=torch.float64))[:, None]  # fmt: skip
+    extent = torch.exp(
+        torch.linspace(math.log(first / 8), math.log(top), 1200, dtype=torch.float64)
+    )[:, None]
     curves = _model(t, extent, circle)  # (E, T)
     ceiling = torch.linspace(C_MIN, 1.0, 26, dtype=torch.float64)
     residual = ((ceiling[:, None, None] * curves[None] - observed) ** 2).sum(-1)  # (c, E)

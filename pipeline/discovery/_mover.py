@@ -41,8 +41,9 @@ class Conditioner:
         self.projection = None
         if train.shape[1] > CONDITION_DIM:
             rng = torch.Generator().manual_seed(seed)
-            self.projection = (torch.randn(train.shape[1], CONDITION_DIM, generator=rng)
-                               / math.sqrt(train.shape[1]))  # fmt: skip
+            self.projection = torch.randn(train.shape[1], CONDITION_DIM, generator=rng) / math.sqrt(
+                train.shape[1]
+            )
 
     @property
     def size(self) -> int:
@@ -65,10 +66,13 @@ class Mover:
     def __init__(self, dataset: Dataset, group: Group, found: list[Probe], device: torch.device):
         self.dataset, self.group, self.probes, self.device = dataset, group, found, device
         self.kind = dataset.kind
-        self.tables = [torch.stack([torch.linalg.matrix_power(p.element, k) for k in p.bin_powers])
-                       for p in found]  # fmt: skip
-        self.plane = next((span for factor, span in group.blocks() if factor.domain == "plane"),
-                          None)  # fmt: skip
+        self.tables = [
+            torch.stack([torch.linalg.matrix_power(p.element, k) for k in p.bin_powers])
+            for p in found
+        ]
+        self.plane = next(
+            (span for factor, span in group.blocks() if factor.domain == "plane"), None
+        )
         self.band_limited = [self._turns_images(p) for p in found]
 
     def _turns_images(self, probe: Probe) -> bool:
@@ -91,8 +95,15 @@ class Mover:
             return self.tables[probe][amounts.long()]
         return self.group.exp(amounts.float()[:, None] * self.probes[probe].direction)
 
-    def move(self, probe: int, amounts: Tensor, x: Tensor, y: Tensor, rng: torch.Generator,
-             back: bool = False) -> tuple[Tensor, Tensor]:  # fmt: skip
+    def move(
+        self,
+        probe: int,
+        amounts: Tensor,
+        x: Tensor,
+        y: Tensor,
+        rng: torch.Generator,
+        back: bool = False,
+    ) -> tuple[Tensor, Tensor]:
         """Move (x, y) along ``probe`` by ``amounts``; ``back``: by them and back again (the
         reference arm of a band-limited rotation: the same resampling, no move)."""
         g = self.elements(probe, amounts)

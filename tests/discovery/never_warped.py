@@ -62,7 +62,15 @@ def shapes(n: int, side: int, seed: int, upright: bool = False) -> Dataset:
 
 
 def _dataset(x: torch.Tensor, y: torch.Tensor, seed: int, name: str, upright: bool) -> Dataset:
-    return Dataset.from_tensors(x, y, seed, name=name, kind="image", task="classification",
-                                metric="accuracy", metric_mode="max",
-                                true_group="trivial" if upright else "SO2",
-                                num_classes=2)  # fmt: skip
+    return Dataset.from_tensors(
+        x,
+        y,
+        seed,
+        name=name,
+        kind="image",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group="trivial" if upright else "SO2",
+        num_classes=2,
+    )

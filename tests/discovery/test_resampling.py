@@ -22,8 +22,11 @@ TRAINED = TestConfig(epochs=40, epochs_per_probe=40, seed=0)
 
 @pytest.mark.parametrize("side", [20, 28, 64])
 def test_band_limited_rotations_compose_and_invert(side):
-    images = prepare(torch.randn(6, 1, side, side, dtype=torch.float64,
-                                 generator=torch.Generator().manual_seed(side)))  # fmt: skip
+    images = prepare(
+        torch.randn(
+            6, 1, side, side, dtype=torch.float64, generator=torch.Generator().manual_seed(side)
+        )
+    )
     angles = torch.tensor([0.3, 1.0, -2.0, 0.7, 2.5, -0.1], dtype=torch.float64)
     scale = float(images.abs().max())
     tolerance = 0.02 if side < 28 else 0.005 if side < 64 else 0.001

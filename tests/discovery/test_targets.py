@@ -19,15 +19,26 @@ def _turned_hooks(seed: int, n: int = 400) -> tuple[torch.Tensor, torch.Tensor]:
     hook = torch.stack([2 * s - 1, 0.4 * torch.sin(5 * s) + 0.3 * s], 1)
     x = hook + 0.03 * torch.randn(n, 10, 2, generator=rng)
     angle = 2 * math.pi * torch.rand(n, generator=rng)
-    turn = torch.stack([torch.stack([angle.cos(), -angle.sin()], -1),
-                        torch.stack([angle.sin(), angle.cos()], -1)], -2)  # fmt: skip
+    turn = torch.stack(
+        [torch.stack([angle.cos(), -angle.sin()], -1), torch.stack([angle.sin(), angle.cos()], -1)],
+        -2,
+    )
     return x @ turn.transpose(1, 2), angle
 
 
 def _data(x, y, seed: int, target_kind: str | None) -> Dataset:
-    return Dataset.from_tensors(x, y, seed, name="hooks", kind="points", task="regression",
-                                metric="mse", metric_mode="min", true_group="SO2",
-                                target_kind=target_kind)  # fmt: skip
+    return Dataset.from_tensors(
+        x,
+        y,
+        seed,
+        name="hooks",
+        kind="points",
+        task="regression",
+        metric="mse",
+        metric_mode="min",
+        true_group="SO2",
+        target_kind=target_kind,
+    )
 
 
 def test_an_equivariant_target_moves_with_its_input():
