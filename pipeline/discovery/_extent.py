@@ -13,7 +13,9 @@ degrees reach it only at 120. The fit reads the extent from the whole curve inst
 small t and the plateau. A reader's TV is a lower bound (a reader that cannot place a 0 turned
 upside down reaches TV c < 1 there), so the model is c * TV(t) with c in [C_MIN, 1], fitted by
 least squares over a fine grid of (E, c); exact TV curves give the true E
-(tests/discovery/test_extent.py).
+(tests/discovery/test_extent.py). On a line the plateau shows c. On a circle a ceiling and a
+wider arc can draw nearly the same curve (+-69 degrees read at c = 0.625 and +-110 degrees read
+perfectly); the fit then prefers c = 1, the wider arc.
 """
 
 from __future__ import annotations
