@@ -23,9 +23,9 @@ def test_grids_are_in_data_units():
     assert rot.mode == "periodic" and rot.magnitudes[0] == pytest.approx(15)
     assert rot.magnitudes == pytest.approx((15, 30, 60, 90, 120, 150, 180))  # multiples of 30 kept
     assert rot.bin_powers == tuple(range(24))  # 15-degree bins
-    assert found["tx"].bin_powers[:5] == (0, 1, -1, 2, -2) and len(found["tx"].bin_powers) == 17
+    assert found["tx"].bin_powers[:5] == (0, 3, -3, 6, -6) and len(found["tx"].bin_powers) == 13
     assert found["tx"].mode == "linear" and found["tx"].unit == "side"
-    assert found["tx"].magnitudes[0] == pytest.approx(1 / 24)  # 1/12 range, side = 2 units
+    assert found["tx"].magnitudes[0] == pytest.approx(1 / 8)  # a quarter range, side = 2 units
     assert found["tx"].magnitudes[-1] == pytest.approx(0.75)
     assert found["scale"].unit == "factor"
     assert found["scale"].magnitudes[0] == pytest.approx(2**0.25)  # a quarter range
