@@ -3,7 +3,8 @@
 A continuous generator L moves data by exp(t L); a discrete generator g by its powers. Grids of
 positive steps (the tests compare the data with the data moved by +-step):
 
-    periodic generators (exp(2 pi L) = I: rotations)   15, 30, 60, 90, 120, 150, 180 degrees,
+    periodic generators (exp(2 pi L) = I: rotations)   15, 30, 60, 90, 120, 150, 180 degrees
+                                                       (3D turns rx, ry, rz from 30 degrees),
                                                        powers of the 15-degree element (the
                                                        multiples of 30 degrees stay on the grid)
     other continuous generators                        3, 6, ..., 18 twelfths of the natural
@@ -14,7 +15,8 @@ positive steps (the tests compare the data with the data moved by +-step):
 
 The grid is fine where TV curves rise (the first steps) and coarse where they have saturated. The
 first step is the *resolution*: presence means the data extend beyond it (see ``_test``), so the
-smallest extent the test resolves is 15 degrees for rotations (a +-30 degree tilt is placed)
+smallest extent the test resolves is 15 degrees for planar rotations (a +-30 degree tilt is
+placed), 30 degrees for turns of 3D point sets about an axis,
 and a quarter of the natural range for other continuous generators: 1/8 of an image side, a
 factor 2^(1/4); a discrete generator resolves whole powers. A translation step of 1/24 of the
 side placed digits moved within +-1/16 of the side (extent 0.086-0.089 in three seeds), but
@@ -53,6 +55,9 @@ from pipeline.groups import Group
 # (+-30 degrees).
 PERIODIC_ORDER = 24  # bins of 15 degrees
 PERIODIC_POWERS = (1, 2, 4, 6, 8, 10, 12)  # 15, 30, 60, ..., 180 degrees
+# Turns of 3D point sets about one axis start at 30 degrees: readers placed 3D letters tilted by
+# 15 degrees about a perpendicular axis below TV 1/2 (spin_z, spin_x: ry read as present).
+SPACE_POWERS = (2, 4, 6, 8, 10, 12)
 LINEAR_BASE_PER_RANGE = 12  # the linear element: 1/12 of the natural range
 LINEAR_POWERS = (3, 6, 9, 12, 15, 18)  # a quarter range .. 1.5 natural ranges
 MAX_POWERS = 16
@@ -139,10 +144,11 @@ def _lie_probe(group: Group, i: int, name: str, natural: float, kind: str, side:
     if _is_periodic(group, direction):
         order = PERIODIC_ORDER
         element = group.exp(direction * (2 * math.pi / order))
-        degrees = tuple(360.0 * k / order for k in PERIODIC_POWERS)  # exp(2 pi L) = I: radians
-        return Probe(name, "periodic", "degrees", degrees, tuple(float(k) for k in PERIODIC_POWERS),
+        powers = SPACE_POWERS if base in ("rx", "ry", "rz") else PERIODIC_POWERS
+        degrees = tuple(360.0 * k / order for k in powers)  # exp(2 pi L) = I: t in radians
+        return Probe(name, "periodic", "degrees", degrees, tuple(float(k) for k in powers),
                      float(order), direction=direction, element=element,
-                     bin_powers=tuple(range(order)), powers=PERIODIC_POWERS)  # fmt: skip
+                     bin_powers=tuple(range(order)), powers=powers)  # fmt: skip
     unit, convert = _lie_unit(base, kind)
     base_step = natural / LINEAR_BASE_PER_RANGE
     powers = LINEAR_POWERS
