@@ -17,7 +17,7 @@ every one of its powers reads invariant (an intersection-union test: no further 
 and where the test's positive control says the reader can see the generator at all (a blind
 reader reads every power as invariant).
 
-The margin is the test's own for a discrete generator's presence (``INVARIANT_TV``): a power
+The margin is the test's own for a discrete generator's presence (``TestConfig.margin``): a power
 that reads invariant here would have made that generator present.
 
 Known limitation: the reader's TV is a lower bound and the positive control sees the first step
@@ -35,11 +35,11 @@ from __future__ import annotations
 import math
 
 from pipeline.discovery._probes import Probe
-from pipeline.discovery._test import INVARIANT_TV, Verdict
+from pipeline.discovery._test import Verdict
 
 
 def name_invariant_subgroups(verdicts: list[Verdict], found: list[Probe], alpha: float,
-                             margin: float = INVARIANT_TV) -> None:  # fmt: skip
+                             margin: float = 0.25) -> None:  # fmt: skip
     """Set ``invariant_order`` and ``subgroup`` of the verdicts (the first ``len(found)``, one
     per probe) whose generator is absent but a proper cyclic subgroup of it is invariant."""
     examined = [(i, probe) for i, (verdict, probe) in enumerate(zip(verdicts, found, strict=False))

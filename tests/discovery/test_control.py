@@ -1,8 +1,11 @@
 """The test's positive control and its readers on synthetic data with a known answer: a reader
-that cannot see a generator claims nothing, a symmetry is found with its extent, a move that is
-no symmetry is absent, and data with a half-turn symmetry of their own do not blind the reader."""
+that cannot see a generator claims nothing, nor does a weak one, a symmetry is found with its
+extent, a move that is no symmetry is absent, and data with a half-turn symmetry of their own do
+not blind the reader."""
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -73,3 +76,21 @@ def test_a_half_turn_symmetry_of_the_shapes_does_not_blind_the_reader():
     verdicts = {v.generator: v for v in discovery_test(data, get_group("SO3"), READER)}
     assert not verdicts["rx"].present and not verdicts["ry"].present
     assert verdicts["rz"].present and verdicts["rz"].full
+
+
+def _upright_digits(n: int) -> Dataset:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from discovery_cases import label_noise  # upright digits built as a user would
+
+    return label_noise({"n": n, "noise": 0.0}, 0)
+
+
+def test_a_weak_reader_does_not_make_translations_present():
+    # One epoch on 300 upright digits: the reader reads small TVs at every step, which a test
+    # resting on its failure to tell moved from unmoved would call a symmetry.
+    weak = TestConfig(epochs=1, epochs_per_probe=1, seed=0)
+    verdicts = discovery_test(_upright_digits(300), get_group("T2"), weak)
+    assert all(v.tv[0] < 0.5 for v in verdicts)  # read as spread beyond the first step
+    assert any(v.p_value <= 0.05 for v in verdicts)  # which alone would claim a symmetry
+    assert not any(v.present for v in verdicts)
+    assert all(v.note and "undecided" in v.note for v in verdicts if v.p_value <= 0.05)

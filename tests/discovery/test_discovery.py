@@ -8,7 +8,8 @@ import torch
 
 from pipeline.data import Dataset
 from pipeline.discovery import TestConfig, discovery_test, present_span, probes
-from pipeline.discovery._test import Verdict, _crossing, _decide
+from pipeline.discovery._extent import fitted_extent
+from pipeline.discovery._test import Verdict, _decide
 from pipeline.groups import get_group
 
 
@@ -18,14 +19,17 @@ def _probe(group: str, kind: str = "image"):
 
 def test_grids_are_in_data_units():
     found = _probe("affine2*D1")
-    assert found["rot"].mode == "periodic" and found["rot"].magnitudes[0] == pytest.approx(30)
-    assert found["rot"].magnitudes[-1] == pytest.approx(180)
-    assert found["rot"].bin_powers == tuple(range(12))  # 30-degree bins
-    assert found["tx"].bin_powers == (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6)
+    rot = found["rot"]
+    assert rot.mode == "periodic" and rot.magnitudes[0] == pytest.approx(15)
+    assert rot.magnitudes == pytest.approx((15, 30, 60, 90, 120, 150, 180))  # multiples of 30 kept
+    assert rot.bin_powers == tuple(range(24))  # 15-degree bins
+    assert found["tx"].bin_powers[:5] == (0, 3, -3, 6, -6) and len(found["tx"].bin_powers) == 13
     assert found["tx"].mode == "linear" and found["tx"].unit == "side"
-    assert found["tx"].magnitudes[0] == pytest.approx(0.125)  # a quarter range, side = 2 units
+    assert found["tx"].magnitudes[0] == pytest.approx(1 / 8)  # a quarter range, side = 2 units
+    assert found["tx"].magnitudes[-1] == pytest.approx(0.75)
     assert found["scale"].unit == "factor"
-    assert found["scale"].magnitudes[0] == pytest.approx(2**0.25)
+    assert found["scale"].magnitudes[0] == pytest.approx(2**0.25)  # a quarter range
+    assert len(found["scale"].bin_powers) == 13
     assert found["mirror"].mode == "discrete" and found["mirror"].magnitudes == (1.0,)
     shift = _probe("shift8", "sequence")["shift1"]
     assert shift.unit == "positions" and shift.magnitudes == (1.0, 2.0, 3.0, 4.0)
@@ -39,15 +43,16 @@ def test_lattice_translations_move_whole_sites():
     assert sites["tx"].magnitudes == (1.0, 2.0, 3.0, 4.0)
 
 
-def test_extent_is_where_tv_reaches_one_half():
+def test_extent_is_the_fitted_uniform_spread():
     rot = _probe("SO2")["rot"]
     spread = 45.0  # uniform within +-45 degrees: TV_t = t / 90 up to t = 90
     tv = [min(1.0, t / (2 * spread)) for t in rot.magnitudes]
-    assert _crossing(rot, tv) == (pytest.approx(spread), True)
-    assert _crossing(rot, [0.0] * len(tv)) == (180.0, False)  # never: the whole turn
-    scale = _probe("scale")["scale"]  # factors are interpolated on a log scale
+    assert fitted_extent(list(rot.magnitudes), tv, 360.0) == pytest.approx(spread, rel=0.01)
+    assert fitted_extent(list(rot.magnitudes), [0.0] * len(tv), 360.0) == pytest.approx(180)
+    scale = _probe("scale")["scale"]  # factors are fitted on a log scale
     tv = [min(1.0, math.log(f) / (2 * math.log(1.5))) for f in scale.magnitudes]
-    assert _crossing(scale, tv)[0] == pytest.approx(1.5)
+    sizes = [math.log(f) for f in scale.magnitudes]
+    assert math.exp(fitted_extent(sizes, tv, None)) == pytest.approx(1.5, rel=0.01)
 
 
 def test_holm_keeps_the_family_wise_level():

@@ -1,17 +1,20 @@
 """The paired, cross-fitted two-sample statistics: exact under exchangeability, the t-test's
-level on the boundary, and the decision rules built on them (invariance below INVARIANT_TV)."""
+level on the boundary, folds combined at their level, and the decision rules built on them
+(a confidence bound below 1/2 for continuous generators, below the margin for discrete ones)."""
 
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.discovery import probes
-from pipeline.discovery._test import INVARIANT_TV, _verdict
+from pipeline.discovery._test import TestConfig, _verdict
 from pipeline.discovery._twosample import (
+    combined_p,
     cross_fitted,
     mean_below_p,
     paired_differences,
     sign_test_p,
+    upper_bound,
 )
 from pipeline.groups import get_group
 
@@ -59,24 +62,48 @@ def test_paired_differences_score_the_other_split_with_the_best_reading():
     assert len(cross_fitted(fit, score)) == 400  # both splits scored, each once
 
 
-def _step_differences(tvs: list[float], n: int = 400) -> list[torch.Tensor]:
-    return [_differences(tv, 0.0, n, seed) for seed, tv in enumerate(tvs)]
+def _step_differences(tvs: list[float], n: int = 400) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [(_differences(tv, 0.0, n // 2, 2 * seed), _differences(tv, 0.0, n // 2, 2 * seed + 1))
+            for seed, tv in enumerate(tvs)]  # fmt: skip
 
 
-def test_a_continuous_generator_whose_moves_all_stay_below_invariant_tv_is_whole():
+def test_correlated_folds_combined_keep_the_level():
+    # Two folds whose sign counts share a common part (the cross-fitted folds' sums correlate):
+    # pooling them into one sign test overshoots alpha; 2 * min p does not.
+    pooled, combined = 0, 0
+    for seed in range(600):
+        rng = torch.Generator().manual_seed(seed)
+        shared = torch.randint(0, 2, (120,), generator=rng) * 2 - 1
+        folds = [torch.cat([shared, torch.randint(0, 2, (80,), generator=rng) * 2 - 1])
+                 for _ in range(2)]  # fmt: skip
+        pooled += sign_test_p(torch.cat(folds)) <= 0.05
+        combined += combined_p([sign_test_p(d) for d in folds]) <= 0.05
+    assert combined / 600 <= 0.06 < pooled / 600
+
+
+def test_the_upper_bound_covers_the_mean():
+    covered = sum(upper_bound(_differences(0.3, 0.1, 300, s), 0.05) >= 0.2 for s in range(300))
+    assert covered / 300 >= 0.93
+
+
+def test_a_continuous_generator_whose_moves_all_stay_small_is_whole():
     rot = probes(get_group("SO2"), "image")[0]
-    one_noisy_step = [0.0, 0.0, 0.0, 0.12, 0.0, 0.0]  # a whole symmetry with one noisy step
-    verdict = _verdict(rot, _step_differences(one_noisy_step), visibility=0.0)
-    assert max(one_noisy_step) < INVARIANT_TV
-    assert verdict.full and verdict.p_value < 1e-6  # not absent against a tiny ceiling
-    spread = [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]  # uniform within +-60 degrees
-    verdict = _verdict(rot, _step_differences(spread), visibility=0.0)
-    assert not verdict.full and 50 <= verdict.extent <= 70 and verdict.p_value < 1e-6
+    one_noisy_step = [0.0, 0.0, 0.0, 0.12, 0.0, 0.0, 0.0]  # a whole symmetry with one noisy step
+    verdict = _verdict(rot, _step_differences(one_noisy_step), TestConfig())
+    assert verdict.full and verdict.p_value < 1e-6 and verdict.extent == 180
+    assert all(u >= t for u, t in zip(verdict.tv_upper, verdict.tv, strict=True))
+    spread = [0.25, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0]  # uniform within +-30 degrees
+    verdict = _verdict(rot, _step_differences(spread), TestConfig())
+    assert not verdict.full and 25 <= verdict.extent <= 36 and verdict.p_value < 1e-6
+    # TV 0.24 or 0.26 everywhere: no cliff between present-and-whole and absent
+    flat = [_verdict(rot, _step_differences([tv] * 7), TestConfig()) for tv in (0.24, 0.26)]
+    assert flat[0].p_value < 1e-6 and flat[1].p_value < 1e-6
+    assert flat[0].full == flat[1].full and abs(flat[0].extent - flat[1].extent) < 10
 
 
-def test_a_discrete_generator_is_present_only_below_invariant_tv():
+def test_a_discrete_generator_is_present_only_below_the_margin():
     mirror = probes(get_group("D1"), "image")[0]
-    blurry = _verdict(mirror, _step_differences([0.45]), visibility=0.0)  # a weak reader's TV
+    blurry = _verdict(mirror, _step_differences([0.45]), TestConfig())  # a weak reader's TV
     assert blurry.p_value > 0.5  # half-way out of themselves: no evidence of a symmetry
-    whole = _verdict(mirror, _step_differences([0.02]), visibility=0.0)
-    assert whole.p_value < 1e-6 and whole.full
+    whole = _verdict(mirror, _step_differences([0.02]), TestConfig())
+    assert whole.p_value < 1e-6 and whole.full and whole.threshold == TestConfig().margin

@@ -1,0 +1,173 @@
+"""Moving data along the test's probes: inputs with their targets, on both arms alike.
+
+- Images moved along a rotation go through the band-limited rotation of ``_resample`` (both
+  arms prepared alike; the reference arm is moved by the same element and back). Any other
+  image move is a bilinear warp after a random sub-pixel translation, on both arms: a
+  translation by t plus a uniform sub-pixel offset has the same fractional offset distribution
+  as the offset alone, so translations carry no interpolation trace either. Zooms, stretches and
+  shears still blur by their magnitude (not neutral; the reader may read the blur).
+- Targets move with their inputs (``Dataset.act_targets``): equivariant targets by the same
+  element, invariant ones not at all. The reader sees them as its condition.
+- The marker: a fixed random pattern added to some training inputs and to the positive
+  control's inputs, a non-invariance injected along every generator (see ``_test``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from pipeline.actions import act
+from pipeline.data import Dataset
+from pipeline.discovery._probes import Probe
+from pipeline.discovery._resample import prepare, rotate
+from pipeline.groups import Group
+
+CONDITION_DIM = 16  # larger targets are projected to this many numbers
+MARKER_SCALE = 2.0  # the marker's size, in the inputs' own scale
+
+
+class Conditioner:
+    """What the reader sees beside x: the label (one-hot), or the standardized targets (moved
+    with x when equivariant; a fixed random projection to CONDITION_DIM numbers when larger)."""
+
+    def __init__(self, dataset: Dataset, seed: int):
+        self.classes = dataset.num_classes if dataset.task == "classification" else None
+        train = dataset.train.targets.reshape(len(dataset.train), -1).float()
+        self.mean, self.std = train.mean(0), train.std(0).clamp_min(1e-8)
+        self.projection = None
+        if train.shape[1] > CONDITION_DIM:
+            rng = torch.Generator().manual_seed(seed)
+            self.projection = torch.randn(train.shape[1], CONDITION_DIM, generator=rng) / math.sqrt(
+                train.shape[1]
+            )
+
+    @property
+    def size(self) -> int:
+        if self.classes:
+            return self.classes
+        return CONDITION_DIM if self.projection is not None else len(self.mean)
+
+    def __call__(self, targets: Tensor) -> Tensor:
+        n = len(targets)
+        if self.classes:
+            return F.one_hot(targets.long().reshape(n), self.classes).float()
+        flat = targets.reshape(n, -1).float() - self.mean.to(targets.device)
+        flat = flat / self.std.to(targets.device)
+        return flat if self.projection is None else flat @ self.projection.to(targets.device)
+
+
+class Mover:
+    """Moves batches (inputs, targets) along probes."""
+
+    def __init__(self, dataset: Dataset, group: Group, found: list[Probe], device: torch.device):
+        self.dataset, self.group, self.probes, self.device = dataset, group, found, device
+        self.kind = dataset.kind
+        self.tables = [
+            torch.stack([torch.linalg.matrix_power(p.element, k) for k in p.bin_powers])
+            for p in found
+        ]
+        self.plane = next(
+            (span for factor, span in group.blocks() if factor.domain == "plane"), None
+        )
+        self.band_limited = [self._turns_images(p) for p in found]
+
+    def _turns_images(self, probe: Probe) -> bool:
+        """Square images and a probe that only turns the plane: the band-limited path."""
+        shape = self.dataset.train.inputs.shape
+        if self.kind != "image" or probe.mode != "periodic" or self.plane is None:
+            return False
+        if shape[-1] != shape[-2]:
+            return False
+        element, span = probe.element, self.plane
+        rest = element.clone()
+        rest[span, span] = torch.eye(span.stop - span.start, dtype=element.dtype)
+        block = element[span, span]
+        turn_only = bool(torch.allclose(block[:2, 2], torch.zeros(2, dtype=block.dtype)))
+        return turn_only and bool(torch.allclose(rest, torch.eye(len(rest), dtype=rest.dtype)))
+
+    def elements(self, probe: int, amounts: Tensor) -> Tensor:
+        """Coefficients t (floats) or bin indices (integers) as group elements."""
+        if not amounts.is_floating_point():
+            return self.tables[probe][amounts.long()]
+        return self.group.exp(amounts.float()[:, None] * self.probes[probe].direction)
+
+    def move(
+        self,
+        probe: int,
+        amounts: Tensor,
+        x: Tensor,
+        y: Tensor,
+        rng: torch.Generator,
+        back: bool = False,
+    ) -> tuple[Tensor, Tensor]:
+        """Move (x, y) along ``probe`` by ``amounts``; ``back``: by them and back again (the
+        reference arm of a band-limited rotation: the same resampling, no move)."""
+        g = self.elements(probe, amounts)
+        if self.band_limited[probe]:
+            x = self._turn(prepare(x), g)
+            if back:
+                x = self._turn(x, torch.linalg.inv(g))
+        else:
+            if self.kind == "image":
+                g = g @ _jitter(self.group, len(x), min(x.shape[-2:]), rng)
+            x = act(self.group, g.to(self.device), x, self.kind)
+        if not back:
+            y = self.dataset.act_targets(self.group, g.to(self.device), y)
+        return x, y
+
+    def _turn(self, images: Tensor, g: Tensor) -> Tensor:
+        block = g[:, self.plane, self.plane]
+        angles = torch.atan2(block[:, 1, 0], block[:, 0, 0]).to(images.device, images.dtype)
+        return rotate(images, angles)
+
+    def draw(self, probe: int, n: int, rng: torch.Generator) -> Tensor:
+        """Training amounts: for rotations angles over the whole turn (the bins learn 15-degree
+        sectors from every angle); otherwise uniform bins (grid points: the reader learns the
+        test's own question, how likely x is moved by +-k steps against unmoved)."""
+        spec = self.probes[probe]
+        if spec.mode == "periodic":
+            return (2 * torch.rand(n, generator=rng) - 1) * math.pi
+        return torch.randint(len(spec.bin_powers), (n,), generator=rng)
+
+    def step(self, probe: int, j: int, n: int, rng: torch.Generator) -> Tensor:
+        """Amounts of +-(grid step j), signs at random."""
+        spec = self.probes[probe]
+        sign = torch.randint(2, (n,), generator=rng) * 2 - 1
+        bins = torch.tensor([spec.bin_of(spec.power(j)), spec.bin_of(-spec.power(j))])
+        return bins[(sign < 0).long()]
+
+
+def _jitter(group: Group, n: int, side: int, rng: torch.Generator) -> Tensor:
+    """Translations by up to half a pixel in the group's plane block (identity elsewhere)."""
+    out = torch.eye(group.dim).expand(n, -1, -1).clone()
+    for factor, span in group.blocks():
+        if factor.domain == "plane":
+            offsets = (2 * torch.rand(n, 2, generator=rng) - 1) / side  # a pixel is 2/side
+            out[:, span.start : span.start + 2, span.start + 2] = offsets
+    return out
+
+
+def marker(inputs: Tensor, kind: str, seed: int) -> Tensor:
+    """A fixed pattern of one input's shape that no generator of a catalog group leaves in
+    place: for point sets an offset of the first point by MARKER_SCALE times the points' RMS
+    norm (a dense pattern of that size spoiled the reading of point sets' tilts), otherwise a
+    random pattern of MARKER_SCALE standard deviations of the inputs (images: band-limited and
+    within the rotation window). A dense pattern moved by one step no longer matches itself,
+    which even a briefly trained reader sees (a bump moved by one position still overlaps
+    itself: readers trained 10 epochs on 180 sequences did not place it)."""
+    rng = torch.Generator().manual_seed(seed + 7919)
+    shape, values = inputs.shape[1:], inputs.float()
+    if kind == "points":
+        pattern = torch.zeros(shape)
+        direction = torch.tensor([1.0, 0.5, 0.25])[: shape[-1]]
+        norm = float(values.pow(2).sum(-1).mean().sqrt()) or 1.0
+        pattern[0] = MARKER_SCALE * norm * direction / direction.norm()
+        return pattern
+    pattern = torch.randn(shape, generator=rng)
+    if kind == "image" and shape[-1] == shape[-2] and shape[-1] >= 8:
+        pattern = prepare(pattern[None])[0]
+    return pattern * MARKER_SCALE * (float(values.std()) or 1.0) / float(pattern.std())
