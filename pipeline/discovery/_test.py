@@ -157,8 +157,8 @@ def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = N
     mark = marker(dataset.train.inputs, dataset.kind, config.seed).to(device)
     rng = torch.Generator().manual_seed(config.seed)
     reader = _train_reader(dataset, mover, conditioner, config, rng)
-    folds = [_held_out(split, config.max_held_out, rng, device)
-             for split in splits_for_test(dataset, config.max_held_out)[1:]]  # fmt: skip
+    scored = splits_for_test(dataset, config.max_train, config.max_held_out)[1:]
+    folds = [_held_out(split, config.max_held_out, rng, device) for split in scored]
     scorer = _Scorer(reader, mover, conditioner, rng)
     verdicts = [_test_probe(scorer, p, folds, mark, config) for p in range(len(found))]
     from pipeline.discovery import _directions, _subgroups  # they call back into this module
@@ -184,7 +184,7 @@ def _subset(n: int, limit: int, rng: torch.Generator) -> Tensor:
 def _train_reader(dataset: Dataset, mover: Mover, conditioner: Conditioner, config: TestConfig,
                   rng: torch.Generator) -> Reader:  # fmt: skip
     """The reader, trained on the training split less the held-out fold (_splits.py)."""
-    own = splits_for_test(dataset, config.max_held_out)[0]
+    own = splits_for_test(dataset, config.max_train, config.max_held_out)[0]
     index = _subset(len(own), config.max_train, rng)
     x = own.inputs[index].float().to(mover.device)
     y = own.targets[index].to(mover.device)
