@@ -13,8 +13,9 @@ from pipeline.groups import get_group
 
 pytestmark = pytest.mark.slow  # four data tests, about 10 s each on 2 cores
 
-# 300 signals shifted uniformly around the circle: shifts present, the flip absent
-SPACE = {"dataset": {"name": "signals", "length": 16, "transform": "shift", "n_samples": 300},
+# 600 signals shifted uniformly around the circle: shifts present, the flip absent (the scored
+# folds are the validation split's halves, 60 each: fewer leave a discrete shift undecided)
+SPACE = {"dataset": {"name": "signals", "length": 16, "transform": "shift", "n_samples": 600},
          "search": {"candidate_group": ["trivial", "shift16", "shift16*flip"]}}  # fmt: skip
 
 
@@ -67,7 +68,7 @@ def test_python_detect_takes_a_dataset_and_a_group():
     from pipeline.data import build_dataset
 
     data = build_dataset({"name": "signals", "length": 16, "transform": "shift",
-                          "n_samples": 300}, 0)  # fmt: skip
+                          "n_samples": 600}, 0)  # fmt: skip
     found = pipeline.detect(data, "shift16")
     assert found.discovered_group == "shift16" and found.generators[0]["verdict"] == "present"
     with pytest.raises(SymsearchError):

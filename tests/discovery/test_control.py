@@ -58,7 +58,7 @@ def test_a_generator_the_reader_cannot_see_is_not_called_present(monkeypatch):
 def test_a_partial_rotation_is_present_with_its_extent():
     verdict = discovery_test(_hooks(1, 60.0), get_group("SO2"), FAST)[0]
     assert verdict.present and verdict.note is None and not verdict.full
-    assert verdict.unit == "degrees" and 45 <= verdict.extent <= 80
+    assert verdict.unit == "degrees" and 40 <= verdict.extent <= 90  # within a factor 1.5 of 60
     assert verdict.extent_error == pytest.approx(abs(math.log(verdict.extent / 60)))
 
 

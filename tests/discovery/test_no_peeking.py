@@ -33,9 +33,9 @@ def test_the_test_splits_are_train_and_validation_only():
     reader, first, second = splits_for_test(data, max_train=1500, max_held_out=1000)
     assert reader is data.train  # a small training split: the reader takes all of it
     assert torch.equal(torch.cat([first.inputs, second.inputs]), data.val.inputs)
-    reader, first, second = splits_for_test(data, max_train=40, max_held_out=1000)
-    assert len(reader) == 40 and second is data.val  # unused training examples make a fold
-    assert torch.equal(torch.cat([reader.inputs, first.inputs]), data.train.inputs)
+    reader, held, val = splits_for_test(data, max_train=40, max_held_out=1000)
+    assert len(held) == len(data.val) and val is data.val  # unused training examples
+    assert torch.equal(torch.cat([reader.inputs, held.inputs]), data.train.inputs)
 
 
 @pytest.fixture

@@ -33,11 +33,11 @@ def test_c3_inside_c6_from_its_powers():
 
 
 def test_c3_inside_so2_from_the_grid_angles():
-    # 30..180 degrees: invariant at 120 (and 240 = -120), nowhere else
-    verdict = _named("SO2", [0.9, 0.9, 0.9, 0.03, 0.9, 0.9])
+    # 15, 30..180 degrees: invariant at 120 (and 240 = -120), nowhere else
+    verdict = _named("SO2", [0.9, 0.9, 0.9, 0.9, 0.03, 0.9, 0.9])
     assert verdict.invariant_order == 3 and verdict.subgroup == "C3"
-    assert _named("SO2", [0.9, 0.9, 0.02, 0.9, 0.9, 0.01]).subgroup == "C4"  # 90 and 180
-    assert _named("SO2", [0.9, 0.9, 0.9, 0.9, 0.9, 0.02]).subgroup == "C2"
+    assert _named("SO2", [0.9, 0.9, 0.9, 0.02, 0.9, 0.9, 0.01]).subgroup == "C4"  # 90 and 180
+    assert _named("SO2", [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.02]).subgroup == "C2"
 
 
 def test_invariance_needs_confidence_not_a_failure_to_reject():

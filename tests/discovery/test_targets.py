@@ -44,7 +44,7 @@ def _data(x, y, seed: int, target_kind: str | None) -> Dataset:
 def test_an_equivariant_target_moves_with_its_input():
     # The target is the hook's heading, a point that turns with it: (x, y) is invariant only
     # when both move. Left in place, the heading would give every move away.
-    x, angle = _turned_hooks(0)
+    x, angle = _turned_hooks(0, n=600)  # folds: the validation split's halves
     heading = torch.stack([angle.cos(), angle.sin()], -1)[:, None]  # (n, 1, 2) points
     verdict = discovery_test(_data(x, heading, 0, "points"), get_group("SO2"), QUICK)[0]
     assert verdict.present and verdict.full
