@@ -33,8 +33,12 @@ def _write(url: str, sweep: str, true_group: str, repeats_rot: list[bool]) -> No
                 "true_present": name == "rot" and true_group == "SO2",
             })  # fmt: skip
     writer.flush()
-    configs = [("p", "affine2", 0.99, 1, "test"), ("a", "trivial", 0.80, 20, "test"),
-               ("b", "SO2", 0.95, 20, "test"), ("c", "SO2", 0.90, 20, "test")]
+    configs = [
+        ("p", "affine2", 0.99, 1, "test"),
+        ("a", "trivial", 0.80, 20, "test"),
+        ("b", "SO2", 0.95, 20, "test"),
+        ("c", "SO2", 0.90, 20, "test"),
+    ]
     for trial_id, candidate, val, epochs, discovery in configs:
         writer = StoreWriter(store, sweep, trial_id, 1)
         writer.add("trials", {
@@ -94,8 +98,15 @@ def test_a_probe_is_never_a_candidate_and_the_task_is_reported_apart(answered):
 def test_probe_ids_need_a_shorter_test_forced_trial():
     import pandas as pd
 
-    trials = pd.DataFrame({"trial_id": ["p", "a"], "config_json": [
-        json.dumps({"epochs": 1, "discovery": "test"}), json.dumps({"epochs": 20})]})
+    trials = pd.DataFrame(
+        {
+            "trial_id": ["p", "a"],
+            "config_json": [
+                json.dumps({"epochs": 1, "discovery": "test"}),
+                json.dumps({"epochs": 20}),
+            ],
+        }
+    )
     assert probe_ids(trials) == {"p"}
     same = trials.assign(config_json=[json.dumps({"epochs": 1, "discovery": "test"})] * 2)
     assert probe_ids(same) == set()  # every trial one epoch long: none is a probe

@@ -38,8 +38,10 @@ def test_undecided_repeats_do_not_vote():
 
 def test_rows_hold_the_tv_curve_and_matrix_and_read_back_the_same():
     group = get_group("shift16*flip")
-    runs = [[_verdict("shift1", True), _verdict("flip", False)],
-            [_verdict("shift1", True, extent=6.0), _verdict("flip", False)]]
+    runs = [
+        [_verdict("shift1", True), _verdict("flip", False)],
+        [_verdict("shift1", True, extent=6.0), _verdict("flip", False)],
+    ]
     test = DataTest("data-test-y", group.name, [0, 1], runs, generator_matrices(group), group.dim)
     rows = test.rows(_waves(0, True, n=60), 0, group)
     assert len(rows) == 4 and {r["test_seed"] for r in rows} == {0, 1}
