@@ -32,12 +32,13 @@ def test_the_readme_notebook_runs_and_its_model_reproduces_the_test_metric(
     scope: dict = {}
     exec(compile(readme_block("python-api"), "README.md:python-api", "exec"), scope)
     trials, best = scope["trials"], scope["best"]
-    # the default searcher's first trial is its one-epoch discovery probe, then a full trial
-    assert len(trials) == 2 and sorted(trials["epochs"]) == [1, 2]
+    # the default searcher tests the data first (no probe trial), then runs two full trials
+    assert len(trials) == 2 and sorted(trials["epochs"]) == [2, 2]
+    assert len(scope["sweep"].data_tests()) >= 1  # the data test, stored once
     assert best.trial_id in set(trials["trial_id"])
     again = pipeline.open_sweep("notebook", store=scope["sweep"].store)
     assert again.best().trial_id == best.trial_id
-    assert len(pipeline.read_table(again.store, "epochs", "notebook")) == 3
+    assert len(pipeline.read_table(again.store, "epochs", "notebook")) == 4
     provenance = trials.iloc[0]
     assert provenance["symsearch_version"] == pipeline.__version__
     assert provenance["torch_version"] and provenance["ray_version"] and provenance["host"]
@@ -59,7 +60,7 @@ def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(ray_session, 
     stored = pipeline.read_table(store, "trials", "quickstart")
     row = stored[stored["trial_id"] == yaml.safe_load(best.stdout)["description"].split()[2]]
     assert rerun["val_metric"] == pytest.approx(float(row["val_metric"].iloc[0]), abs=1e-6)
-    assert rerun["seed"] == int(row["seed"].iloc[0]) and sorted(stored["epochs"]) == [1, 2]
+    assert rerun["seed"] == int(row["seed"].iloc[0]) and sorted(stored["epochs"]) == [2, 2]
 
 
 def test_sweep_set_fixes_trial_settings_and_changes_sweep_settings(tmp_path, outputs):

@@ -16,7 +16,7 @@ QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
 def test_quickstart_sweep_stores_every_trial_once(tmp_path):
     store = tmp_path / "store"
     # the README's quickstart as it is, smaller through --set: less data, fewer epochs, the
-    # discovery probe and two trials
+    # data test and three trials (the last the baseline on trivial)
     budget = 3
     symsearch("sweep", str(QUICKSTART), "--name", "q", "--store", str(store), "--set",
               "epochs=6", "--set", "dataset.limit=400", "--set", "scheduler.grace_period=3",
@@ -29,10 +29,10 @@ def test_quickstart_sweep_stores_every_trial_once(tmp_path):
 
     out = tmp_path / "analysis"
     said = symsearch("analyze", "q", "--store", str(store), "--out", str(out), cwd=tmp_path)
-    verdict = said.stdout.splitlines()[0]
-    assert verdict.startswith("The sweep reports ")
-    discovered = verdict.removeprefix("The sweep reports ").split(" ")[0]
-    assert f"reports {discovered} as the discovered symmetry" in (out / "report.md").read_text()
+    verdict = said.stdout.splitlines()[0]  # the data test's answer first
+    assert verdict.startswith("The data have ")
+    discovered = verdict.removeprefix("The data have ").split(":")[0]
+    assert f"**The data have {discovered}**" in (out / "report.md").read_text()
     assert len(list(out.glob("*.png"))) >= 4
     written = {p.name for p in out.iterdir()}
     assert {"discovery_summary.parquet", "robustness_summary.csv"} <= written

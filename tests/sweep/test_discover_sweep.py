@@ -7,9 +7,9 @@ import yaml
 import pipeline
 from tests.sweep.helpers import query
 
-# 400 signals: 80 per held-out split, about what the data test needs to place a discrete
-# generator's TV below its margin (at 32 per split one noisy step leaves the shifts undecided)
-SPACE = {"dataset": {"name": "signals", "length": 16, "transform": "shift", "n_samples": 400},
+# 800 signals: the scored folds are the validation split's halves (80 each), about what the
+# data test needs to place a discrete generator's TV below its margin
+SPACE = {"dataset": {"name": "signals", "length": 16, "transform": "shift", "n_samples": 800},
          "trial": {"epochs": 3, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
          "search": {"candidate_group": ["trivial", "flip", "shift16", "shift16*flip"],
                     "lr": [0.003, 0.01]},
