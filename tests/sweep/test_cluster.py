@@ -100,8 +100,8 @@ def test_sweep_runs_on_both_nodes_of_a_token_auth_cluster_into_s3(two_node_clust
     subprocess.run([*run, "analyze", "c", "--store", store, "--workers", "2", "--out", str(out)],
                    cwd=tmp_path, env=_node_env(), check=True, capture_output=True,
                    timeout=300)  # fmt: skip
-    report = (out / "report.md").read_text()  # a verdict either way (tiny trials may be at chance)
-    assert "discovered symmetry" in report or "No symmetry can be reported" in report
+    report = (out / "report.md").read_text()  # the data test's verdict opens it, either way
+    assert "**The data have " in report
 
 
 @pytest.mark.parametrize("name", ["local", "aws", "gcp"])
