@@ -44,5 +44,6 @@ def test_a_factory_group_runs_through_trial_sweep_and_analyze(tmp_path):
     assert shifts == [{"shift": "rd", "unit": "degrees"}]  # the factory's record
     out = tmp_path / "analysis"
     said = symsearch("analyze", "byo", "--store", str(store), "--out", str(out), cwd=tmp_path)
-    assert said.stdout.startswith(("The sweep reports ", "No symmetry can be reported"))
+    assert said.stdout.startswith(("The data have ", "The trials' learned widths report ",
+                                   "No symmetry can be reported"))
     assert (out / "report.md").is_file()
