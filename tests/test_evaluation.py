@@ -148,7 +148,8 @@ def test_a_c4_candidate_that_erases_the_label_claims_no_c4():
 
     result = run_trial({"dataset": {"factory": "tests.trial_factories:oriented_digits",
                                     "limit": 200}, "candidate_group": "C4", "epochs": 2,
-                        "robustness": "none", "eval_samples": 1})  # fmt: skip
+                        "robustness": "none", "eval_samples": 1,
+                        "discovery": "widths"})  # the widths decide here  # fmt: skip
     assert result.discovery[0]["normalized_width"] > 0.9
     assert result.trial["discovered_group"] is None and result.trial["discovery_note"]
 
