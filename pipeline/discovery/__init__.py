@@ -6,7 +6,7 @@
 
 from pipeline.discovery._datatest import DataTest, data_test_id, generator_matrices, run_data_test
 from pipeline.discovery._probes import Probe, probes
-from pipeline.discovery._rows import COLUMNS, decided, present_span, test_columns
+from pipeline.discovery._rows import COLUMNS, decided, present_span
 from pipeline.discovery._test import TestConfig, Verdict, discovery_test
 
 __all__ = [
@@ -22,5 +22,4 @@ __all__ = [
     "present_span",
     "probes",
     "run_data_test",
-    "test_columns",
 ]

@@ -5,30 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import torch
-
-from pipeline.data import Dataset
-from pipeline.discovery._test import TestConfig, Verdict, discovery_test
 from pipeline.groups import Group, span_name
 
 COLUMNS = ("p_value", "extent", "extent_unit", "present", "extent_error", "test_note",
            "invariant_order")  # fmt: skip
-
-
-def test_columns(dataset: Dataset, candidate: Group, seed: int,
-                 device: torch.device | str = "cpu") -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Per generator name, the test's columns; empty for learned candidates, whose generators
-    are only known after training (their span is compared by cosines instead)."""
-    if candidate.learnable:
-        return {}
-    verdicts = discovery_test(dataset, candidate, TestConfig(seed=seed), device)
-    return {v.generator: _columns(v) for v in verdicts}
-
-
-def _columns(verdict: Verdict) -> dict[str, Any]:
-    return {"p_value": verdict.p_value, "extent": verdict.extent, "extent_unit": verdict.unit,
-            "present": verdict.present, "extent_error": verdict.extent_error,
-            "test_note": verdict.note, "invariant_order": verdict.invariant_order}  # fmt: skip
 
 
 def decided(columns: dict[str, Any]) -> bool:
