@@ -5,9 +5,10 @@
 """
 
 from pipeline.discovery._datatest import DataTest, data_test_id, generator_matrices, run_data_test
+from pipeline.discovery._discover import discovery_test
 from pipeline.discovery._probes import Probe, probes
+from pipeline.discovery._records import TestConfig, Verdict
 from pipeline.discovery._rows import COLUMNS, decided, present_span
-from pipeline.discovery._test import TestConfig, Verdict, discovery_test
 
 __all__ = [
     "COLUMNS",

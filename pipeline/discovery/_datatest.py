@@ -20,8 +20,9 @@ from typing import Any
 import torch
 
 from pipeline.data import Dataset
+from pipeline.discovery._discover import discovery_test
+from pipeline.discovery._records import TestConfig, Verdict
 from pipeline.discovery._rows import present_span
-from pipeline.discovery._test import TestConfig, Verdict, discovery_test
 from pipeline.groups import Group, generator_in_group
 
 ID_PREFIX = "data-test-"  # the store's DATA_TEST_PREFIX: these ids own rows but are not trials

@@ -12,7 +12,7 @@ Each proposal is normalized to a unit Frobenius norm (so its coefficient is the 
 scale: a horizontal shear by s reads s) and given a natural range that moves the data as far as
 the basis generator that moves them least over its natural range (the grid is then at least as
 fine as the basis' finest: a shear's, not a rotation's); all proposals are then tested as the
-algebra generators (``dir1``, ``dir2``) of one group through ``discovery_test``, one reader.
+algebra generators (``dir1``, ``dir2``) of one group through ``_test.measure``, one reader.
 Their verdicts join the basis' in one Holm family (``_decide``), so the extra tests count in the
 family-wise error. A proposal within cosine REDUNDANT of a basis generator is dropped: the basis
 already tests it, and so is one that spreads the data hardly more than the most spread basis
@@ -29,8 +29,8 @@ import torch
 from torch import Tensor
 
 from pipeline.data import Dataset
-from pipeline.groups import Group
-from pipeline.groups._records import OTHER_LIE
+from pipeline.discovery._test import measure
+from pipeline.groups import OTHER_LIE, Group
 from pipeline.learned_start import most_spread, spread_forms, tangent_actions
 
 DIRECTIONS = 2  # proposals tested by default (candidates with >= 2 algebra generators)
@@ -64,8 +64,6 @@ def _widest_block(group: Group) -> Group | None:
 def direction_verdicts(dataset: Dataset, group: Group, config, device) -> list:
     """Verdicts (undecided: ``_decide`` rules on them with the basis) for the proposed
     directions of ``group``, named dir1, dir2..., each with its ``matrix``; [] when none."""
-    from pipeline.discovery._test import discovery_test
-
     count = direction_count(group, config.directions)
     block = _widest_block(group)
     if count == 0 or block is None or block.lie_dim < 2 or dataset.kind == "lattice":
@@ -75,7 +73,7 @@ def direction_verdicts(dataset: Dataset, group: Group, config, device) -> list:
     if not matrices:
         return []
     candidate = direction_group(block, matrices, ranges)
-    verdicts = discovery_test(dataset, candidate, replace(config, directions=0), device)
+    verdicts = measure(dataset, candidate, replace(config, directions=0), device).verdicts
     for verdict, matrix in zip(verdicts, matrices, strict=True):
         verdict.present, verdict.note, verdict.matrix = False, None, matrix
         verdict.extent_error = None

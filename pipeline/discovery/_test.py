@@ -28,7 +28,9 @@ dependence). From the curve:
 - *presence*, from a confidence bound: the one-sided upper bound of the first step's TV
   (``tv_upper``, confidence 1 - alpha with the folds combined) lies below a threshold. For a
   continuous generator the threshold is 1/2, the extent's own definition: the data extend
-  beyond the first step, the test's resolution. For a discrete generator, whose one move
+  beyond the first step, the test's resolution; and the extent fitted to the whole curve
+  must clear that step by a quarter (``RESOLVED``), since a reader's TV at the first step is
+  lowest where the data's own pose varies. For a discrete generator, whose one move
   cannot be a small step, it is the equivalence margin ``TestConfig.margin`` (see there).
   Holm's procedure over the group's generators bounds the chance of any false discovery in the
   group by alpha.
@@ -50,18 +52,20 @@ sub-pixel translation, on both arms.
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from pipeline.data import Dataset
+from pipeline.discovery._confirm import confirming_differences
 from pipeline.discovery._extent import fitted_extent, is_full
 from pipeline.discovery._mover import Conditioner, Mover, marker
 from pipeline.discovery._probes import Probe, probes
 from pipeline.discovery._readers import Reader
+from pipeline.discovery._records import EXTENT_TV, RESOLVED, TestConfig, Verdict
 from pipeline.discovery._splits import splits_for_test
 from pipeline.discovery._twosample import (
     accuracy_p,
@@ -78,79 +82,26 @@ from pipeline.groups import Group
 # Feature changes below this share of the features' norm are the float arithmetic's own noise
 # (a generator that leaves an input where it was still runs it through a resampling or product).
 FLOAT_NOISE = 1e-4
-# A continuous generator is present when the data extend beyond the first grid step: TV at that
-# step below 1/2, where the extent is defined (the first step is the resolution, see _probes).
-EXTENT_TV = 0.5
-
-
-@dataclass(frozen=True)
-class TestConfig:
-    """Settings of the test; defaults keep it to seconds per generator on a CPU core."""
-
-    __test__ = False  # not a pytest class
-
-    alpha: float = 0.05  # level of the presence test, family-wise over the group (Holm)
-    epochs: int = 80  # reader training epochs: 40 left digits rotations blurred (extents +40%)
-    # Each training input is moved along one probe, so a head learns from 1/k of the moves of a
-    # k-generator group: at least this many epochs per probe (a rotation head sharing 80 epochs
-    # with four translations and zooms read digits turned within +-60 degrees as a blur).
-    epochs_per_probe: int = 32
-    batch_size: int = 128
-    lr: float = 3e-3
-    max_train: int = 1500  # training inputs used (a random subset beyond this)
-    max_held_out: int = 1000  # validation / test inputs used
-    seed: int = 0
-    # Directions of the algebra proposed from the training split and tested beside the basis
-    # (pipeline/discovery/_directions.py); None: DIRECTIONS where the candidate has at least two
-    # continuous generators, else 0.
-    directions: int | None = None
-    # Equivalence margin of a discrete generator: present when the upper confidence bound of
-    # the TV between the data and the data moved by it lies below this. A whole symmetry reads
-    # TV ~ 0 and data moved wholly out of themselves TV ~ 1; digits mirrored read 0.4-0.8 (the
-    # symmetric 0, 1 and 8 lower it), so the margin sits well below 1/2: a quarter of the data
-    # may be told apart from their mirror images and the generator still counts as a symmetry.
-    margin: float = 0.25
-
 
 @dataclass
-class Verdict:
-    """The test's answer for one generator."""
+class Measured:
+    """The basis' verdicts before any decision, their probes, and the binary readers of single
+    discrete moves (``confirm(p, j)``: paired differences of probe p's step j, memoized)."""
 
-    generator: str
-    present: bool
-    p_value: float  # against "absent": small means evidence that the symmetry is present
-    extent: float  # in ``unit``: the fitted uniform spread (the grid's end when whole)
-    unit: str
-    full: bool  # the data extend over the whole (compact or finite) generator
-    invariance_p: float  # exact C2ST p-value at the first grid step (H0: no difference)
-    magnitudes: list[float] = field(default_factory=list)
-    tv: list[float] = field(default_factory=list)  # estimated total variation per magnitude
-    visibility_p: float = 0.0  # the positive control (H0: the reader cannot see the move)
-    note: str | None = None  # why the verdict is undecided (present is then False)
-    extent_error: float | None = None  # |ln(extent / declared support)| where declared
-    seconds: float = 0.0
-    tv_error: list[float] = field(default_factory=list)  # standard error of each tv
-    # The largest proper cyclic subgroup of the generator's own group (its powers; for a
-    # rotation, the 30-degree grid's) found invariant where the generator is not present:
-    # its order and its name (C3 inside C6 or SO2); None where none (_subgroups.py).
-    invariant_order: int | None = None
-    subgroup: str | None = None
-    matrix: Tensor | None = None  # a proposed direction's (d, d) matrix; None for the basis
-    tv_upper: list[float] = field(default_factory=list)  # upper confidence bound per magnitude
-    threshold: float = EXTENT_TV  # presence: tv_upper at the first step below this
-    control_tv: float = 0.0  # the positive control's TV (marked pairs, moved by the first step)
+    verdicts: list[Verdict]
+    probes: list[Probe]
+    confirm: Callable[[int, int], Tensor]
 
 
-def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = None,
-                   device: torch.device | str = "cpu") -> list[Verdict]:  # fmt: skip
-    """A verdict per generator of ``group`` on ``dataset`` (see the module docstring)."""
-    config = config or TestConfig()
-    started = time.perf_counter()
+def measure(dataset: Dataset, group: Group, config: TestConfig,
+            device: torch.device | str = "cpu") -> Measured:  # fmt: skip
+    """TV curves, extents, p-values and controls of every generator of ``group`` (undecided:
+    ``_discover.discovery_test`` decides; see the module docstring)."""
     group = group.to(device="cpu", dtype=torch.float32)  # elements move to the data's device
     side = dataset.train.inputs.shape[-1] if dataset.kind == "lattice" else 0
     found = probes(group, dataset.kind, side)
     if not found:
-        return []
+        return Measured([], [], lambda p, j: torch.zeros(0))
     device = torch.device(device)
     mover = Mover(dataset, group, found, device)
     conditioner = Conditioner(dataset, config.seed)
@@ -159,18 +110,26 @@ def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = N
     reader = _train_reader(dataset, mover, conditioner, config, rng)
     scored = splits_for_test(dataset, config.max_train, config.max_held_out)[1:]
     folds = [_held_out(split, config.max_held_out, rng, device) for split in scored]
+    confirm = _Confirmer(mover, conditioner, _training_sample(dataset, config, device), folds,
+                         config.seed)  # fmt: skip
     scorer = _Scorer(reader, mover, conditioner, rng)
-    verdicts = [_test_probe(scorer, p, folds, mark, config) for p in range(len(found))]
-    from pipeline.discovery import _directions, _subgroups  # they call back into this module
+    verdicts = [_test_probe(scorer, p, folds, mark, config, confirm) for p in range(len(found))]
+    return Measured(verdicts, found, confirm)
 
-    verdicts += _directions.direction_verdicts(dataset, group, config, device)
-    _decide(verdicts, config.alpha)
-    _subgroups.name_invariant_subgroups(verdicts, found, config.alpha, config.margin)
-    for verdict, probe in zip(verdicts, found, strict=False):  # the basis' (directions follow)
-        verdict.extent_error = _extent_error(dataset, probe, verdict)
-    for verdict in verdicts:
-        verdict.seconds = time.perf_counter() - started
-    return verdicts
+
+class _Confirmer:
+    """``confirming_differences`` per (probe, step), each reader trained once."""
+
+    def __init__(self, mover: Mover, conditioner: Conditioner, train: tuple[Tensor, Tensor],
+                 folds: list[tuple[Tensor, Tensor]], seed: int):  # fmt: skip
+        self.args, self.seed, self.done = (mover, conditioner), seed, {}
+        self.train, self.folds = train, folds
+
+    def __call__(self, p: int, j: int) -> Tensor:
+        if (p, j) not in self.done:
+            self.done[p, j] = confirming_differences(*self.args, p, j, self.train, self.folds,
+                                                     self.seed)  # fmt: skip
+        return self.done[p, j]
 
 
 # -- the reader -------------------------------------------------------------------------------
@@ -179,6 +138,14 @@ def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = N
 def _subset(n: int, limit: int, rng: torch.Generator) -> Tensor:
     order = torch.randperm(n, generator=rng)
     return order[:limit] if limit < n else order
+
+
+def _training_sample(dataset: Dataset, config: TestConfig,
+                     device: torch.device) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """The inputs a reader trains on: the training split less the held-out fold (_splits.py)."""
+    own = splits_for_test(dataset, config.max_train, config.max_held_out)[0]
+    index = _subset(len(own), config.max_train, torch.Generator().manual_seed(config.seed))
+    return own.inputs[index].float().to(device), own.targets[index].to(device)
 
 
 def _train_reader(dataset: Dataset, mover: Mover, conditioner: Conditioner, config: TestConfig,
@@ -291,7 +258,8 @@ def _discrete_score(probe: Probe, logits: Tensor, j: int) -> Tensor:
     return torch.logsumexp(log_p[:, probe.bins_of_step(j)], dim=1) - log_p[:, 0]
 
 
-def _test_probe(scorer: _Scorer, p: int, folds, mark: Tensor, config: TestConfig) -> Verdict:
+def _test_probe(scorer: _Scorer, p: int, folds, mark: Tensor, config: TestConfig,
+                confirm: Callable[[int, int], Tensor] | None = None) -> Verdict:  # fmt: skip
     probe = scorer.mover.probes[p]
     per_step, reference = [], None
     for j in range(len(probe.steps)):
@@ -303,6 +271,10 @@ def _test_probe(scorer: _Scorer, p: int, folds, mark: Tensor, config: TestConfig
     if probe.mode == "linear":  # a far move takes bounded data wholly out of themselves
         reach = combined_p([mean_above_p(d, 1 - config.margin) for d in per_step[-1]])
         verdict.visibility_p = max(verdict.visibility_p, reach)
+    if probe.mode == "discrete" and confirm is not None and verdict.p_value <= config.alpha:
+        differences = confirm(p, 0)  # its own reader must read the move within the margin too
+        verdict.confirm_tv = max(0.0, float(differences.double().mean()))
+        verdict.p_value = max(verdict.p_value, mean_below_p(differences, verdict.threshold))
     return verdict
 
 
@@ -367,6 +339,8 @@ def _verdict(probe: Probe, per_step: list[tuple[Tensor, Tensor]], config: TestCo
     circle = _circle(probe)
     size = fitted_extent([probe.size(m) for m in probe.magnitudes], tv, circle)
     full = probe.whole and is_full(size, circle)
+    if probe.mode != "discrete" and not full and size < RESOLVED * probe.size(probe.magnitudes[0]):
+        p_value = 1.0  # within the resolution: no evidence of a spread beyond it
     if full or size >= probe.size(probe.magnitudes[-1]):
         extent = probe.magnitudes[-1]
     else:
@@ -401,13 +375,3 @@ def _decide(verdicts: list[Verdict], alpha: float) -> None:
                             f"move a marked input, or data moved far along it (control p = "
                             f"{verdict.visibility_p:.2g}), so invariance cannot be told from "
                             f"blindness")  # fmt: skip
-
-
-def _extent_error(dataset: Dataset, probe: Probe, verdict: Verdict) -> float | None:
-    declared = dataset.support.get(probe.generator.split(".")[-1])
-    if declared is None or not verdict.present:
-        return None
-    true_size, size = probe.size(declared), probe.size(verdict.extent)
-    if true_size <= 0 or size <= 0:
-        return None
-    return abs(math.log(size / true_size))

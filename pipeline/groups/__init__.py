@@ -16,7 +16,7 @@ from pipeline.groups._catalog import (
 from pipeline.groups._families import learned
 from pipeline.groups._group import MAX_ELEMENTS, Group
 from pipeline.groups._product import product
-from pipeline.groups._records import GeneratorRecord
+from pipeline.groups._records import OTHER_LIE, GeneratorRecord
 from pipeline.groups._relations import (
     discovery_matches,
     element_in_group,
@@ -27,6 +27,7 @@ from pipeline.groups._relations import (
 from pipeline.groups._user import check_group
 
 __all__ = [
+    "OTHER_LIE",
     "EXAMPLES",
     "FAMILIES",
     "MAX_ELEMENTS",

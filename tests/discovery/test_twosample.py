@@ -107,3 +107,11 @@ def test_a_discrete_generator_is_present_only_below_the_margin():
     assert blurry.p_value > 0.5  # half-way out of themselves: no evidence of a symmetry
     whole = _verdict(mirror, _step_differences([0.02]), TestConfig())
     assert whole.p_value < 1e-6 and whole.full and whole.threshold == TestConfig().margin
+
+
+def test_a_spread_within_the_resolution_is_not_a_symmetry():
+    rot = probes(get_group("SO2"), "image")[0]
+    # translated digits' own slant: the first step reads low, the curve places them at ~16 degrees
+    slant = [0.22, 0.75, 0.96, 1.0, 0.98, 0.66, 0.04]
+    verdict = _verdict(rot, _step_differences(slant), TestConfig())
+    assert verdict.tv_upper[0] < 0.5 and verdict.extent < 1.25 * 15 and verdict.p_value == 1.0
