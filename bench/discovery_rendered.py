@@ -36,17 +36,21 @@ def _coordinates(side: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def render(labels: torch.Tensor, pose: torch.Tensor, side: int, rgb: bool = False) -> torch.Tensor:
-    """Shapes of class ``labels`` drawn at ``pose`` (n, 3, 3 affine maps of the plane, applied to
-    the template's blob centres and widths): (n, 1 or 3, side, side)."""
+    """Shapes of class ``labels`` drawn at ``pose`` (n, 3, 3 affine maps of the plane): each of
+    the template's round blobs moved as a whole, its centre by the map and its covariance
+    width^2 I to width^2 A A^T (A the linear part), so the picture is the template moved by the
+    map itself, sheared blobs included: (n, 1 or 3, side, side)."""
     x, y = _coordinates(side)
     out = torch.zeros(len(labels), 3 if rgb else 1, side, side)
     for i, (label, move) in enumerate(zip(labels.tolist(), pose, strict=True)):
         linear, shift = move[:2, :2], move[:2, 2]
-        size = float(linear.det().abs().sqrt())
+        precision = torch.linalg.inv(linear @ linear.T).float()  # of the unit-width blob
         picture = torch.zeros(side, side)
         for bx, by, width in SHAPES[label % len(SHAPES)]:
             cx, cy = (linear @ torch.tensor([bx, by], dtype=move.dtype) + shift).tolist()
-            picture += torch.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * (width * size) ** 2))
+            dx, dy = x - cx, y - cy
+            form = precision[0, 0] * dx**2 + 2 * precision[0, 1] * dx * dy + precision[1, 1] * dy**2
+            picture += torch.exp(-form / (2 * width**2))
         picture = picture.clamp(max=1.0)
         if rgb:
             out[i] = picture * torch.tensor(COLOURS[label % len(COLOURS)])[:, None, None]

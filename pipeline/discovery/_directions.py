@@ -34,6 +34,7 @@ from pipeline.groups import OTHER_LIE, Group
 from pipeline.learned_start import most_spread, spread_forms, tangent_actions
 
 DIRECTIONS = 2  # proposals tested by default (candidates with >= 2 algebra generators)
+SNAP = 0.25  # a proposal's matrix entries below this share of its largest are estimation noise
 REDUNDANT = 0.9  # |cosine| to a basis generator above which a proposal adds nothing
 # A proposal must spread the data (variance per unit of movement) this much more than the most
 # spread basis generator, else that generator explains the spread and its test covers it.
@@ -94,6 +95,7 @@ def propose(dataset: Dataset, block: Group, count: int,
     basis_spread = float((v.diagonal() / p.diagonal().clamp(min=1e-300)).max())
     matrices, ranges = [], []
     for c in coefficients:
+        c = _snapped(c, basis)
         matrix = torch.einsum("m,mij->ij", c, basis)
         scale = float(matrix.norm())
         spread = float(c @ v @ c) / max(float(c @ p @ c), 1e-300)
@@ -104,6 +106,19 @@ def propose(dataset: Dataset, block: Group, count: int,
         matrices.append(matrix.to(torch.float32))
         ranges.append(shortest / movement if movement > 0 else 1.0)
     return matrices, ranges
+
+
+def _snapped(c: Tensor, basis: Tensor) -> Tensor:
+    """The coefficients of the proposal's matrix with its entries below SNAP of the largest set
+    to zero (projected back onto the algebra). The spread forms are estimated from a few hundred
+    inputs, and their noise leaves small entries everywhere; a small entry is not a small
+    change where the data are sharp (a horizontal shear of rendered shapes proposed with a
+    stretch of 0.09 beside its 0.99 read TV 0.77 at the first step, the exact shear 0.18)."""
+    matrix = torch.einsum("m,mij->ij", c, basis)
+    kept = torch.where(matrix.abs() >= SNAP * matrix.abs().max(), matrix, torch.zeros_like(matrix))
+    flat = basis.flatten(1)
+    snapped = torch.linalg.lstsq(flat.T, kept.flatten()[:, None]).solution[:, 0]
+    return snapped if float(torch.einsum("m,mij->ij", snapped, basis).norm()) > 0 else c
 
 
 def _training_sample(dataset: Dataset, rng: torch.Generator) -> tuple[Tensor, Tensor | None]:

@@ -74,6 +74,28 @@ class Mover:
             (span for factor, span in group.blocks() if factor.domain == "plane"), None
         )
         self.band_limited = [self._turns_images(p) for p in found]
+        # Other continuous moves of images warp bilinearly, in two halves on both arms (see
+        # ``move``): per probe, the half elements of its bins (None where not split).
+        self.halves = [
+            self._half_table(p) if self.kind == "image" and not turned else None
+            for p, turned in zip(found, self.band_limited, strict=True)
+        ]
+        # The reference arm is moved by the step and back (it depends on the step).
+        self.paired = [
+            t or h is not None for t, h in zip(self.band_limited, self.halves, strict=True)
+        ]
+
+    def _half_table(self, probe: Probe) -> Tensor | None:
+        """exp(k s L / 2) for the bins' powers k of a continuous probe's element exp(s L)."""
+        if probe.mode == "discrete" or probe.direction is None:
+            return None
+        step = (
+            2 * math.pi / probe.limit
+            if probe.mode == "periodic"
+            else probe.steps[0] / probe.powers[0]
+        )
+        amounts = torch.tensor(probe.bin_powers, dtype=probe.direction.dtype) * (step / 2)
+        return self.group.exp(amounts[:, None] * probe.direction)
 
     def _turns_images(self, probe: Probe) -> bool:
         """Square images and a probe that only turns the plane: the band-limited path."""
@@ -111,6 +133,8 @@ class Mover:
             x = self._turn(prepare(x), g)
             if back:
                 x = self._turn(x, torch.linalg.inv(g))
+        elif self.halves[probe] is not None:
+            x = self._warp_in_halves(probe, amounts, x, back, rng)
         else:
             if self.kind == "image":
                 g = g @ _jitter(self.group, len(x), min(x.shape[-2:]), rng)
@@ -118,6 +142,26 @@ class Mover:
         if not back:
             y = self.dataset.act_targets(self.group, g.to(self.device), y)
         return x, y
+
+    def _warp_in_halves(self, probe: int, amounts: Tensor, x: Tensor, back: bool,
+                        rng: torch.Generator) -> Tensor:  # fmt: skip
+        """x warped by h then by h (moved: g = h h) or by h then h^-1 (the reference arm), h the
+        half element, each warp after a random sub-pixel translation. A bilinear warp blurs by
+        an amount and pattern that depend on the move; a reference arm that is not warped, or
+        warped by a sub-pixel translation only, is sharper than the moved arm, and a reader
+        tells the blur (digits sheared by +-0.5 read as unsheared). Here both arms pass through
+        two warps of equal magnitude, so they differ by the move, not by its resampling."""
+        if amounts.is_floating_point():
+            half = self.group.exp(amounts.float()[:, None] / 2 * self.probes[probe].direction)
+        else:
+            half = self.halves[probe][amounts.long()]
+        half = half.to(x.dtype)
+        side = min(x.shape[-2:])
+        second = torch.linalg.inv(half) if back else half
+        for element in (half, second):
+            moved = element @ _jitter(self.group, len(x), side, rng).to(element.dtype)
+            x = act(self.group, moved.to(self.device), x, self.kind)
+        return x
 
     def _turn(self, images: Tensor, g: Tensor) -> Tensor:
         block = g[:, self.plane, self.plane]

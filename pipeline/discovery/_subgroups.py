@@ -24,8 +24,8 @@ A reader's TV is a lower bound, and the positive control sees the first step onl
 reader, placing every bin at once, read digits translated about the canvas as invariant under
 a half turn (TV 0.04-0.12 at 180 degrees; 0, 1 and 8 look alike, the rest do not), a false C2.
 So every power that reads invariant is read again by a reader trained on that move alone
-(``_confirm``: TV 0.67 on those digits) and counts only where both read it within the margin
-(an intersection-union test: the larger of the two p-values).
+(``_confirm``: TV 0.67 on those digits), which vetoes it where it shows the TV above the margin
+(a veto only drops claims: the level stands).
 
 Digits turned by k * 120 degrees under C6: powers 1, 2, 3 of rot6 read TV 0.9, 0.2, 0.9; power
 2 and its multiple 4 (= -2) are invariant, so the verdict names C3 (rot6^2). Under SO2, the
@@ -39,9 +39,9 @@ from collections.abc import Callable
 
 from torch import Tensor
 
+from pipeline.discovery._confirm import vetoes
 from pipeline.discovery._probes import Probe
 from pipeline.discovery._records import Verdict
-from pipeline.discovery._twosample import mean_below_p
 
 
 def name_invariant_subgroups(
@@ -57,17 +57,15 @@ def name_invariant_subgroups(
     docstring); None trusts the first reader alone."""
     examined = [(i, probe) for i, (verdict, probe) in enumerate(zip(verdicts, found, strict=False))
                 if _examinable(verdict, probe, alpha)]  # fmt: skip
-    hypotheses = []
-    for i, probe in examined:
-        for j, k in enumerate(probe.steps):
-            p = _equivalence_p(verdicts[i].tv[j], verdicts[i].tv_error[j], margin)
-            if p <= alpha and confirm is not None:  # only powers that could be claimed
-                p = max(p, mean_below_p(confirm(i, j), margin))
-            hypotheses.append((i, int(k), p))
+    hypotheses = [
+        (i, j, int(k), _equivalence_p(verdicts[i].tv[j], verdicts[i].tv_error[j], margin))
+        for i, probe in examined
+        for j, k in enumerate(probe.steps)
+    ]
     invariant = _holm([p for *_, p in hypotheses], alpha)
     powers: dict[int, set[int]] = {}
-    for (i, k, _), holds in zip(hypotheses, invariant, strict=True):
-        if holds:
+    for (i, j, k, _), holds in zip(hypotheses, invariant, strict=True):
+        if holds and not (confirm is not None and vetoes(confirm(i, j), margin, alpha)):
             powers.setdefault(i, set()).add(k)
     for i, probe in examined:
         order = largest_invariant_order(int(probe.limit), powers.get(i, set()),

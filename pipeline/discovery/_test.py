@@ -60,7 +60,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from pipeline.data import Dataset
-from pipeline.discovery._confirm import confirming_differences
+from pipeline.discovery._confirm import confirming_differences, vetoes
 from pipeline.discovery._extent import fitted_extent, is_full
 from pipeline.discovery._mover import Conditioner, Mover, marker
 from pipeline.discovery._probes import Probe, probes
@@ -217,7 +217,7 @@ class _Scorer:
         """Probe p's head on x moved by +-step j, or on its reference arm: x moved by the same
         step and back where the move resamples band-limited, else x itself (jittered)."""
         mover, n = self.mover, len(x)
-        if moved or mover.band_limited[p]:
+        if moved or mover.paired[p]:
             amounts = mover.step(p, j, n, self.rng)
         else:
             amounts = torch.zeros(n).long()
@@ -228,7 +228,7 @@ class _Scorer:
         """Per fold, the paired differences of step j (cross-fitted), and the reference
         outputs (reused across steps where the reference arm does not depend on the step)."""
         probe = self.mover.probes[p]
-        if reference is None or self.mover.band_limited[p]:
+        if reference is None or self.mover.paired[p]:
             reference = [self.outputs(p, j, x, y, moved=False) for x, y in folds]
         moved = [self.outputs(p, j, x, y, moved=True) for x, y in folds]
         readings = [(_statistics(probe, a, j), _statistics(probe, b, j))
@@ -272,9 +272,10 @@ def _test_probe(scorer: _Scorer, p: int, folds, mark: Tensor, config: TestConfig
         reach = combined_p([mean_above_p(d, 1 - config.margin) for d in per_step[-1]])
         verdict.visibility_p = max(verdict.visibility_p, reach)
     if probe.mode == "discrete" and confirm is not None and verdict.p_value <= config.alpha:
-        differences = confirm(p, 0)  # its own reader must read the move within the margin too
+        differences = confirm(p, 0)  # a reader of this move alone may see what the first missed
         verdict.confirm_tv = max(0.0, float(differences.double().mean()))
-        verdict.p_value = max(verdict.p_value, mean_below_p(differences, verdict.threshold))
+        if vetoes(differences, verdict.threshold, config.alpha):
+            verdict.p_value = 1.0
     return verdict
 
 
@@ -304,7 +305,7 @@ def _pair_distance(scorer: _Scorer, p: int, x: Tensor, y: Tensor, moved: bool) -
     changes below the float arithmetic's own noise (relative FLOAT_NOISE) count as none."""
     mover, reader, condition = scorer.mover, scorer.reader, scorer.conditioner
     amounts = mover.step(p, 0, len(x), scorer.rng)
-    back = mover.band_limited[p]
+    back = mover.paired[p]
     still = amounts if back else torch.zeros(len(x)).long()
     first_x, first_y = mover.move(p, still, x, y, scorer.rng, back=True)
     second_x, second_y = mover.move(p, amounts if moved else still, x, y, scorer.rng,
