@@ -92,12 +92,15 @@ def report_rates(chosen: list, by_case: dict) -> None:
                 misses.append(f"{case.split(':')[-1]}/{seed}")
             for r in rows:
                 if "cos_span" in r and r["present"]:
-                    print(f"  direction {case.split(':')[-1]} seed {seed}: {r['generator']} "
-                          f"present, |cos| to truth {r['cos_truth']}, to the true span "
-                          f"{r['cos_span']}")  # fmt: skip
+                    print(
+                        f"  direction {case.split(':')[-1]} seed {seed}: {r['generator']} "
+                        f"present, |cos| to truth {r['cos_truth']}, to the true span "
+                        f"{r['cos_span']}"
+                    )
     for name, slots in (("sensitivity", positives), ("specificity", negatives)):
         low, high = wilson(sum(slots), len(slots))
         rate = sum(slots) / len(slots) if slots else float("nan")
-        print(f"{name}: {rate:.3f}  ({sum(slots)}/{len(slots)}; 95% Wilson [{low:.3f}, "
-              f"{high:.3f}])")  # fmt: skip
+        print(
+            f"{name}: {rate:.3f}  ({sum(slots)}/{len(slots)}; 95% Wilson [{low:.3f}, {high:.3f}])"
+        )
     print(f"runs with a miss: {', '.join(misses) or 'none'}")

@@ -23,10 +23,12 @@ def report(results: list[Result], seconds: float, every: bool = False) -> None:
         counts = by_category[name]
         print(f"{name:<36} {counts['cases']:>6} {counts['ok']:>6} {counts['failed']:>7}")
     failures = [r for r in results if r[3]]
-    print(f"\ncases: {len(results)}  ok: {len(results) - len(failures)}  failed: "
-          f"{len(failures)}  tracebacks: {sum(1 for r in failures if 'traceback' in r[3])}  "
-          f"store changed: {sum(1 for r in failures if 'changed' in r[3])}  "
-          f"seconds: {seconds:.0f}")  # fmt: skip
+    print(
+        f"\ncases: {len(results)}  ok: {len(results) - len(failures)}  failed: "
+        f"{len(failures)}  tracebacks: {sum(1 for r in failures if 'traceback' in r[3])}  "
+        f"store changed: {sum(1 for r in failures if 'changed' in r[3])}  "
+        f"seconds: {seconds:.0f}"
+    )
     for kind, count in kinds.most_common():
         print(f"  {count:>4}  {kind}")
     seen = set()

@@ -16,8 +16,9 @@ def timed(function: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def interleaved_medians(first: Callable[[], Any], second: Callable[[], Any],
-                        rounds: int) -> tuple[float, float, list[Any]]:  # fmt: skip
+def interleaved_medians(
+    first: Callable[[], Any], second: Callable[[], Any], rounds: int
+) -> tuple[float, float, list[Any]]:
     """Median seconds of each over ``rounds`` alternating calls, and the first's results."""
     firsts, seconds, results = [], [], []
     for _ in range(rounds):

@@ -27,11 +27,15 @@ PROBE_EPOCHS = 1  # the discovery probe's test reads the data; its one epoch is 
 LEVELS = 5  # values per searched range (a 5-level grid of three ranges: 381 digits trials)
 REDUCED = {  # reduced data, and the real space's ranges that the grid searches (the others
     # stay at their defaults: digits' prior and init_width would multiply its table by 10)
-    "digits_rotation": {"dataset": {"name": "digits", "transform": "SO2", "limit": 900},
-                        "searched": ["candidate_group", "reg", "lr", "aug_lr"]},
-    "signals": {"dataset": {"name": "signals", "length": 32, "transform": "shift"},
-                "searched": ["candidate_group", "reg", "lr"]},
-}  # fmt: skip
+    "digits_rotation": {
+        "dataset": {"name": "digits", "transform": "SO2", "limit": 900},
+        "searched": ["candidate_group", "reg", "lr", "aug_lr"],
+    },
+    "signals": {
+        "dataset": {"name": "signals", "length": 32, "transform": "shift"},
+        "searched": ["candidate_group", "reg", "lr"],
+    },
+}
 
 
 def level_grid(dimension: dict[str, Any], levels: int = LEVELS) -> dict[str, Any]:
@@ -67,10 +71,14 @@ def bench_space(name: str, full: bool) -> dict[str, Any]:
     reduced = REDUCED[name]
     dataset = real["dataset"] if full else reduced["dataset"]
     epochs = real["trial"].get("epochs", 30) if full else EPOCHS
-    return {"name": name, "dataset": dataset,
-            "search": reduced_search(real["search"], reduced["searched"]),
-            "trial": {"epochs": epochs, "robustness": "none", "seed": 0},
-            "metric": "val_metric", "mode": "max"}  # fmt: skip
+    return {
+        "name": name,
+        "dataset": dataset,
+        "search": reduced_search(real["search"], reduced["searched"]),
+        "trial": {"epochs": epochs, "robustness": "none", "seed": 0},
+        "metric": "val_metric",
+        "mode": "max",
+    }
 
 
 def key_of(params: dict[str, Any]) -> str:
@@ -99,11 +107,17 @@ def run_point(space: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
     curve: list[float] = []
     result = run_trial(values, lambda row: curve.append(float(row["val_metric"])))
     trial = result.trial
-    return {"key": key_of(point), "point": point, "curve": curve, "status": str(trial["status"]),
-            "val_metric": trial["val_metric"], "discovered_group": trial["discovered_group"],
-            "discovery_correct": trial["discovery_correct"],
-            "train_seconds": trial["train_seconds"],
-            "eval_seconds": trial["eval_seconds"]}  # fmt: skip
+    return {
+        "key": key_of(point),
+        "point": point,
+        "curve": curve,
+        "status": str(trial["status"]),
+        "val_metric": trial["val_metric"],
+        "discovered_group": trial["discovered_group"],
+        "discovery_correct": trial["discovery_correct"],
+        "train_seconds": trial["train_seconds"],
+        "eval_seconds": trial["eval_seconds"],
+    }
 
 
 def table_path(name: str, full: bool, folder: Path = CACHE) -> Path:
@@ -117,13 +131,18 @@ def load_table(path: Path) -> dict[str, dict[str, Any]]:
     return {row["key"]: row for row in rows}
 
 
-def build_tables(names: list[str], full: bool, workers: int,
-                 folder: Path = CACHE) -> dict[str, dict[str, Any]]:
+def build_tables(
+    names: list[str], full: bool, workers: int, folder: Path = CACHE
+) -> dict[str, dict[str, Any]]:
     """Each space's table, running (in ``workers`` processes) the points not cached yet."""
     spaces = {name: bench_space(name, full) for name in names}
     tables = {name: load_table(table_path(name, full, folder)) for name in names}
-    missing = [(name, p) for name in names for p in table_points(spaces[name])
-               if key_of(p) not in tables[name]]  # fmt: skip
+    missing = [
+        (name, p)
+        for name in names
+        for p in table_points(spaces[name])
+        if key_of(p) not in tables[name]
+    ]
     if not missing:
         return tables
     print(f"running {len(missing)} trials in {workers} processes", flush=True)

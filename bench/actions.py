@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from _timing import interleaved_medians
 
-from pipeline.augment import LearnableAugmentation
 from pipeline.groups import get_group
+from pipeline.methods.augment import LearnableAugmentation
 
 BATCH, SIDE, WARMUP, ROUNDS = 256, 64, 5, 30
 
@@ -27,8 +27,7 @@ def ours() -> tuple[LearnableAugmentation, torch.Generator]:
 def kornia_affine():
     import kornia.augmentation as K
 
-    return K.RandomAffine(degrees=54.0, translate=(0.15, 0.15), scale=(0.8, 1.2),
-                          shear=10.0, p=1.0)  # fmt: skip
+    return K.RandomAffine(degrees=54.0, translate=(0.15, 0.15), scale=(0.8, 1.2), shear=10.0, p=1.0)
 
 
 def step_ours(augmentation: LearnableAugmentation, rng: torch.Generator, x: torch.Tensor) -> None:

@@ -43,14 +43,16 @@ def write_store(root: Path, rows: int, seed: int = 0) -> int:
         spans = [(1, 1, EPOCHS)] + ([(2, EPOCHS // 2, EPOCHS)] if resumed else [])
         for attempt, first, last in spans:
             epochs = np.arange(first, last + 1)
-            table = pa.table({
-                "trial_id": pa.array([trial_id] * len(epochs)),
-                "attempt": pa.array(np.full(len(epochs), attempt)),
-                "epoch": pa.array(epochs),
-                "train_loss": pa.array(rng.random(len(epochs))),
-                "val_metric": pa.array(rng.random(len(epochs))),
-                "seconds": pa.array(rng.random(len(epochs))),
-            })  # fmt: skip
+            table = pa.table(
+                {
+                    "trial_id": pa.array([trial_id] * len(epochs)),
+                    "attempt": pa.array(np.full(len(epochs), attempt)),
+                    "epoch": pa.array(epochs),
+                    "train_loss": pa.array(rng.random(len(epochs))),
+                    "val_metric": pa.array(rng.random(len(epochs))),
+                    "seconds": pa.array(rng.random(len(epochs))),
+                }
+            )
             pq.write_table(table, folder / f"{trial_id}-a{attempt}-00001-0000abcd.parquet")
             files += 1
     return files
@@ -62,8 +64,7 @@ def with_dask(root: Path) -> object:
     from pipeline.analysis import load_table
     from pipeline.store import open_store
 
-    epochs = load_table(open_store(str(root)), "epochs", "bench",
-                        columns=["val_metric", "seconds"])  # fmt: skip
+    epochs = load_table(open_store(str(root)), "epochs", "bench", columns=["val_metric", "seconds"])
     per_trial = epochs.groupby("trial_id").agg(
         epochs=("epoch", "count"), best=("val_metric", "max"), seconds=("seconds", "sum")
     )
@@ -109,19 +110,27 @@ def main() -> None:
             root = Path(folder)
             started = time.perf_counter()
             files = write_store(root, rows)
-            print(f"store_{rows}: {files} files written in {time.perf_counter() - started:.1f}s",
-                  flush=True)  # fmt: skip
+            print(
+                f"store_{rows}: {files} files written in {time.perf_counter() - started:.1f}s",
+                flush=True,
+            )
             dask_s, dask_result = timed(with_dask, root)
             pandas_s, pandas_result = timed(with_pandas, root)
             duck_s, duck_result = timed(with_duckdb, root)
-            agree = (len(dask_result) == len(pandas_result) == len(duck_result)
-                     and int(dask_result["epochs"].sum()) == int(pandas_result["epochs"].sum())
-                     == int(duck_result["epochs"].sum()) == rows)  # fmt: skip
+            agree = (
+                len(dask_result) == len(pandas_result) == len(duck_result)
+                and int(dask_result["epochs"].sum())
+                == int(pandas_result["epochs"].sum())
+                == int(duck_result["epochs"].sum())
+                == rows
+            )
             print(f"rows_{rows}_dask_seconds: {dask_s:.2f}")
             print(f"rows_{rows}_pandas_seconds: {pandas_s:.2f}")
             print(f"rows_{rows}_duckdb_seconds: {duck_s:.2f}")
-            print(f"rows_{rows}_dask_over_pandas: {dask_s / pandas_s:.3f}"
-                  + (" (target <= 1.0)" if rows == SIZES[-1] else ""))  # fmt: skip
+            print(
+                f"rows_{rows}_dask_over_pandas: {dask_s / pandas_s:.3f}"
+                + (" (target <= 1.0)" if rows == SIZES[-1] else "")
+            )
             print(f"rows_{rows}_dask_over_duckdb: {dask_s / duck_s:.3f}")
             print(f"rows_{rows}_results_agree: {agree}", flush=True)
             if not agree:

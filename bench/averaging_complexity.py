@@ -18,7 +18,7 @@ import statistics
 import torch
 
 from pipeline.groups import get_group
-from pipeline.symmetrize import group_averaging
+from pipeline.methods.symmetrize import group_averaging
 
 EPSILON = 0.1
 SIZES = [8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
@@ -34,8 +34,10 @@ def set_shifts(elements: torch.Tensor, n: int) -> torch.Tensor:
 def worst_modes(shifts: torch.Tensor, n: int) -> torch.Tensor:
     """r*(k) of each prefix g_1..g_k of a set (one figure per k)."""
     modes = torch.arange(1, n, dtype=torch.float64)
-    phases = torch.polar(torch.ones(len(shifts), n - 1, dtype=torch.float64),
-                         -2 * math.pi * shifts[:, None] * modes[None, :] / n)  # fmt: skip
+    phases = torch.polar(
+        torch.ones(len(shifts), n - 1, dtype=torch.float64),
+        -2 * math.pi * shifts[:, None] * modes[None, :] / n,
+    )
     counts = torch.arange(1, len(shifts) + 1, dtype=torch.float64)[:, None]
     return (phases.cumsum(dim=0) / counts).abs().pow(2).amax(dim=1)
 
@@ -75,8 +77,10 @@ def main() -> None:
         medians.append(k)
         trial = [trial_set_meets(n, EPSILON, seed) for seed in range(DRAWS)]
         met = sum(ok for _, ok in trial) / DRAWS
-        print(f"k_star(N={n}, eps={EPSILON}): {k:g} (exact averaging needs {n}; ratio {k / n:.3f});"
-              f" trial sets k={trial[0][0]} meet eps in {met:.0%} of seeds")  # fmt: skip
+        print(
+            f"k_star(N={n}, eps={EPSILON}): {k:g} (exact averaging needs {n}; ratio {k / n:.3f});"
+            f" trial sets k={trial[0][0]} meet eps in {met:.0%} of seeds"
+        )
     a, b, r2 = fit([math.log(n) for n in SIZES], medians)
     print(f"fit_k_star: {a:.2f} ln N + {b:.2f}")
     print(f"fit_r2: {r2:.3f} (target >= 0.95)")

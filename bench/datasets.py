@@ -32,8 +32,12 @@ print(cold, warm)
 def main() -> None:
     for name, spec in SPECS.items():
         started = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", PROGRAM.format(spec=spec)], check=True,
-                             capture_output=True, text=True)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", PROGRAM.format(spec=spec)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         cold, warm = map(float, out.stdout.split())
         share = cold / BUDGET_SECONDS
         process = time.perf_counter() - started

@@ -25,18 +25,25 @@ def measure(path: Path) -> dict[str, object]:
     declared = build_dataset(config.dataset, config.data_seed).true_group
     cpu, wall = time.process_time(), time.perf_counter()
     found = pipeline.detect(path)
-    return {"space": path.stem, "candidate": found.candidate_group,
-            "discovered": found.discovered_group, "declared": declared,
-            "present": " ".join(g["generator"] for g in found.generators if g["present"]),
-            "cpu_s": round(time.process_time() - cpu, 1),
-            "wall_s": round(time.perf_counter() - wall, 1)}  # fmt: skip
+    return {
+        "space": path.stem,
+        "candidate": found.candidate_group,
+        "discovered": found.discovered_group,
+        "declared": declared,
+        "present": " ".join(g["generator"] for g in found.generators if g["present"]),
+        "cpu_s": round(time.process_time() - cpu, 1),
+        "wall_s": round(time.perf_counter() - wall, 1),
+    }
 
 
 def main(names: list[str]) -> None:
-    from pipeline._text import format_table
+    from pipeline._util.text import format_table
 
-    paths = [ROOT / "search_spaces" / f"{n}.yaml" for n in names] if names else \
-        sorted((ROOT / "search_spaces").glob("*.yaml"))  # fmt: skip
+    paths = (
+        [ROOT / "search_spaces" / f"{n}.yaml" for n in names]
+        if names
+        else sorted((ROOT / "search_spaces").glob("*.yaml"))
+    )
     rows = []
     for path in paths:
         rows.append(measure(path))

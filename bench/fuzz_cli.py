@@ -79,8 +79,10 @@ class Workspace:
         self.extra: list[Path] = []  # more stores the cases must leave as they were
         self.spaces.mkdir()
         self.good = self.write("good.yaml", yaml.safe_dump(GOOD))
-        self.points = self.write("points.yaml", yaml.safe_dump(
-            {**GOOD, "dataset": {"name": "pointclouds", "n_samples": 60}}))  # fmt: skip
+        self.points = self.write(
+            "points.yaml",
+            yaml.safe_dump({**GOOD, "dataset": {"name": "pointclouds", "n_samples": 60}}),
+        )
         self.plain_file = self.write("plain.txt", "not a store")
         self.counter = 0
 
@@ -116,46 +118,109 @@ HUGE = [10**30, -(10**30), 1e308, -1e308, float("inf"), float("nan"), -1, -0.5] 
 
 def bad_space_text(rng: random.Random, ws: Workspace) -> str | bytes:
     space = yaml.safe_load(yaml.safe_dump(GOOD))
-    kind = rng.choice(["top_key", "trial_key", "sweep_value", "trial_value", "group", "dataset",
-                       "scheduler", "resources", "broken", "range", "model", "device",
-                       "cannot_act", "deep", "not_utf8", "huge", "aliases", "not_mapping",
-                       "empty", "choices", "searcher"])  # fmt: skip
+    kind = rng.choice(
+        [
+            "top_key",
+            "trial_key",
+            "sweep_value",
+            "trial_value",
+            "group",
+            "dataset",
+            "scheduler",
+            "resources",
+            "broken",
+            "range",
+            "model",
+            "device",
+            "cannot_act",
+            "deep",
+            "not_utf8",
+            "huge",
+            "aliases",
+            "not_mapping",
+            "empty",
+            "choices",
+            "searcher",
+        ]
+    )
     if kind == "top_key":
         space["zz_" + junk(rng)] = 1
     elif kind == "trial_key":
         space[rng.choice(["trial", "search"])]["zz_" + junk(rng)] = 1
     elif kind == "sweep_value":
-        key = rng.choice(["num_samples", "max_concurrent", "max_failures", "checkpoint_seconds",
-                          "searcher_seed", "metric", "mode"])  # fmt: skip
+        key = rng.choice(
+            [
+                "num_samples",
+                "max_concurrent",
+                "max_failures",
+                "checkpoint_seconds",
+                "searcher_seed",
+                "metric",
+                "mode",
+            ]
+        )
         space[key] = rng.choice([*HUGE, "x" + junk(rng), [1, 2], {"k": 1}])
     elif kind == "trial_value":
-        key = rng.choice(["epochs", "reg", "lr", "init_width", "batch_size", "seed", "tolerance",
-                          "prior", "temperature", "eval_samples", "robustness"])  # fmt: skip
+        key = rng.choice(
+            [
+                "epochs",
+                "reg",
+                "lr",
+                "init_width",
+                "batch_size",
+                "seed",
+                "tolerance",
+                "prior",
+                "temperature",
+                "eval_samples",
+                "robustness",
+            ]
+        )
         space["trial"][key] = rng.choice([*HUGE, "x" + junk(rng), [1], {"k": 1}])
     elif kind == "group":
-        space["search"]["candidate_group"] = ["trivial", rng.choice(
-            ["Q" + junk(rng), "S0", "C0", "C99999", "SO(2)", "S5*S6", "learned99", "", "*"])]
+        space["search"]["candidate_group"] = [
+            "trivial",
+            rng.choice(
+                ["Q" + junk(rng), "S0", "C0", "C99999", "SO(2)", "S5*S6", "learned99", "", "*"]
+            ),
+        ]
     elif kind == "dataset":
-        space["dataset"] = rng.choice([{"name": "zz" + junk(rng)}, {"name": "signals",
-                                       "n_samples": -5}, {"factory": "nosuch.module:f"},
-                                       {"name": "signals", "factory": "x:y"}, "signals", [1]])
+        space["dataset"] = rng.choice(
+            [
+                {"name": "zz" + junk(rng)},
+                {"name": "signals", "n_samples": -5},
+                {"factory": "nosuch.module:f"},
+                {"name": "signals", "factory": "x:y"},
+                "signals",
+                [1],
+            ]
+        )
     elif kind == "scheduler":
-        space["scheduler"] = {"name": rng.choice(["asha", "hyperband"]),
-                              "reduction_factor": rng.choice([*HUGE, 1])}  # fmt: skip
+        space["scheduler"] = {
+            "name": rng.choice(["asha", "hyperband"]),
+            "reduction_factor": rng.choice([*HUGE, 1]),
+        }
     elif kind == "resources":
-        space["resources"] = rng.choice([{"cpu": rng.choice([*HUGE, 0])}, {"gpu": 1.5},
-                                         {"tpu": 1}, {"gpu": rng.choice(HUGE)}])
+        space["resources"] = rng.choice(
+            [{"cpu": rng.choice([*HUGE, 0])}, {"gpu": 1.5}, {"tpu": 1}, {"gpu": rng.choice(HUGE)}]
+        )
     elif kind == "range":
         small, big = sorted([rng.uniform(0.01, 1), rng.uniform(0.01, 1)])
-        space["search"]["reg"] = rng.choice([  # each always bad, whatever the draw
-            {"distribution": "uniform", "low": big + 0.5, "high": small},
-            {"distribution": "loguniform", "low": -small, "high": big},
-            {"distribution": "randint", "low": 0.5, "high": 3},
-            {"distribution": "uniform", "low": 0, "high": 1, "default": 5},
-            {"distribution": "normal", "low": 0, "high": 1}])  # fmt: skip
+        space["search"]["reg"] = rng.choice(
+            [  # each always bad, whatever the draw
+                {"distribution": "uniform", "low": big + 0.5, "high": small},
+                {"distribution": "loguniform", "low": -small, "high": big},
+                {"distribution": "randint", "low": 0.5, "high": 3},
+                {"distribution": "uniform", "low": 0, "high": 1, "default": 5},
+                {"distribution": "normal", "low": 0, "high": 1},
+            ]
+        )
     elif kind == "model":
-        space["model"] = {rng.choice(["hidden", "channels", "kernel", "zz"]): rng.choice(
-            [-5, 0, 10**9, "x", [0], [-1, 2], 2.5])}
+        space["model"] = {
+            rng.choice(["hidden", "channels", "kernel", "zz"]): rng.choice(
+                [-5, 0, 10**9, "x", [0], [-1, 2], 2.5]
+            )
+        }
     elif kind == "device":
         space["trial"]["device"] = rng.choice(["foo", "cuda:x", "tpu", "", "cuda:99999"])
     elif kind == "cannot_act":
@@ -197,28 +262,83 @@ def space_cases(rng: random.Random, ws: Workspace) -> Case:
 
 def path_cases(rng: random.Random, ws: Workspace) -> Case:
     command = rng.choice(["trial", "sweep"])
-    path = rng.choice([str(ws.root / "missing.yaml"), str(ws.spaces), "", "-", "/dev/null",
-                       str(ws.root / ("x" * 300 + ".yaml"))])  # fmt: skip
+    path = rng.choice(
+        [
+            str(ws.root / "missing.yaml"),
+            str(ws.spaces),
+            "",
+            "-",
+            "/dev/null",
+            str(ws.root / ("x" * 300 + ".yaml")),
+        ]
+    )
     return Case("space", [command, path])
 
 
 def set_cases(rng: random.Random, ws: Workspace) -> Case:
-    setting = rng.choice([
-        "noequals", "=1", " =2", "zz_unknown=1", f"zz{junk(rng)}=1", "lr=abc", "lr=-1",
-        "epochs=0", "epochs=1e99", "batch_size=-3", "seed=-1", "prior=cauchy",
-        "candidate_group=Q" + junk(rng), "candidate_group=S2000", "candidate_group=SO3",
-        "device=foo", "device=cuda:99", "model.hidden=-5", "model.kernel=0", "model.zz=1",
-        "model.channels=[0]", "dataset.name=zz", "dataset.n_samples=-1", "dataset.length=0",
-        "dataset.zz=1", "tolerance=-1", "init_width=0", "reg=inf", "lr=[1, 2]",
-        "epochs=" + "[" * 3000, "epochs={a: [}", "symmetry_breaking=maybe", "robustness=some",
-        "model=5", "dataset=5",
-    ])  # fmt: skip
+    setting = rng.choice(
+        [
+            "noequals",
+            "=1",
+            " =2",
+            "zz_unknown=1",
+            f"zz{junk(rng)}=1",
+            "lr=abc",
+            "lr=-1",
+            "epochs=0",
+            "epochs=1e99",
+            "batch_size=-3",
+            "seed=-1",
+            "prior=cauchy",
+            "candidate_group=Q" + junk(rng),
+            "candidate_group=S2000",
+            "candidate_group=SO3",
+            "device=foo",
+            "device=cuda:99",
+            "model.hidden=-5",
+            "model.kernel=0",
+            "model.zz=1",
+            "model.channels=[0]",
+            "dataset.name=zz",
+            "dataset.n_samples=-1",
+            "dataset.length=0",
+            "dataset.zz=1",
+            "tolerance=-1",
+            "init_width=0",
+            "reg=inf",
+            "lr=[1, 2]",
+            "epochs=" + "[" * 3000,
+            "epochs={a: [}",
+            "symmetry_breaking=maybe",
+            "robustness=some",
+            "model=5",
+            "dataset=5",
+        ]
+    )
     space = ws.points if setting.startswith("candidate_group=S") else ws.good
     return Case("set", ["trial", str(space), "--set", setting])
 
 
-BAD_NAMES = ["", " ", ".", "..", "a/b", "../up", "x\ny", "x y", "x" * 200, "é", "a=b",
-             "_x", "sweep=x", "a\\b", "\t", "~", "a;b", "*"]  # fmt: skip
+BAD_NAMES = [
+    "",
+    " ",
+    ".",
+    "..",
+    "a/b",
+    "../up",
+    "x\ny",
+    "x y",
+    "x" * 200,
+    "é",
+    "a=b",
+    "_x",
+    "sweep=x",
+    "a\\b",
+    "\t",
+    "~",
+    "a;b",
+    "*",
+]
 
 
 def name_cases(rng: random.Random, ws: Workspace) -> Case:
@@ -229,17 +349,26 @@ def name_cases(rng: random.Random, ws: Workspace) -> Case:
     if command == "trial":
         return Case("name", ["trial", str(ws.good), "--name", name, "--store", str(ws.store)])
     if command == "analyze":
-        return Case("name", ["analyze", name, "--store", str(ws.store),
-                             "--out", str(ws.root / "analysis")])  # fmt: skip
+        return Case(
+            "name", ["analyze", name, "--store", str(ws.store), "--out", str(ws.root / "analysis")]
+        )
     return Case("name", [command, name])
 
 
 def url_cases(rng: random.Random, ws: Workspace) -> Case:
-    url = rng.choice([
-        "ftp://127.0.0.1:9/store", "nosuch://x/y", "http://127.0.0.1:9/store",
-        "s3://symsearch-fuzz-missing/store", str(ws.plain_file),
-        "file:///proc/self/nope", "", "s3://", "/dev/null",
-    ])  # fmt: skip
+    url = rng.choice(
+        [
+            "ftp://127.0.0.1:9/store",
+            "nosuch://x/y",
+            "http://127.0.0.1:9/store",
+            "s3://symsearch-fuzz-missing/store",
+            str(ws.plain_file),
+            "file:///proc/self/nope",
+            "",
+            "s3://",
+            "/dev/null",
+        ]
+    )
     command = rng.choice(["trial", "sweep", "query", "analyze"])
     if command in ("query", "analyze") and rng.random() < 0.2:  # reading needs a store there
         url = str(ws.root / "no" / "such" / "store")
@@ -254,55 +383,113 @@ def url_cases(rng: random.Random, ws: Workspace) -> Case:
 
 def option_cases(rng: random.Random, ws: Workspace) -> Case:
     good = str(ws.good)
-    argv = rng.choice([
-        ["sweep", good, "--num-samples", rng.choice(["0", "-3", "abc", "1e99", ""])],
-        ["sweep", good, "--max-concurrent", rng.choice(["0", "-1", "x"])],
-        ["sweep", good, "--cluster", str(ws.root / "missing.yaml")],
-        ["sweep", good, "--cluster", ws.new_file(rng.choice(["metadata: 1\n", "[1, 2]\n",
-         "metadata: {symsearch: {store: 1, zz: 2}}\n", "a: [" * 50]))],
-        ["sweep", good, "--" + junk(rng).replace(" ", "")],
-        ["query", "select * from trials", "--format", rng.choice(["xml", "", "TABLE", "yaml"])],
-        ["analyze", "--workers", rng.choice(["0", "-2", "x"])],
-        ["analyze", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"],
-        ["groups", rng.choice(["SO(2)", "Q1", "S0", "C99999", "S5*S6", "", "*", "learned0",
-                               junk(rng)])],
-        ["datasets", rng.choice(["nosuch", "digits --set", "MNIST"])],
-        ["datasets", "digits", "--set", rng.choice(["size=-1", "zz=1", "transform=SO9",
-                                                    "noequals"])],
-        ["datasets", "--factory", rng.choice(["nosuch.module:f", "os:getcwd", "os", ":",
-                                              "pipeline:nothing"])],
-        ["resume", "nosuchsweep", "--num-samples", rng.choice(["-1", "x", "0"])],
-        ["status", "nosuchsweep"],
-        ["trial", good, "--store", str(ws.store), "--bogus"],
-        [rng.choice(["swep", "Trial", "help", junk(rng)])],
-        ["query"],
-        ["trial"],
-    ])
-    return Case("option", [a for part in argv for a in (part.split(" ") if part in (
-        "digits --set",) else [part])])  # fmt: skip
+    argv = rng.choice(
+        [
+            ["sweep", good, "--num-samples", rng.choice(["0", "-3", "abc", "1e99", ""])],
+            ["sweep", good, "--max-concurrent", rng.choice(["0", "-1", "x"])],
+            ["sweep", good, "--cluster", str(ws.root / "missing.yaml")],
+            [
+                "sweep",
+                good,
+                "--cluster",
+                ws.new_file(
+                    rng.choice(
+                        [
+                            "metadata: 1\n",
+                            "[1, 2]\n",
+                            "metadata: {symsearch: {store: 1, zz: 2}}\n",
+                            "a: [" * 50,
+                        ]
+                    )
+                ),
+            ],
+            ["sweep", good, "--" + junk(rng).replace(" ", "")],
+            ["query", "select * from trials", "--format", rng.choice(["xml", "", "TABLE", "yaml"])],
+            ["analyze", "--workers", rng.choice(["0", "-2", "x"])],
+            ["analyze", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"],
+            [
+                "groups",
+                rng.choice(
+                    ["SO(2)", "Q1", "S0", "C99999", "S5*S6", "", "*", "learned0", junk(rng)]
+                ),
+            ],
+            ["datasets", rng.choice(["nosuch", "digits --set", "MNIST"])],
+            [
+                "datasets",
+                "digits",
+                "--set",
+                rng.choice(["size=-1", "zz=1", "transform=SO9", "noequals"]),
+            ],
+            [
+                "datasets",
+                "--factory",
+                rng.choice(["nosuch.module:f", "os:getcwd", "os", ":", "pipeline:nothing"]),
+            ],
+            ["resume", "nosuchsweep", "--num-samples", rng.choice(["-1", "x", "0"])],
+            ["status", "nosuchsweep"],
+            ["trial", good, "--store", str(ws.store), "--bogus"],
+            [rng.choice(["swep", "Trial", "help", junk(rng)])],
+            ["query"],
+            ["trial"],
+        ]
+    )
+    return Case(
+        "option",
+        [a for part in argv for a in (part.split(" ") if part in ("digits --set",) else [part])],
+    )
 
 
 SQL = [
-    "select * from read_csv('/etc/passwd')", "select * from read_text('/etc/hostname')",
-    "select * from glob('/*')", "select * from glob('.tmp/*')",
-    "select * from read_csv('.tmp/secret.csv')", "select * from parquet_metadata('/etc/x')",
+    "select * from read_csv('/etc/passwd')",
+    "select * from read_text('/etc/hostname')",
+    "select * from glob('/*')",
+    "select * from glob('.tmp/*')",
+    "select * from read_csv('.tmp/secret.csv')",
+    "select * from parquet_metadata('/etc/x')",
     "select * from read_parquet('http://127.0.0.1:9/x.parquet')",
-    "select * from 's3://bucket/x.parquet'", "select * from 'https://127.0.0.1:9/x.csv'",
-    "attach 'x.db' as x", "detach trials", "install httpfs", "load httpfs", "set threads=1",
-    "pragma version", "pragma database_list", "copy trials to 'out.csv'",
-    "copy (select 1) to '.tmp/x.csv'", "export database 'dump'",
+    "select * from 's3://bucket/x.parquet'",
+    "select * from 'https://127.0.0.1:9/x.csv'",
+    "attach 'x.db' as x",
+    "detach trials",
+    "install httpfs",
+    "load httpfs",
+    "set threads=1",
+    "pragma version",
+    "pragma database_list",
+    "copy trials to 'out.csv'",
+    "copy (select 1) to '.tmp/x.csv'",
+    "export database 'dump'",
     "explain analyze copy (select 'x') to '.tmp/secret.csv'",
-    "explain analyze create table t as select 1", "create table t as select 1",
-    "insert into trials select * from trials", "delete from trials", "drop table trials",
-    "update trials set status='x'", "select 1; select 2", "select 1; attach 'x.db'",
-    "/* comment */ attach 'x.db'", "select 1 -- \n; attach 'x.db'",
-    "select * from query('attach ''x.db''')", "select * from query_table('/etc/passwd')",
-    "call pragma_version(); attach 'x.db'", "checkpoint", "vacuum", "begin transaction",
-    "select * from nosuchtable", "selec 1", "", " ", ";", "select", "select * from trials where",
+    "explain analyze create table t as select 1",
+    "create table t as select 1",
+    "insert into trials select * from trials",
+    "delete from trials",
+    "drop table trials",
+    "update trials set status='x'",
+    "select 1; select 2",
+    "select 1; attach 'x.db'",
+    "/* comment */ attach 'x.db'",
+    "select 1 -- \n; attach 'x.db'",
+    "select * from query('attach ''x.db''')",
+    "select * from query_table('/etc/passwd')",
+    "call pragma_version(); attach 'x.db'",
+    "checkpoint",
+    "vacuum",
+    "begin transaction",
+    "select * from nosuchtable",
+    "selec 1",
+    "",
+    " ",
+    ";",
+    "select",
+    "select * from trials where",
     "select * from read_json_auto('/proc/self/environ')",
-    "select * from sniff_csv('/etc/passwd')", "select getenv('HOME')",
-    "use memory", "create macro m() as 1",
-    "with x as (select 1) insert into trials select 1", "summarize select * from '/etc/passwd'",
+    "select * from sniff_csv('/etc/passwd')",
+    "select getenv('HOME')",
+    "use memory",
+    "create macro m() as 1",
+    "with x as (select 1) insert into trials select 1",
+    "summarize select * from '/etc/passwd'",
 ]
 
 
@@ -312,26 +499,35 @@ def sql_cases(rng: random.Random, ws: Workspace) -> Case:
 
 
 GENERATORS: list[tuple[Callable[[random.Random, Workspace], Case], int]] = [
-    (space_cases, 30), (path_cases, 3), (set_cases, 14), (name_cases, 14), (url_cases, 10),
-    (option_cases, 14), (sql_cases, 15),
-]  # fmt: skip
+    (space_cases, 30),
+    (path_cases, 3),
+    (set_cases, 14),
+    (name_cases, 14),
+    (url_cases, 10),
+    (option_cases, 14),
+    (sql_cases, 15),
+]
 
 
 def fixed_cases(ws: Workspace) -> list[Case]:
     """Bad invocations of `best` and of `--set` on sweep and resume, the same in every run
     (added after the generated ones, so the seeded sequence above stays as it was)."""
     good, store = str(ws.good), str(ws.store)
-    return [Case("option", argv) for argv in [
-        ["best", "nosuchsweep", "--store", store], ["best", "../x", "--store", store],
-        ["best", "trial", "--store", store, "--format", "toml"],
-        ["best", "trial", "--store", store, "--metric", "val_metic"],
-        ["best", "trial", "--store", store, "--mode", "up"],
-        ["sweep", good, "--store", store, "--set", "num_sample=2"],
-        ["sweep", good, "--store", store, "--set", "epochs=0"],
-        ["sweep", good, "--store", store, "--set", "scheduler.zz=1"],
-        ["sweep", good, "--store", store, "--set", "noequals"],
-        ["resume", "nosuchsweep", "--set", "epochs=2"],
-    ]]  # fmt: skip
+    return [
+        Case("option", argv)
+        for argv in [
+            ["best", "nosuchsweep", "--store", store],
+            ["best", "../x", "--store", store],
+            ["best", "trial", "--store", store, "--format", "toml"],
+            ["best", "trial", "--store", store, "--metric", "val_metic"],
+            ["best", "trial", "--store", store, "--mode", "up"],
+            ["sweep", good, "--store", store, "--set", "num_sample=2"],
+            ["sweep", good, "--store", store, "--set", "epochs=0"],
+            ["sweep", good, "--store", store, "--set", "scheduler.zz=1"],
+            ["sweep", good, "--store", store, "--set", "noequals"],
+            ["resume", "nosuchsweep", "--set", "epochs=2"],
+        ]
+    ]
 
 
 def generate(count: int, rng: random.Random, ws: Workspace, only: str | None) -> list[Case]:
@@ -375,14 +571,19 @@ def run_in_process(argv: list[str], env: dict[str, str] | None = None) -> Outcom
 def run_subprocess(argv: list[str], env: dict[str, str], cwd: Path) -> Outcome:
     started = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-m", "pipeline.cli", *argv], env=env, cwd=cwd,
-                              capture_output=True, text=True, timeout=CASE_SECONDS,
-                              check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", *argv],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=CASE_SECONDS,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return Outcome("timeout", "", "hang", time.perf_counter() - started)
     trace = "Traceback" if "Traceback (most recent call last)" in done.stderr else None
-    return Outcome(done.returncode, done.stdout + done.stderr, trace,
-                   time.perf_counter() - started)  # fmt: skip
+    return Outcome(done.returncode, done.stdout + done.stderr, trace, time.perf_counter() - started)
 
 
 def verdict(outcome: Outcome, expect: Any = None) -> str | None:
@@ -431,39 +632,50 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--subprocesses", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=sorted({m.__name__.split("_")[0] for m, _ in GENERATORS}
-                                                 | {"r"}),
-                        help="generate one category only")  # fmt: skip
+    parser.add_argument(
+        "--only",
+        choices=sorted({m.__name__.split("_")[0] for m, _ in GENERATORS} | {"r"}),
+        help="generate one category only",
+    )
     parser.add_argument("--all", action="store_true", help="print every failing case")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="symsearch-fuzz-") as folder:
         ws = Workspace(Path(folder))
-        env = {**os.environ, "SYMSEARCH_OUTPUTS": str(ws.outputs), "AWS_ACCESS_KEY_ID": "fuzz",
-               "AWS_SECRET_ACCESS_KEY": "fuzz", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-               "AWS_MAX_ATTEMPTS": "1", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}  # fmt: skip
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
-                                                          os.environ.get("PYTHONPATH")]))
+        env = {
+            **os.environ,
+            "SYMSEARCH_OUTPUTS": str(ws.outputs),
+            "AWS_ACCESS_KEY_ID": "fuzz",
+            "AWS_SECRET_ACCESS_KEY": "fuzz",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+            "AWS_MAX_ATTEMPTS": "1",
+            "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
+        }
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")])
+        )
         os.environ.update(env)  # in-process cases see the same environment
         os.chdir(ws.root)  # relative paths (DuckDB's .tmp among them) stay inside
         forbid_ray()
         started = time.perf_counter()
         seed_store(ws)
         cases = generate(args.cases, rng, ws, args.only)
-        subprocess_cases = rng.sample([c for c in cases if c.argv[0] not in ("sweep", "resume")],
-                                      min(args.subprocesses, len(cases)))  # fmt: skip
+        subprocess_cases = rng.sample(
+            [c for c in cases if c.argv[0] not in ("sweep", "resume")],
+            min(args.subprocesses, len(cases)),
+        )
         cases += fixed_cases(ws) if args.only in (None, "option") else []
         cases += [Case(*case) for case in round3_cases(ws)] if args.only in (None, "r") else []
         results = run_all(cases, "in-process", ws, run_in_process)
-        results += run_all(subprocess_cases, "subprocess", ws,
-                           lambda argv: run_subprocess(argv, env, ws.root))  # fmt: skip
+        results += run_all(
+            subprocess_cases, "subprocess", ws, lambda argv: run_subprocess(argv, env, ws.root)
+        )
         report(results, time.perf_counter() - started, every=args.all)
 
 
-
-
-def run_all(cases: list[Case], mode: str, ws: Workspace,
-            run: Callable[[list[str]], Outcome]) -> list[Result]:  # fmt: skip
+def run_all(
+    cases: list[Case], mode: str, ws: Workspace, run: Callable[[list[str]], Outcome]
+) -> list[Result]:
     """Each case with its verdict; a case after which any stored byte differs fails too."""
     results = []
     before = ws.snapshot()

@@ -14,10 +14,17 @@ from typing import Any
 
 PLANTED = "fuzz_planted_module"  # imported only if stored data could choose code
 TABLE_FILE = "t9-a1-00001-0123abcd.parquet"  # a name the store's writer could have given
-ALIAS_BOMB = "[" + ", ".join(
-    ["&a [x,x,x,x,x,x,x,x,x,x]"]
-    + [f"&{b} [*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a}]"
-       for a, b in zip("abcdefgh", "bcdefghi", strict=True)]) + "]"  # fmt: skip
+ALIAS_BOMB = (
+    "["
+    + ", ".join(
+        ["&a [x,x,x,x,x,x,x,x,x,x]"]
+        + [
+            f"&{b} [*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a}]"
+            for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+        ]
+    )
+    + "]"
+)
 
 
 @dataclass
@@ -39,13 +46,15 @@ def hostile_store(ws: Any) -> Path:
     shutil.copytree(ws.store, hostile)
     (ws.root / f"{PLANTED}.py").write_text(
         f"open({str(hostile / '_marker')!r}, 'w').write('code from the store ran')\n"
-        "def make(*args):\n    return None\n")  # fmt: skip
+        "def make(*args):\n    return None\n"
+    )
     factory = f"{PLANTED}:make"
     location = open_store(str(hostile))
     writer = StoreWriter(location, "planted", "t1", 1)
     config = {"dataset": {"name": "signals"}, "candidate_group": f"{factory}*trivial"}
-    writer.add("trials", {"status": "completed", "val_metric": 0.5,
-                          "config_json": json.dumps(config)})  # fmt: skip
+    writer.add(
+        "trials", {"status": "completed", "val_metric": 0.5, "config_json": json.dumps(config)}
+    )
     writer.flush()
     planted_ray = ws.root / "planted-ray" / "elsewhere"
     planted_ray.mkdir(parents=True)
@@ -59,14 +68,26 @@ def hostile_store(ws: Any) -> Path:
         "trial": {"space": good, "study_storage": f"sqlite:///{hostile}/_study.db"},
     }
     for name, fields in records.items():
-        values = {"space_path": "", "store": location.url,
-                  "storage_path": str(ws.outputs / "ray"), **fields}  # fmt: skip
+        values = {
+            "space_path": "",
+            "store": location.url,
+            "storage_path": str(ws.outputs / "ray"),
+            **fields,
+        }
         record = SweepRecord(name=name, **values)
         record.add_segment(2)
         _write_record(location, record)
-    (hostile / "_sweeps" / "locked" / "lock").write_text(json.dumps(
-        {"host": os.uname().nodename, "pid": os.getpid(), "token": "fuzz",
-         "started": "now", "heartbeat": 4e9}))  # fmt: skip
+    (hostile / "_sweeps" / "locked" / "lock").write_text(
+        json.dumps(
+            {
+                "host": os.uname().nodename,
+                "pid": os.getpid(),
+                "token": "fuzz",
+                "started": "now",
+                "heartbeat": 4e9,
+            }
+        )
+    )
     folder = hostile / "trials" / "sweep=planted"
     (folder / TABLE_FILE).symlink_to(ws.spaces / "good.yaml")
     os.mkfifo(folder / TABLE_FILE.replace("t9", "t8"))
@@ -96,34 +117,78 @@ def round3_cases(ws: Any) -> list[tuple[str, list[str], Expect]]:
     h, s, good = str(hostile), str(ws.store), str(ws.good)
     link = hostile / "trials" / "sweep=planted" / TABLE_FILE
     return [
-        ("r01-code-from-data", ["best", "planted", "--store", h, "--format", "json"],
-         Expect((0,), contains=f"{PLANTED}:make*trivial")),
-        ("r01-code-from-data", ["resume", "plantedrec", "--store", h], Expect(
-            contains="not imported")),
-        ("r02-planted-pickle", ["resume", "elsewhere", "--store", h], Expect(
-            contains="puts Ray's experiments at")),
-        ("r02-record-store", ["status", "otherstore", "--store", h],
-         Expect((0,), contains=f"store: {h}", lacks="store: " + str(ws.root / "other-store"))),
-        ("r03-bounds", ["resume", "locked", "--store", h, "--num-samples",
-                        "1000000000000000000000"], Expect(contains="--num-samples")),
-        ("r03-bounds", ["sweep", good, "--store", s, "--max-concurrent", "1000000000"],
-         Expect(contains="--max-concurrent")),
-        ("r03-bounds", ["sweep", good, "--store", s, "--num-samples", "0"],
-         Expect(contains="--num-samples")),
+        (
+            "r01-code-from-data",
+            ["best", "planted", "--store", h, "--format", "json"],
+            Expect((0,), contains=f"{PLANTED}:make*trivial"),
+        ),
+        (
+            "r01-code-from-data",
+            ["resume", "plantedrec", "--store", h],
+            Expect(contains="not imported"),
+        ),
+        (
+            "r02-planted-pickle",
+            ["resume", "elsewhere", "--store", h],
+            Expect(contains="puts Ray's experiments at"),
+        ),
+        (
+            "r02-record-store",
+            ["status", "otherstore", "--store", h],
+            Expect((0,), contains=f"store: {h}", lacks="store: " + str(ws.root / "other-store")),
+        ),
+        (
+            "r03-bounds",
+            ["resume", "locked", "--store", h, "--num-samples", "1000000000000000000000"],
+            Expect(contains="--num-samples"),
+        ),
+        (
+            "r03-bounds",
+            ["sweep", good, "--store", s, "--max-concurrent", "1000000000"],
+            Expect(contains="--max-concurrent"),
+        ),
+        (
+            "r03-bounds",
+            ["sweep", good, "--store", s, "--num-samples", "0"],
+            Expect(contains="--num-samples"),
+        ),
         ("r04-lock", ["resume", "locked", "--store", h], Expect(contains="is running: process")),
-        ("r05-adhoc-name", ["sweep", good, "--store", s, "--name", "trial"],
-         Expect(contains="holds rows under the name 'trial'")),
-        ("r07-symlink", ["query", f"select * from read_text('{link}')", "--store", h],
-         Expect(contains="outside the store")),
+        (
+            "r05-adhoc-name",
+            ["sweep", good, "--store", s, "--name", "trial"],
+            Expect(contains="holds rows under the name 'trial'"),
+        ),
+        (
+            "r07-symlink",
+            ["query", f"select * from read_text('{link}')", "--store", h],
+            Expect(contains="outside the store"),
+        ),
         ("r07-fifo", ["query", "select count(*) n from trials", "--store", h], Expect((0,))),
-        ("r07-rows", ["query", "select * from range(300000000)", "--store", s, "--limit", "3"],
-         Expect((0,))),
-        ("r09-set-limits", ["trial", good, "--set", f"dataset.n_samples={ALIAS_BOMB}"],
-         Expect(contains="more than 100000 values")),
-        ("r09-set-limits", ["sweep", good, "--store", s, "--set", "epochs=" + "9" * 5001],
-         Expect(contains="cannot read value")),
-        ("r11-study-read-only", ["analyze", "trial", "--store", h, "--out",
-                                 str(ws.root / "analysis")], Expect((0, 2))),
-        ("r13-empty-outputs", ["resume", "nosuchsweep"], Expect(
-            contains=f"under {ws.root / 'outputs' / 'sweeps'} (", env={"SYMSEARCH_OUTPUTS": ""})),
-    ]  # fmt: skip
+        (
+            "r07-rows",
+            ["query", "select * from range(300000000)", "--store", s, "--limit", "3"],
+            Expect((0,)),
+        ),
+        (
+            "r09-set-limits",
+            ["trial", good, "--set", f"dataset.n_samples={ALIAS_BOMB}"],
+            Expect(contains="more than 100000 values"),
+        ),
+        (
+            "r09-set-limits",
+            ["sweep", good, "--store", s, "--set", "epochs=" + "9" * 5001],
+            Expect(contains="cannot read value"),
+        ),
+        (
+            "r11-study-read-only",
+            ["analyze", "trial", "--store", h, "--out", str(ws.root / "analysis")],
+            Expect((0, 2)),
+        ),
+        (
+            "r13-empty-outputs",
+            ["resume", "nosuchsweep"],
+            Expect(
+                contains=f"under {ws.root / 'outputs' / 'sweeps'} (", env={"SYMSEARCH_OUTPUTS": ""}
+            ),
+        ),
+    ]

@@ -49,10 +49,15 @@ def _worker(queue, results, epochs: int, device: str) -> None:
             torch.cuda.reset_peak_memory_stats()
         started = time.perf_counter()
         result = run_trial(quickstart_config(seed, epochs, device))
-        results.put({"seed": seed, "seconds": time.perf_counter() - started,
-                     "peak_mb": torch.cuda.max_memory_allocated() / 2**20 if on_cuda else 0.0,
-                     "status": result.trial["status"],
-                     "val_metric": result.trial.get("val_metric")})  # fmt: skip
+        results.put(
+            {
+                "seed": seed,
+                "seconds": time.perf_counter() - started,
+                "peak_mb": torch.cuda.max_memory_allocated() / 2**20 if on_cuda else 0.0,
+                "status": result.trial["status"],
+                "val_metric": result.trial.get("val_metric"),
+            }
+        )
 
 
 def run_packed(fraction: float, trials: int, epochs: int, device: str = "cuda") -> dict:
@@ -65,16 +70,23 @@ def run_packed(fraction: float, trials: int, epochs: int, device: str = "cuda") 
     for _ in range(workers):
         queue.put(None)
     started = time.perf_counter()
-    processes = [context.Process(target=_worker, args=(queue, results, epochs, device))
-                 for _ in range(workers)]  # fmt: skip
+    processes = [
+        context.Process(target=_worker, args=(queue, results, epochs, device))
+        for _ in range(workers)
+    ]
     for process in processes:
         process.start()
     rows = [results.get(timeout=3600) for _ in range(trials)]
     for process in processes:
         process.join()
     wall = time.perf_counter() - started
-    return {"fraction": fraction, "concurrent": workers, "wall": wall,
-            "per_hour": trials / wall * 3600, "rows": rows}  # fmt: skip
+    return {
+        "fraction": fraction,
+        "concurrent": workers,
+        "wall": wall,
+        "per_hour": trials / wall * 3600,
+        "rows": rows,
+    }
 
 
 def smoke(epochs: int = 1) -> int:
@@ -94,8 +106,11 @@ def smoke(epochs: int = 1) -> int:
             except Exception as error:  # report every path's failure, then go on
                 ok, detail = False, f"{type(error).__name__}: {str(error)[:200]}"
             failed += not ok
-            print(f"smoke {path.stem:16s} discovery={discovery:6s} "
-                  f"{'ok' if ok else 'FAILED'} {detail}", flush=True)  # fmt: skip
+            print(
+                f"smoke {path.stem:16s} discovery={discovery:6s} "
+                f"{'ok' if ok else 'FAILED'} {detail}",
+                flush=True,
+            )
     return failed
 
 
@@ -120,11 +135,14 @@ def main() -> None:
         baseline = baseline or run["per_hour"]
         peaks = [row["peak_mb"] for row in run["rows"]]
         bad = [row for row in run["rows"] if row["status"] != "completed"]
-        print(f"gpu {fraction:<5} concurrent {run['concurrent']}: {run['per_hour']:8.0f} "
-              f"trials/h  x{run['per_hour'] / baseline:.2f} vs gpu {args.fractions[0]}  "
-              f"peak {max(peaks):.0f} MB per trial  "
-              f"mean trial {sum(r['seconds'] for r in run['rows']) / len(peaks):.1f} s  "
-              f"failed {len(bad)}", flush=True)  # fmt: skip
+        print(
+            f"gpu {fraction:<5} concurrent {run['concurrent']}: {run['per_hour']:8.0f} "
+            f"trials/h  x{run['per_hour'] / baseline:.2f} vs gpu {args.fractions[0]}  "
+            f"peak {max(peaks):.0f} MB per trial  "
+            f"mean trial {sum(r['seconds'] for r in run['rows']) / len(peaks):.1f} s  "
+            f"failed {len(bad)}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -27,27 +27,51 @@ from pipeline.groups import get_group
 
 COMMON = {"epochs": 20, "robustness": "none", "eval_samples": 4, "val_samples": 2}
 CASES = {
-    "rotation": ({"dataset": {"name": "digits", "transform": "SO2", "limit": 900},
-                  "candidate_group": "learned1"}, 0.95),
-    "translation": ({"dataset": {"factory": "bench.learned_reach:translated_digits",
-                                 "limit": 900, "max_shift": 0.125, "size": 32},
-                     "candidate_group": "learned2"}, 0.9),
-}  # fmt: skip
+    "rotation": (
+        {
+            "dataset": {"name": "digits", "transform": "SO2", "limit": 900},
+            "candidate_group": "learned1",
+        },
+        0.95,
+    ),
+    "translation": (
+        {
+            "dataset": {
+                "factory": "bench.learned_reach:translated_digits",
+                "limit": 900,
+                "max_shift": 0.125,
+                "size": 32,
+            },
+            "candidate_group": "learned2",
+        },
+        0.9,
+    ),
+}
 
 
 def translated_digits(options: dict, seed: int) -> Dataset:
     """Digits shifted uniformly along both axes by up to ``max_shift`` of the side (true: T2),
     in a frame of ``size`` pixels wide enough that no shift cuts the digit (16 pixels)."""
-    images, labels = load_images(DigitsOptions(limit=options.get("limit", 0),
-                                               size=options.get("size", 32)))  # fmt: skip
+    images, labels = load_images(
+        DigitsOptions(limit=options.get("limit", 0), size=options.get("size", 32))
+    )
     rng = torch.Generator().manual_seed(seed)
-    shifts = (2 * torch.rand(len(images), 2, generator=rng, dtype=torch.float64) - 1)
+    shifts = 2 * torch.rand(len(images), 2, generator=rng, dtype=torch.float64) - 1
     group = get_group("T2")
     moved = _translate(images, shifts * 2 * options.get("max_shift", 0.125))
-    return Dataset.from_tensors(moved, labels, seed, name="translated_digits", kind="image",
-                                task="classification", metric="accuracy", metric_mode="max",
-                                true_group=group.name, num_classes=10,
-                                options=options)  # fmt: skip
+    return Dataset.from_tensors(
+        moved,
+        labels,
+        seed,
+        name="translated_digits",
+        kind="image",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group=group.name,
+        num_classes=10,
+        options=options,
+    )
 
 
 def _translate(images: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
@@ -70,9 +94,8 @@ def span_cosines(setup) -> list[float]:
 
 def run_one(config: dict):
     """run_trial's steps, keeping the setup so the learned matrices can be read."""
-    from pipeline.evaluation import evaluate
     from pipeline.space import make_config
-    from pipeline.trial import build, train
+    from pipeline.trial import build, evaluate, train
 
     setup = build(make_config(config))
     epochs: list[dict] = []
@@ -93,11 +116,16 @@ def run_case(name: str, seeds: int, overrides: dict) -> None:
         cosines = [round(r["cosine"], 3) for r in rows]
         ok = all(r["active"] for r in rows) and min(spans) >= bar
         passed, spanned = passed + ok, spanned + (min(spans) >= bar)
-        print(f"{name} seed {seed}: widths {widths} cosines {cosines} span {spans} "
-              f"val {result.trial['val_metric']:.3f} ok {ok} "
-              f"({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
-    print(f"{name}: {passed} of {seeds} seeds all active with span cosines >= {bar}; "
-          f"span cosines >= {bar} in {spanned} of {seeds}")  # fmt: skip
+        print(
+            f"{name} seed {seed}: widths {widths} cosines {cosines} span {spans} "
+            f"val {result.trial['val_metric']:.3f} ok {ok} "
+            f"({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+    print(
+        f"{name}: {passed} of {seeds} seeds all active with span cosines >= {bar}; "
+        f"span cosines >= {bar} in {spanned} of {seeds}"
+    )
 
 
 def main() -> None:

@@ -36,22 +36,30 @@ def run_once(seed: int, work: Path) -> dict[str, Any]:
     import pipeline
 
     store = str(work / "store")
-    sweep = pipeline.sweep(SPACE, name=f"quickstart{seed}", store=store, searcher_seed=seed,
-                           test_seed=seed)  # fmt: skip
+    sweep = pipeline.sweep(
+        SPACE, name=f"quickstart{seed}", store=store, searcher_seed=seed, test_seed=seed
+    )
     analysis = sweep.analyze(work / f"analysis{seed}")
     report = analysis.report.read_text()
     table = analysis.tables["generator_verdicts"]
     tested = table[table["candidate_group"] == analysis.verdict.get("candidate")]
     said = dict(zip(tested["generator"], tested["verdict"], strict=True))
-    right = ("**The data have SO2**" in report
-             and all(said.get(g) == "present" for g in PRESENT)
-             and all(said.get(g) == "absent" for g in ABSENT))  # fmt: skip
+    right = (
+        "**The data have SO2**" in report
+        and all(said.get(g) == "present" for g in PRESENT)
+        and all(said.get(g) == "absent" for g in ABSENT)
+    )
     tests = sweep.data_tests()
     trials = sweep.trials()
-    return {"seed": seed, "right": right, "headline": analysis.sentence.split("**")[1],
-            "verdicts": said, "test_seconds": _test_seconds(tests),
-            "trial_seconds": list(trials["total_seconds"].dropna()),
-            "reading_trials": int(trials["data_test_id"].notna().sum())}  # fmt: skip
+    return {
+        "seed": seed,
+        "right": right,
+        "headline": analysis.sentence.split("**")[1],
+        "verdicts": said,
+        "test_seconds": _test_seconds(tests),
+        "trial_seconds": list(trials["total_seconds"].dropna()),
+        "reading_trials": int(trials["data_test_id"].notna().sum()),
+    }
 
 
 def _test_seconds(tests: Any) -> list[float]:
@@ -74,8 +82,11 @@ def main() -> None:
         for seed in range(args.first, args.first + args.runs):
             result = run_once(seed, Path(folder))
             results.append(result)
-            print(f"seed {seed}: {'right' if result['right'] else 'WRONG'}: "
-                  f"{result['headline']}; {result['verdicts']}", flush=True)  # fmt: skip
+            print(
+                f"seed {seed}: {'right' if result['right'] else 'WRONG'}: "
+                f"{result['headline']}; {result['verdicts']}",
+                flush=True,
+            )
     ray.shutdown()
     report(results)
 
@@ -92,9 +103,11 @@ def report(results: list[dict[str, Any]]) -> None:
         print(f"data_test_seconds: {per_test:.1f} (median of {ran} tests, once per sweep)")
         print(f"trial_seconds: {per_trial:.1f} (median of {len(trials)} trials)")
         saved = reading * per_test - sum(tests)
-        print(f"saved_seconds: {saved:.0f} (a test in each of the {reading} trials that read "
-              f"one would cost {reading * per_test:.0f} s; the sweeps ran {ran} tests, "
-              f"{sum(tests):.0f} s)")  # fmt: skip
+        print(
+            f"saved_seconds: {saved:.0f} (a test in each of the {reading} trials that read "
+            f"one would cost {reading * per_test:.0f} s; the sweeps ran {ran} tests, "
+            f"{sum(tests):.0f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -59,12 +59,15 @@ STRATEGIES = {  # the default first: its figures decide the acceptance line
     "discover_hyperband": {"searcher": "discover", "scheduler": {"name": "asha", "brackets": 3}},
     "discover_startup1": {"searcher": "discover", "startup_trials": 1},
     "discover_startup3": {"searcher": "discover", "startup_trials": 3},
-    "issue10_default": {"searcher": "optuna", "startup_trials": 10,
-                        "scheduler": {"name": "asha", "grace_period": 3, "reduction_factor": 3}},
+    "issue10_default": {
+        "searcher": "optuna",
+        "startup_trials": 10,
+        "scheduler": {"name": "asha", "grace_period": 3, "reduction_factor": 3},
+    },
     "optuna": {"searcher": "optuna"},
     "optuna_asha": {"searcher": "optuna", "scheduler": {"name": "asha"}},
     "optuna_asha_grace3": {"searcher": "optuna", "scheduler": {"name": "asha", "grace_period": 3}},
-}  # fmt: skip
+}
 
 
 class _Trial:  # what Ray's schedulers read of a trial
@@ -83,8 +86,9 @@ def searched_key(suggested: dict[str, Any]) -> str:
     return key_of({k: v for k, v in suggested.items()})
 
 
-def replay(space: Any, table: dict[str, dict[str, Any]], truth: str, target: float,
-           seed: int) -> tuple[int, bool]:  # fmt: skip
+def replay(
+    space: Any, table: dict[str, dict[str, Any]], truth: str, target: float, seed: int
+) -> tuple[int, bool]:
     """Drive the space's real searcher and scheduler over the table; (epochs spent, found)."""
     from ray.tune.schedulers import TrialScheduler
 
@@ -112,9 +116,11 @@ def replay(space: Any, table: dict[str, dict[str, Any]], truth: str, target: flo
             spent += 1
             result = {"epoch": done, "val_metric": row["curve"][done - 1]}
             if done == len(row["curve"]):  # ended: the evaluation comes with the last epoch
-                result.update(discovered_group=row["discovered_group"],
-                              discovery_correct=row["discovery_correct"],
-                              trial_status=row["status"])  # fmt: skip
+                result.update(
+                    discovered_group=row["discovered_group"],
+                    discovery_correct=row["discovery_correct"],
+                    trial_status=row["status"],
+                )
                 scheduler.on_trial_complete(None, _Trial(trial_id), result)
                 searcher.on_trial_complete(trial_id, result)
                 del running[trial_id]
@@ -133,8 +139,11 @@ def replay(space: Any, table: dict[str, dict[str, Any]], truth: str, target: flo
 
 
 def correct(row: dict[str, Any], truth: str) -> bool:
-    return row["status"] == "completed" and row["discovered_group"] == truth \
-        and "discovery" not in row["point"]  # fmt: skip
+    return (
+        row["status"] == "completed"
+        and row["discovered_group"] == truth
+        and "discovery" not in row["point"]
+    )
 
 
 def trial_epochs(table: dict[str, dict[str, Any]]) -> int:
@@ -164,26 +173,39 @@ def bootstrap_median(ratios: list[float], draws: int = 10_000) -> tuple[float, f
 def measure(name: str, full: bool, table: dict[str, Any], repeats: int, trials: int) -> None:
     truth = TRUE_GROUP[name]
     target = best_correct(table, truth)
-    print(f"# {name}: {len(table)} trials in the table; target: discovered {truth}, "
-          f"val >= {target - WITHIN:.3f} (best correct {target:.3f}); {trials} trials per "
-          "search")  # fmt: skip
-    base = [replay(make_space(name, full, BASELINE, s, trials), table, truth, target, s)
-            for s in range(repeats)]  # fmt: skip
-    print(f"#   random_fifo epochs: median {np.median([b[0] for b in base]):.0f}, reached in "
-          f"{sum(b[1] for b in base)}/{repeats}")  # fmt: skip
+    print(
+        f"# {name}: {len(table)} trials in the table; target: discovered {truth}, "
+        f"val >= {target - WITHIN:.3f} (best correct {target:.3f}); {trials} trials per "
+        "search"
+    )
+    base = [
+        replay(make_space(name, full, BASELINE, s, trials), table, truth, target, s)
+        for s in range(repeats)
+    ]
+    print(
+        f"#   random_fifo epochs: median {np.median([b[0] for b in base]):.0f}, reached in "
+        f"{sum(b[1] for b in base)}/{repeats}"
+    )
     floor = first_win_epochs(table)
-    print(f"#   floor: a search whose first trial after a one-epoch probe wins spends {floor} "
-          f"epochs ({SLOTS} at a time): median ratio "
-          f"{np.median([floor / b[0] for b in base]):.2f}")  # fmt: skip
+    print(
+        f"#   floor: a search whose first trial after a one-epoch probe wins spends {floor} "
+        f"epochs ({SLOTS} at a time): median ratio "
+        f"{np.median([floor / b[0] for b in base]):.2f}"
+    )
     for strategy, method in STRATEGIES.items():
-        ours = [replay(make_space(name, full, method, s, trials), table, truth, target, s)
-                for s in range(repeats)]  # fmt: skip
+        ours = [
+            replay(make_space(name, full, method, s, trials), table, truth, target, s)
+            for s in range(repeats)
+        ]
         ratios = [o[0] / b[0] for o, b in zip(ours, base, strict=True)]
         median, low, high = bootstrap_median(ratios)
         label = name if strategy == "default" else f"{name} {strategy}"
         print(f"{label} median_ratio: {median:.2f} (90% CI {low:.2f}-{high:.2f})", flush=True)
-        print(f"#   {strategy}: epochs median {np.median([o[0] for o in ours]):.0f}, reached "
-              f"{sum(o[1] for o in ours)}/{repeats}", flush=True)  # fmt: skip
+        print(
+            f"#   {strategy}: epochs median {np.median([o[0] for o in ours]):.0f}, reached "
+            f"{sum(o[1] for o in ours)}/{repeats}",
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -59,10 +59,17 @@ def write_trials(job: tuple[str, list[int], int]) -> int:
         for first, last, attempt in spans:
             writer = StoreWriter(store, SWEEP, trial_id, attempt)
             for epoch in range(first, last + 1):
-                writer.add("epochs", {"epoch": epoch, "train_loss": 1 / epoch,
-                                      "val_metric": rng.uniform(0.1, 0.9), "seconds": 0.5,
-                                      "widths": [0.3] * len(CANDIDATES[candidate]),
-                                      "normalized_widths": [0.3] * len(CANDIDATES[candidate])})
+                writer.add(
+                    "epochs",
+                    {
+                        "epoch": epoch,
+                        "train_loss": 1 / epoch,
+                        "val_metric": rng.uniform(0.1, 0.9),
+                        "seconds": 0.5,
+                        "widths": [0.3] * len(CANDIDATES[candidate]),
+                        "normalized_widths": [0.3] * len(CANDIDATES[candidate]),
+                    },
+                )
                 files += len(writer.flush())
         _result_rows(writer, rng, candidate, number, epochs)
         files += len(writer.flush())
@@ -71,27 +78,60 @@ def write_trials(job: tuple[str, list[int], int]) -> int:
 
 def _result_rows(writer, rng, candidate: str, number: int, epochs: int) -> None:
     val = rng.uniform(0.5, 0.99)
-    writer.add("trials", {
-        "status": "completed", "dataset": "digits", "true_group": "SO2",
-        "candidate_group": candidate, "prior": "uniform", "init_width": 0.3, "reg": 0.1,
-        "tolerance": [None, 0.1, 0.5][number % 3], "symmetry_breaking": "none", "lr": 0.003,
-        "seed": number, "epochs": epochs, "metric_name": "accuracy", "metric_mode": "max",
-        "val_metric": val, "test_metric": val - 0.01, "n_samples": 8,
-        "equivariance_error": rng.uniform(0, 1), "eval_seconds": 1.0,
-        "discovered_group": rng.choice(["SO2", "trivial"]), "discovery_correct": True,
-        "finished_at": "2026-01-01T00:00:00+00:00", "config_json": "{}",
-    })  # fmt: skip
+    writer.add(
+        "trials",
+        {
+            "status": "completed",
+            "dataset": "digits",
+            "true_group": "SO2",
+            "candidate_group": candidate,
+            "prior": "uniform",
+            "init_width": 0.3,
+            "reg": 0.1,
+            "tolerance": [None, 0.1, 0.5][number % 3],
+            "symmetry_breaking": "none",
+            "lr": 0.003,
+            "seed": number,
+            "epochs": epochs,
+            "metric_name": "accuracy",
+            "metric_mode": "max",
+            "val_metric": val,
+            "test_metric": val - 0.01,
+            "n_samples": 8,
+            "equivariance_error": rng.uniform(0, 1),
+            "eval_seconds": 1.0,
+            "discovered_group": rng.choice(["SO2", "trivial"]),
+            "discovery_correct": True,
+            "finished_at": "2026-01-01T00:00:00+00:00",
+            "config_json": "{}",
+        },
+    )
     for generator in CANDIDATES[candidate]:
         width = rng.uniform(0, 2)
-        writer.add("discovery", {"generator": generator, "learned_width": width * math.pi,
-                                 "normalized_width": width, "active": width >= 0.5,
-                                 "true_active": generator == "rot"})  # fmt: skip
+        writer.add(
+            "discovery",
+            {
+                "generator": generator,
+                "learned_width": width * math.pi,
+                "normalized_width": width,
+                "active": width >= 0.5,
+                "true_active": generator == "rot",
+            },
+        )
     for magnitude in range(0, 181, 30):
         for averaged in (False, True):
-            writer.add("robustness", {"shift": "rot", "magnitude": float(magnitude),
-                                      "unit": "degrees", "source": "true_group",
-                                      "averaged": averaged, "metric": rng.uniform(0.2, 0.95),
-                                      "in_support": magnitude <= 45})  # fmt: skip
+            writer.add(
+                "robustness",
+                {
+                    "shift": "rot",
+                    "magnitude": float(magnitude),
+                    "unit": "degrees",
+                    "source": "true_group",
+                    "averaged": averaged,
+                    "metric": rng.uniform(0.2, 0.95),
+                    "in_support": magnitude <= 45,
+                },
+            )
 
 
 def generate(root: str, trials: int, epochs: int, jobs: int) -> int:
@@ -100,26 +140,38 @@ def generate(root: str, trials: int, epochs: int, jobs: int) -> int:
         files = sum(pool.map(write_trials, chunks))
     from pipeline.sweep import SweepRecord
 
-    record = SweepRecord(name=SWEEP, space={"dataset": {"name": "digits"}, "mode": "max"},
-                         space_path="bench", store=root, storage_path=f"{root}-ray")  # fmt: skip
+    record = SweepRecord(
+        name=SWEEP,
+        space={"dataset": {"name": "digits"}, "mode": "max"},
+        space_path="bench",
+        store=root,
+        storage_path=f"{root}-ray",
+    )
     record.add_segment(trials)
     record.save()
     return files
 
 
 # A small launcher: a child forked from this (large) process would report its parent's memory
-LAUNCH = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-          "used = resource.getrusage(resource.RUSAGE_CHILDREN); "
-          "print(used.ru_maxrss, used.ru_utime + used.ru_stime, file=sys.stderr); "
-          "sys.exit(code)")  # fmt: skip
+LAUNCH = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+    "used = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(used.ru_maxrss, used.ru_utime + used.ru_stime, file=sys.stderr); "
+    "sys.exit(code)"
+)
 CPU: dict[str, float] = {}  # CPU seconds of the last run: steadier than wall time on a busy host
 
 
 def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, peak memory in MB) of one process; fails loudly if it fails."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", LAUNCH, *command], env=env, text=True,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCH, *command],
+        env=env,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])}... failed: {done.stderr.strip()[-500:]}")
@@ -163,8 +215,7 @@ class Figures(dict):
         print(f"  {self.when} {name}: {value:.2f}", flush=True)
 
 
-def measure(root: str, out: str, env: dict[str, str], analyze: bool,
-            when: str) -> dict[str, float]:  # fmt: skip
+def measure(root: str, out: str, env: dict[str, str], analyze: bool, when: str) -> dict[str, float]:
     cli = [sys.executable, "-m", "pipeline.cli"]
     figures = Figures(when)
     figures["cli_startup_s"], _ = run([*cli, "--help"], env)  # in every CLI figure below
@@ -172,17 +223,18 @@ def measure(root: str, out: str, env: dict[str, str], analyze: bool,
     sql = AGGREGATE.format(epochs="epochs")
     figures["query_s"], figures["query_peak_mb"] = run([*cli, "query", sql, "--store", root], env)
     figures["query_cpu_s"] = CPU["last"]
-    direct = AGGREGATE.format(epochs=f"read_parquet('{root}/epochs/*/*.parquet', "
-                                     "hive_partitioning = true)")  # fmt: skip
+    direct = AGGREGATE.format(
+        epochs=f"read_parquet('{root}/epochs/*/*.parquet', hive_partitioning = true)"
+    )
     script = f"import duckdb; duckdb.sql({direct!r}).fetchall()"
-    figures["duckdb_direct_s"], figures["duckdb_peak_mb"] = run([sys.executable, "-c", script],
-                                                                env)  # fmt: skip
+    figures["duckdb_direct_s"], figures["duckdb_peak_mb"] = run([sys.executable, "-c", script], env)
     figures["duckdb_direct_cpu_s"] = CPU["last"]
     figures["query_over_duckdb"] = figures["query_s"] / figures["duckdb_direct_s"]
     figures["query_over_duckdb_cpu"] = figures["query_cpu_s"] / figures["duckdb_direct_cpu_s"]
     if analyze:
-        figures["analyze_s"], _ = run([*cli, "analyze", SWEEP, "--store", root, "--out", out,
-                                       "--overwrite"], env)  # fmt: skip
+        figures["analyze_s"], _ = run(
+            [*cli, "analyze", SWEEP, "--store", root, "--out", out, "--overwrite"], env
+        )
     figures["reconcile_s"] = reconcile(root)
     return figures
 
@@ -192,29 +244,38 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=2, help="processes that generate")
-    parser.add_argument("--no-analyze-before", action="store_true",
-                        help="skip analyze before compaction (minutes at full size)")
+    parser.add_argument(
+        "--no-analyze-before",
+        action="store_true",
+        help="skip analyze before compaction (minutes at full size)",
+    )
     parser.add_argument("--work", help="folder of the store (reused when it holds one)")
     parser.add_argument("--generate-only", action="store_true")
     arguments = parser.parse_args()
     work = Path(arguments.work or tempfile.mkdtemp(prefix="symsearch-store-scale-"))
     root = str(work / "store")
-    env = {**os.environ, "SYMSEARCH_OUTPUTS": str(work / "outputs"),
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
-                                          os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+    env = {
+        **os.environ,
+        "SYMSEARCH_OUTPUTS": str(work / "outputs"),
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
     os.environ["SYMSEARCH_OUTPUTS"] = env["SYMSEARCH_OUTPUTS"]
     print(f"store: {root}\ntrials: {arguments.trials}\nepochs: {arguments.epochs}", flush=True)
     if not (work / "store" / "_sweeps").is_dir():
         started = time.perf_counter()
         files = generate(root, arguments.trials, arguments.epochs, arguments.jobs)
-        print(f"generated_files: {files}\ngenerate_s: {time.perf_counter() - started:.1f}",
-              flush=True)  # fmt: skip
+        print(
+            f"generated_files: {files}\ngenerate_s: {time.perf_counter() - started:.1f}", flush=True
+        )
     if arguments.generate_only:
         return
     counts_before = file_counts(root)
     before = measure(root, str(work / "analysis"), env, not arguments.no_analyze_before, "before")
-    compact_s, _ = run([sys.executable, "-m", "pipeline.cli", "compact", SWEEP, "--store", root],
-                       env)  # fmt: skip
+    compact_s, _ = run(
+        [sys.executable, "-m", "pipeline.cli", "compact", SWEEP, "--store", root], env
+    )
     print(f"compact_s: {compact_s:.2f}", flush=True)
     after = measure(root, str(work / "analysis"), env, True, "after")
     counts_after = file_counts(root)

@@ -57,8 +57,7 @@ def sweep_seconds(space_path: Path, folder: Path) -> tuple[float, float, float]:
     started = time.perf_counter()
     ray.init(address="local", num_cpus=SLOTS, include_dashboard=False, log_to_driver=False)
     ray_seconds = time.perf_counter() - started
-    prepared = prepare_sweep(space_path, "overhead", str(folder / "store"), None, None, None,
-                             False)  # fmt: skip
+    prepared = prepare_sweep(space_path, "overhead", str(folder / "store"), None, None, None, False)
     started = time.perf_counter()
     start_sweep(prepared)
     sweep = time.perf_counter() - started

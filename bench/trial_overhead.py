@@ -26,8 +26,11 @@ from pipeline.trial import run_trial
 
 CONFIG = {
     "dataset": {"name": "digits", "transform": "SO2", "limit": 1200},
-    "candidate_group": "trivial", "epochs": 10, "robustness": "none", "seed": 0,
-}  # fmt: skip
+    "candidate_group": "trivial",
+    "epochs": 10,
+    "robustness": "none",
+    "seed": 0,
+}
 ROUNDS = 3
 
 
@@ -43,10 +46,15 @@ def bare_loop() -> float:
     data = build_dataset(config.dataset, config.data_seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        model = build_model(data.kind, data.task, tuple(data.train.inputs.shape[1:]),
-                            data.num_classes, None, config.model)  # fmt: skip
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
-                                 weight_decay=config.weight_decay)  # fmt: skip
+        model = build_model(
+            data.kind,
+            data.task,
+            tuple(data.train.inputs.shape[1:]),
+            data.num_classes,
+            None,
+            config.model,
+        )
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = torch.Generator().manual_seed(config.seed)
     inputs, targets = data.train.inputs, data.train.targets
     for _ in range(config.epochs):

@@ -15,8 +15,13 @@ import types
 
 __version__ = "0.1.0"
 
-_API = {"open_sweep": "pipeline.api", "read_table": "pipeline.api", "Sweep": "pipeline.api",
-        "run_trial": "pipeline.trial", "detect": "pipeline.api"}  # fmt: skip
+_API = {
+    "open_sweep": "pipeline.api",
+    "read_table": "pipeline.api",
+    "Sweep": "pipeline.api",
+    "run_trial": "pipeline.trial",
+    "detect": "pipeline.api",
+}
 
 
 class _SweepModule(types.ModuleType):

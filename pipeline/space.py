@@ -34,8 +34,8 @@ from pydantic import (
     model_validator,
 )
 
-from pipeline._text import did_you_mean
-from pipeline._yaml import check_shape, read_yaml
+from pipeline._util.safe_yaml import check_shape, read_yaml
+from pipeline._util.text import did_you_mean
 from pipeline.errors import SpaceError
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,3})?")
@@ -79,7 +79,7 @@ class TrialConfig(BaseModel):
     # restarts at init_width of its direction's catalog range. On 900 rotated digits the
     # direction reached cosine 0.99 within 6 such epochs
     basis_init: Literal["auto", "data", "random"] = "auto"  # learned<k>: start at the
-    # directions along which the training data spread most (pipeline.learned_start) or seeded
+    # directions along which the training data spread most (methods.learned_start) or seeded
     # Gaussian; auto: data on images, random on point sets (their points come in any order, so
     # their coordinates' covariance shows no direction: cosine 0.002 to SO2 on pointclouds)
     cosine_threshold: float = Field(0.9, gt=0, le=1)  # learned generator matches the truth
@@ -103,7 +103,7 @@ class TrialConfig(BaseModel):
     @field_validator("candidate_group")
     @classmethod
     def _known_group(cls, name: str) -> str:
-        from pipeline._factories import factory_names_only
+        from pipeline._util.factories import factory_names_only
 
         if ":" in name and factory_names_only():  # stored data, read only: never imported
             return _factory_spelling(name)
@@ -247,8 +247,9 @@ class SearchSpace(BaseModel):
     # cluster); none: SQLite beside the sweep record under outputs/ (one machine)
     checkpoint_seconds: float = Field(10.0, ge=0, le=86_400)  # a trial checkpoints at most
     # this often (0: every epoch); a resumed trial repeats at most these seconds of training
-    loggers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(default_factory=list,
-                                                                     max_length=3)
+    loggers: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(
+        default_factory=list, max_length=3
+    )
     # experiment trackers fed by Ray Tune's logger callbacks (the `tracking` extra)
 
     @field_validator("trial", "search")
@@ -256,8 +257,10 @@ class SearchSpace(BaseModel):
     def _known_parameters(cls, values: dict[str, Any]) -> dict[str, Any]:
         for key in values:
             if key not in SEARCHABLE:
-                raise ValueError(f"unknown parameter {key!r}{did_you_mean(key, SEARCHABLE)} "
-                                 f"(known: {', '.join(SEARCHABLE)})")
+                raise ValueError(
+                    f"unknown parameter {key!r}{did_you_mean(key, SEARCHABLE)} "
+                    f"(known: {', '.join(SEARCHABLE)})"
+                )
         return values
 
     @field_validator("loggers")
@@ -314,8 +317,9 @@ def _dimension(key: str, value: Any) -> Distribution | Choice | Any:
     return value
 
 
-def first_error(error: ValidationError, prefix: str = "",
-                model: type[BaseModel] | None = None) -> str:  # fmt: skip
+def first_error(
+    error: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
+) -> str:
     """The first problem, as ``field.path: message``; an unknown key of ``model`` (or of a model
     nested in it) gets the closest known one as a suggestion."""
     first = error.errors()[0]
@@ -323,8 +327,11 @@ def first_error(error: ValidationError, prefix: str = "",
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden" and model is not None and first["loc"]:
         known = _fields_at(model, first["loc"][:-1])
-        message = f"unknown key{did_you_mean(str(first['loc'][-1]), known)} (known: " \
-            f"{', '.join(known)})" if known else message  # fmt: skip
+        message = (
+            f"unknown key{did_you_mean(str(first['loc'][-1]), known)} (known: {', '.join(known)})"
+            if known
+            else message
+        )
     return f"{where}: {message}" if where else message
 
 
@@ -405,13 +412,18 @@ def _apply_override(values: dict[str, Any], key: str, value: Any) -> None:
     elif key in SEARCHABLE:
         values[key] = value
     else:
-        raise SpaceError(f"--set {key}: unknown parameter{did_you_mean(key, SEARCHABLE)} "
-                         f"(known: {', '.join(SEARCHABLE)}, "
-                         "dataset.<option>, model.<option>)")  # fmt: skip
+        raise SpaceError(
+            f"--set {key}: unknown parameter{did_you_mean(key, SEARCHABLE)} "
+            f"(known: {', '.join(SEARCHABLE)}, "
+            "dataset.<option>, model.<option>)"
+        )
 
 
-SWEEP_SETTINGS = [f for f in SearchSpace.model_fields
-                  if f not in ("name", "description", "dataset", "model", "trial", "search")]
+SWEEP_SETTINGS = [
+    f
+    for f in SearchSpace.model_fields
+    if f not in ("name", "description", "dataset", "model", "trial", "search")
+]
 
 
 def with_overrides(space: SearchSpace, overrides: dict[str, Any] | None) -> SearchSpace:
@@ -434,8 +446,10 @@ def with_overrides(space: SearchSpace, overrides: dict[str, Any] | None) -> Sear
             raw[key] = value
         else:
             known = [*SEARCHABLE, *SWEEP_SETTINGS]
-            raise SpaceError(f"--set {key}: unknown parameter{did_you_mean(key, known)} (known: "
-                             f"{', '.join(known)}, dataset.<option>, model.<option>)")  # fmt: skip
+            raise SpaceError(
+                f"--set {key}: unknown parameter{did_you_mean(key, known)} (known: "
+                f"{', '.join(known)}, dataset.<option>, model.<option>)"
+            )
     return parse_space(raw, "--set")
 
 
@@ -447,8 +461,10 @@ RESUMABLE = ("resources.cpu", "resources.gpu", "checkpoint_seconds")
 def with_resume_overrides(space: SearchSpace, overrides: dict[str, Any]) -> SearchSpace:
     for key in overrides:
         if key not in RESUMABLE:
-            raise SpaceError(f"--set {key}: a resumed sweep keeps its trials' settings; resume "
-                             f"can change {', '.join(RESUMABLE)}")  # fmt: skip
+            raise SpaceError(
+                f"--set {key}: a resumed sweep keeps its trials' settings; resume "
+                f"can change {', '.join(RESUMABLE)}"
+            )
     return with_overrides(space, overrides)
 
 

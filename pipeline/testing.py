@@ -46,8 +46,9 @@ def assert_equivariant(
     to the whole batch ``x``.
     """
     with torch.no_grad():
-        return _worst_error(f, group, action_in, action_out, x, elements, n_samples, generator,
-                            atol, rtol)  # fmt: skip
+        return _worst_error(
+            f, group, action_in, action_out, x, elements, n_samples, generator, atol, rtol
+        )
 
 
 def _worst_error(f, group, action_in, action_out, x, elements, n_samples, generator, atol, rtol):

@@ -35,8 +35,12 @@ def _row(name, present=False, order=None, **extra):
 
 def test_slots_count_generators_subgroups_and_directions():
     truth = {"rot": True, "tx": False, "rot6": 3, "direction": "SHEAR_X"}
-    rows = [_row("rot", True), _row("tx", order=2), _row("rot6", order=3),
-            _row("dir1", True, cos_truth=0.95, cos_span=0.1)]  # fmt: skip
+    rows = [
+        _row("rot", True),
+        _row("tx", order=2),
+        _row("rot6", order=3),
+        _row("dir1", True, cos_truth=0.95, cos_span=0.1),
+    ]
     positives, negatives = case_slots(truth, rows)
     assert positives == [True, True, True]  # rot found, C3 found, the direction found
     assert negatives == [False]  # tx: a subgroup claimed where none is
@@ -62,8 +66,9 @@ def test_rendered_thirds_are_exactly_the_rotations_by_thirds():
     pose = torch.eye(3, dtype=torch.float64).repeat(3, 1, 1)
     angle = 2 * math.pi / 3
     turned = pose.clone()
-    turned[:, :2, :2] = torch.tensor([[math.cos(angle), -math.sin(angle)],
-                                      [math.sin(angle), math.cos(angle)]])  # fmt: skip
+    turned[:, :2, :2] = torch.tensor(
+        [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+    )
     once = discovery_rendered.render(labels, turned, 24)
     thrice = discovery_rendered.render(labels, turned @ turned @ turned, 24)
     assert torch.allclose(thrice, discovery_rendered.render(labels, pose, 24), atol=1e-5)

@@ -12,7 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: the bench would run")
 def test_gpu_packing_without_cuda_says_so_and_exits_0():
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_packing.py")],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "gpu_packing.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "no CUDA device" in done.stdout

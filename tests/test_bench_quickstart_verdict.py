@@ -10,8 +10,9 @@ from quickstart_verdict import run_once
 
 
 @pytest.mark.slow
-def test_the_quickstart_names_so2_with_rot_present_and_the_rest_absent(ray_session, outputs,
-                                                                       tmp_path):  # fmt: skip
+def test_the_quickstart_names_so2_with_rot_present_and_the_rest_absent(
+    ray_session, outputs, tmp_path
+):
     result = run_once(0, tmp_path)
     assert result["right"], result
     assert result["headline"] == "The data have SO2"

@@ -24,8 +24,9 @@ from _trial_table import (
 
 
 @settings(max_examples=60, deadline=None)
-@given(low=st.floats(1e-5, 1.0), span=st.floats(1.5, 1e4), log=st.booleans(),
-       levels=st.integers(2, 7))  # fmt: skip
+@given(
+    low=st.floats(1e-5, 1.0), span=st.floats(1.5, 1e4), log=st.booleans(), levels=st.integers(2, 7)
+)
 def test_levels_split_the_real_distribution_into_equally_likely_bins(low, span, log, levels):
     high = low * span
     dimension = {"distribution": "loguniform" if log else "uniform", "low": low, "high": high}

@@ -11,9 +11,16 @@ def exploding(options: dict, seed: int) -> Dataset:
     targets = torch.full((60,), 3e38)
     train, val, test = make_splits(points, targets, seed)
     return Dataset(
-        name="exploding", kind="points", task="regression", metric="mse", metric_mode="min",
-        true_group="trivial", train=train, val=val, test=test,
-    )  # fmt: skip
+        name="exploding",
+        kind="points",
+        task="regression",
+        metric="mse",
+        metric_mode="min",
+        true_group="trivial",
+        train=train,
+        val=val,
+        test=test,
+    )
 
 
 def misbehaving(options: dict, seed: int) -> Dataset:
@@ -25,9 +32,16 @@ def misbehaving(options: dict, seed: int) -> Dataset:
     points = torch.randn(60, 4, 2, generator=torch.Generator().manual_seed(seed))
     train, val, test = make_splits(points, points.norm(dim=-1).sum(-1), seed)
     return Dataset(
-        name="misbehaving", kind="points", task="regression", metric="mse", metric_mode="min",
-        true_group="trivial", train=train, val=val, test=test,
-    )  # fmt: skip
+        name="misbehaving",
+        kind="points",
+        task="regression",
+        metric="mse",
+        metric_mode="min",
+        true_group="trivial",
+        train=train,
+        val=val,
+        test=test,
+    )
 
 
 def oriented_digits(options: dict, seed: int) -> Dataset:
@@ -40,6 +54,14 @@ def oriented_digits(options: dict, seed: int) -> Dataset:
     pairs = zip(images, turns, strict=True)
     turned = torch.stack([torch.rot90(x, int(k), dims=(-2, -1)) for x, k in pairs])
     return Dataset.from_tensors(
-        turned, turns, seed, name="oriented_digits", kind="image", task="classification",
-        metric="accuracy", metric_mode="max", true_group="trivial", num_classes=4,
-    )  # fmt: skip
+        turned,
+        turns,
+        seed,
+        name="oriented_digits",
+        kind="image",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group="trivial",
+        num_classes=4,
+    )

@@ -58,8 +58,10 @@ def _inverse(g: Tensor) -> Tensor:
     inverse, info = torch.linalg.inv_ex(g)
     if bool(info.any()) or not bool(torch.isfinite(inverse).all()):
         bad = int((info != 0).sum()) or int((~torch.isfinite(inverse)).flatten(1).any(1).sum())
-        raise NumericalBreakdown(f"{bad} of {len(g)} image warps got a singular or non-finite "
-                                 "element (augmentation widths ran away?)")  # fmt: skip
+        raise NumericalBreakdown(
+            f"{bad} of {len(g)} image warps got a singular or non-finite "
+            "element (augmentation widths ran away?)"
+        )
     return inverse
 
 

@@ -4,7 +4,7 @@ Plane elements move sites with the same geometry as image warps (site centres at
 pixel centres), rounded to the nearest site and wrapped around the torus. For the lattice's own
 symmetries (C4/D4 elements, whole-site translations: a translation of 2/L in affine_grid units is
 one site) this is an exact permutation of sites; the rounding makes it non-differentiable in the
-element, so the learnable augmentation (``pipeline.augment``) learns lattice translations as
+element, so the learnable augmentation (``pipeline.methods.augment``) learns lattice translations as
 logits over whole-site shifts rather than as continuous widths. Sign elements flip every spin.
 """
 

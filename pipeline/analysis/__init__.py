@@ -5,7 +5,14 @@ Importing this package imports neither dask nor matplotlib; ``analyze`` does, wh
 """
 
 from pipeline.analysis._load import load_table
-from pipeline.analysis._run import Analysis, AnalysisError, analyze
+from pipeline.analysis._run import Analysis, AnalysisError, analyze, check_dask_dashboard
 from pipeline.analysis._summaries import sweep_verdict
 
-__all__ = ["Analysis", "AnalysisError", "analyze", "load_table", "sweep_verdict"]
+__all__ = [
+    "Analysis",
+    "AnalysisError",
+    "analyze",
+    "check_dask_dashboard",
+    "load_table",
+    "sweep_verdict",
+]

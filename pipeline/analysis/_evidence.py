@@ -25,12 +25,37 @@ from pipeline.analysis._verdict import mean_of as _mean
 from pipeline.analysis._verdict import std_of as _std
 from pipeline.analysis._verdict import wilson_interval
 
-VERDICT_COLUMNS = ["dataset", "candidate_group", "generator", "verdict", "repeats", "agreeing",
-                   "agreement", "agreement_low", "agreement_high", "p_value", "extent",
-                   "extent_std", "extent_unit", "extent_error", "evidence", "used_by_model",
-                   "true_present", "correct"]  # fmt: skip
-CANDIDATE_COLUMNS = ["candidate_group", "trials", "best_val_metric", "val_low", "val_high",
-                     "best_trial", "best_status", "discovered_group", "model_group"]  # fmt: skip
+VERDICT_COLUMNS = [
+    "dataset",
+    "candidate_group",
+    "generator",
+    "verdict",
+    "repeats",
+    "agreeing",
+    "agreement",
+    "agreement_low",
+    "agreement_high",
+    "p_value",
+    "extent",
+    "extent_std",
+    "extent_unit",
+    "extent_error",
+    "evidence",
+    "used_by_model",
+    "true_present",
+    "correct",
+]
+CANDIDATE_COLUMNS = [
+    "candidate_group",
+    "trials",
+    "best_val_metric",
+    "val_low",
+    "val_high",
+    "best_trial",
+    "best_status",
+    "discovered_group",
+    "model_group",
+]
 
 
 # -- what the data have -----------------------------------------------------------------------
@@ -47,35 +72,49 @@ def test_verdicts(tests: Any, discovery: Any, trials: Any) -> Any:
     keys = ["dataset", "candidate_group", "generator"]
     order = {name: i for i, name in enumerate(dict.fromkeys(tests["generator"]))}
     for (dataset, candidate, generator), group in tests.groupby(keys, sort=False):
-        rows.append(_one_verdict(dataset, candidate, generator, group,
-                                 used.get(generator)))  # fmt: skip
+        rows.append(_one_verdict(dataset, candidate, generator, group, used.get(generator)))
     frame = pd.DataFrame(rows, columns=VERDICT_COLUMNS)
     frame["_order"] = frame["generator"].map(order)
     return frame.sort_values(["dataset", "candidate_group", "_order"]).drop(columns="_order")
 
 
-def _one_verdict(dataset: str, candidate: str, generator: str, group: Any,
-                 used: float | None) -> dict[str, Any]:  # fmt: skip
+def _one_verdict(
+    dataset: str, candidate: str, generator: str, group: Any, used: float | None
+) -> dict[str, Any]:
     decided = group[group["test_note"].isna()]
     yes = int(decided["present"].astype(bool).sum())
     no = len(decided) - yes
     verdict = "present" if yes > no else ("absent" if no > yes else "undecided")
     agreeing = max(yes, no) if verdict != "undecided" else 0
     low, high = wilson_interval(agreeing, len(group))
-    chosen = decided[decided["present"].astype(bool) == (verdict == "present")] \
-        if verdict != "undecided" else group  # fmt: skip
+    chosen = (
+        decided[decided["present"].astype(bool) == (verdict == "present")]
+        if verdict != "undecided"
+        else group
+    )
     true_present = _first(group["true_present"])
     return {
-        "dataset": dataset, "candidate_group": candidate, "generator": generator,
-        "verdict": verdict, "repeats": len(group), "agreeing": agreeing,
-        "agreement": agreeing / len(group), "agreement_low": low, "agreement_high": high,
-        "p_value": float(chosen["p_value"].median()), "extent": _mean(chosen["extent"]),
-        "extent_std": _std(chosen["extent"]), "extent_unit": _first(group["extent_unit"]),
-        "extent_error": _mean(chosen["extent_error"]), "evidence": "data test",
-        "used_by_model": used, "true_present": true_present,
-        "correct": None if true_present is None or verdict == "undecided"
+        "dataset": dataset,
+        "candidate_group": candidate,
+        "generator": generator,
+        "verdict": verdict,
+        "repeats": len(group),
+        "agreeing": agreeing,
+        "agreement": agreeing / len(group),
+        "agreement_low": low,
+        "agreement_high": high,
+        "p_value": float(chosen["p_value"].median()),
+        "extent": _mean(chosen["extent"]),
+        "extent_std": _std(chosen["extent"]),
+        "extent_unit": _first(group["extent_unit"]),
+        "extent_error": _mean(chosen["extent_error"]),
+        "evidence": "data test",
+        "used_by_model": used,
+        "true_present": true_present,
+        "correct": None
+        if true_present is None or verdict == "undecided"
         else (verdict == "present") == true_present,
-    }  # fmt: skip
+    }
 
 
 def _model_use(discovery: Any, done: Any) -> dict[str, float]:
@@ -103,19 +142,25 @@ def data_verdict(verdicts: Any, tests: Any, true_group: str | None) -> dict[str,
     found = counts.index[0]
     correct = None if own["correct"].isna().any() else bool(own["correct"].all())
     return {
-        "discovered_group": found, "candidate": candidate, "repeats": len(groups),
-        "agreeing": int(counts.iloc[0]), "present": _summaries(own, "present"),
+        "discovered_group": found,
+        "candidate": candidate,
+        "repeats": len(groups),
+        "agreeing": int(counts.iloc[0]),
+        "present": _summaries(own, "present"),
         "absent": list(own.loc[own["verdict"] == "absent", "generator"]),
         "undecided": list(own.loc[own["verdict"] == "undecided", "generator"]),
-        "true_group": true_group, "correct": correct,
-    }  # fmt: skip
+        "true_group": true_group,
+        "correct": correct,
+    }
 
 
 def _summaries(own: Any, verdict: str) -> list[str]:
     """'rot (p = 4e-45, extent 180 degrees)' for each generator with this verdict."""
     chosen = own[own["verdict"] == verdict]
-    return [f"{r.generator} (p = {r.p_value:.2g}, extent {r.extent:.3g} {r.extent_unit})"
-            for r in chosen.itertuples()]  # fmt: skip
+    return [
+        f"{r.generator} (p = {r.p_value:.2g}, extent {r.extent:.3g} {r.extent_unit})"
+        for r in chosen.itertuples()
+    ]
 
 
 # -- what served the task ---------------------------------------------------------------------
@@ -136,12 +181,19 @@ def candidate_summary(trials: Any) -> Any:
     for candidate, group in ranked.groupby("candidate_group", sort=False):
         best = group.iloc[0]
         low, high = _metric_interval(best)
-        rows.append({"candidate_group": candidate, "trials": len(group),
-                     "best_val_metric": float(best["val_metric"]), "val_low": low,
-                     "val_high": high, "best_trial": best["trial_id"],
-                     "best_status": best["status"],
-                     "discovered_group": best.get("discovered_group"),
-                     "model_group": best.get("model_group")})  # fmt: skip
+        rows.append(
+            {
+                "candidate_group": candidate,
+                "trials": len(group),
+                "best_val_metric": float(best["val_metric"]),
+                "val_low": low,
+                "val_high": high,
+                "best_trial": best["trial_id"],
+                "best_status": best["status"],
+                "discovered_group": best.get("discovered_group"),
+                "model_group": best.get("model_group"),
+            }
+        )
     return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
 
 
@@ -154,16 +206,19 @@ def encoding_effect(candidates: Any, found: str | None, mode: str) -> str | None
     if found not in by_name.index or "trivial" not in by_name.index or found == "trivial":
         return None
     own, base = by_name.loc[found], by_name.loc["trivial"]
-    if any(math.isnan(v) for v in (own["val_low"], own["val_high"], base["val_low"],
-                                   base["val_high"])):  # fmt: skip
+    if any(
+        math.isnan(v) for v in (own["val_low"], own["val_high"], base["val_low"], base["val_high"])
+    ):
         return None
     above, below = own["val_low"] > base["val_high"], own["val_high"] < base["val_low"]
     better, worse = (above, below) if mode == "max" else (below, above)
     word = "helped" if better else ("hurt" if worse else "made no clear difference")
-    return (f"Encoding {found} {word}: best validation {own['best_val_metric']:.4g} "
-            f"[{own['val_low']:.3g}, {own['val_high']:.3g}] against "
-            f"{base['best_val_metric']:.4g} [{base['val_low']:.3g}, {base['val_high']:.3g}] "
-            f"without symmetry (trivial).")  # fmt: skip
+    return (
+        f"Encoding {found} {word}: best validation {own['best_val_metric']:.4g} "
+        f"[{own['val_low']:.3g}, {own['val_high']:.3g}] against "
+        f"{base['best_val_metric']:.4g} [{base['val_low']:.3g}, {base['val_high']:.3g}] "
+        f"without symmetry (trivial)."
+    )
 
 
 def _metric_interval(best: Any) -> tuple[float, float]:

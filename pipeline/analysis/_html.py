@@ -70,12 +70,19 @@ def html_table(frame: Any, columns: list[str] | None = None, limit: int = 200) -
         return '<p class="note">(no rows)</p>'
     columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    rows = ["<tr>" + "".join(f"<td>{html.escape(_cell(row[c]))}</td>" for c in columns) + "</tr>"
-            for _, row in frame.head(limit).iterrows()]  # fmt: skip
-    more = (f'<p class="note">({len(frame) - limit} more rows in the CSV)</p>'
-            if len(frame) > limit else "")  # fmt: skip
-    return (f'<div class="scroll"><table class="sortable"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>{more}")  # fmt: skip
+    rows = [
+        "<tr>" + "".join(f"<td>{html.escape(_cell(row[c]))}</td>" for c in columns) + "</tr>"
+        for _, row in frame.head(limit).iterrows()
+    ]
+    more = (
+        f'<p class="note">({len(frame) - limit} more rows in the CSV)</p>'
+        if len(frame) > limit
+        else ""
+    )
+    return (
+        f'<div class="scroll"><table class="sortable"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>{more}"
+    )
 
 
 def embedded_image(path: Path | None, label: str) -> str:
@@ -94,9 +101,15 @@ def _text(markdown: str) -> str:
 
 
 def write_html_report(
-    path: Path, sweep: str, store: str, verdict: dict[str, Any], tables: dict[str, Any],
-    notes: dict[str, str], metric_name: str, study_plots: list[Path],
-) -> Path:  # fmt: skip
+    path: Path,
+    sweep: str,
+    store: str,
+    verdict: dict[str, Any],
+    tables: dict[str, Any],
+    notes: dict[str, str],
+    metric_name: str,
+    study_plots: list[Path],
+) -> Path:
     out = path.parent
     image = lambda name, label: embedded_image(out / name, label)  # noqa: E731
     table = lambda name: html_table(tables[name], COLUMNS.get(name))  # noqa: E731
@@ -106,28 +119,38 @@ def write_html_report(
         f'<div class="verdict">{_text(verdict_sentence(verdict, metric_name))[3:-4]}</div>',
         html_table(verdict_display(tables["generator_verdicts"])),
         _text(verdict_rule(verdict, metric_name)),
-        "<h2>Which candidate served the task</h2>", table("candidate_summary"),
+        "<h2>Which candidate served the task</h2>",
+        table("candidate_summary"),
         _text(f"Store: `{store}`. Every table sorts by a click on a column's header."),
-        "<h2>Discovery</h2>", table("discovery_summary"),
+        "<h2>Discovery</h2>",
+        table("discovery_summary"),
         _text("Mean normalized width per generator over completed trials (active from 0.5):"),
-        table("discovery_widths"), image("widths.png", "widths"),
+        table("discovery_widths"),
+        image("widths.png", "widths"),
         "<h2>Robustness under distribution shift</h2>",
-        _text(f"Test {metric_name} on test sets moved along each generator, for the best trial "
-              "of each candidate (all trials in robustness_summary.csv), with and without "
-              "test-time averaging."),
+        _text(
+            f"Test {metric_name} on test sets moved along each generator, for the best trial "
+            "of each candidate (all trials in robustness_summary.csv), with and without "
+            "test-time averaging."
+        ),
         html_table(_best_rows(tables["robustness_summary"]), COLUMNS["robustness_summary"]),
         image("robustness.png", "robustness"),
-        "<h2>Tolerance and averaging cost</h2>", table("tolerance_summary"),
+        "<h2>Tolerance and averaging cost</h2>",
+        table("tolerance_summary"),
         image("tolerance.png", "tolerance"),
-        "<h2>Search</h2>", table("search_summary"), image("best_so_far.png", "best so far"),
+        "<h2>Search</h2>",
+        table("search_summary"),
+        image("best_so_far.png", "best so far"),
         "<h3>Optuna parameter importances</h3>",
         _text(notes["importances"]) if notes.get("importances") else table("param_importances"),
         *(embedded_image(plot, plot.stem.replace("_", " ")) for plot in study_plots),
         _text(notes["study_plots"]) if notes.get("study_plots") else "",
-    ]  # fmt: skip
-    document = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-                f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n"
-                + "\n".join(part for part in body if part)
-                + f"\n<script>{SORT_SCRIPT}</script>\n</body></html>\n")  # fmt: skip
+    ]
+    document = (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n"
+        + "\n".join(part for part in body if part)
+        + f"\n<script>{SORT_SCRIPT}</script>\n</body></html>\n"
+    )
     path.write_text(document, encoding="utf-8")
     return path

@@ -20,9 +20,16 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from pipeline.store import SCHEMAS, Location, bad_file_error, table_files, table_paths
-from pipeline.store._compact import compacted_files, trial_range
-from pipeline.store._reader import latest_attempts, read_files
+from pipeline.store import (
+    SCHEMAS,
+    Location,
+    bad_file_error,
+    latest_attempts,
+    read_files,
+    table_files,
+    table_paths,
+)
+from pipeline.store.layout import compacted_files, trial_range
 
 FILES_PER_PARTITION = 256
 
@@ -56,8 +63,10 @@ class CompactedGroup:
 
 def compacted_groups(location: Location, table: str, sweep: str) -> list[CompactedGroup]:
     """The table's compacted files, those whose trial ranges overlap merged into one group."""
-    ranged = sorted((*trial_range(location, path), path)
-                    for _, path, _ in compacted_files(location, sweep, (table,)))  # fmt: skip
+    ranged = sorted(
+        (*trial_range(location, path), path)
+        for _, path, _ in compacted_files(location, sweep, (table,))
+    )
     groups: list[CompactedGroup] = []
     for low, high, path in ranged:
         if groups and low <= groups[-1].high:
@@ -68,9 +77,10 @@ def compacted_groups(location: Location, table: str, sweep: str) -> list[Compact
     return groups
 
 
-def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...], tuple | None]
-                   | tuple[Location, str, str, tuple[TrialFiles, ...], tuple | None,
-                           CompactedGroup]) -> Any:  # fmt: skip
+def read_partition(
+    part: tuple[Location, str, str, tuple[TrialFiles, ...], tuple | None]
+    | tuple[Location, str, str, tuple[TrialFiles, ...], tuple | None, CompactedGroup],
+) -> Any:
     """One partition: the latest-attempt rows of a few trials, as pandas."""
     import pandas as pd
     import pyarrow as pa
@@ -83,8 +93,7 @@ def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...], tuple
     per_record = table == "epochs"
     paths = [path for t in trials for attempt, path in t.files if per_record or attempt == t.latest]
     try:
-        data = ds.dataset(paths, schema=schema, format="parquet",
-                          filesystem=location.fs).to_table()  # fmt: skip
+        data = ds.dataset(paths, schema=schema, format="parquet", filesystem=location.fs).to_table()
     except (pa.ArrowException, OSError) as error:  # a damaged file: one line naming it
         raise bad_file_error(location, table, paths, error) from None
     frame = data.to_pandas(types_mapper=_types(schema))
@@ -94,8 +103,14 @@ def read_partition(part: tuple[Location, str, str, tuple[TrialFiles, ...], tuple
     return frame.reset_index(drop=True)
 
 
-def _read_compacted(location: Location, table: str, sweep: str, trials: tuple[TrialFiles, ...],
-                    schema: Any, group: CompactedGroup) -> Any:  # fmt: skip
+def _read_compacted(
+    location: Location,
+    table: str,
+    sweep: str,
+    trials: tuple[TrialFiles, ...],
+    schema: Any,
+    group: CompactedGroup,
+) -> Any:
     """Compacted files and the trials' own files in their range, under the reader's full rules."""
     import pandas as pd
 
@@ -113,8 +128,12 @@ def _attempt_chain(frame: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    firsts = (frame.groupby(["trial_id", "attempt"])["epoch"].min().reset_index()
-              .sort_values(["trial_id", "attempt"], ascending=[True, False]))  # fmt: skip
+    firsts = (
+        frame.groupby(["trial_id", "attempt"])["epoch"]
+        .min()
+        .reset_index()
+        .sort_values(["trial_id", "attempt"], ascending=[True, False])
+    )
     later = firsts.groupby("trial_id")["epoch"].cummin()
     firsts["floor"] = later.groupby(firsts["trial_id"]).shift(1).astype("Float64")
     floors = firsts.set_index(["trial_id", "attempt"])["floor"]
@@ -128,8 +147,12 @@ def _types(schema: Any) -> Any:
     import pandas as pd
     import pyarrow as pa
 
-    mapping = {pa.float64(): pd.Float64Dtype(), pa.int64(): pd.Int64Dtype(),
-               pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}  # fmt: skip
+    mapping = {
+        pa.float64(): pd.Float64Dtype(),
+        pa.int64(): pd.Int64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+        pa.string(): pd.StringDtype(),
+    }
     return mapping.get
 
 
@@ -152,8 +175,13 @@ def empty_frame(table: str, columns: tuple | None = None) -> Any:
     return frame
 
 
-def load_table(location: Location, table: str, sweep: str, columns: list[str] | None = None,
-               files_per_partition: int = FILES_PER_PARTITION) -> Any:  # fmt: skip
+def load_table(
+    location: Location,
+    table: str,
+    sweep: str,
+    columns: list[str] | None = None,
+    files_per_partition: int = FILES_PER_PARTITION,
+) -> Any:
     """A Dask DataFrame of the table's latest-attempt rows for one sweep (``columns``: read only
     these, plus the record keys)."""
     import dask.dataframe as dd

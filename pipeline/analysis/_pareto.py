@@ -10,8 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-FRONT_COLUMNS = ["trial_id", "candidate_group", "discovered_group", "val_metric", "robustness",
-                 "test_metric", "lr", "reg", "on_front"]  # fmt: skip
+FRONT_COLUMNS = [
+    "trial_id",
+    "candidate_group",
+    "discovered_group",
+    "val_metric",
+    "robustness",
+    "test_metric",
+    "lr",
+    "reg",
+    "on_front",
+]
 
 
 def pareto_front(trials: Any, mode: str = "max") -> Any:
@@ -21,12 +30,14 @@ def pareto_front(trials: Any, mode: str = "max") -> Any:
 
     if "robustness" not in trials.columns:
         return pd.DataFrame(columns=FRONT_COLUMNS)
-    ended = trials[(trials["status"] == "completed") & trials["val_metric"].notna()
-                   & trials["robustness"].notna()].copy()  # fmt: skip
+    ended = trials[
+        (trials["status"] == "completed")
+        & trials["val_metric"].notna()
+        & trials["robustness"].notna()
+    ].copy()
     sign = 1.0 if mode == "max" else -1.0
     points = list(zip(sign * ended["val_metric"], sign * ended["robustness"], strict=True))
-    ended["on_front"] = [not any(_dominates(other, point) for other in points)
-                         for point in points]  # fmt: skip
+    ended["on_front"] = [not any(_dominates(other, point) for other in points) for point in points]
     ended = ended.sort_values(["on_front", "val_metric"], ascending=[False, mode != "max"])
     return ended[[c for c in FRONT_COLUMNS if c in ended.columns]].reset_index(drop=True)
 
@@ -43,15 +54,29 @@ def pareto_plot(front: Any, metric_name: str, path: Path) -> Path:
     figure, axis = plt.subplots(figsize=(5.5, 4.2))
     rest = front[~front["on_front"].astype(bool)] if len(front) else front
     best = front[front["on_front"].astype(bool)].sort_values("val_metric") if len(front) else front
-    axis.scatter(rest.get("val_metric", []), rest.get("robustness", []), s=18, color="0.6",
-                 label="dominated")  # fmt: skip
-    axis.plot(best.get("val_metric", []), best.get("robustness", []), "o-", color="C3",
-              label="Pareto front")  # fmt: skip
+    axis.scatter(
+        rest.get("val_metric", []), rest.get("robustness", []), s=18, color="0.6", label="dominated"
+    )
+    axis.plot(
+        best.get("val_metric", []),
+        best.get("robustness", []),
+        "o-",
+        color="C3",
+        label="Pareto front",
+    )
     for row in best.itertuples():
-        axis.annotate(str(row.candidate_group), (row.val_metric, row.robustness), fontsize=7,
-                      xytext=(3, 3), textcoords="offset points")  # fmt: skip
-    axis.set(title="accuracy against robustness", xlabel=f"validation {metric_name}",
-             ylabel="robustness (validation metric, moved data)")  # fmt: skip
+        axis.annotate(
+            str(row.candidate_group),
+            (row.val_metric, row.robustness),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
+    axis.set(
+        title="accuracy against robustness",
+        xlabel=f"validation {metric_name}",
+        ylabel="robustness (validation metric, moved data)",
+    )
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     return _save(figure, path)

@@ -27,8 +27,14 @@ def robustness_plot(curves: Any, metric_name: str, path: Path) -> Path:
             curve = curve.sort_values("magnitude")
             style = "-" if averaged else "--"
             label = f"{candidate} ({'averaged' if averaged else 'plain'})"
-            axis.plot(curve["magnitude"], curve["best_trial_metric"], style, marker="o",
-                      markersize=3, label=label)  # fmt: skip
+            axis.plot(
+                curve["magnitude"],
+                curve["best_trial_metric"],
+                style,
+                marker="o",
+                markersize=3,
+                label=label,
+            )
         unit = along["unit"].iloc[0] if len(along) else ""
         axis.set(title=f"shift along {shift}", xlabel=f"magnitude ({unit})", ylabel=metric_name)
         axis.grid(alpha=0.3)
@@ -40,10 +46,12 @@ def robustness_plot(curves: Any, metric_name: str, path: Path) -> Path:
 def widths_plot(widths: Any, path: Path) -> Path:
     """Mean normalized width per candidate group (rows) and generator (columns)."""
     plt = _pyplot()
-    table = widths.pivot_table(index="candidate_group", columns="generator",
-                               values="mean_normalized_width", aggfunc="mean")  # fmt: skip
-    figure, axis = plt.subplots(figsize=(1.2 * max(3, table.shape[1]) + 2,
-                                         0.6 * max(2, table.shape[0]) + 1.5))  # fmt: skip
+    table = widths.pivot_table(
+        index="candidate_group", columns="generator", values="mean_normalized_width", aggfunc="mean"
+    )
+    figure, axis = plt.subplots(
+        figsize=(1.2 * max(3, table.shape[1]) + 2, 0.6 * max(2, table.shape[0]) + 1.5)
+    )
     image = axis.imshow(table.to_numpy(dtype=float), cmap="viridis", aspect="auto", vmin=0)
     axis.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
     axis.set_yticks(range(table.shape[0]), table.index)
@@ -56,8 +64,12 @@ def widths_plot(widths: Any, path: Path) -> Path:
 
 def _cells(table: Any) -> list[tuple[tuple[int, int], float]]:
     values = table.to_numpy(dtype=float)
-    return [((i, j), values[i, j]) for i in range(values.shape[0])
-            for j in range(values.shape[1]) if values[i, j] == values[i, j]]  # fmt: skip
+    return [
+        ((i, j), values[i, j])
+        for i in range(values.shape[0])
+        for j in range(values.shape[1])
+        if values[i, j] == values[i, j]
+    ]
 
 
 def tolerance_plot(tolerance: Any, path: Path) -> Path:

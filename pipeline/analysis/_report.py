@@ -27,9 +27,11 @@ def verdict_sentence(verdict: dict[str, Any], metric_name: str) -> str:
 
 def _data_sentence(verdict: dict[str, Any]) -> str:
     found, repeats = verdict["discovered_group"], verdict["repeats"]
-    parts = [f"**The data have {found}**: the data test along every generator of "
-             f"{verdict['candidate']} ({verdict['agreeing']} of {repeats} "
-             f"repeat{'s' if repeats != 1 else ''} agree)"]  # fmt: skip
+    parts = [
+        f"**The data have {found}**: the data test along every generator of "
+        f"{verdict['candidate']} ({verdict['agreeing']} of {repeats} "
+        f"repeat{'s' if repeats != 1 else ''} agree)"
+    ]
     if verdict["present"]:
         parts.append(f"found {', '.join(verdict['present'])} present")
     if verdict["absent"]:
@@ -39,16 +41,21 @@ def _data_sentence(verdict: dict[str, Any]) -> str:
     sentence = "; ".join(parts) + "."
     truth = verdict.get("true_group")
     if truth and verdict.get("correct") is not None:
-        sentence += (f" This matches the declared group, {truth}." if verdict["correct"]
-                     else f" The declared group is {truth}: this does not match it.")  # fmt: skip
+        sentence += (
+            f" This matches the declared group, {truth}."
+            if verdict["correct"]
+            else f" The declared group is {truth}: this does not match it."
+        )
     return sentence
 
 
 def _task_sentence(verdict: dict[str, Any], metric_name: str) -> str:
     if not verdict.get("winner"):
         return " No trial completed, so nothing says which candidate serves the task."
-    sentence = (f" For the task, {verdict['winner']} served best (best validation "
-                f"{metric_name} {verdict['winner_val_metric']:.4g}).")  # fmt: skip
+    sentence = (
+        f" For the task, {verdict['winner']} served best (best validation "
+        f"{metric_name} {verdict['winner_val_metric']:.4g})."
+    )
     return sentence + (f" {verdict['encoding']}" if verdict.get("encoding") else "")
 
 
@@ -87,20 +94,28 @@ def verdict_display(verdicts: Any) -> Any:
     for _, v in verdicts.iterrows():
         row = {"generator": v["generator"], "verdict": v["verdict"]}
         if from_test:
-            row.update({
-                "tested within": v["candidate_group"],
-                "repeats agreeing": f"{v['agreeing']} of {v['repeats']}",
-                "95% interval": f"[{v['agreement_low']:.2f}, {v['agreement_high']:.2f}]",
-                "p-value": _cell(v["p_value"]), "extent": _extent(v),
-                "used by the model": _share(v["used_by_model"]),
-            })  # fmt: skip
+            row.update(
+                {
+                    "tested within": v["candidate_group"],
+                    "repeats agreeing": f"{v['agreeing']} of {v['repeats']}",
+                    "95% interval": f"[{v['agreement_low']:.2f}, {v['agreement_high']:.2f}]",
+                    "p-value": _cell(v["p_value"]),
+                    "extent": _extent(v),
+                    "used by the model": _share(v["used_by_model"]),
+                }
+            )
         else:
-            row.update({
-                "seeds agreeing": f"{v['agreeing']} of {v['seeds']}",
-                "95% interval": f"[{v['agreement_low']:.2f}, {v['agreement_high']:.2f}]",
-                "extent": _extent(v), "evidence": v["evidence"],
-                "candidate (best val)": f"{v['candidate_group']} ({v['candidate_val_metric']:.4g})",
-            })  # fmt: skip
+            row.update(
+                {
+                    "seeds agreeing": f"{v['agreeing']} of {v['seeds']}",
+                    "95% interval": f"[{v['agreement_low']:.2f}, {v['agreement_high']:.2f}]",
+                    "extent": _extent(v),
+                    "evidence": v["evidence"],
+                    "candidate (best val)": (
+                        f"{v['candidate_group']} ({v['candidate_val_metric']:.4g})"
+                    ),
+                }
+            )
         row["truth"] = _truth(v["true_present"], v["correct"])
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -128,8 +143,11 @@ def _truth(true_present: Any, correct: Any) -> str:
     if true_present is None or _cell(true_present) == "-":
         return "-"
     truth = "present" if true_present else "absent"
-    return truth if correct is None or _cell(correct) == "-" else \
-        f"{truth} ({'right' if correct else 'wrong'})"  # fmt: skip
+    return (
+        truth
+        if correct is None or _cell(correct) == "-"
+        else f"{truth} ({'right' if correct else 'wrong'})"
+    )
 
 
 def text_table(frame: Any) -> str:
@@ -137,25 +155,63 @@ def text_table(frame: Any) -> str:
     if frame is None or len(frame) == 0:
         return "(no generators)"
     columns = list(frame.columns)
-    cells = [[str(c) for c in columns]] + [[_cell(row[c]) for c in columns]
-                                           for _, row in frame.iterrows()]  # fmt: skip
+    cells = [[str(c) for c in columns]] + [
+        [_cell(row[c]) for c in columns] for _, row in frame.iterrows()
+    ]
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
-                     .rstrip() for line in cells)  # fmt: skip
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in cells
+    )
 
 
 COLUMNS = {
-    "discovery_summary": ["candidate_group", "prior", "tolerance", "symmetry_breaking", "trials",
-                          "completed", "stopped", "failed", "discovery_accuracy",
-                          "discovered_group", "discovered_share", "best_val_metric",
-                          "mean_cosine"],
-    "discovery_widths": ["candidate_group", "generator", "trials", "mean_normalized_width",
-                         "std_normalized_width", "active_share", "true_active"],
-    "robustness_summary": ["candidate_group", "source", "shift", "averaged", "at_zero",
-                           "in_support_mean", "out_of_support_mean", "worst", "auc", "gap"],
-    "search_summary": ["trial_number", "trial_id", "candidate_group", "status", "val_metric",
-                       "best_so_far", "cumulative_epochs"],
-}  # fmt: skip
+    "discovery_summary": [
+        "candidate_group",
+        "prior",
+        "tolerance",
+        "symmetry_breaking",
+        "trials",
+        "completed",
+        "stopped",
+        "failed",
+        "discovery_accuracy",
+        "discovered_group",
+        "discovered_share",
+        "best_val_metric",
+        "mean_cosine",
+    ],
+    "discovery_widths": [
+        "candidate_group",
+        "generator",
+        "trials",
+        "mean_normalized_width",
+        "std_normalized_width",
+        "active_share",
+        "true_active",
+    ],
+    "robustness_summary": [
+        "candidate_group",
+        "source",
+        "shift",
+        "averaged",
+        "at_zero",
+        "in_support_mean",
+        "out_of_support_mean",
+        "worst",
+        "auc",
+        "gap",
+    ],
+    "search_summary": [
+        "trial_number",
+        "trial_id",
+        "candidate_group",
+        "status",
+        "val_metric",
+        "best_so_far",
+        "cumulative_epochs",
+    ],
+}
 
 
 VERDICT_RULE = (
@@ -185,16 +241,25 @@ def pareto_section(front: Any) -> list[str]:
     """The multi-objective sweep's Pareto front (nothing for a sweep without robustness)."""
     if front is None or len(front) == 0:
         return []
-    return ["## Accuracy and robustness: the Pareto front\n",
-            "Completed trials no other trial beats on both validation metric and robustness "
-            "(on_front), then the rest (all in pareto_front.csv):\n",
-            markdown_table(front), "![pareto](pareto.png)\n"]  # fmt: skip
+    return [
+        "## Accuracy and robustness: the Pareto front\n",
+        "Completed trials no other trial beats on both validation metric and robustness "
+        "(on_front), then the rest (all in pareto_front.csv):\n",
+        markdown_table(front),
+        "![pareto](pareto.png)\n",
+    ]
 
 
 def write_report(
-    path: Path, sweep: str, store: str, verdict: dict[str, Any], tables: dict[str, Any],
-    notes: dict[str, str], metric_name: str, study_plots: list[Path] | None = None,
-) -> Path:  # fmt: skip
+    path: Path,
+    sweep: str,
+    store: str,
+    verdict: dict[str, Any],
+    tables: dict[str, Any],
+    notes: dict[str, str],
+    metric_name: str,
+    study_plots: list[Path] | None = None,
+) -> Path:
     candidates = ", ".join(f"{c} {v:.4g}" for c, v in verdict.get("candidates", {}).items())
     table = lambda name: markdown_table(tables[name], COLUMNS.get(name))  # noqa: E731
     sections = [

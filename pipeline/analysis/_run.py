@@ -53,9 +53,17 @@ class Analysis:
     verdict_table: str = ""  # the per-generator verdict, as a plain text table
 
 
-def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None = None,
-            workers: int | None = None, study: str | Path | None = None,
-            say: Say | None = None, dashboard: bool = False) -> Analysis:  # fmt: skip
+def analyze(
+    location: Location,
+    sweep: str,
+    out: Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    study: str | Path | None = None,
+    say: Say | None = None,
+    dashboard: bool = False,
+) -> Analysis:
     """Every summary of one sweep, written under ``out``: Parquet + CSV, PNGs, report.md and
     report.html. ``study``: the sweep's Optuna study (a storage URL or a SQLite file), for
     the parameter importances."""
@@ -83,13 +91,22 @@ def analyze(location: Location, sweep: str, out: Path, *, scheduler: str | None 
     extra, study_note = study_plots(*loaded, out, tables["param_importances"])
     notes = {"importances": importance_note, "study_plots": study_note}
     notes = {key: note for key, note in notes.items() if note}
-    report = write_report(out / "report.md", sweep, location.url, verdict, tables, notes,
-                          metric_name, extra)  # fmt: skip
-    write_html_report(out / "report.html", sweep, location.url, verdict, tables, notes,
-                      metric_name, extra)  # fmt: skip
+    report = write_report(
+        out / "report.md", sweep, location.url, verdict, tables, notes, metric_name, extra
+    )
+    write_html_report(
+        out / "report.html", sweep, location.url, verdict, tables, notes, metric_name, extra
+    )
     plots += extra
-    return Analysis(out, verdict, tables, plots, report, verdict_sentence(verdict, metric_name),
-                    text_table(verdict_display(tables["generator_verdicts"])))
+    return Analysis(
+        out,
+        verdict,
+        tables,
+        plots,
+        report,
+        verdict_sentence(verdict, metric_name),
+        text_table(verdict_display(tables["generator_verdicts"])),
+    )
 
 
 def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[dict, dict]:
@@ -112,18 +129,24 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
     discovery_summary, discovery_widths = finish_discovery(trials, computed["discovery"])
     curves, robustness = finish_robustness(trials, computed["robustness"])
     tests = read_table(location, "data_tests", sweep).to_pandas()  # small: a row per generator
-    verdicts = test_verdicts(tests, computed["verdict"], trials) if not tests.empty \
-        else generator_verdicts(trials, computed["verdict"])  # fmt: skip
+    verdicts = (
+        test_verdicts(tests, computed["verdict"], trials)
+        if not tests.empty
+        else generator_verdicts(trials, computed["verdict"])
+    )
     candidates = candidate_summary(trials)
     tables = {
-        "generator_verdicts": verdicts, "candidate_summary": candidates,
-        "discovery_summary": discovery_summary, "discovery_widths": discovery_widths,
-        "robustness_curves": curves, "robustness_summary": robustness,
+        "generator_verdicts": verdicts,
+        "candidate_summary": candidates,
+        "discovery_summary": discovery_summary,
+        "discovery_widths": discovery_widths,
+        "robustness_curves": curves,
+        "robustness_summary": robustness,
         "tolerance_summary": tolerance_summary(trials),
         "search_summary": search_summary(trials, computed["epochs"]),
         "pareto_front": pareto_front(trials, metric_mode(trials)),
         "trials": trials,
-    }  # fmt: skip
+    }
     return tables, _headline(trials, tests, verdicts, candidates)
 
 
@@ -132,15 +155,22 @@ def _headline(trials: Any, tests: Any, verdicts: Any, candidates: Any) -> dict[s
     only where none did), then what served the task."""
     task = sweep_verdict(trials)
     true_groups = trials["true_group"].dropna().unique()
-    data = data_verdict(verdicts, tests, str(true_groups[0]) if len(true_groups) else None) \
-        if not tests.empty else None  # fmt: skip
+    data = (
+        data_verdict(verdicts, tests, str(true_groups[0]) if len(true_groups) else None)
+        if not tests.empty
+        else None
+    )
     if data is None:
         return {**task, "evidence": "widths"}
     mode = metric_mode(trials)
-    return {**data, "evidence": "data test", "winner": task.get("winner"),
-            "winner_val_metric": task.get("winner_val_metric"),
-            "candidates": task.get("candidates", {}),
-            "encoding": encoding_effect(candidates, data["discovered_group"], mode)}  # fmt: skip
+    return {
+        **data,
+        "evidence": "data test",
+        "winner": task.get("winner"),
+        "winner_val_metric": task.get("winner_val_metric"),
+        "candidates": task.get("candidates", {}),
+        "encoding": encoding_effect(candidates, data["discovered_group"], mode),
+    }
 
 
 def _metric_name(tables: dict[str, Any]) -> str:
@@ -164,8 +194,9 @@ def _plots(tables: dict[str, Any], metric_name: str, out: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def dask_scheduler(address: str | None, workers: int | None, say: Say,
-                   dashboard: bool = False) -> Iterator[Any]:  # fmt: skip
+def dask_scheduler(
+    address: str | None, workers: int | None, say: Say, dashboard: bool = False
+) -> Iterator[Any]:
     """Threads by default; a running cluster at ``address``; or ``workers`` local processes
     (with ``dashboard``, Dask's dashboard on a free local port; its URL is said). Yields a
     context manager that shows progress while Dask computes."""
@@ -187,11 +218,17 @@ def dask_scheduler(address: str | None, workers: int | None, say: Say,
             raise AnalysisError(f"--scheduler {address}: cannot connect ({error})") from None
         cluster = None
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address="127.0.0.1:0" if dashboard else None)  # fmt: skip
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address="127.0.0.1:0" if dashboard else None,
+        )
         client = Client(cluster)
-    say(f"Dask cluster: {client.scheduler_info()['address']} with "
-        f"{len(client.scheduler_info()['workers'])} workers")  # fmt: skip
+    say(
+        f"Dask cluster: {client.scheduler_info()['address']} with "
+        f"{len(client.scheduler_info()['workers'])} workers"
+    )
     if dashboard:
         say(f"Dask dashboard: {client.dashboard_link}")
     try:
@@ -207,8 +244,12 @@ def check_dask_dashboard(address: str | None, workers: int | None) -> None:
     import importlib.util
 
     if address is None and workers is None:
-        raise AnalysisError("--dashboard: Dask's dashboard needs a cluster (--workers N or "
-                            "--scheduler ADDR); threads have none")  # fmt: skip
+        raise AnalysisError(
+            "--dashboard: Dask's dashboard needs a cluster (--workers N or "
+            "--scheduler ADDR); threads have none"
+        )
     if workers is not None and importlib.util.find_spec("bokeh") is None:
-        raise AnalysisError("--dashboard: Dask's dashboard needs bokeh; pip install "
-                            "'symsearch[dashboard]' installs it")  # fmt: skip
+        raise AnalysisError(
+            "--dashboard: Dask's dashboard needs bokeh; pip install "
+            "'symsearch[dashboard]' installs it"
+        )

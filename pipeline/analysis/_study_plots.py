@@ -10,8 +10,9 @@ from typing import Any
 from pipeline.analysis._plots import _pyplot
 
 
-def study_plots(study: Any, why: str | None, out: Path,
-                importances: Any = None) -> tuple[list[Path], str | None]:  # fmt: skip
+def study_plots(
+    study: Any, why: str | None, out: Path, importances: Any = None
+) -> tuple[list[Path], str | None]:
     """``param_importances.png`` (from the importances table already computed, so plot and table
     agree: fANOVA is random) and Optuna's ``parallel_coordinate.png`` under ``out``, or why
     there are none. ``study``, ``why``: ``load_study``'s answer."""

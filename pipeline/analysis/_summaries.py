@@ -34,15 +34,19 @@ def probe_ids(trials: Any) -> set[str]:
     on and fewer epochs than every other trial of the sweep)."""
     if "config_json" not in trials.columns:
         return set()
-    configs = {row.trial_id: json.loads(row.config_json if isinstance(row.config_json, str)
-                                        else "{}")
-               for row in trials[["trial_id", "config_json"]].itertuples()}  # fmt: skip
+    configs = {
+        row.trial_id: json.loads(row.config_json if isinstance(row.config_json, str) else "{}")
+        for row in trials[["trial_id", "config_json"]].itertuples()
+    }
     epochs = [c.get("epochs") for c in configs.values() if c.get("epochs") is not None]
     if len(set(epochs)) < 2:
         return set()
     fewest = min(epochs)
-    return {t for t, c in configs.items()
-            if c.get("epochs") == fewest and c.get("discovery") == "test" and fewest == 1}
+    return {
+        t
+        for t, c in configs.items()
+        if c.get("epochs") == fewest and c.get("discovery") == "test" and fewest == 1
+    }
 
 
 def task_trials(trials: Any, stopped: bool = False) -> Any:
@@ -67,18 +71,23 @@ def best_trials(trials: Any) -> Any:
 def plan_discovery(trials: Any, discovery: Any) -> dict[str, Any]:
     joined = discovery.merge(trials[TRIAL_COLUMNS], on="trial_id", how="inner")
     completed = joined[joined["status"] == TrialStatus.COMPLETED]
-    completed = completed.assign(active_f=completed["active"].astype("float64"),
-                                 width=completed["normalized_width"].astype("float64"),
-                                 cos=completed["cosine"].astype("float64"))  # fmt: skip
+    completed = completed.assign(
+        active_f=completed["active"].astype("float64"),
+        width=completed["normalized_width"].astype("float64"),
+        cos=completed["cosine"].astype("float64"),
+    )
     keys = [*CONFIG, "generator"]
     grouped = completed.groupby(keys, dropna=False)
     return {
-        "widths": grouped.agg(trials=("trial_id", "count"), mean_normalized_width=("width", "mean"),
-                              std_normalized_width=("width", "std"),
-                              active_share=("active_f", "mean"),
-                              true_active=("true_active", "first")),
+        "widths": grouped.agg(
+            trials=("trial_id", "count"),
+            mean_normalized_width=("width", "mean"),
+            std_normalized_width=("width", "std"),
+            active_share=("active_f", "mean"),
+            true_active=("true_active", "first"),
+        ),
         "cosine": completed.groupby(CONFIG, dropna=False)["cos"].mean(),
-    }  # fmt: skip
+    }
 
 
 def finish_discovery(trials: Any, computed: dict[str, Any]) -> tuple[Any, Any]:
@@ -90,17 +99,23 @@ def finish_discovery(trials: Any, computed: dict[str, Any]) -> tuple[Any, Any]:
     for key, group in trials.groupby(CONFIG, dropna=False, sort=True):
         done = group[group["status"] == TrialStatus.COMPLETED]
         found = done["discovered_group"].value_counts()
-        rows.append({
-            **dict(zip(CONFIG, key, strict=True)), "trials": len(group),
-            "completed": len(done), "stopped": int((group["status"] == TrialStatus.STOPPED).sum()),
-            "failed": int((group["status"] == TrialStatus.FAILED).sum()),
-            "discovery_accuracy": done["discovery_correct"].astype("float64").mean()
-            if len(done) else None,
-            "best_val_metric": getattr(group["val_metric"].dropna(), better)()
-            if group["val_metric"].notna().any() else None,
-            "discovered_group": found.index[0] if len(found) else None,
-            "discovered_share": found.iloc[0] / len(done) if len(found) else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                **dict(zip(CONFIG, key, strict=True)),
+                "trials": len(group),
+                "completed": len(done),
+                "stopped": int((group["status"] == TrialStatus.STOPPED).sum()),
+                "failed": int((group["status"] == TrialStatus.FAILED).sum()),
+                "discovery_accuracy": done["discovery_correct"].astype("float64").mean()
+                if len(done)
+                else None,
+                "best_val_metric": getattr(group["val_metric"].dropna(), better)()
+                if group["val_metric"].notna().any()
+                else None,
+                "discovered_group": found.index[0] if len(found) else None,
+                "discovered_share": found.iloc[0] / len(done) if len(found) else None,
+            }
+        )
     summary = pd.DataFrame(rows).astype({c: trials[c].dtype for c in CONFIG})
     cosine = computed["cosine"].rename("mean_cosine").reset_index()
     summary = summary.merge(cosine, on=CONFIG, how="left") if len(summary) else summary
@@ -120,8 +135,9 @@ def sweep_verdict(trials: Any) -> dict[str, Any]:
         return {"discovered_group": None, "reason": "no completed trial"}
     ascending = metric_mode(trials) == "min"
     winner = best.sort_values("val_metric", ascending=ascending).index[0]
-    done = trials[(trials["candidate_group"] == winner)
-                  & (trials["status"] == TrialStatus.COMPLETED)]  # fmt: skip
+    done = trials[
+        (trials["candidate_group"] == winner) & (trials["status"] == TrialStatus.COMPLETED)
+    ]
     counts = done["discovered_group"].value_counts()
     if counts.empty:  # each trial's metric stayed at chance: none claimed a discovery
         return {
@@ -130,16 +146,22 @@ def sweep_verdict(trials: Any) -> dict[str, Any]:
             "reason": f"no trial of the best candidate, {winner}, learned better than chance",
         }
     top = counts[counts == counts.max()].index
-    found = best.loc[winner, "discovered_group"] if best.loc[winner, "discovered_group"] in top \
-        else top[0]  # fmt: skip
+    found = (
+        best.loc[winner, "discovered_group"]
+        if best.loc[winner, "discovered_group"] in top
+        else top[0]
+    )
     true_group = best.loc[winner, "true_group"]
     return {
-        "discovered_group": found, "winner": winner,
+        "discovered_group": found,
+        "winner": winner,
         "winner_val_metric": float(best.loc[winner, "val_metric"]),
-        "agreement": float(counts[found] / len(done)), "winner_trials": len(done),
-        "true_group": true_group, "correct": _flag(best.loc[winner, "discovery_correct"]),
+        "agreement": float(counts[found] / len(done)),
+        "winner_trials": len(done),
+        "true_group": true_group,
+        "correct": _flag(best.loc[winner, "discovery_correct"]),
         "candidates": {c: float(v) for c, v in best["val_metric"].items()},
-    }  # fmt: skip
+    }
 
 
 def _flag(value: Any) -> bool | None:
@@ -180,8 +202,13 @@ def finish_robustness(trials: Any, computed: dict[str, Any]) -> tuple[Any, Any]:
             values = curve[["magnitude", "in_support", column]].dropna(subset=[column])
             if values.empty:
                 continue
-            rows.append({**dict(zip(CURVE, key, strict=True)), "trials": which,
-                         **curve_figures(values, column, mode)})  # fmt: skip
+            rows.append(
+                {
+                    **dict(zip(CURVE, key, strict=True)),
+                    "trials": which,
+                    **curve_figures(values, column, mode),
+                }
+            )
     return curves.reset_index(drop=True), pd.DataFrame(rows)
 
 
@@ -196,11 +223,13 @@ def curve_figures(curve: Any, column: str, mode: str) -> dict[str, float | None]
     auc = float(np.trapezoid(y, x) / span) if span > 0 else float(y[0])
     out_mean = float(y[~inside].mean()) if (~inside).any() else None
     return {
-        "at_zero": float(y[0]), "in_support_mean": float(y[inside].mean()),
+        "at_zero": float(y[0]),
+        "in_support_mean": float(y[inside].mean()),
         "out_of_support_mean": out_mean,
-        "worst": float(y.min() if mode == "max" else y.max()), "auc": auc,
+        "worst": float(y.min() if mode == "max" else y.max()),
+        "auc": auc,
         "gap": float(y[0] - out_mean) if out_mean is not None else None,
-    }  # fmt: skip
+    }
 
 
 # -- tolerance and search ------------------------------------------------------------------------
@@ -210,19 +239,28 @@ def tolerance_summary(trials: Any) -> Any:
     """Per (candidate, tolerance): averaging cost and error, and the share of trials whose
     averaging set met the tolerance (``tolerance_met``: false where a cap overrode it)."""
     done = trials[trials["status"] == TrialStatus.COMPLETED]
-    numbers = ["n_samples", "equivariance_error", "model_equivariance_error", "eval_seconds",
-               "test_metric"]  # fmt: skip
-    done = done.assign(**{c: done[c].astype("float64") for c in numbers},
-                       tolerance_met=_share_column(done, "tolerance_met"))  # fmt: skip
+    numbers = [
+        "n_samples",
+        "equivariance_error",
+        "model_equivariance_error",
+        "eval_seconds",
+        "test_metric",
+    ]
+    done = done.assign(
+        **{c: done[c].astype("float64") for c in numbers},
+        tolerance_met=_share_column(done, "tolerance_met"),
+    )
     grouped = done.groupby(["candidate_group", "tolerance"], dropna=False)
     summary = grouped.agg(
-        trials=("trial_id", "count"), n_samples=("n_samples", "mean"),
+        trials=("trial_id", "count"),
+        n_samples=("n_samples", "mean"),
         equivariance_error=("equivariance_error", "mean"),
         equivariance_error_std=("equivariance_error", "std"),
         model_equivariance_error=("model_equivariance_error", "mean"),
-        eval_seconds=("eval_seconds", "mean"), test_metric=("test_metric", "mean"),
+        eval_seconds=("eval_seconds", "mean"),
+        test_metric=("test_metric", "mean"),
         tolerance_met=("tolerance_met", "mean"),
-    )  # fmt: skip
+    )
     return summary.reset_index()
 
 
@@ -246,9 +284,12 @@ def search_summary(trials: Any, epochs_per_trial: Any) -> Any:
     values = ordered["val_metric"].astype("float64").where(ordered["status"] != TrialStatus.FAILED)
     best = values.cummax() if metric_mode(trials) == "max" else values.cummin()
     return ordered[["trial_id", "candidate_group", "status"]].assign(
-        trial_number=range(1, len(ordered) + 1), val_metric=values.to_numpy(),
-        best_so_far=best.to_numpy(), trial_epochs=spent, cumulative_epochs=spent.cumsum(),
-    )  # fmt: skip
+        trial_number=range(1, len(ordered) + 1),
+        val_metric=values.to_numpy(),
+        best_so_far=best.to_numpy(),
+        trial_epochs=spent,
+        cumulative_epochs=spent.cumsum(),
+    )
 
 
 def load_study(study: str | Path | None, sweep: str) -> tuple[Any, str | None]:
@@ -272,8 +313,14 @@ def load_study(study: str | Path | None, sweep: str) -> tuple[Any, str | None]:
         return optuna.load_study(study_name=sweep, storage=storage), None
     except KeyError:
         return None, "no Optuna study for this sweep"
-    except (ValueError, RuntimeError, ImportError, OSError, SQLAlchemyError,
-            optuna.exceptions.StorageInternalError) as error:  # fmt: skip
+    except (
+        ValueError,
+        RuntimeError,
+        ImportError,
+        OSError,
+        SQLAlchemyError,
+        optuna.exceptions.StorageInternalError,
+    ) as error:
         if isinstance(error, optuna.exceptions.StorageInternalError):  # the database's own
             error = error.__cause__ or error.__context__ or error
         reason = (str(error).splitlines() or [""])[0]

@@ -22,13 +22,41 @@ from typing import Any
 
 from pipeline.analysis._summaries import metric_mode, task_trials
 
-INPUTS = ["learned_width", "active", "true_active", "cosine", "present", "p_value", "extent",
-          "extent_unit", "extent_error", "test_note", "used_by_model"]  # fmt: skip
+INPUTS = [
+    "learned_width",
+    "active",
+    "true_active",
+    "cosine",
+    "present",
+    "p_value",
+    "extent",
+    "extent_unit",
+    "extent_error",
+    "test_note",
+    "used_by_model",
+]
 TRIAL_INPUTS = ["trial_id", "dataset", "candidate_group", "seed", "status", "val_metric"]
-COLUMNS = ["dataset", "generator", "verdict", "seeds", "agreeing", "agreement", "agreement_low",
-           "agreement_high", "evidence", "extent", "extent_std", "extent_unit", "extent_error",
-           "cosine", "candidate_group", "candidate_val_metric", "trials", "true_present",
-           "correct"]  # fmt: skip
+COLUMNS = [
+    "dataset",
+    "generator",
+    "verdict",
+    "seeds",
+    "agreeing",
+    "agreement",
+    "agreement_low",
+    "agreement_high",
+    "evidence",
+    "extent",
+    "extent_std",
+    "extent_unit",
+    "extent_error",
+    "cosine",
+    "candidate_group",
+    "candidate_val_metric",
+    "trials",
+    "true_present",
+    "correct",
+]
 WIDTH_UNIT = "learned width (generator units)"
 Z95 = 1.959963984540054
 
@@ -68,7 +96,7 @@ def generator_verdicts(trials: Any, rows: Any) -> Any:
     verdicts = [
         _one_generator(dataset, generator, group, best, ascending)
         for (dataset, generator), group in joined.groupby(["dataset", "generator"], sort=True)
-    ]  # fmt: skip
+    ]
     return pd.DataFrame(verdicts, columns=COLUMNS)
 
 
@@ -93,23 +121,35 @@ def _one_generator(dataset: str, generator: str, group: Any, best: dict, ascendi
     extent, extent_std, unit = _extent(majority)
     true_present = _first(rows["true_active"])
     return {
-        "dataset": dataset, "generator": generator, "verdict": verdict, "seeds": n,
-        "agreeing": agreeing, "agreement": agreeing / n if n else None,
-        "agreement_low": low, "agreement_high": high,
-        "evidence": _evidence(seeds), "extent": extent, "extent_std": extent_std,
-        "extent_unit": unit, "extent_error": mean_of(seeds["extent_error"]),
-        "cosine": mean_of(seeds["cosine"]), "candidate_group": candidate,
-        "candidate_val_metric": best[(dataset, candidate)], "trials": len(rows),
+        "dataset": dataset,
+        "generator": generator,
+        "verdict": verdict,
+        "seeds": n,
+        "agreeing": agreeing,
+        "agreement": agreeing / n if n else None,
+        "agreement_low": low,
+        "agreement_high": high,
+        "evidence": _evidence(seeds),
+        "extent": extent,
+        "extent_std": extent_std,
+        "extent_unit": unit,
+        "extent_error": mean_of(seeds["extent_error"]),
+        "cosine": mean_of(seeds["cosine"]),
+        "candidate_group": candidate,
+        "candidate_val_metric": best[(dataset, candidate)],
+        "trials": len(rows),
         "true_present": true_present,
-        "correct": None if true_present is None or verdict == "undecided"
+        "correct": None
+        if true_present is None or verdict == "undecided"
         else (verdict == "present") == bool(true_present),
-    }  # fmt: skip
+    }
 
 
 def _winning_candidate(dataset: str, candidates: Any, best: dict, ascending: bool) -> str:
     """Best validation metric first; ties broken by name so the choice is reproducible."""
-    ordered = sorted(candidates, key=lambda c: ((best[(dataset, c)] if ascending
-                                                 else -best[(dataset, c)]), c))  # fmt: skip
+    ordered = sorted(
+        candidates, key=lambda c: ((best[(dataset, c)] if ascending else -best[(dataset, c)]), c)
+    )
     return ordered[0]
 
 

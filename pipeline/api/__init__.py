@@ -12,10 +12,20 @@ from pipeline.api._best import Best
 from pipeline.api._detect import Detection, detect
 from pipeline.api._sweep import Sweep, open_sweep, sweep
 from pipeline.api._tables import read_table
-from pipeline.sweep._best import BestTrialError
+from pipeline.sweep import BestTrialError
 
-__all__ = ["Best", "BestTrialError", "Detection", "ModelStateError", "Sweep", "TrainedModel",
-           "detect", "open_sweep", "read_table", "sweep"]
+__all__ = [
+    "Best",
+    "BestTrialError",
+    "Detection",
+    "ModelStateError",
+    "Sweep",
+    "TrainedModel",
+    "detect",
+    "open_sweep",
+    "read_table",
+    "sweep",
+]
 
 
 def __getattr__(name: str):

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.sweep._best import choose_best
+from pipeline.sweep import choose_best
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,26 @@ class Best:
         as is: every setting fixed under ``trial:``, seeds included, nothing searched."""
         settings = self.config.model_dump()
         dataset, model = settings.pop("dataset"), settings.pop("model")
-        return {"name": f"{self.sweep}-best",
-                "description": f"best trial {self.trial_id} of sweep {self.sweep} by {self.metric}"
-                               f" ({self.mode}) = {self.value:.6g}; state: {self.state}",
-                "dataset": dataset, "model": model, "trial": settings}  # fmt: skip
+        return {
+            "name": f"{self.sweep}-best",
+            "description": f"best trial {self.trial_id} of sweep {self.sweep} by {self.metric}"
+            f" ({self.mode}) = {self.value:.6g}; state: {self.state}",
+            "dataset": dataset,
+            "model": model,
+            "trial": settings,
+        }
 
 
-def best_of(rows: list[dict[str, Any]], sweep: str, state: Any, metric: str = "val_metric",
-            mode: str | None = None, space_mode: str | None = None) -> Best:  # fmt: skip
+def best_of(
+    rows: list[dict[str, Any]],
+    sweep: str,
+    state: Any,
+    metric: str = "val_metric",
+    mode: str | None = None,
+    space_mode: str | None = None,
+) -> Best:
     """``Best`` from a sweep's (latest-attempt) trials rows; ``state(trial_id)``: its location."""
-    from pipeline._factories import stored_data
+    from pipeline._util.factories import stored_data
     from pipeline.space import make_config
 
     row, mode = choose_best(rows, metric, mode, space_mode)

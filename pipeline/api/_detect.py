@@ -34,8 +34,14 @@ class Detection:
         return asdict(self)
 
 
-def detect(space_or_dataset: Any, group: Any = None, *, seed: int | None = None,
-           repeats: int | None = None, **overrides: Any) -> Detection:  # fmt: skip
+def detect(
+    space_or_dataset: Any,
+    group: Any = None,
+    *,
+    seed: int | None = None,
+    repeats: int | None = None,
+    **overrides: Any,
+) -> Detection:
     """The data test of ``space_or_dataset`` (a search space file, a space as a dict, or a
     ``pipeline.data.Dataset``) along every generator of ``group`` (a catalog name or a Group;
     default: the space's candidate group, the most general one where it is searched).
@@ -51,15 +57,17 @@ def detect(space_or_dataset: Any, group: Any = None, *, seed: int | None = None,
         dataset, data_seed, spec = _dataset(config), config.data_seed, config.dataset
         test_seed = config.test_seed if seed is None else seed
         test_repeats = config.test_repeats if repeats is None else repeats
-        candidate = group if group is not None and not isinstance(group, str) else \
-            config.candidate_group  # fmt: skip
-    return _detect(dataset, data_seed, spec, _group(candidate, dataset), test_seed,
-                   test_repeats, started)  # fmt: skip
+        candidate = (
+            group if group is not None and not isinstance(group, str) else config.candidate_group
+        )
+    return _detect(
+        dataset, data_seed, spec, _group(candidate, dataset), test_seed, test_repeats, started
+    )
 
 
 def _config(space: Any, group: Any, overrides: dict[str, Any]) -> Any:
     from pipeline.space import Choice, load_space, parse_space, trial_config
-    from pipeline.sweep._probe import most_general
+    from pipeline.sweep import most_general
 
     loaded = parse_space(space) if isinstance(space, dict) else load_space(Path(space))
     values = dict(_dotted(overrides))
@@ -104,47 +112,59 @@ def _group(candidate: Any, dataset: Any) -> Any:
     return check_candidate(str(candidate), dataset)
 
 
-def _detect(dataset: Any, data_seed: int, spec: dict[str, Any], group: Any, test_seed: int,
-            repeats: int, started: float) -> Detection:  # fmt: skip
+def _detect(
+    dataset: Any,
+    data_seed: int,
+    spec: dict[str, Any],
+    group: Any,
+    test_seed: int,
+    repeats: int,
+    started: float,
+) -> Detection:
     from pipeline.discovery import data_test_id, run_data_test
 
     if group.learnable or not group.generator_names():
-        raise SpaceError(f"candidate_group: {group.name} has no generators to test before "
-                         "training (name a catalog group such as affine2)")  # fmt: skip
+        raise SpaceError(
+            f"candidate_group: {group.name} has no generators to test before "
+            "training (name a catalog group such as affine2)"
+        )
     seeds = [test_seed + r for r in range(repeats)]
     test = run_data_test(dataset, group, seeds, data_test_id(spec, data_seed, group.name, seeds))
     consensus = test.consensus()
     rows = test.rows(dataset, data_seed, group)
     generators = [_generator(name, consensus[name], rows, test) for name in test.generators()]
-    return Detection(dataset.name, group.name, test.discovered_group(group), generators,
-                     repeats, time.perf_counter() - started)  # fmt: skip
+    return Detection(
+        dataset.name,
+        group.name,
+        test.discovered_group(group),
+        generators,
+        repeats,
+        time.perf_counter() - started,
+    )
 
 
-def _generator(name: str, columns: dict[str, Any], rows: list[dict[str, Any]],
-               test: Any) -> dict[str, Any]:  # fmt: skip
+def _generator(
+    name: str, columns: dict[str, Any], rows: list[dict[str, Any]], test: Any
+) -> dict[str, Any]:
     own = [row for row in rows if row["generator"] == name]
     undecided = columns["test_note"] is not None
     verdict = "undecided" if undecided else ("present" if columns["present"] else "absent")
     agreeing = sum(bool(row["present"]) == bool(columns["present"]) for row in own)
     return {
-        "generator": name, "verdict": verdict,
+        "generator": name,
+        "verdict": verdict,
         "present": None if undecided else bool(columns["present"]),
-        "p_value": columns["p_value"], "extent": columns["extent"],
-        "unit": columns["extent_unit"], "magnitudes": own[0]["magnitudes"],
+        "p_value": columns["p_value"],
+        "extent": columns["extent"],
+        "unit": columns["extent_unit"],
+        "magnitudes": own[0]["magnitudes"],
         "tv": own[0]["tv"] if len(own) == 1 else _mean_curve([row["tv"] for row in own]),
-        "agreement": agreeing / len(own), "note": columns["test_note"],
-        "matrix": test.matrices.get(name), "matrix_dim": test.matrix_dim,
-    }  # fmt: skip
+        "agreement": agreeing / len(own),
+        "note": columns["test_note"],
+        "matrix": test.matrices.get(name),
+        "matrix_dim": test.matrix_dim,
+    }
 
 
 def _mean_curve(curves: list[list[float]]) -> list[float]:
     return [sum(values) / len(values) for values in zip(*curves, strict=True)]
-
-
-def detection_table(found: Detection) -> list[dict[str, Any]]:
-    """``symsearch detect``'s rows: one per generator, the TV curve in two decimals."""
-    return [{"generator": g["generator"], "verdict": g["verdict"],
-             "p_value": f"{g['p_value']:.2g}", "extent": f"{g['extent']:.3g}",
-             "unit": g["unit"], "TV by step": " ".join(f"{t:.2f}" for t in g["tv"]),
-             "note": (g["note"] or "")[:60]}
-            for g in found.generators]  # fmt: skip

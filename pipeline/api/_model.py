@@ -23,7 +23,7 @@ class TrainedModel(nn.Module):
     data (same seed, same splits), ``config`` its configuration."""
 
     def __init__(self, setup: Any, epoch: int) -> None:
-        from pipeline.evaluation import TEST_SEED_OFFSET, test_averaging
+        from pipeline.trial import TEST_SEED_OFFSET, test_averaging
 
         super().__init__()
         self.network, self.augmentation = setup.model, setup.augmentation
@@ -34,11 +34,16 @@ class TrainedModel(nn.Module):
         self.eval()
 
     def forward(self, x: torch.Tensor, averaged: bool = True) -> torch.Tensor:
-        from pipeline.symmetrize import predict
+        from pipeline.methods.symmetrize import predict
 
         with torch.no_grad():
-            return predict(self.network, self.augmentation.group, self.task, x.to(self.device),
-                           self.averaging if averaged else None)  # fmt: skip
+            return predict(
+                self.network,
+                self.augmentation.group,
+                self.task,
+                x.to(self.device),
+                self.averaging if averaged else None,
+            )
 
     def augment(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """x moved by elements drawn from the learned augmentation distribution."""
@@ -47,36 +52,42 @@ class TrainedModel(nn.Module):
 
     def score(self, prediction: torch.Tensor, targets: torch.Tensor) -> float:
         """The dataset's metric (accuracy, mse, ...) of predictions against targets."""
-        from pipeline.symmetrize import score
+        from pipeline.methods.symmetrize import score
 
         return score(self.task, prediction, targets.to(prediction.device))
 
 
-def load_model(location: Any, sweep: str, trial_id: str, config: Any,
-               device: str = "cpu") -> TrainedModel:  # fmt: skip
+def load_model(
+    location: Any, sweep: str, trial_id: str, config: Any, device: str = "cpu"
+) -> TrainedModel:
     """Rebuild the trial's setup from ``config`` on ``device`` and load its saved state."""
     from pipeline.store import read_blob
-    from pipeline.sweep._trainable import state_name
+    from pipeline.sweep import state_name
     from pipeline.trial import TrialState, build
 
     name = state_name(sweep, trial_id)
     payload = read_blob(location, name)
     if payload is None:
-        raise ModelStateError(f"trial {trial_id} of sweep {sweep}: no saved state at "
-                              f"{location.url}/{name}")  # fmt: skip
+        raise ModelStateError(
+            f"trial {trial_id} of sweep {sweep}: no saved state at {location.url}/{name}"
+        )
     try:
-        state = TrialState(**torch.load(io.BytesIO(payload), weights_only=True,
-                                        map_location=device))  # fmt: skip
+        state = TrialState(
+            **torch.load(io.BytesIO(payload), weights_only=True, map_location=device)
+        )
     except Exception as error:  # truncated, not a pickle, a wrong structure: one line
-        raise ModelStateError(f"{location.url}/{name}: damaged saved state, cannot be read "
-                              f"({_first_line(error)})") from None  # fmt: skip
+        raise ModelStateError(
+            f"{location.url}/{name}: damaged saved state, cannot be read ({_first_line(error)})"
+        ) from None
     setup = build(config.model_copy(update={"device": device}))
     try:
         setup.model.load_state_dict(state.model)
         setup.augmentation.load_state_dict(state.augmentation)
     except Exception as error:  # keys or shapes that are not this trial's model
-        raise ModelStateError(f"{location.url}/{name}: damaged saved state, does not fit the "
-                              f"trial's model ({_first_line(error)})") from None  # fmt: skip
+        raise ModelStateError(
+            f"{location.url}/{name}: damaged saved state, does not fit the "
+            f"trial's model ({_first_line(error)})"
+        ) from None
     return TrainedModel(setup, state.epoch)
 
 

@@ -8,11 +8,19 @@ from typing import Any
 from pipeline.api._tables import Backend
 
 
-def sweep(space: str | Path | dict[str, Any], *, name: str | None = None,
-          store: str | None = None, num_samples: int | None = None,
-          max_concurrent: int | None = None, address: str | None = None,
-          study_storage: str | None = None, verbose: bool = False, force: bool = False,
-          **overrides: Any) -> Sweep:  # fmt: skip
+def sweep(
+    space: str | Path | dict[str, Any],
+    *,
+    name: str | None = None,
+    store: str | None = None,
+    num_samples: int | None = None,
+    max_concurrent: int | None = None,
+    address: str | None = None,
+    study_storage: str | None = None,
+    verbose: bool = False,
+    force: bool = False,
+    **overrides: Any,
+) -> Sweep:
     """Run a sweep on Ray Tune, as ``symsearch sweep`` does, and return it.
 
     ``space``: a search space file or the same content as a dict. ``overrides`` are ``--set``
@@ -27,8 +35,17 @@ def sweep(space: str | Path | dict[str, Any], *, name: str | None = None,
     if isinstance(given, Path):
         given = load_space(given)
         name = name if name is not None else given.name or Path(space).stem
-    prepared = prepare_sweep(given, name, store, num_samples, max_concurrent, address, verbose,
-                             study_storage=study_storage, overrides=_dotted(overrides))  # fmt: skip
+    prepared = prepare_sweep(
+        given,
+        name,
+        store,
+        num_samples,
+        max_concurrent,
+        address,
+        verbose,
+        study_storage=study_storage,
+        overrides=_dotted(overrides),
+    )
     start_sweep(prepared, force)
     return Sweep(prepared.record.name, prepared.record.store)
 
@@ -110,11 +127,13 @@ class Sweep:
         if not rows:
             from pipeline.api._tables import open_location
             from pipeline.store import sweeps_in
-            from pipeline.sweep._best import BestTrialError
+            from pipeline.sweep import BestTrialError
 
             known = ", ".join(sweeps_in(open_location(self.store))) or "none yet"
-            raise BestTrialError(f"sweep {self.name}: no trials in the store {self.store} "
-                                 f"(sweeps with trials: {known})")  # fmt: skip
+            raise BestTrialError(
+                f"sweep {self.name}: no trials in the store {self.store} "
+                f"(sweeps with trials: {known})"
+            )
         return best_of(rows, self.name, self.state_url, metric, mode, self._space_mode())
 
     def _space_mode(self) -> str | None:
@@ -129,13 +148,18 @@ class Sweep:
 
     def state_url(self, trial_id: str) -> str:
         """Where the trial's saved state lives in the store."""
-        from pipeline.sweep._trainable import state_name
+        from pipeline.sweep import state_name
 
         return f"{self.store.rstrip('/')}/{state_name(self.name, trial_id)}"
 
-    def load_model(self, trial_id: str | None = None, device: str = "cpu", *,
-                   allow_factories: tuple[str, ...] = (),
-                   trust_store: bool = False) -> Any:  # fmt: skip
+    def load_model(
+        self,
+        trial_id: str | None = None,
+        device: str = "cpu",
+        *,
+        allow_factories: tuple[str, ...] = (),
+        trust_store: bool = False,
+    ) -> Any:
         """The trial's trained network and augmentation (``pipeline.api.TrainedModel``) from its
         saved state, on ``device``; without ``trial_id``, the best trial's. Group and dataset
         factories the stored configuration names are imported only when ``allow_factories``
@@ -143,14 +167,13 @@ class Sweep:
         from pipeline.api._model import load_model
         from pipeline.api._tables import open_location
         from pipeline.space import make_config
-        from pipeline.sweep._launch import factory_policy
+        from pipeline.sweep import factory_policy
 
         allowed = factory_policy(allow_factories, trust_store)
         row = self.best().row if trial_id is None else self._row(trial_id)
         with allowed:
             config = make_config(_config_values(row["config_json"]))
-            return load_model(open_location(self.store), self.name, row["trial_id"], config,
-                              device)  # fmt: skip
+            return load_model(open_location(self.store), self.name, row["trial_id"], config, device)
 
     def _row(self, trial_id: str) -> dict[str, Any]:
         import pyarrow.compute as pc
@@ -163,29 +186,52 @@ class Sweep:
             raise ModelStateError(f"sweep {self.name} has no trial {trial_id!r}")
         return found[0]
 
-    def analyze(self, out: str | Path | None = None, *, workers: int | None = None,
-                scheduler: str | None = None) -> Any:  # fmt: skip
+    def analyze(
+        self,
+        out: str | Path | None = None,
+        *,
+        workers: int | None = None,
+        scheduler: str | None = None,
+    ) -> Any:
         """``symsearch analyze``: summaries, plots and report.md under ``out`` (default
         outputs/<sweep>/analysis); returns ``pipeline.analysis.Analysis``."""
         from pipeline.analysis import analyze
         from pipeline.api._tables import open_location
-        from pipeline.sweep._record import outputs_dir, study_location
+        from pipeline.sweep import outputs_dir, study_location
 
         folder = Path(out) if out is not None else outputs_dir() / self.name / "analysis"
         location = open_location(self.store)
-        return analyze(location, self.name, folder, scheduler=scheduler, workers=workers,
-                       study=study_location(self.name, location.url))  # fmt: skip
+        return analyze(
+            location,
+            self.name,
+            folder,
+            scheduler=scheduler,
+            workers=workers,
+            study=study_location(self.name, location.url),
+        )
 
-    def resume(self, num_samples: int | None = None, *, allow_factories: tuple[str, ...] = (),
-               trust_store: bool = False, force: bool = False,
-               **overrides: Any) -> Sweep:  # fmt: skip
+    def resume(
+        self,
+        num_samples: int | None = None,
+        *,
+        allow_factories: tuple[str, ...] = (),
+        trust_store: bool = False,
+        force: bool = False,
+        **overrides: Any,
+    ) -> Sweep:
         """Continue the sweep (``symsearch resume``); ``num_samples`` raises its budget;
         ``allow_factories``/``trust_store`` as in ``load_model``."""
         from pipeline.sweep import resume_sweep
 
-        resume_sweep(self.name, num_samples, self.store, _dotted(overrides),
-                     allow_factories=allow_factories, trust_store=trust_store,
-                     force=force)  # fmt: skip
+        resume_sweep(
+            self.name,
+            num_samples,
+            self.store,
+            _dotted(overrides),
+            allow_factories=allow_factories,
+            trust_store=trust_store,
+            force=force,
+        )
         return self
 
 

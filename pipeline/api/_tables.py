@@ -11,19 +11,26 @@ Backend = Literal["pandas", "polars", "arrow"]
 BACKENDS = ("pandas", "polars", "arrow")
 
 
-def read_table(store: Any = None, table: str = "trials", sweep: str | None = None, *,
-               backend: Backend = "pandas") -> Any:  # fmt: skip
+def read_table(
+    store: Any = None,
+    table: str = "trials",
+    sweep: str | None = None,
+    *,
+    backend: Backend = "pandas",
+) -> Any:
     """One table of a store (a URL, a path or an opened ``Location``; default: the default
     store) with only the latest attempt of each record, as symsearch's own readers see it: each
     trial once, each (trial, epoch) once. ``sweep`` keeps one sweep's rows."""
     from pipeline.store import SCHEMAS, check_readable, check_sweep_name, read_table
 
     if table not in SCHEMAS:
-        from pipeline._text import did_you_mean
+        from pipeline._util.text import did_you_mean
         from pipeline.store import StoreError
 
-        raise StoreError(f"unknown table {table!r}{did_you_mean(table, list(SCHEMAS))} "
-                         f"(tables: {', '.join(SCHEMAS)})")  # fmt: skip
+        raise StoreError(
+            f"unknown table {table!r}{did_you_mean(table, list(SCHEMAS))} "
+            f"(tables: {', '.join(SCHEMAS)})"
+        )
     if sweep is not None:
         check_sweep_name(sweep, "sweep")
     location = open_location(store)

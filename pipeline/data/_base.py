@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from pipeline._text import did_you_mean
+from pipeline._util.text import did_you_mean
 from pipeline.actions import KINDS, act
 from pipeline.errors import SymsearchError
 from pipeline.groups import Group, UnknownGroupError, get_group

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline._factories import import_function
+from pipeline._util.factories import import_function
 from pipeline.data import digits, ising, pointclouds, signals, twobody
 from pipeline.data._base import Dataset, DatasetError, parse_options
 

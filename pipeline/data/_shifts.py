@@ -35,8 +35,9 @@ class Shift:
     element: Tensor  # (d, d)
 
 
-def _lie_grid(record: GeneratorRecord, natural_range: float, kind: str,
-              size: int) -> tuple[list, list]:  # fmt: skip
+def _lie_grid(
+    record: GeneratorRecord, natural_range: float, kind: str, size: int
+) -> tuple[list, list]:
     """(magnitudes, coefficients) for one algebra generator."""
     if record.grid == "angle":
         degrees = list(range(0, 181, 15))
@@ -74,9 +75,13 @@ def shift_grid(group: Group, kind: str, size: int = 0) -> list[Shift]:
             a = torch.zeros(group.lie_dim, dtype=group.dtype)
             a[i] = c
             shifts.append(Shift(name, float(magnitude), record.unit(kind), group.exp(a)))
-    for name, generator, order, record in zip(group.discrete_names, group.discrete_generators,
-                                              group.generator_orders, group.discrete_records,
-                                              strict=True):  # fmt: skip
+    for name, generator, order, record in zip(
+        group.discrete_names,
+        group.discrete_generators,
+        group.generator_orders,
+        group.discrete_records,
+        strict=True,
+    ):
         magnitudes, powers = _discrete_grid(record, order)
         for magnitude, p in zip(magnitudes, powers, strict=True):
             element = torch.linalg.matrix_power(generator, p)

@@ -15,8 +15,14 @@ from pipeline.groups import get_group
 
 # transform -> true group. Upright digits have none: a 6 is not a rotated 9. A rotation range
 # is a partial SO2 symmetry: its true group is SO2, with widths up to max_angle.
-TRUE_GROUPS = {"none": "trivial", "SO2": "SO2", "rotation": "SO2", "C4": "C4", "T2": "T2",
-               "scale": "scale"}  # fmt: skip
+TRUE_GROUPS = {
+    "none": "trivial",
+    "SO2": "SO2",
+    "rotation": "SO2",
+    "C4": "C4",
+    "T2": "T2",
+    "scale": "scale",
+}
 
 
 @dataclass(frozen=True)

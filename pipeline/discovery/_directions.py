@@ -5,7 +5,7 @@ half symmetric shear inside affine2) moves the data along no basis generator: ea
 absent. So, beside the basis, the test examines a few directions L = sum_i c_i L_i proposed from
 the *training split* (the held-out splits that score the test never inform the proposal, so the
 test's level stands): the directions along which the data vary most per unit of movement, the
-generalized eigenvectors of the tangent-spread forms of ``pipeline.learned_start`` (class-
+generalized eigenvectors of the tangent-spread forms of ``methods.learned_start`` (class-
 conditional covariances of the data along the tangent actions, computed through ``act``).
 
 Each proposal is normalized to a unit Frobenius norm (so its coefficient is the matrix's own
@@ -31,7 +31,7 @@ from torch import Tensor
 from pipeline.data import Dataset
 from pipeline.discovery._test import measure
 from pipeline.groups import OTHER_LIE, Group
-from pipeline.learned_start import most_spread, spread_forms, tangent_actions
+from pipeline.methods.learned_start import most_spread, spread_forms, tangent_actions
 
 DIRECTIONS = 2  # proposals tested by default (candidates with >= 2 algebra generators)
 SNAP = 0.25  # a proposal's matrix entries below this share of its largest are estimation noise
@@ -81,8 +81,9 @@ def direction_verdicts(dataset: Dataset, group: Group, config, device) -> list:
     return verdicts
 
 
-def propose(dataset: Dataset, block: Group, count: int,
-            rng: torch.Generator) -> tuple[list[Tensor], list[float]]:  # fmt: skip
+def propose(
+    dataset: Dataset, block: Group, count: int, rng: torch.Generator
+) -> tuple[list[Tensor], list[float]]:
     """Up to ``count`` unit-Frobenius matrices in ``block``'s algebra along which the training
     data spread most per unit of movement, with natural ranges; redundant ones dropped."""
     x, labels = _training_sample(dataset, rng)

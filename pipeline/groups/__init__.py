@@ -27,10 +27,10 @@ from pipeline.groups._relations import (
 from pipeline.groups._user import check_group
 
 __all__ = [
-    "OTHER_LIE",
     "EXAMPLES",
     "FAMILIES",
     "MAX_ELEMENTS",
+    "OTHER_LIE",
     "GeneratorRecord",
     "Group",
     "UnknownGroupError",

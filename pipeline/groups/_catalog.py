@@ -68,8 +68,12 @@ FAMILIES: list[tuple[str, Builder, str, str]] = [
     (r"learned(\d+)", learned, "learned<k>", "learned2"),
 ]
 EXAMPLES = [example for *_, example in FAMILIES] + [
-    "SO2*flip", "T2*D4*flip", "SO3*S5", "SO3[rz]", "affine2[rot,stretch]",
-]  # fmt: skip
+    "SO2*flip",
+    "T2*D4*flip",
+    "SO3*S5",
+    "SO3[rz]",
+    "affine2[rot,stretch]",
+]
 
 
 def get_group(name: str, *, learned_domain: str = "plane") -> Group:

@@ -185,14 +185,24 @@ def scale() -> Group:
 
 def stretch_x() -> Group:
     record = rec.scaling("stretch", "x")
-    return _plane_group("stretchx", [("sx", STRETCH_X, LN2, record)], [], None,
-                        "stretches along x (x -> c x, y kept)")  # fmt: skip
+    return _plane_group(
+        "stretchx",
+        [("sx", STRETCH_X, LN2, record)],
+        [],
+        None,
+        "stretches along x (x -> c x, y kept)",
+    )
 
 
 def stretch_y() -> Group:
     record = rec.scaling("stretch", "y")
-    return _plane_group("stretchy", [("sy", STRETCH_Y, LN2, record)], [], None,
-                        "stretches along y (y -> c y, x kept)")  # fmt: skip
+    return _plane_group(
+        "stretchy",
+        [("sy", STRETCH_Y, LN2, record)],
+        [],
+        None,
+        "stretches along y (y -> c y, x kept)",
+    )
 
 
 def affine2() -> Group:

@@ -94,10 +94,12 @@ class Group:
         n_discrete = self.discrete_generators.shape[0]
         if len(self.discrete_names) != n_discrete or len(self.generator_orders) != n_discrete:
             raise ValueError(f"{self.name}: need one name and one order per discrete generator")
-        _records.check_records(self.name, self.lie_records, self.lie_dim, _records.LIE_GRIDS,
-                               "algebra")  # fmt: skip
-        _records.check_records(self.name, self.discrete_records, n_discrete,
-                               _records.DISCRETE_GRIDS, "discrete")  # fmt: skip
+        _records.check_records(
+            self.name, self.lie_records, self.lie_dim, _records.LIE_GRIDS, "algebra"
+        )
+        _records.check_records(
+            self.name, self.discrete_records, n_discrete, _records.DISCRETE_GRIDS, "discrete"
+        )
 
     def _default_records(self) -> None:
         # Frozen: fill the generic records in place of none given (a group built by hand).
@@ -189,8 +191,9 @@ class Group:
         # Block by block: finite factors stay exactly the identity (a matrix_exp of the whole
         # sum would leave rounding noise in, say, a permutation block), and it is cheaper.
         batch = coefficients.shape[:-1]
-        out = torch.zeros(*batch, self.dim, self.dim, dtype=coefficients.dtype,
-                          device=coefficients.device)  # fmt: skip
+        out = torch.zeros(
+            *batch, self.dim, self.dim, dtype=coefficients.dtype, device=coefficients.device
+        )
         start = 0
         for factor, span in self.blocks():
             own = coefficients[..., start : start + factor.lie_dim]
@@ -235,8 +238,9 @@ class Group:
         source = self._enumeration_source()
         if source is not self:
             return source.discrete_elements().to(device=self.device, dtype=self.dtype)
-        exact = _closure(self.name, self.identity().double().cpu(),
-                         self.discrete_generators.double().cpu())  # fmt: skip
+        exact = _closure(
+            self.name, self.identity().double().cpu(), self.discrete_generators.double().cpu()
+        )
         return exact.to(device=self.device, dtype=self.dtype)
 
     def _enumeration_source(self) -> Group:
@@ -244,8 +248,11 @@ class Group:
         ref = self.reference
         if ref is None or ref.discrete_generators.shape != self.discrete_generators.shape:
             return self
-        same = torch.allclose(ref.discrete_generators.to(self.discrete_generators),
-                              self.discrete_generators, atol=1e-5)  # fmt: skip
+        same = torch.allclose(
+            ref.discrete_generators.to(self.discrete_generators),
+            self.discrete_generators,
+            atol=1e-5,
+        )
         return ref if same else self
 
     # -- sampling --------------------------------------------------------------------------

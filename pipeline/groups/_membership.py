@@ -97,8 +97,9 @@ def _log_coefficients(g: np.ndarray, basis: np.ndarray) -> np.ndarray | None:
     return coefficients
 
 
-def _reaches(basis: np.ndarray, g: np.ndarray, start: np.ndarray, limit: float,
-             steps: int = 40) -> bool:  # fmt: skip
+def _reaches(
+    basis: np.ndarray, g: np.ndarray, start: np.ndarray, limit: float, steps: int = 40
+) -> bool:
     """Gauss-Newton on ||exp(sum a_i L_i) - g|| from ``start`` (central-difference Jacobian),
     given up once a coefficient passes ``limit`` (running off to infinity: no solution)."""
     d = len(g)
@@ -120,8 +121,9 @@ def _reaches(basis: np.ndarray, g: np.ndarray, start: np.ndarray, limit: float,
             return False
         best = min(best, size)
         h = 1e-6
-        jacobian = np.stack([(residual(a + h * e) - residual(a - h * e)) / (2 * h)
-                             for e in np.eye(len(a))], axis=1)  # fmt: skip
+        jacobian = np.stack(
+            [(residual(a + h * e) - residual(a - h * e)) / (2 * h) for e in np.eye(len(a))], axis=1
+        )
         a = a - np.linalg.lstsq(jacobian, r, rcond=None)[0]
     return float(np.abs(residual(a)).max()) <= tolerance
 

@@ -22,9 +22,15 @@ from dataclasses import dataclass
 
 LIE_GRIDS = ("angle", "translation", "factor", "coefficient")
 DISCRETE_GRIDS = ("turn", "positions", "power")
-UNITS = {"angle": "degrees", "translation": "side", "factor": "factor",
-         "coefficient": "coefficient", "turn": "degrees", "positions": "positions",
-         "power": "power"}  # fmt: skip
+UNITS = {
+    "angle": "degrees",
+    "translation": "side",
+    "factor": "factor",
+    "coefficient": "coefficient",
+    "turn": "degrees",
+    "positions": "positions",
+    "power": "power",
+}
 LATTICE_UNITS = {"translation": "sites"}  # the unit where the data is a lattice
 
 
@@ -88,12 +94,15 @@ OTHER_LIE = GeneratorRecord("other", "coefficient")
 OTHER_DISCRETE = GeneratorRecord("other", "power")
 
 
-def check_records(name: str, records: tuple[GeneratorRecord, ...], count: int,
-                  grids: tuple[str, ...], what: str) -> None:  # fmt: skip
+def check_records(
+    name: str, records: tuple[GeneratorRecord, ...], count: int, grids: tuple[str, ...], what: str
+) -> None:
     """One record per generator, each with a grid of the right sort."""
     if len(records) != count:
         raise ValueError(f"{name}: need one record per {what} generator")
     for record in records:
         if not isinstance(record, GeneratorRecord) or record.grid not in grids:
-            raise ValueError(f"{name}: a {what} generator's record needs a grid in "
-                             f"{', '.join(grids)}, got {record!r}")  # fmt: skip
+            raise ValueError(
+                f"{name}: a {what} generator's record needs a grid in "
+                f"{', '.join(grids)}, got {record!r}"
+            )

@@ -21,7 +21,8 @@ from torch import Tensor
 from pipeline.groups import _membership as mem
 from pipeline.groups._catalog import UnknownGroupError, get_group
 from pipeline.groups._group import Group
-from pipeline.groups._subgroups import subgroup, subgroup_name
+from pipeline.groups._naming import subgroup_name
+from pipeline.groups._subgroups import subgroup
 
 FactorNames = tuple[Group, slice, tuple[str, ...], tuple[str, ...]]
 
@@ -30,8 +31,12 @@ def _factor_generators(group: Group) -> Iterator[FactorNames]:
     """(factor, its block, its generators' names in ``group``: algebra, discrete) per factor."""
     lie, discrete = 0, 0
     for factor, span in group.blocks():
-        yield (factor, span, group.lie_names[lie : lie + factor.lie_dim],
-               group.discrete_names[discrete : discrete + factor.num_discrete])  # fmt: skip
+        yield (
+            factor,
+            span,
+            group.lie_names[lie : lie + factor.lie_dim],
+            group.discrete_names[discrete : discrete + factor.num_discrete],
+        )
         lie, discrete = lie + factor.lie_dim, discrete + factor.num_discrete
 
 
@@ -94,9 +99,12 @@ def element_in_group(group: Group, element: Tensor, other: Group) -> bool:
 
 
 def _active_parts(
-    factor: Group, lie_names: tuple[str, ...], discrete_names: tuple[str, ...],
-    active: set[str], orders: dict[str, int],
-) -> tuple[list[int], list[tuple[int, int]]]:  # fmt: skip
+    factor: Group,
+    lie_names: tuple[str, ...],
+    discrete_names: tuple[str, ...],
+    active: set[str],
+    orders: dict[str, int],
+) -> tuple[list[int], list[tuple[int, int]]]:
     """Active algebra indices, and (index, power) of the active discrete elements: a generator
     of order n whose mass spreads over a cyclic subgroup of order m contributes g^(n/m)."""
     lie = [i for i, name in enumerate(lie_names) if name in active]
@@ -108,8 +116,9 @@ def _active_parts(
     return lie, discrete
 
 
-def span_name(group: Group, active: Iterable[str], orders: dict[str, int],
-              turns: dict[str, int] | None = None) -> str:  # fmt: skip
+def span_name(
+    group: Group, active: Iterable[str], orders: dict[str, int], turns: dict[str, int] | None = None
+) -> str:
     """Name of exactly the group the ``active`` generators of ``group`` span.
 
     ``orders`` maps an active discrete generator to the order of the cyclic subgroup its mass
@@ -121,15 +130,19 @@ def span_name(group: Group, active: Iterable[str], orders: dict[str, int],
     group = exact(group)
     for factor, _, lie_names, discrete_names in _factor_generators(group):
         lie, discrete = _active_parts(factor, lie_names, discrete_names, active, orders)
-        cyclic = tuple((i, turns[name]) for i, name in enumerate(lie_names)
-                       if name in turns and name not in active and turns[name] > 1)  # fmt: skip
+        cyclic = tuple(
+            (i, turns[name])
+            for i, name in enumerate(lie_names)
+            if name in turns and name not in active and turns[name] > 1
+        )
         if not lie and not discrete and not cyclic:
             continue
         if factor.learnable:
             pieces.append(f"learned{len(lie)}")
             continue
-        pieces.append(subgroup_name(factor, subgroup(factor, bracket_closure(factor, lie),
-                                                     discrete, cyclic)))  # fmt: skip
+        pieces.append(
+            subgroup_name(factor, subgroup(factor, bracket_closure(factor, lie), discrete, cyclic))
+        )
     return "*".join(pieces) or "trivial"
 
 
@@ -170,8 +183,9 @@ def _components(basis: Tensor, element: Tensor) -> set[int]:
     return {int(i) for i in (coefficients.abs() > mem.TOLERANCE * scale).nonzero().flatten()}
 
 
-def discovery_matches(group: Group, active: Iterable[str], orders: dict[str, int],
-                      true_group: Group) -> bool:  # fmt: skip
+def discovery_matches(
+    group: Group, active: Iterable[str], orders: dict[str, int], true_group: Group
+) -> bool:
     """Do the active fixed generators span exactly the part of ``group`` inside ``true_group``?
 
     Algebra: the active span lies in the true algebra and has the dimension of the candidate's

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import torch
 
-from pipeline._factories import import_function
+from pipeline._util.factories import import_function
 from pipeline.groups import _membership as mem
 from pipeline.groups._group import Group
 
@@ -43,14 +43,16 @@ def is_factory(name: str) -> bool:
 def load_group(path: str) -> Group:
     """Import and call the factory, check its group, and name it by ``path``."""
     if not FACTORY.fullmatch(path):
-        raise GroupFactoryError(f"group factory must look like 'package.module:function', "
-                                f"got {path!r}")  # fmt: skip
+        raise GroupFactoryError(
+            f"group factory must look like 'package.module:function', got {path!r}"
+        )
     factory = import_function(path, "group factory", GroupFactoryError)
     try:
         group = factory()
     except Exception as error:  # a user's code: one line, naming the factory
-        raise GroupFactoryError(f"group factory {path!r} failed: {type(error).__name__}: "
-                                f"{error}") from None  # fmt: skip
+        raise GroupFactoryError(
+            f"group factory {path!r} failed: {type(error).__name__}: {error}"
+        ) from None
     try:
         check_group(group)
     except ValueError as error:
@@ -79,13 +81,16 @@ def _check_domain(group: Group) -> None:
         raise ValueError(f"domain must be one of {', '.join(DOMAIN_DIMS)}, got {group.domain!r}")
     expected = DOMAIN_DIMS[group.domain]
     if expected is not None and group.dim != expected:
-        raise ValueError(f"{group.domain} groups use {expected}x{expected} matrices, "
-                         f"got {group.dim}x{group.dim}")  # fmt: skip
+        raise ValueError(
+            f"{group.domain} groups use {expected}x{expected} matrices, got {group.dim}x{group.dim}"
+        )
     kinds = set(group.acts_on)
     if not kinds or not kinds <= DOMAIN_KINDS[group.domain]:
         allowed = ", ".join(sorted(DOMAIN_KINDS[group.domain]))
-        raise ValueError(f"acts_on must be a non-empty set of {allowed} for a {group.domain} "
-                         f"group, got {sorted(kinds)}")  # fmt: skip
+        raise ValueError(
+            f"acts_on must be a non-empty set of {allowed} for a {group.domain} "
+            f"group, got {sorted(kinds)}"
+        )
 
 
 def _check_names(group: Group) -> None:
@@ -101,21 +106,25 @@ def _check_names(group: Group) -> None:
 
 
 def _check_matrices(group: Group) -> None:
-    for label, matrices in (("lie_algebra", group.lie_algebra),
-                            ("discrete_generators", group.discrete_generators)):  # fmt: skip
+    for label, matrices in (
+        ("lie_algebra", group.lie_algebra),
+        ("discrete_generators", group.discrete_generators),
+    ):
         if not matrices.is_floating_point() or not bool(torch.isfinite(matrices).all()):
             raise ValueError(f"{label} must hold finite floating-point numbers")
     if group.domain in ("plane", "space"):
         d = group.dim
         bottom = torch.zeros(d, dtype=group.dtype)
         if group.lie_dim and not bool((group.lie_algebra[:, d - 1] == 0).all()):
-            raise ValueError("plane and space algebra elements need a zero bottom row "
-                             "(homogeneous coordinates)")  # fmt: skip
+            raise ValueError(
+                "plane and space algebra elements need a zero bottom row (homogeneous coordinates)"
+            )
         bottom[-1] = 1
         if group.num_discrete and not bool((group.discrete_generators[:, d - 1] == bottom).all()):
             raise ValueError("plane and space group elements need the bottom row (0, ..., 0, 1)")
-    if group.domain == "perm" and any(mem._as_permutation(g) is None
-                                      for g in group.discrete_generators):  # fmt: skip
+    if group.domain == "perm" and any(
+        mem._as_permutation(g) is None for g in group.discrete_generators
+    ):
         raise ValueError("perm generators must be permutation matrices")
     if group.lie_dim and group.domain in ("perm", "circle", "sign"):
         raise ValueError(f"{group.domain} groups are finite: give no lie_algebra")
@@ -124,17 +133,21 @@ def _check_matrices(group: Group) -> None:
 
 
 def _check_orders(group: Group) -> None:
-    for name, g, order in zip(group.discrete_names, group.discrete_generators,
-                              group.generator_orders, strict=True):  # fmt: skip
+    for name, g, order in zip(
+        group.discrete_names, group.discrete_generators, group.generator_orders, strict=True
+    ):
         if not isinstance(order, int) or order < 1:
             raise ValueError(f"order of {name!r} must be a positive integer, got {order!r}")
         if not _is_identity(torch.linalg.matrix_power(g.to(torch.float64), order)):
-            raise ValueError(f"{name!r} is declared of order {order}, but {name}^{order} "
-                             "is not the identity")  # fmt: skip
+            raise ValueError(
+                f"{name!r} is declared of order {order}, but {name}^{order} is not the identity"
+            )
         for p in (p for p in range(2, order + 1) if order % p == 0 and _prime(p)):
             if _is_identity(torch.linalg.matrix_power(g.to(torch.float64), order // p)):
-                raise ValueError(f"{name!r} is declared of order {order}, but "
-                                 f"{name}^{order // p} is already the identity")  # fmt: skip
+                raise ValueError(
+                    f"{name!r} is declared of order {order}, but "
+                    f"{name}^{order // p} is already the identity"
+                )
 
 
 def _check_finite_part(group: Group) -> None:
@@ -143,13 +156,17 @@ def _check_finite_part(group: Group) -> None:
     else:
         size = _bounded_order(group.discrete_generators.to(torch.float64), FINITE_LIMIT)
         if size is None:
-            raise ValueError(f"the discrete generators generate more than {FINITE_LIMIT} "
-                             "elements (or an infinite group)")  # fmt: skip
+            raise ValueError(
+                f"the discrete generators generate more than {FINITE_LIMIT} "
+                "elements (or an infinite group)"
+            )
     if group.lie_dim and group.order is not None:
         raise ValueError("a group with a lie_algebra is continuous: order must be None")
     if not group.lie_dim and group.order != size:
-        raise ValueError(f"order must be {size}, the number of elements the discrete "
-                         f"generators generate, got {group.order!r}")  # fmt: skip
+        raise ValueError(
+            f"order must be {size}, the number of elements the discrete "
+            f"generators generate, got {group.order!r}"
+        )
 
 
 def _bounded_order(generators: torch.Tensor, limit: int) -> int | None:

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from torch import nn
 
-from pipeline._text import did_you_mean
+from pipeline._util.text import did_you_mean
 from pipeline.errors import SymsearchError
 from pipeline.models._backbones import (
     DeepSets,
@@ -30,9 +30,11 @@ from pipeline.models._backbones import (
 )
 
 CONFIGS: dict[str, type] = {
-    "image": ImageConfig, "points": PointsConfig, "sequence": SequenceConfig,
+    "image": ImageConfig,
+    "points": PointsConfig,
+    "sequence": SequenceConfig,
     "lattice": LatticeConfig,
-}  # fmt: skip
+}
 
 
 class ModelConfigError(SymsearchError):

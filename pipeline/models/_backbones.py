@@ -69,9 +69,11 @@ class ImageNet(nn.Module):
             channels, height, width = c, height // 2, width // 2
         self.features = nn.Sequential(*blocks, nn.Flatten())
         self.head = nn.Sequential(
-            nn.Linear(channels * height * width, config.hidden), nn.ReLU(),
-            nn.Dropout(config.dropout), nn.Linear(config.hidden, out_features),
-        )  # fmt: skip
+            nn.Linear(channels * height * width, config.hidden),
+            nn.ReLU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(config.hidden, out_features),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x))
@@ -136,8 +138,12 @@ class LatticeNet(nn.Module):
         size = in_shape[-1]
         blocks: list[nn.Module] = []
         for c in config.channels:
-            blocks += [nn.Conv2d(channels, c, config.kernel, padding=config.kernel // 2,
-                                 padding_mode="circular"), nn.ReLU()]  # fmt: skip
+            blocks += [
+                nn.Conv2d(
+                    channels, c, config.kernel, padding=config.kernel // 2, padding_mode="circular"
+                ),
+                nn.ReLU(),
+            ]
             channels = c
         self.features = nn.Sequential(*blocks)
         self.per_site = out_features is None

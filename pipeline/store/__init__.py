@@ -23,11 +23,12 @@ from pipeline.store._reader import (
     bad_file_error,
     latest_attempts,
     read_all_attempts,
+    read_files,
     read_table,
     sweeps_in,
     table_paths,
 )
-from pipeline.store._retire import SUPERSEDED, retire_trials, set_aside, trial_ids_in
+from pipeline.store._retire import retire_trials, set_aside, trial_ids_in
 from pipeline.store._schema import (
     DATA_TEST_PREFIX,
     SCHEMA_VERSION,
@@ -42,13 +43,12 @@ from pipeline.store._writer import (
     check_writable,
     claim_attempt,
     create_blob,
-    file_owner,
     next_attempt,
     read_blob,
     remove_blob,
-    table_files,
     write_blob,
 )
+from pipeline.store.layout import SUPERSEDED, file_owner, table_files
 from pipeline.store.query import QueryError, run_query
 
 __all__ = [
@@ -79,6 +79,7 @@ __all__ = [
     "open_store",
     "read_all_attempts",
     "read_blob",
+    "read_files",
     "read_table",
     "remove_blob",
     "retire_trials",

@@ -33,9 +33,9 @@ from pipeline.store._location import (
     store_errors,
 )
 from pipeline.store._reader import read_files, table_paths
-from pipeline.store._retire import supersede
 from pipeline.store._schema import PARTITION, RECORD_KEYS, SCHEMAS, TABLES
-from pipeline.store._writer import _publish, file_generation, sweep_listing
+from pipeline.store._writer import _publish
+from pipeline.store.layout import compacted_files, file_generation, read_keys, supersede
 
 MAX_PARTS = 4  # files per table and sweep after a compaction
 ROWS_PER_PART = 500_000
@@ -69,8 +69,10 @@ def compact_sweep(location: Location, sweep: str, on_step: Step | None = None) -
             continue
         data = latest_rows(location, table, files)
         report.rows[table] = data.num_rows
-        written = [write_part(location, table, sweep, part, report.generation, number)
-                   for number, part in enumerate(_parts(data))]  # fmt: skip
+        written = [
+            write_part(location, table, sweep, part, report.generation, number)
+            for number, part in enumerate(_parts(data))
+        ]
         for path in written:
             step(f"wrote {path}")
         report.files_after[table] = len(written)
@@ -102,8 +104,9 @@ def latest_rows(location: Location, table: str, files: list[str]) -> pa.Table:
                 return connection.sql(f"select * from {table} order by {keys}").to_arrow_table()
             except duckdb.InvalidInputException as error:
                 if by_name or "schema mismatch" not in str(error):
-                    raise StoreError(f"{location.url}: table {table} cannot be read "
-                                     f"({one_line(error)})") from None  # fmt: skip
+                    raise StoreError(
+                        f"{location.url}: table {table} cannot be read ({one_line(error)})"
+                    ) from None
         raise AssertionError("unreachable")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -132,8 +135,9 @@ def _parts(data: pa.Table) -> list[pa.Table]:
     return [data.slice(a, b - a) for a, b in itertools.pairwise(cuts) if b > a]
 
 
-def write_part(location: Location, table: str, sweep: str, data: pa.Table, generation: int,
-               number: int) -> str:  # fmt: skip
+def write_part(
+    location: Location, table: str, sweep: str, data: pa.Table, generation: int, number: int
+) -> str:
     """One compacted file, published whole (a reader never sees a partial file)."""
     schema = SCHEMAS[table]
     sink = io.BytesIO()
@@ -145,60 +149,13 @@ def write_part(location: Location, table: str, sweep: str, data: pa.Table, gener
     return path
 
 
-def compacted_files(location: Location, sweep: str,
-                    tables: tuple[str, ...] = TABLES) -> list[tuple[str, str, int]]:  # fmt: skip
-    """(table, path, generation) of the sweep's compacted files."""
-    listed = sweep_listing(location, sweep, tables)
-    return [(table, path, file_generation(path) or 0) for table, path in listed
-            if file_generation(path)]  # fmt: skip
-
-
-def _read_keys(location: Location, path: str, columns: list[str],
-               trial_id: str | None = None) -> pa.Table:  # fmt: skip
-    filters = [("trial_id", "=", trial_id)] if trial_id is not None else None
-    with store_errors(location):
-        return pq.read_table(path, columns=columns, filters=filters, filesystem=location.fs)
-
-
-def trial_range(location: Location, path: str) -> tuple[str, str]:
-    """(lowest, highest) trial_id of a compacted file, from its footer's statistics (the whole
-    range of names where a file has none)."""
-    with store_errors(location), location.fs.open(path, "rb") as handle:
-        metadata = pq.read_metadata(handle)
-    column = metadata.schema.names.index("trial_id")
-    lows, highs = [], []
-    for number in range(metadata.num_row_groups):
-        statistics = metadata.row_group(number).column(column).statistics
-        if statistics is None or not statistics.has_min_max:
-            return "", "\U0010ffff"
-        lows.append(statistics.min)
-        highs.append(statistics.max)
-    return (min(lows), max(highs)) if lows else ("", "")
-
-
-def compacted_trial_ids(location: Location, paths: list[str]) -> set[str]:
-    """Every trial with rows in these compacted files."""
-    found: set[str] = set()
-    for path in paths:
-        found |= set(pc.unique(_read_keys(location, path, ["trial_id"])["trial_id"]).to_pylist())
-    return found
-
-
-def compacted_attempts(location: Location, paths: list[str], trial_id: str) -> list[int]:
-    """The attempts of one trial that these compacted files hold."""
-    found: list[int] = []
-    for path in paths:
-        found += _read_keys(location, path, ["attempt"], trial_id)["attempt"].to_pylist()
-    return found
-
-
 def drop_trials(location: Location, sweep: str, trial_ids: set[str]) -> int:
     """Set trials aside from the compacted files: each file that holds any is written again
     without them (one generation up, so its rows win) and then moved under _superseded/ with
     their rows. Returns how many files moved."""
     affected = []
     for table, path, generation in compacted_files(location, sweep):
-        held = _read_keys(location, path, ["trial_id"])["trial_id"]
+        held = read_keys(location, path, ["trial_id"])["trial_id"]
         if pc.any(pc.is_in(held, pa.array(sorted(trial_ids), pa.string()))).as_py():
             affected.append((table, path, generation))
     if not affected:

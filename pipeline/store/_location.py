@@ -20,8 +20,11 @@ DEFAULT_STORE = "outputs/store"  # under $SYMSEARCH_OUTPUTS when set: default_st
 REMOTE_ERROR_PACKAGES = ("botocore", "aiobotocore", "aiohttp", "google", "gcsfs", "s3fs")
 # s3:// defaults (explicit storage options win): an endpoint that does not answer fails in about
 # half a minute instead of botocore's minutes of retries
-S3_CLIENT_DEFAULTS = {"connect_timeout": 10, "read_timeout": 60,
-                      "retries": {"max_attempts": 3, "mode": "standard"}}  # fmt: skip
+S3_CLIENT_DEFAULTS = {
+    "connect_timeout": 10,
+    "read_timeout": 60,
+    "retries": {"max_attempts": 3, "mode": "standard"},
+}
 
 
 class StoreError(SymsearchError):
@@ -37,8 +40,10 @@ SWEEP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 def check_sweep_name(name: str, what: str = "sweep name") -> str:
     """The name itself when it follows the rule; else a StoreError naming ``what`` was given."""
     if not isinstance(name, str) or not SWEEP_NAME.fullmatch(name):
-        raise StoreError(f"{what}: {name!r} is not a sweep name (1 to 100 letters, digits, '_', "
-                         "'.' or '-', starting with a letter or digit)")  # fmt: skip
+        raise StoreError(
+            f"{what}: {name!r} is not a sweep name (1 to 100 letters, digits, '_', "
+            "'.' or '-', starting with a letter or digit)"
+        )
     return name
 
 

@@ -26,7 +26,7 @@ import pyarrow.dataset as ds
 
 from pipeline.store._location import Location, StoreError, one_line, store_errors
 from pipeline.store._schema import PARTITION, RECORD_KEYS, SCHEMAS, with_partition
-from pipeline.store._writer import file_generation
+from pipeline.store.layout import file_generation
 
 GENERATION = "_generation"  # a column readers add while they sort out compacted duplicates
 
@@ -42,8 +42,9 @@ def read_all_attempts(location: Location, table: str, sweep: str | None = None) 
     return read_files(location, table, table_paths(location, table, sweep))
 
 
-def read_files(location: Location, table: str, files: list[str],
-               columns: list[str] | None = None) -> pa.Table:  # fmt: skip
+def read_files(
+    location: Location, table: str, files: list[str], columns: list[str] | None = None
+) -> pa.Table:
     """The rows of these table files (``columns``: only these, plus the record keys), a record
     found in several generations read from the highest only (see the module docstring)."""
     schema = with_partition(table)
@@ -58,19 +59,26 @@ def read_files(location: Location, table: str, files: list[str],
     parts = []
     for generation, paths in sorted(by_generation.items()):
         data = _read_dataset(location, table, paths, schema.names)
-        parts.append(data.append_column(GENERATION, pa.array([generation] * data.num_rows,
-                                                              pa.int32())))  # fmt: skip
+        parts.append(
+            data.append_column(GENERATION, pa.array([generation] * data.num_rows, pa.int32()))
+        )
     return prefer_latest_generation(pa.concat_tables(parts), table).drop_columns([GENERATION])
 
 
-def _read_dataset(location: Location, table: str, files: list[str],
-                  columns: list[str] | None = None) -> pa.Table:  # fmt: skip
+def _read_dataset(
+    location: Location, table: str, files: list[str], columns: list[str] | None = None
+) -> pa.Table:
     partitioning = ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive")
     with store_errors(location):
         try:
-            dataset = ds.dataset(files, format="parquet", filesystem=arrow_filesystem(location),
-                                 partitioning=partitioning, partition_base_dir=location.path(table),
-                                 schema=with_partition(table))  # fmt: skip
+            dataset = ds.dataset(
+                files,
+                format="parquet",
+                filesystem=arrow_filesystem(location),
+                partitioning=partitioning,
+                partition_base_dir=location.path(table),
+                schema=with_partition(table),
+            )
             return dataset.to_table(columns=columns)
         except (pa.ArrowException, OSError) as error:
             raise bad_file_error(location, table, files, error) from None
@@ -107,18 +115,24 @@ def table_paths(location: Location, table: str, sweep: str | None = None) -> lis
         location.fs.invalidate_cache()  # object stores cache listings; files may have appeared
         if not location.fs.isdir(folder):
             return []
-        found = sorted(_local_find(folder, location.root) if location.is_local
-                       else location.fs.find(folder))  # fmt: skip
+        found = sorted(
+            _local_find(folder, location.root) if location.is_local else location.fs.find(folder)
+        )
     paths = []
     for path in found:
-        relative = path[len(location.path(table)) + 1:].split("/")
+        relative = path[len(location.path(table)) + 1 :].split("/")
         if any(part.startswith(("_", ".")) for part in relative):
             continue  # hidden temporaries and set-aside files
-        if len(relative) != 2 or not relative[0].startswith(f"{PARTITION}=") \
-                or file_generation(path) is None:  # fmt: skip
+        if (
+            len(relative) != 2
+            or not relative[0].startswith(f"{PARTITION}=")
+            or file_generation(path) is None
+        ):
             name = f"{table}/{'/'.join(relative)}"
-            raise StoreError(f"{location.url}: {name} is not a table file of the store; "
-                             f"{set_aside_hint(location, name)}")  # fmt: skip
+            raise StoreError(
+                f"{location.url}: {name} is not a table file of the store; "
+                f"{set_aside_hint(location, name)}"
+            )
         paths.append(path)
     return paths
 
@@ -142,8 +156,9 @@ def _local_find(folder: str, root: str) -> list[str]:
     return found
 
 
-def bad_file_error(location: Location, table: str, files: list[str],
-                   error: Exception) -> StoreError:  # fmt: skip
+def bad_file_error(
+    location: Location, table: str, files: list[str], error: Exception
+) -> StoreError:
     """Read the files one by one to name the one that fails."""
     import pyarrow.parquet as pq
 
@@ -153,14 +168,20 @@ def bad_file_error(location: Location, table: str, files: list[str],
             with location.fs.open(path, "rb") as handle:
                 found = pq.read_schema(handle)
             for field in found:
-                if field.name in schema.names and field.type != schema.field(field.name).type \
-                        and field.type != pa.null():  # fmt: skip
-                    raise TypeError(f"column {field.name} is {field.type}, "
-                                    f"not {schema.field(field.name).type}")  # fmt: skip
+                if (
+                    field.name in schema.names
+                    and field.type != schema.field(field.name).type
+                    and field.type != pa.null()
+                ):
+                    raise TypeError(
+                        f"column {field.name} is {field.type}, not {schema.field(field.name).type}"
+                    )
         except (pa.ArrowException, OSError, TypeError) as reason:
-            name = path[len(location.root) + 1:]
-            return StoreError(f"{location.url}: {name} cannot be read ({one_line(reason)}); "
-                              f"{set_aside_hint(location, name)}")  # fmt: skip
+            name = path[len(location.root) + 1 :]
+            return StoreError(
+                f"{location.url}: {name} cannot be read ({one_line(reason)}); "
+                f"{set_aside_hint(location, name)}"
+            )
     return StoreError(f"{location.url}: table {table} cannot be read ({one_line(error)})")
 
 
@@ -202,8 +223,10 @@ def _attempt_chain(narrow: pa.Table, trial: list[str]) -> pa.Table:
         floors.append({**{k: record[k] for k in [*trial, "attempt"]}, "floor": floor})
         floor = record["epoch_min"] if floor is None else min(floor, record["epoch_min"])
         previous = key
-    schema = pa.schema([narrow.schema.field(k) for k in [*trial, "attempt"]]
-                       + [pa.field("floor", narrow.schema.field("epoch").type)])  # fmt: skip
+    schema = pa.schema(
+        [narrow.schema.field(k) for k in [*trial, "attempt"]]
+        + [pa.field("floor", narrow.schema.field("epoch").type)]
+    )
     joined = narrow.join(pa.Table.from_pylist(floors, schema=schema), keys=[*trial, "attempt"])
     below = pc.or_kleene(pc.is_null(joined["floor"]), pc.less(joined["epoch"], joined["floor"]))
     return joined.filter(below)

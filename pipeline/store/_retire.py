@@ -9,14 +9,19 @@ show each trial of the sweep once and nothing stored is lost.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
-from pipeline.store._location import Location, StoreError, is_remote_error, one_line, store_errors
-from pipeline.store._schema import DATA_TEST_PREFIX, PARTITION, TABLES
-from pipeline.store._writer import file_generation, file_owner, sweep_listing, table_files
-
-SUPERSEDED = "_superseded"
+from pipeline.store._location import Location, StoreError, store_errors
+from pipeline.store._schema import DATA_TEST_PREFIX, TABLES
+from pipeline.store.layout import (
+    SUPERSEDED,
+    compacted_trial_ids,
+    file_generation,
+    file_owner,
+    supersede,
+    sweep_listing,
+    table_files,
+)
 
 
 def retire_trials(location: Location, sweep: str, trial_ids: Iterable[str]) -> int:
@@ -33,30 +38,15 @@ def retire_trials(location: Location, sweep: str, trial_ids: Iterable[str]) -> i
     return moved + (drop_trials(location, sweep, retiring) if retiring else 0)
 
 
-def supersede(location: Location, table: str, sweep: str, path: str) -> None:
-    """Move one table file under _superseded/<table>/sweep=<sweep>/."""
-    folder = location.path(SUPERSEDED, table, f"{PARTITION}={sweep}")
-    target = f"{folder}/{path.rsplit('/', 1)[-1]}"
-    try:
-        if location.is_local:  # a rename: fsspec's move copies metadata file by file
-            os.makedirs(folder, exist_ok=True)
-            os.replace(path, target)
-        else:
-            location.fs.mv(path, target)
-    except Exception as error:
-        if not isinstance(error, OSError) and not is_remote_error(error):
-            raise
-        raise StoreError(f"cannot set aside {path} in store {location.url}: "
-                         f"{one_line(error)}") from None  # fmt: skip
-
-
 def set_aside(location: Location, relative: str) -> str:
     """Move one file of a table folder (a damaged or stray file a reader named) to
     ``_superseded/<same path>``, where readers no longer look; returns its new path."""
     parts = relative.strip("/").split("/")
     if len(parts) < 2 or parts[0] not in TABLES or any(p in ("", ".", "..") for p in parts):
-        raise StoreError(f"{relative}: name a file inside a table folder of the store, as "
-                         f"<table>/sweep=<name>/<file> (tables: {', '.join(TABLES)})")  # fmt: skip
+        raise StoreError(
+            f"{relative}: name a file inside a table folder of the store, as "
+            f"<table>/sweep=<name>/<file> (tables: {', '.join(TABLES)})"
+        )
     source, target = location.path(*parts), location.path(SUPERSEDED, *parts)
     with store_errors(location, "cannot be changed"):
         location.fs.invalidate_cache()
@@ -72,8 +62,6 @@ def set_aside(location: Location, relative: str) -> str:
 def trial_ids_in(location: Location, sweep: str) -> set[str]:
     """Every trial with rows in the sweep (its own files, or in a compacted file); the sweep's
     data tests own rows too, but are not trials."""
-    from pipeline.store._compact import compacted_trial_ids
-
     paths = [path for _, path in sweep_listing(location, sweep)]
     owners = {owner[0] for owner in map(file_owner, paths) if owner is not None}
     found = owners | compacted_trial_ids(location, [p for p in paths if file_generation(p)])

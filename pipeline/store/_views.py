@@ -24,11 +24,17 @@ from typing import Any, NamedTuple
 from pipeline.store._location import Location
 from pipeline.store._reader import GENERATION, arrow_filesystem, table_paths
 from pipeline.store._schema import PARTITION, RECORD_KEYS, with_partition
-from pipeline.store._writer import COMPACTED_NAME, FILE_NAME
+from pipeline.store.layout import COMPACTED_NAME, FILE_NAME
 
 
-def register_table(connection: Any, location: Location, table: str, scratch: str,
-                   by_name: bool = False, files: list[str] | None = None) -> list[str]:  # fmt: skip
+def register_table(
+    connection: Any,
+    location: Location,
+    table: str,
+    scratch: str,
+    by_name: bool = False,
+    files: list[str] | None = None,
+) -> list[str]:
     """Create (or replace) the view ``table`` over the store's files (or these ``files`` of
     it); returns the files it scans (on local disk the sandbox must allow exactly these, and
     the schema file)."""
@@ -58,8 +64,15 @@ def register_table(connection: Any, location: Location, table: str, scratch: str
     pieces = [f"select {', '.join(columns)} from ({sql})" for kind, sql in parts if kind == "plain"]
     ruled_sql = [sql for kind, sql in parts if kind == "ruled"]
     if ruled_sql:  # the latest-attempt rule, only over the files where it can change anything
-        pieces.append(view_sql(table, " union all ".join(ruled_sql), columns,
-                               several=len(ruled_sql) > 1, chain=True))  # fmt: skip
+        pieces.append(
+            view_sql(
+                table,
+                " union all ".join(ruled_sql),
+                columns,
+                several=len(ruled_sql) > 1,
+                chain=True,
+            )
+        )
     union = " union all ".join(f"select * from ({piece})" for piece in pieces)
     connection.execute(f"create or replace view {table} as {union}")
     if location.is_local:  # the files themselves only now (see _scan)
@@ -86,8 +99,14 @@ def _names(files: list[str]) -> list[_Name]:
         folder, name = path.rsplit("/", 2)[-2:]
         compacted, written = COMPACTED_NAME.match(name), FILE_NAME.match(name)
         owner = (folder, written["trial"]) if written else None
-        names.append(_Name(path, owner, int(written["attempt"]) if written else 0,
-                           int(compacted["generation"]) if compacted else 0))  # fmt: skip
+        names.append(
+            _Name(
+                path,
+                owner,
+                int(written["attempt"]) if written else 0,
+                int(compacted["generation"]) if compacted else 0,
+            )
+        )
     return names
 
 
@@ -102,8 +121,15 @@ def _split_resumed(files: list[_Name]) -> tuple[list[_Name], list[_Name]]:
     return single, several
 
 
-def _scan(connection: Any, location: Location, table: str, label: str, paths: list[str],
-          scratch: str, by_name: bool) -> str:  # fmt: skip
+def _scan(
+    connection: Any,
+    location: Location,
+    table: str,
+    label: str,
+    paths: list[str],
+    scratch: str,
+    by_name: bool,
+) -> str:
     """A table expression reading these files.
 
     On local disk the files are a variable that holds only the schema file while the view is
@@ -146,8 +172,12 @@ def _generations(files: list[_Name], latest_only: bool) -> dict[int, list[_Name]
         if name.generation == 0 and name.owner is not None:
             latest[name.owner] = max(latest.get(name.owner, 0), name.attempt)
     for name in files:
-        if latest_only and name.generation == 0 and name.owner is not None \
-                and name.attempt < latest[name.owner]:  # fmt: skip
+        if (
+            latest_only
+            and name.generation == 0
+            and name.owner is not None
+            and name.attempt < latest[name.owner]
+        ):
             continue
         groups[name.generation].append(name)
     return dict(groups)
@@ -158,9 +188,14 @@ def _dataset(location: Location, table: str, paths: list[str]) -> Any:
     import pyarrow.dataset as ds
 
     partitioning = ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive")
-    return ds.dataset(paths, format="parquet", filesystem=arrow_filesystem(location),
-                      schema=with_partition(table), partitioning=partitioning,
-                      partition_base_dir=location.path(table))  # fmt: skip
+    return ds.dataset(
+        paths,
+        format="parquet",
+        filesystem=arrow_filesystem(location),
+        schema=with_partition(table),
+        partitioning=partitioning,
+        partition_base_dir=location.path(table),
+    )
 
 
 def view_sql(table: str, source: str, columns: list[str], several: bool, chain: bool) -> str:
@@ -169,14 +204,18 @@ def view_sql(table: str, source: str, columns: list[str], several: bool, chain: 
     record = ", ".join([PARTITION, "trial_id", "attempt", *RECORD_KEYS[table]])
     rows = f"({source})"
     if several:  # a record from its highest generation only
-        rows = (f"(select * from {rows} qualify {GENERATION} = "
-                f"max({GENERATION}) over (partition by {record}))")  # fmt: skip
+        rows = (
+            f"(select * from {rows} qualify {GENERATION} = "
+            f"max({GENERATION}) over (partition by {record}))"
+        )
     listed = ", ".join(f"r.{c}" for c in columns)
     if not RECORD_KEYS[table]:
         if not several:
             return f"select {listed} from {rows} r"
-        return (f"select {listed} from {rows} r "
-                f"qualify r.attempt = max(r.attempt) over (partition by r.{PARTITION}, r.trial_id)")
+        return (
+            f"select {listed} from {rows} r "
+            f"qualify r.attempt = max(r.attempt) over (partition by r.{PARTITION}, r.trial_id)"
+        )
     if not chain:
         return f"select {listed} from {rows} r"
     # an earlier attempt keeps only the epochs below the first epoch of every later one

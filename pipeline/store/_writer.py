@@ -14,7 +14,7 @@ import io
 import os
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -28,6 +28,13 @@ from pipeline.store._location import (
     store_errors,
 )
 from pipeline.store._schema import PARTITION, TABLES, to_table
+from pipeline.store.layout import (
+    compacted_attempts,
+    file_generation,
+    file_owner,
+    folder_listing,
+    sweep_listing,
+)
 
 
 class StoreWriter:
@@ -77,52 +84,6 @@ class StoreWriter:
         return path
 
 
-FILE_NAME = re.compile(r"^(?P<trial>.+)-a(?P<attempt>\d+)-\d+-[0-9a-f]+\.parquet$")
-# ``symsearch compact``'s files: many trials' latest rows each; a later generation's rows win
-# over an earlier one's and over the writer's files (generation 0), record by record.
-COMPACTED_NAME = re.compile(r"^compacted-g(?P<generation>\d+)-p\d+-[0-9a-f]+\.parquet$")
-
-
-def file_owner(path: str) -> tuple[str, int] | None:
-    """(trial_id, attempt) of a table file written by StoreWriter; None for other names."""
-    match = FILE_NAME.match(path.rsplit("/", 1)[-1])
-    return (match["trial"], int(match["attempt"])) if match else None
-
-
-def file_generation(path: str) -> int | None:
-    """0 for a StoreWriter file, g for a compacted file of generation g, None for other names."""
-    match = COMPACTED_NAME.match(path.rsplit("/", 1)[-1])
-    if match:
-        return int(match["generation"])
-    return 0 if file_owner(path) is not None else None
-
-
-def table_files(location: Location, sweep: str,
-                tables: Iterable[str] = TABLES) -> list[tuple[str, str, str, int]]:  # fmt: skip
-    """(table, path, trial_id, attempt) of every file of the sweep in these tables, from names."""
-    found = []
-    for table, path in sweep_listing(location, sweep, tables):
-        owner = file_owner(path)
-        if owner is not None:
-            found.append((table, path, *owner))
-    return found
-
-
-def sweep_listing(location: Location, sweep: str,
-                  tables: Iterable[str] = TABLES) -> list[tuple[str, str]]:  # fmt: skip
-    """(table, path) of every entry in the sweep's folders of these tables."""
-    with store_errors(location):
-        location.fs.invalidate_cache()
-        return [(table, path) for table in tables
-                for path in _listing(location, location.path(table, f"{PARTITION}={sweep}"))]
-
-
-def _listing(location: Location, folder: str) -> list[str]:
-    if not location.fs.isdir(folder):
-        return []
-    return location.fs.ls(folder, detail=False)
-
-
 ATTEMPTS = "_attempts"  # <store>/_attempts/sweep=<sweep>/<trial>-a<n>: one marker per claim
 MARKER_NAME = re.compile(r"^(?P<trial>.+)-a(?P<attempt>\d+)$")
 
@@ -131,8 +92,6 @@ def next_attempt(location: Location, sweep: str, trial_id: str) -> int:
     """1 + the highest attempt of this trial in the store (1 for a new trial): claimed (its
     marker) or with any file, in every table. An attempt killed after writing some epochs but
     before its ``trials`` row still counts, so its successor never reuses its number."""
-    from pipeline.store._compact import compacted_attempts
-
     paths = [path for _, path in sweep_listing(location, sweep)]
     owners = [file_owner(path) for path in paths]
     attempts = [owner[1] for owner in owners if owner is not None and owner[0] == trial_id]
@@ -161,13 +120,14 @@ def claim_attempt(location: Location, sweep: str, trial_id: str) -> int:
 
 def _claimed(location: Location, sweep: str, trial_id: str) -> list[int]:
     with store_errors(location):
-        names = _listing(location, location.path(ATTEMPTS, f"{PARTITION}={sweep}"))
+        names = folder_listing(location, location.path(ATTEMPTS, f"{PARTITION}={sweep}"))
     matches = [MARKER_NAME.match(path.rsplit("/", 1)[-1]) for path in names]
     return [int(m["attempt"]) for m in matches if m and m["trial"] == trial_id]
 
 
-def _create_exclusive(location: Location, folder: str, path: str,
-                      payload: bytes | None = None) -> None:  # fmt: skip
+def _create_exclusive(
+    location: Location, folder: str, path: str, payload: bytes | None = None
+) -> None:
     """Create a file that must not exist yet; FileExistsError when it does. With ``payload``,
     a reader sees the whole file or none (local disk: a hard link of a finished temporary)."""
     if location.is_local and payload is not None:

@@ -39,8 +39,9 @@ TEMP_LIMIT = "4GB"  # what a query may spill to its private temporary directory
 BATCH_ROWS = 10_000  # rows fetched at a time when streaming
 
 
-def run_query(location: Location, sql: str,
-              limit: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:  # fmt: skip
+def run_query(
+    location: Location, sql: str, limit: int | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """(column names, rows) of one read-only SELECT over the store's tables; at most ``limit``
     rows are fetched (None: all)."""
     found: dict[str, Any] = {"rows": []}
@@ -86,8 +87,9 @@ def _some_file_gone(location: Location, scanned: dict[str, list[str]]) -> bool:
         return False
 
 
-def _stream_once(location: Location, sql: str, emit: Any, limit: int | None,
-                 scanned: dict[str, list[str]]) -> None:  # fmt: skip
+def _stream_once(
+    location: Location, sql: str, emit: Any, limit: int | None, scanned: dict[str, list[str]]
+) -> None:
     import duckdb
 
     unreadable: dict[str, StoreError] = {}
@@ -125,8 +127,9 @@ def _stream_once(location: Location, sql: str, emit: Any, limit: int | None,
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _register_tables(connection: Any, location: Location, scratch: str,
-                     by_name: bool = False) -> tuple[dict, dict]:  # fmt: skip
+def _register_tables(
+    connection: Any, location: Location, scratch: str, by_name: bool = False
+) -> tuple[dict, dict]:
     """A view of every table whose files can be listed; one holding a file that is not the
     store's is left out (queries of the others still work) and its error returned, to be raised
     when the SQL turns out to need it. Also returns the paths each view reads."""
@@ -158,8 +161,9 @@ def allowed_paths(location: Location, scanned: dict[str, list[str]], scratch: st
     return [*(schema_file(t, scratch) for t in TABLES), *(p for f in scanned.values() for p in f)]
 
 
-def _damaged_file(location: Location, scanned: dict[str, list[str]],
-                  error: Exception) -> StoreError | None:  # fmt: skip
+def _damaged_file(
+    location: Location, scanned: dict[str, list[str]], error: Exception
+) -> StoreError | None:
     """A scan that failed on a file (truncated, not Parquet, a column of the wrong type): the
     error naming that file, found by reading the footers of the tables' files one by one."""
     import duckdb
@@ -174,8 +178,9 @@ def _damaged_file(location: Location, scanned: dict[str, list[str]],
     return None
 
 
-def _interruptible(connection: Any, sql: str, emit: Any, limit: int | None,
-                   state: dict[str, bool]) -> None:  # fmt: skip
+def _interruptible(
+    connection: Any, sql: str, emit: Any, limit: int | None, state: dict[str, bool]
+) -> None:
     """Run the SQL in a helper thread: DuckDB holds the main thread in C++ while it works, where
     Ctrl-C never reaches Python; here it does, interrupts DuckDB and is raised again."""
     outcome: dict[str, Any] = {}
@@ -279,8 +284,10 @@ def _explained(connection: Any, sql: str) -> Any | None:
     tokens = [(p, kind) for p, kind in duckdb.tokenize(sql) if kind != duckdb.token_type.comment]
     starts = [p for p, _ in tokens]
     ends = [*starts[1:], len(sql)]
-    words = [(sql[a:b].split() or [""])[0].upper() if kind != duckdb.token_type.string_const
-             else "'" for (a, kind), b in zip(tokens, ends, strict=True)]  # fmt: skip
+    words = [
+        (sql[a:b].split() or [""])[0].upper() if kind != duckdb.token_type.string_const else "'"
+        for (a, kind), b in zip(tokens, ends, strict=True)
+    ]
     index = 1  # words[0] is EXPLAIN
     while index < len(words) and words[index] in ("ANALYZE", "ANALYSE"):
         index += 1
@@ -291,7 +298,7 @@ def _explained(connection: Any, sql: str) -> Any | None:
         if position >= len(starts):
             continue
         try:
-            inner = connection.extract_statements(sql[starts[position]:])
+            inner = connection.extract_statements(sql[starts[position] :])
         except duckdb.Error:
             continue
         if len(inner) == 1 and inner[0].type.name == "SELECT":

@@ -3,40 +3,56 @@
 Importing this package does not import ray; the functions that need it import it when called.
 """
 
+from pipeline.sweep._best import BestTrialError, choose_best
 from pipeline.sweep._cluster import ClusterSettings, load_cluster
+from pipeline.sweep._dashboard import check_ray_dashboard
 from pipeline.sweep._launch import (
     Prepared,
     prepare_sweep,
     resume_sweep,
     start_sweep,
 )
+from pipeline.sweep._probe import most_general
 from pipeline.sweep._record import (
     SweepError,
     SweepRecord,
     list_sweeps,
     load_record,
+    outputs_dir,
     sweep_folder,
 )
 from pipeline.sweep._search import define_by_run, grid_points, meaningful
 from pipeline.sweep._status import all_statuses, sweep_status
 from pipeline.sweep._strategy import make_sampler
+from pipeline.sweep._study import study_location
+from pipeline.sweep._trainable import save_state, state_name
+from pipeline.sweep._trust import factory_policy
 
 __all__ = [
+    "BestTrialError",
     "ClusterSettings",
     "Prepared",
     "SweepError",
     "SweepRecord",
     "all_statuses",
+    "check_ray_dashboard",
+    "choose_best",
     "define_by_run",
+    "factory_policy",
     "grid_points",
     "list_sweeps",
     "load_cluster",
     "load_record",
     "make_sampler",
     "meaningful",
+    "most_general",
+    "outputs_dir",
     "prepare_sweep",
     "resume_sweep",
+    "save_state",
     "start_sweep",
+    "state_name",
+    "study_location",
     "sweep_folder",
     "sweep_status",
 ]

@@ -24,16 +24,21 @@ def metric_mode(metric: str, rows: list[dict[str, Any]], space_mode: str | None)
     return "min" if any(word in metric for word in SMALLER_IS_BETTER) else "max"
 
 
-def choose_best(rows: list[dict[str, Any]], metric: str = "val_metric", mode: str | None = None,
-                space_mode: str | None = None) -> tuple[dict[str, Any], str]:  # fmt: skip
+def choose_best(
+    rows: list[dict[str, Any]],
+    metric: str = "val_metric",
+    mode: str | None = None,
+    space_mode: str | None = None,
+) -> tuple[dict[str, Any], str]:
     """The best row by ``metric`` among trials that did not fail (ties: the earlier row) and
     the direction used. ``mode`` None: ``metric_mode`` (``space_mode``: the sweep's own)."""
-    from pipeline._text import did_you_mean
+    from pipeline._util.text import did_you_mean
 
     if rows and metric not in rows[0]:
         numeric = [k for k, v in rows[0].items() if isinstance(v, int | float)]
-        raise BestTrialError(f"--metric {metric}: not a column of trials"
-                             f"{did_you_mean(metric, numeric)}")  # fmt: skip
+        raise BestTrialError(
+            f"--metric {metric}: not a column of trials{did_you_mean(metric, numeric)}"
+        )
     scored = [r for r in rows if r["status"] != TrialStatus.FAILED and _finite(r.get(metric))]
     if not scored:
         raise BestTrialError(f"no trial that did not fail has a {metric} yet")

@@ -32,17 +32,24 @@ class StoreCallback(Callback):
         self._write(trial, TrialStatus.FAILED, error_line(trial))
 
     def _write(self, trial: Any, status: str, error: str | None) -> None:
-        from pipeline.evaluation import trial_row
         from pipeline.space import make_config
         from pipeline.store import StoreWriter, next_attempt, open_store
+        from pipeline.trial import trial_row
 
         last = trial.last_result or {}
         config = make_config(self.spec.values(trial.config))
         location = open_store(self.spec.store)
         attempt = max(1, next_attempt(location, self.spec.sweep, trial.trial_id) - 1)
-        row = trial_row(config, self.dataset, status, error, int(last.get("epoch", 0)),
-                        last.get("val_metric"), float(last.get("train_seconds", 0.0)),
-                        config.device)  # fmt: skip
+        row = trial_row(
+            config,
+            self.dataset,
+            status,
+            error,
+            int(last.get("epoch", 0)),
+            last.get("val_metric"),
+            float(last.get("train_seconds", 0.0)),
+            config.device,
+        )
         row["node"] = last.get("node", last.get("hostname", row["node"]))
         row["robustness"] = last.get("robustness")  # stopped by a rung: its latest score
         writer = StoreWriter(location, self.spec.sweep, trial.trial_id, attempt)
@@ -140,8 +147,10 @@ class ProgressCallback(Callback):
     def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         """A raised error or a dead worker, with retries left: say so in one line (Tune's own
         traceback is off unless --verbose)."""
-        self._say(f"trial {trial.trial_id} retried after failure {trial.num_failures}: "
-                  f"{error_line(trial)}")  # fmt: skip
+        self._say(
+            f"trial {trial.trial_id} retried after failure {trial.num_failures}: "
+            f"{error_line(trial)}"
+        )
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
         self.trials = trials
@@ -184,8 +193,11 @@ class ProgressCallback(Callback):
     def best(self) -> tuple[float | None, Any]:
         # the ending this view recorded first: Tune calls back before it marks the trial ended,
         # so by its status alone the trial that just completed would count only an event later
-        scored = [(t.last_result.get(self.metric), t) for t in self.trials
-                  if self._state(t) in ("completed", "stopped")]  # fmt: skip
+        scored = [
+            (t.last_result.get(self.metric), t)
+            for t in self.trials
+            if self._state(t) in ("completed", "stopped")
+        ]
         scored = [(v, t) for v, t in scored if isinstance(v, float) and v == v]
         if not scored:
             return None, None

@@ -17,8 +17,10 @@ def check_ray_dashboard() -> None:
     try:
         import ray.dashboard.optional_deps  # noqa: F401
     except ImportError as error:
-        raise DashboardError(f"--dashboard: Ray's dashboard needs ray[default] ({error}); pip "
-                             "install 'symsearch[dashboard]' installs it") from None  # fmt: skip
+        raise DashboardError(
+            f"--dashboard: Ray's dashboard needs ray[default] ({error}); pip "
+            "install 'symsearch[dashboard]' installs it"
+        ) from None
 
 
 def say_ray_dashboard(context: object) -> None:

@@ -58,8 +58,8 @@ def sweep_data_tests(space: SearchSpace, location: Any, sweep: str) -> dict[str,
     """candidate -> its data test: read from the store where the sweep has it, else run (with
     a line per candidate on stderr) and stored."""
     from pipeline.data import build_dataset
-    from pipeline.evaluation import test_seeds
     from pipeline.groups import get_group
+    from pipeline.trial import test_seeds
 
     candidates = planned_candidates(space)
     if not candidates:
@@ -79,8 +79,12 @@ def sweep_data_tests(space: SearchSpace, location: Any, sweep: str) -> dict[str,
         dataset = dataset or build_dataset(config.dataset, config.data_seed)
         group = get_group(candidate, learned_domain=dataset.learned_domain)
         started = time.perf_counter()
-        print(f"data test: {candidate} on {dataset.name} ({len(group.generator_names())} "
-              f"generators, {len(seeds)} repeat(s))...", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"data test: {candidate} on {dataset.name} ({len(group.generator_names())} "
+            f"generators, {len(seeds)} repeat(s))...",
+            file=sys.stderr,
+            flush=True,
+        )
         test = run_data_test(dataset, group, seeds, test_id)
         _store(location, sweep, test, test.rows(dataset, config.data_seed, group))
         print(
@@ -142,11 +146,19 @@ def stored_test(test_id: str, rows: list[dict[str, Any]]) -> DataTest:
 
 def _verdict(row: dict[str, Any]) -> Verdict:
     return Verdict(
-        generator=row["generator"], present=bool(row["present"]), p_value=row["p_value"],
-        extent=row["extent"], unit=row["extent_unit"], full=bool(row["whole"]),
-        invariance_p=math.nan, magnitudes=list(row["magnitudes"] or []),
-        tv=list(row["tv"] or []), visibility_p=row["visibility_p"] or 0.0,
-        note=row["test_note"], extent_error=row["extent_error"],
-        seconds=row.get("seconds") or 0.0, invariant_order=row.get("invariant_order"),
+        generator=row["generator"],
+        present=bool(row["present"]),
+        p_value=row["p_value"],
+        extent=row["extent"],
+        unit=row["extent_unit"],
+        full=bool(row["whole"]),
+        invariance_p=math.nan,
+        magnitudes=list(row["magnitudes"] or []),
+        tv=list(row["tv"] or []),
+        visibility_p=row["visibility_p"] or 0.0,
+        note=row["test_note"],
+        extent_error=row["extent_error"],
+        seconds=row.get("seconds") or 0.0,
+        invariant_order=row.get("invariant_order"),
         subgroup=row.get("subgroup"),
-    )  # fmt: skip
+    )

@@ -54,9 +54,15 @@ def _key(point: dict[str, Any]) -> str:
 class DiscoverSearch(Searcher):
     """Probe first, then ``inner(space narrowed to the discovery)`` draws every other trial."""
 
-    def __init__(self, space: SearchSpace, inner: Callable[[SearchSpace], Searcher],
-                 metric: Any, mode: Any, probe_epochs: int = PROBE_EPOCHS,
-                 found: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        space: SearchSpace,
+        inner: Callable[[SearchSpace], Searcher],
+        metric: Any,
+        mode: Any,
+        probe_epochs: int = PROBE_EPOCHS,
+        found: str | None = None,
+    ) -> None:
         super().__init__(metric=metric, mode=mode)
         self.space, self.make_inner, self.probe_epochs = space, inner, probe_epochs
         self.candidates = candidate_choices(space)
@@ -142,8 +148,9 @@ class DiscoverSearch(Searcher):
         if not self._outside(trial_id) and self.inner is not None:
             self.inner.on_trial_result(self.inner_ids.get(trial_id, trial_id), result)
 
-    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None,
-                          error: bool = False) -> None:  # fmt: skip
+    def on_trial_complete(
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    ) -> None:
         if trial_id == self.probe_id and self.inner is None:
             self._narrow(None if error or not result else result.get("discovered_group"))
             return

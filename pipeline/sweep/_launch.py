@@ -56,48 +56,74 @@ class Prepared:
 
     @property
     def spec(self) -> TrialSpec:
-        from pipeline._provenance import git_commit
+        from pipeline._util.provenance import git_commit
 
         base = {"dataset": self.space.dataset, "model": self.space.model, **self.space.trial}
         if "robustness" in self.space.objectives() and "robustness_every" not in base:
             base["robustness_every"] = ROBUSTNESS_EVERY  # the objective must be reported
         gpu = self.space.resources.gpu
-        return TrialSpec(self.record.name, self.record.store, base, gpu,
-                         self.space.checkpoint_seconds, git_commit(), self.data_tests)  # fmt: skip
+        return TrialSpec(
+            self.record.name,
+            self.record.store,
+            base,
+            gpu,
+            self.space.checkpoint_seconds,
+            git_commit(),
+            self.data_tests,
+        )
 
     def run_tests(self) -> None:
         """The sweep's data tests (stored ones read back, missing ones run and stored)."""
         from pipeline.store import open_store
         from pipeline.sweep._datatests import sweep_data_tests
 
-        self.data_tests = sweep_data_tests(self.space, open_store(self.record.store),
-                                           self.record.name)  # fmt: skip
+        self.data_tests = sweep_data_tests(
+            self.space, open_store(self.record.store), self.record.name
+        )
 
     @property
     def mode(self) -> Any:
         """Per objective: min for train_loss, else the space's mode or the dataset's direction
         (a list for a list of metrics)."""
         metrics = self.space.objectives()
-        given = self.space.mode if isinstance(self.space.mode, list) else \
-            [self.space.mode] * len(metrics)  # fmt: skip
-        modes = ["min" if metric == "train_loss" else mode or self.dataset["metric_mode"]
-                 for metric, mode in zip(metrics, given, strict=True)]  # fmt: skip
+        given = (
+            self.space.mode
+            if isinstance(self.space.mode, list)
+            else [self.space.mode] * len(metrics)
+        )
+        modes = [
+            "min" if metric == "train_loss" else mode or self.dataset["metric_mode"]
+            for metric, mode in zip(metrics, given, strict=True)
+        ]
         return modes if isinstance(self.space.metric, list) else modes[0]
 
 
 def prepare_sweep(
-    space_path: Path | SearchSpace, name: str | None, store: str | None,
-    num_samples: int | None, max_concurrent: int | None, address: str | None, verbose: bool,
-    cluster: ClusterSettings | None = None, study_storage: str | None = None,
+    space_path: Path | SearchSpace,
+    name: str | None,
+    store: str | None,
+    num_samples: int | None,
+    max_concurrent: int | None,
+    address: str | None,
+    verbose: bool,
+    cluster: ClusterSettings | None = None,
+    study_storage: str | None = None,
     overrides: dict[str, Any] | None = None,
-) -> Prepared:  # fmt: skip
+) -> Prepared:
     """Validate everything and build the record (nothing is written yet). Flags win over the
     cluster file, which wins over the defaults. ``space_path``: a file, or a space validated
     already (from Python); ``overrides``: ``--set`` pairs (``space.with_overrides``)."""
     from pipeline.store import check_writable, default_store, open_store
 
-    check_arguments(num_samples, max_concurrent, name=name, store=store, address=address,
-                    study_storage=study_storage, verbose=verbose)  # fmt: skip
+    check_arguments(
+        num_samples,
+        max_concurrent,
+        name=name,
+        store=store,
+        address=address,
+        study_storage=study_storage,
+        verbose=verbose,
+    )
     given = space_path if isinstance(space_path, SearchSpace) else load_space(space_path)
     space = with_cluster_resources(with_overrides(given, overrides), cluster)
     check_loggers(space.loggers)
@@ -106,12 +132,16 @@ def prepare_sweep(
     stem = "sweep" if isinstance(space_path, SearchSpace) else Path(space_path).stem
     name = check_name(name if name is not None else space.name or stem)
     if (sweep_folder(name) / "sweep.json").exists():
-        raise SweepError(f"a sweep named {name!r} exists: `symsearch resume {name}` continues "
-                         "it, or choose another --name")  # fmt: skip
+        raise SweepError(
+            f"a sweep named {name!r} exists: `symsearch resume {name}` continues "
+            "it, or choose another --name"
+        )
     location = open_store(_absolute(store if store is not None else default_store()))
     if location.url.startswith("memory://"):
-        raise SweepError("--store: a memory:// store lives in one process and Ray trials run "
-                         "in others; use a path or an s3:// / gs:// URL")  # fmt: skip
+        raise SweepError(
+            "--store: a memory:// store lives in one process and Ray trials run "
+            "in others; use a path or an s3:// / gs:// URL"
+        )
     dataset = validate_space(space)
     study_storage = study_storage or space.study_storage
     if study_storage is not None and space.searcher != "grid":
@@ -119,11 +149,16 @@ def prepare_sweep(
     check_writable(location)  # late: a bad space leaves no store folder behind
     _check_new_in_store(name, location)  # a name taken there already holds the store folder
     record = SweepRecord(
-        name=name, space=space.model_dump(), space_path=_space_path(space_path),
-        store=location.url, storage_path=_experiment_root(location), address=address,
-        max_concurrent=max_concurrent or space.max_concurrent, verbose=verbose,
+        name=name,
+        space=space.model_dump(),
+        space_path=_space_path(space_path),
+        store=location.url,
+        storage_path=_experiment_root(location),
+        address=address,
+        max_concurrent=max_concurrent or space.max_concurrent,
+        verbose=verbose,
         study_storage=study_storage,
-    )  # fmt: skip
+    )
     record.add_segment(_segment_budget(space, num_samples))
     return Prepared(record, space, dataset)
 
@@ -135,17 +170,21 @@ def _space_path(space: Path | SearchSpace) -> str:
 
 def _check_new_in_store(name: str, location: Any) -> None:
     from pipeline.store import read_blob
-    from pipeline.store._writer import sweep_listing
+    from pipeline.store.layout import sweep_listing
     from pipeline.sweep._record import record_name
 
     if read_blob(location, record_name(name)) is not None:
-        raise SweepError(f"the store {location.url} holds a sweep named {name!r}: `symsearch "
-                         f"resume {name} --store {location.url}` continues it, or choose "
-                         "another --name")  # fmt: skip
+        raise SweepError(
+            f"the store {location.url} holds a sweep named {name!r}: `symsearch "
+            f"resume {name} --store {location.url}` continues it, or choose "
+            "another --name"
+        )
     if sweep_listing(location, name):  # rows of `symsearch trial --name` (no record)
-        raise SweepError(f"the store {location.url} holds rows under the name {name!r} (from "
-                         "`symsearch trial --name`, no sweep record); choose another "
-                         "--name")  # fmt: skip
+        raise SweepError(
+            f"the store {location.url} holds rows under the name {name!r} (from "
+            "`symsearch trial --name`, no sweep record); choose another "
+            "--name"
+        )
 
 
 def _check_new_study(name: str, url: str) -> None:
@@ -153,8 +192,10 @@ def _check_new_study(name: str, url: str) -> None:
     from pipeline.sweep._study import open_storage, study_exists
 
     if study_exists(open_storage(url), name):
-        raise SweepError(f"study_storage: it holds a study named {name!r} already (another "
-                         "sweep's); choose another --name or another storage")  # fmt: skip
+        raise SweepError(
+            f"study_storage: it holds a study named {name!r} already (another "
+            "sweep's); choose another --name or another storage"
+        )
 
 
 def _absolute(url: str) -> str:
@@ -192,20 +233,32 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
     path = record.experiment_path(segment)
     filesystem = storage_filesystem(open_store(record.store))
     if restore and tune.Tuner.can_restore(path, storage_filesystem=filesystem):
-        tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=True,
-                                   storage_filesystem=filesystem)  # fmt: skip
+        tuner = tune.Tuner.restore(
+            path,
+            trainable,
+            resume_unfinished=True,
+            resume_errored=True,
+            storage_filesystem=filesystem,
+        )
     else:
-        callbacks = [StoreCallback(prepared.spec, prepared.dataset),
-                     *tracking_callbacks(space.loggers, prepared.spec)]  # fmt: skip
+        callbacks = [
+            StoreCallback(prepared.spec, prepared.dataset),
+            *tracking_callbacks(space.loggers, prepared.spec),
+        ]
         if not record.verbose:
             budget = segment.num_samples
-            progress = ProgressCallback(record.name, first(space.metric),
-                                        first(prepared.mode), budget)  # fmt: skip
+            progress = ProgressCallback(
+                record.name, first(space.metric), first(prepared.mode), budget
+            )
             callbacks.append(progress)
         run_config = _run_config(record, space, segment, callbacks, filesystem)
         param_space = _param_space(prepared, segment)
-        tuner = tune.Tuner(trainable, param_space=param_space, run_config=run_config,
-                           tune_config=_tune_config(prepared, segment))  # fmt: skip
+        tuner = tune.Tuner(
+            trainable,
+            param_space=param_space,
+            run_config=run_config,
+            tune_config=_tune_config(prepared, segment),
+        )
     try:
         results = tuner.fit()
     except Exception as error:
@@ -244,8 +297,11 @@ def _points_not_run(record: SweepRecord, points: list[dict[str, Any]]) -> list[d
 
     rows = read_table(open_store(record.store), "trials", record.name).to_pylist()
     configs = [json.loads(row["config_json"] or "{}") for row in rows]
-    return [point for point in points
-            if not any(all(c.get(k) == v for k, v in point.items()) for c in configs)]  # fmt: skip
+    return [
+        point
+        for point in points
+        if not any(all(c.get(k) == v for k, v in point.items()) for c in configs)
+    ]
 
 
 def _trainable(prepared: Prepared) -> Any:
@@ -254,8 +310,9 @@ def _trainable(prepared: Prepared) -> Any:
     from pipeline.sweep._trainable import make_trainable
 
     resources = prepared.space.resources
-    return tune.with_resources(make_trainable(prepared.spec),
-                               {"cpu": resources.cpu, "gpu": resources.gpu})  # fmt: skip
+    return tune.with_resources(
+        make_trainable(prepared.spec), {"cpu": resources.cpu, "gpu": resources.gpu}
+    )
 
 
 def _tune_config(prepared: Prepared, segment: Segment) -> Any:
@@ -265,11 +322,12 @@ def _tune_config(prepared: Prepared, segment: Segment) -> Any:
     searcher = _searcher(prepared)
     # No metric/mode here: the searcher and the scheduler have them, and Ray refuses them twice.
     return tune.TuneConfig(
-        search_alg=searcher, scheduler=scheduler_for(space, prepared.mode),
+        search_alg=searcher,
+        scheduler=scheduler_for(space, prepared.mode),
         num_samples=1 if space.searcher == "grid" else segment.num_samples,
         max_concurrent_trials=prepared.record.max_concurrent,
         reuse_actors=True,  # function trainables hold no state between trials
-    )  # fmt: skip
+    )
 
 
 def _searcher(prepared: Prepared) -> Any:
@@ -299,8 +357,10 @@ def _study_storage(prepared: Prepared) -> Any:
         _add_last_train_loss(rows, read_table(location, "epochs", record.name).to_pylist())
     if rows:
         added = rebuild_study(storage, record.name, prepared.space, prepared.mode, rows)
-        print(f"resume: the Optuna study was rebuilt from the store's {added} trial(s)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"resume: the Optuna study was rebuilt from the store's {added} trial(s)",
+            file=sys.stderr,
+        )
     return storage
 
 
@@ -313,15 +373,19 @@ def _add_last_train_loss(rows: list[dict[str, Any]], epochs: list[dict[str, Any]
         row["train_loss"] = last.get(row["trial_id"], (0, None))[1]
 
 
-def _run_config(record: SweepRecord, space: SearchSpace, segment: Segment, callbacks: list,
-                filesystem: Any) -> Any:  # fmt: skip
+def _run_config(
+    record: SweepRecord, space: SearchSpace, segment: Segment, callbacks: list, filesystem: Any
+) -> Any:
     from ray import tune
 
     return tune.RunConfig(
-        name=segment.experiment, storage_path=record.storage_path, storage_filesystem=filesystem,
-        callbacks=callbacks, verbose=2 if record.verbose else 0,
+        name=segment.experiment,
+        storage_path=record.storage_path,
+        storage_filesystem=filesystem,
+        callbacks=callbacks,
+        verbose=2 if record.verbose else 0,
         failure_config=tune.FailureConfig(max_failures=space.max_failures),
-    )  # fmt: skip
+    )
 
 
 def storage_filesystem(location: Any) -> Any:
@@ -335,8 +399,9 @@ def storage_filesystem(location: Any) -> Any:
     return PyFileSystem(FSSpecHandler(location.fs))
 
 
-def connect(address: str | None, verbose: bool, space: SearchSpace,
-            dashboard: bool = False) -> None:  # fmt: skip
+def connect(
+    address: str | None, verbose: bool, space: SearchSpace, dashboard: bool = False
+) -> None:
     """Start a local Ray (no address) or join a running cluster; once per process. With
     ``dashboard``, Ray's dashboard too, and its URL on stderr."""
     for key, value in RAY_DEFAULTS.items():
@@ -356,9 +421,13 @@ def connect(address: str | None, verbose: bool, space: SearchSpace,
     # No address: a fresh local Ray ("local"), never a stale cluster some `ray start` left
     # behind; inside a Ray job RAY_ADDRESS names the job's cluster.
     address = address or os.environ.get("RAY_ADDRESS") or "local"
-    context = ray.init(address=address, include_dashboard=dashboard, log_to_driver=verbose,
-                       logging_level=logging.INFO if verbose else logging.WARNING,
-                       runtime_env=runtime_env)  # fmt: skip
+    context = ray.init(
+        address=address,
+        include_dashboard=dashboard,
+        log_to_driver=verbose,
+        logging_level=logging.INFO if verbose else logging.WARNING,
+        runtime_env=runtime_env,
+    )
     if dashboard:
         from pipeline.sweep._dashboard import say_ray_dashboard
 
@@ -389,11 +458,17 @@ def start_sweep(prepared: Prepared, force: bool = False) -> bool:
         return run_prepared(prepared, record.segments[0], restore=False)
 
 
-def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
-                 overrides: dict[str, Any] | None = None, dashboard: bool = False,
-                 allow_factories: Any = (), trust_store: bool = False,
-                 address: str | None = None, force: bool = False,
-                 ) -> tuple[Prepared, bool]:  # fmt: skip
+def resume_sweep(
+    name: str,
+    num_samples: int | None,
+    store: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    dashboard: bool = False,
+    allow_factories: Any = (),
+    trust_store: bool = False,
+    address: str | None = None,
+    force: bool = False,
+) -> tuple[Prepared, bool]:
     """Finish the segments an interruption left open, then raise the budget to num_samples.
     With ``store``, the record is read from the store (any machine). Trials that the store has
     and no experiment snapshot knows are set aside first; lost experiments are replaced by one
@@ -422,8 +497,9 @@ def resume_sweep(name: str, num_samples: int | None, store: str | None = None,
         return _run_resume(prepared, location, num_samples, dashboard)
 
 
-def _run_resume(prepared: Prepared, location: Any, num_samples: int | None,
-                dashboard: bool) -> tuple[Prepared, bool]:  # fmt: skip
+def _run_resume(
+    prepared: Prepared, location: Any, num_samples: int | None, dashboard: bool
+) -> tuple[Prepared, bool]:
     from pipeline.sweep._reconcile import (
         lost_segments,
         replace_lost_experiments,
@@ -448,8 +524,9 @@ def _run_resume(prepared: Prepared, location: Any, num_samples: int | None,
     return prepared, finished
 
 
-def _prepare_resume(record: SweepRecord, num_samples: int | None,
-                    overrides: dict[str, Any] | None, dashboard: bool) -> Prepared:  # fmt: skip
+def _prepare_resume(
+    record: SweepRecord, num_samples: int | None, overrides: dict[str, Any] | None, dashboard: bool
+) -> Prepared:
     """The record's space (with ``resume --set``) validated like a space file, the budget
     check, and the dry run of every candidate; nothing is saved."""
     space = recorded_space(record)
@@ -457,8 +534,10 @@ def _prepare_resume(record: SweepRecord, num_samples: int | None,
         space = with_resume_overrides(space, overrides)
         record.space = space.model_dump()
     if num_samples is not None and num_samples < record.budget:
-        raise SpaceError(f"--num-samples: {num_samples} is below the sweep's budget "
-                         f"({record.budget}); a budget can only grow")  # fmt: skip
+        raise SpaceError(
+            f"--num-samples: {num_samples} is below the sweep's budget "
+            f"({record.budget}); a budget can only grow"
+        )
     if num_samples is not None and num_samples > record.budget and space.searcher == "grid":
         raise SpaceError("--num-samples: a grid sweep runs each combination once")
     check_loggers(space.loggers)

@@ -56,12 +56,16 @@ def acquire(location: Any, name: str, force: bool = False) -> str:
             if holder is None:  # released between the create and the read
                 continue
             if not force and not is_stale(holder):
-                raise SweepError(f"sweep {name} is running: {describe(holder)} holds "
-                                 f"{location.url}/{lock_name(name)} (stale after "
-                                 f"{STALE_SECONDS:.0f} s without a heartbeat; --force takes it)"
-                                 ) from None  # fmt: skip
-            print(f"warning: sweep {name}: taking the lock of {describe(holder)} "
-                  f"({'--force' if force else 'stale'})", file=sys.stderr)  # fmt: skip
+                raise SweepError(
+                    f"sweep {name} is running: {describe(holder)} holds "
+                    f"{location.url}/{lock_name(name)} (stale after "
+                    f"{STALE_SECONDS:.0f} s without a heartbeat; --force takes it)"
+                ) from None
+            print(
+                f"warning: sweep {name}: taking the lock of {describe(holder)} "
+                f"({'--force' if force else 'stale'})",
+                file=sys.stderr,
+            )
             remove_blob(location, lock_name(name))
     raise SweepError(f"sweep {name}: another driver took its lock at the same moment; try again")
 
@@ -105,14 +109,23 @@ def is_stale(holder: dict[str, Any], now: float | None = None) -> bool:
 def describe(holder: dict[str, Any]) -> str:
     if not holder:
         return "an unreadable lock"
-    return (f"process {holder.get('pid')} on {str(holder.get('host'))[:100]} since "
-            f"{str(holder.get('started'))[:40]}")  # fmt: skip
+    return (
+        f"process {holder.get('pid')} on {str(holder.get('host'))[:100]} since "
+        f"{str(holder.get('started'))[:40]}"
+    )
 
 
 def _payload(token: str, started: str | None = None) -> bytes:
     started = started or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    return json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "token": token,
-                       "started": started, "heartbeat": time.time()}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "token": token,
+            "started": started,
+            "heartbeat": time.time(),
+        }
+    ).encode()
 
 
 def _alive(pid: int) -> bool:

@@ -23,8 +23,9 @@ class ResumableOptunaSearch(OptunaSearch):
         if not self._finished_in_study(trial_id) and "epoch" in result:
             super().on_trial_result(trial_id, {**result, TRAINING_ITERATION: result["epoch"]})
 
-    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None,
-                          error: bool = False) -> None:  # fmt: skip
+    def on_trial_complete(
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    ) -> None:
         finished = self._finished_in_study(trial_id)
         self.__dict__.get(CHECKED, {}).pop(trial_id, None)
         if finished:

@@ -29,9 +29,13 @@ def default_point(space: SearchSpace, candidate: str) -> dict[str, Any]:
     ones that mean something for it."""
     from pipeline.sweep._search import meaningful
 
-    return {key: dimension.middle() for key, dimension in space.dimensions().items()
-            if isinstance(dimension, Choice | Distribution) and key != "candidate_group"
-            and meaningful(key, candidate)}  # fmt: skip
+    return {
+        key: dimension.middle()
+        for key, dimension in space.dimensions().items()
+        if isinstance(dimension, Choice | Distribution)
+        and key != "candidate_group"
+        and meaningful(key, candidate)
+    }
 
 
 def probe_point(space: SearchSpace, epochs: int = PROBE_EPOCHS) -> dict[str, Any]:
@@ -39,10 +43,18 @@ def probe_point(space: SearchSpace, epochs: int = PROBE_EPOCHS) -> dict[str, Any
     at its default (the middle of its range), the data's test, ``epochs`` epochs."""
 
     candidate = most_general(candidate_choices(space))
-    constants = {key: value for key, value in space.dimensions().items()
-                 if not isinstance(value, Choice | Distribution) and key != "candidate_group"}
-    return {"candidate_group": candidate, **default_point(space, candidate), **constants,
-            "discovery": "test", "epochs": epochs}  # fmt: skip
+    constants = {
+        key: value
+        for key, value in space.dimensions().items()
+        if not isinstance(value, Choice | Distribution) and key != "candidate_group"
+    }
+    return {
+        "candidate_group": candidate,
+        **default_point(space, candidate),
+        **constants,
+        "discovery": "test",
+        "epochs": epochs,
+    }
 
 
 BASELINE = "trivial"
@@ -56,8 +68,11 @@ def baseline_point(space: SearchSpace, narrowed_to: list[str]) -> dict[str, Any]
         return None
     if space.num_samples < BASELINE_BUDGET:
         return None
-    constants = {key: value for key, value in space.dimensions().items()
-                 if not isinstance(value, Choice | Distribution) and key != "candidate_group"}
+    constants = {
+        key: value
+        for key, value in space.dimensions().items()
+        if not isinstance(value, Choice | Distribution) and key != "candidate_group"
+    }
     return {"candidate_group": BASELINE, **default_point(space, BASELINE), **constants}
 
 
@@ -74,8 +89,11 @@ def is_probe(config: dict[str, Any], space: SearchSpace) -> bool:
     from pipeline.space import trial_config
 
     epochs = trial_config(space, {"device": "cpu"}).epochs
-    return (config.get("discovery") == "test" and config.get("epochs") == PROBE_EPOCHS
-            and epochs != PROBE_EPOCHS)  # fmt: skip
+    return (
+        config.get("discovery") == "test"
+        and config.get("epochs") == PROBE_EPOCHS
+        and epochs != PROBE_EPOCHS
+    )
 
 
 def contains(outer: str, inner: str) -> bool:
@@ -109,6 +127,5 @@ def narrowed_space(space: SearchSpace, candidates: list[str]) -> SearchSpace:
     """The space with ``candidate_group`` narrowed; one candidate becomes a constant of the
     search (still in every suggestion: the trials' shared settings hold no candidate)."""
     search = dict(space.search)
-    search["candidate_group"] = candidates[0] if len(candidates) == 1 else \
-        {"choices": candidates}  # fmt: skip
+    search["candidate_group"] = candidates[0] if len(candidates) == 1 else {"choices": candidates}
     return space.model_copy(update={"search": search})

@@ -44,9 +44,12 @@ def set_aside_forgotten_trials(record: SweepRecord, location: Any, filesystem: A
     forgotten = trial_ids_in(location, record.name) - known_trials(record, filesystem)
     if forgotten:
         moved = _retire(record, location, forgotten)
-        print(f"resume: {len(forgotten)} trial(s) started after the last experiment snapshot "
-              f"({', '.join(sorted(forgotten))}) are redrawn; their {moved} file(s) moved to "
-              f"{_superseded(location)}", file=sys.stderr)  # fmt: skip
+        print(
+            f"resume: {len(forgotten)} trial(s) started after the last experiment snapshot "
+            f"({', '.join(sorted(forgotten))}) are redrawn; their {moved} file(s) moved to "
+            f"{_superseded(location)}",
+            file=sys.stderr,
+        )
     return forgotten
 
 
@@ -55,9 +58,13 @@ def lost_segments(record: SweepRecord, filesystem: Any) -> list[Segment]:
     killed before its first snapshot)."""
     from ray import tune
 
-    return [segment for segment in record.segments
-            if not tune.Tuner.can_restore(record.experiment_path(segment),
-                                          storage_filesystem=filesystem)]  # fmt: skip
+    return [
+        segment
+        for segment in record.segments
+        if not tune.Tuner.can_restore(
+            record.experiment_path(segment), storage_filesystem=filesystem
+        )
+    ]
 
 
 def replace_lost_experiments(record: SweepRecord, location: Any) -> Segment | None:
@@ -69,9 +76,11 @@ def replace_lost_experiments(record: SweepRecord, location: Any) -> Segment | No
     unended = trial_ids_in(location, record.name) - ended
     if unended:
         moved = _retire(record, location, unended)
-        print(f"resume: {len(unended)} trial(s) had not ended when the experiment was lost; "
-              f"they are redrawn ({moved} file(s) moved to {_superseded(location)})",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"resume: {len(unended)} trial(s) had not ended when the experiment was lost; "
+            f"they are redrawn ({moved} file(s) moved to {_superseded(location)})",
+            file=sys.stderr,
+        )
     budget = record.budget
     for segment in record.segments:
         segment.finished = True
@@ -79,8 +88,11 @@ def replace_lost_experiments(record: SweepRecord, location: Any) -> Segment | No
     added = record.add_segment(remainder, carried=remainder) if remainder > 0 else None
     record.save()
     if added is not None:
-        print(f"resume: {len(ended)} of {budget} trials ended in the store; the remaining "
-              f"{remainder} run as {added.experiment}", file=sys.stderr)  # fmt: skip
+        print(
+            f"resume: {len(ended)} of {budget} trials ended in the store; the remaining "
+            f"{remainder} run as {added.experiment}",
+            file=sys.stderr,
+        )
     return added
 
 

@@ -102,9 +102,11 @@ class SweepRecord:
             try:
                 create_blob(location, record_name(self.name), payload.encode())
             except FileExistsError:
-                raise SweepError(f"the store {location.url} holds a sweep named {self.name!r}: "
-                                 f"`symsearch resume {self.name} --store {location.url}` "
-                                 "continues it, or choose another --name") from None  # fmt: skip
+                raise SweepError(
+                    f"the store {location.url} holds a sweep named {self.name!r}: "
+                    f"`symsearch resume {self.name} --store {location.url}` "
+                    "continues it, or choose another --name"
+                ) from None
         else:
             write_blob(location, record_name(self.name), payload.encode())
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -129,12 +131,14 @@ def load_record(name: str, store: str | None = None, quiet: bool = False) -> Swe
     ``quiet``: no warning where the record names another store than ``store``."""
     check_name(name, "sweep name")
     if store is not None:
-        return _load_from_store(name, store, quiet)
+        return load_from_store(name, store, quiet)
     path = sweep_folder(name) / "sweep.json"
     if not path.is_file():
         known = ", ".join(list_sweeps()) or "none yet"
-        raise SweepError(f"no sweep named {name!r} under {path.parents[1]} (sweeps: {known}); "
-                         "--store URL finds a sweep in its store")  # fmt: skip
+        raise SweepError(
+            f"no sweep named {name!r} under {path.parents[1]} (sweeps: {known}); "
+            "--store URL finds a sweep in its store"
+        )
     try:
         text = path.read_text()
     except OSError as error:
@@ -142,21 +146,7 @@ def load_record(name: str, store: str | None = None, quiet: bool = False) -> Swe
     return parse_record(name, text, str(path))
 
 
-def study_location(name: str, store: str) -> str | Path:
-    """Where the sweep's Optuna study is: the RDB URL its record names (PostgreSQL on a
-    cluster, reachable from any machine), else the SQLite file of this machine's outputs."""
-    try:
-        storage = _load_from_store(name, store, quiet=True).study_storage
-    except SweepError:  # no record (a `symsearch trial` run), or a damaged one: status says
-        storage = None
-    if storage is None:
-        return sweep_folder(name) / "optuna.db"
-    from pipeline.sweep._study import driver_url  # imports this module: here, not at the top
-
-    return driver_url(storage)
-
-
-def _load_from_store(name: str, store: str, quiet: bool = False) -> SweepRecord:
+def load_from_store(name: str, store: str, quiet: bool = False) -> SweepRecord:
     from pipeline.store import open_store, read_blob
 
     location = open_store(store if "://" in store else str(Path(store).resolve()))
@@ -164,12 +154,16 @@ def _load_from_store(name: str, store: str, quiet: bool = False) -> SweepRecord:
     if payload is None:
         known = ", ".join(sweeps_in_store(location)) or "none yet"
         raise SweepError(f"no sweep named {name!r} in store {location.url} (sweeps: {known})")
-    record = parse_record(name, payload.decode("utf-8", "replace"),
-                          location.path(record_name(name)))  # fmt: skip
+    record = parse_record(
+        name, payload.decode("utf-8", "replace"), location.path(record_name(name))
+    )
     if record.store.rstrip("/") != location.url.rstrip("/"):  # the command line's store wins
         if not quiet:
-            print(f"warning: sweep {name}: its record names the store {record.store[:200]}; "
-                  f"using --store {location.url[:200]}", file=sys.stderr)  # fmt: skip
+            print(
+                f"warning: sweep {name}: its record names the store {record.store[:200]}; "
+                f"using --store {location.url[:200]}",
+                file=sys.stderr,
+            )
         record.store = location.url
     return record
 
@@ -191,8 +185,10 @@ def parse_record(name: str, text: str, path: str) -> SweepRecord:
         raw["segments"] = [Segment(**s) for s in raw.get("segments", [])]
         record = SweepRecord(**raw)
     except (OSError, ValueError, TypeError, AttributeError) as error:  # cut short, edited
-        raise SweepError(f"{path}: damaged sweep record ({_reason(error)}); restore it or "
-                         "start the sweep again under another name") from None  # fmt: skip
+        raise SweepError(
+            f"{path}: damaged sweep record ({_reason(error)}); restore it or "
+            "start the sweep again under another name"
+        ) from None
     if record.name != name or not isinstance(record.space, dict) or not record.segments:
         raise SweepError(f"{path}: damaged sweep record (its name, space or segments)")
     problem = _field_problem(record)
@@ -212,8 +208,9 @@ def _field_problem(record: SweepRecord) -> str | None:
     if not _count(record.max_concurrent, 100_000, allow_none=True):
         return "max_concurrent: expected a whole number from 1 to 100000 or null"
     for segment in record.segments:
-        if not _count(segment.num_samples, 1_000_000) or not _count(segment.carried, 1_000_000,
-                                                                     low=0):  # fmt: skip
+        if not _count(segment.num_samples, 1_000_000) or not _count(
+            segment.carried, 1_000_000, low=0
+        ):
             return "segments: num_samples and carried must be whole numbers up to 1000000"
     if record.budget > 1_000_000:
         return "segments: a budget above 1000000 trials"

@@ -12,10 +12,26 @@ from typing import Any
 
 from pipeline.space import Choice, Distribution, SearchSpace, SpaceError, TrialConfig
 
-AUGMENTATION_ONLY = {"prior", "init_width", "reg", "aug_lr", "aug_warmup", "temperature",
-                     "active_threshold", "tolerance", "eval_samples", "val_samples"}  # fmt: skip
-LEARNED_ONLY = {"basis_orthogonality", "basis_sparsity", "basis_lr", "basis_warmup",
-                "basis_init", "cosine_threshold"}  # fmt: skip
+AUGMENTATION_ONLY = {
+    "prior",
+    "init_width",
+    "reg",
+    "aug_lr",
+    "aug_warmup",
+    "temperature",
+    "active_threshold",
+    "tolerance",
+    "eval_samples",
+    "val_samples",
+}
+LEARNED_ONLY = {
+    "basis_orthogonality",
+    "basis_sparsity",
+    "basis_lr",
+    "basis_warmup",
+    "basis_init",
+    "cosine_threshold",
+}
 
 
 def meaningful(parameter: str, candidate_group: str) -> bool:
@@ -65,8 +81,10 @@ def grid_points(space: SearchSpace) -> list[dict[str, Any]]:
     dimensions = space.dimensions()
     for key, dimension in dimensions.items():
         if isinstance(dimension, Distribution):
-            raise SpaceError(f"search.{key}: grid search needs a list of choices, "
-                             f"not a {dimension.distribution} distribution")  # fmt: skip
+            raise SpaceError(
+                f"search.{key}: grid search needs a list of choices, "
+                f"not a {dimension.distribution} distribution"
+            )
     values = {k: (d.choices if isinstance(d, Choice) else [d]) for k, d in dimensions.items()}
     fixed_candidate = space.trial.get("candidate_group", TrialConfig().candidate_group)
     points: list[dict[str, Any]] = []

@@ -19,12 +19,14 @@ def sweep_status(record: SweepRecord) -> dict[str, Any]:
     counts = {state: sum(t["status"] == state for t in trials) for state in STATES}
     counts["not ended"] = max(0, record.budget - len(trials))
     return {
-        "sweep": record.name, "budget": record.budget, **counts,
+        "sweep": record.name,
+        "budget": record.budget,
+        **counts,
         "finished": all(s.finished for s in record.segments),
         "best": best_trial(trials, record),
         "store": record.store,
         "experiments": [record.experiment_path(s) for s in record.segments],
-    }  # fmt: skip
+    }
 
 
 def best_trial(trials: list[dict[str, Any]], record: SweepRecord) -> dict[str, Any] | None:
@@ -35,8 +37,15 @@ def best_trial(trials: list[dict[str, Any]], record: SweepRecord) -> dict[str, A
         best, _ = choose_best(trials, "val_metric", space_mode=mode)
     except BestTrialError:  # no trial to choose from yet
         return None
-    keys = ("trial_id", "status", "candidate_group", "val_metric", "test_metric",
-            "discovered_group", "discovery_correct")  # fmt: skip
+    keys = (
+        "trial_id",
+        "status",
+        "candidate_group",
+        "val_metric",
+        "test_metric",
+        "discovered_group",
+        "discovery_correct",
+    )
     return {key: best.get(key) for key in keys}
 
 

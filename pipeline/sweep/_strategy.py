@@ -18,8 +18,9 @@ from typing import Any
 from pipeline.space import SearchSpace
 
 
-def build_searcher(space: SearchSpace, mode: str, study_name: str, storage: Any,
-                   found: str | None = None) -> Any:  # fmt: skip
+def build_searcher(
+    space: SearchSpace, mode: str, study_name: str, storage: Any, found: str | None = None
+) -> Any:
     """The space's Ray searcher over the Optuna study ``study_name`` (``storage`` None: in
     memory); ``searcher: discover`` narrows TPE to ``found`` (the sweep's data test of its most
     general candidate), or where none ran, to what a probe trial finds."""
@@ -45,9 +46,13 @@ class OptunaFactory:
         from pipeline.sweep._search import define_by_run
 
         return ResumableOptunaSearch(
-            space=define_by_run(space), metric=self.metric, mode=self.mode,
-            sampler=make_sampler(space), study_name=self.study_name, storage=self.storage,
-        )  # fmt: skip
+            space=define_by_run(space),
+            metric=self.metric,
+            mode=self.mode,
+            sampler=make_sampler(space),
+            study_name=self.study_name,
+            storage=self.storage,
+        )
 
 
 def make_sampler(space: SearchSpace) -> Any:
@@ -58,8 +63,12 @@ def make_sampler(space: SearchSpace) -> Any:
     if space.searcher == "random":
         return optuna.samplers.RandomSampler(seed=space.searcher_seed)
     # group=True: TPE models conditional parameters per candidate group
-    return optuna.samplers.TPESampler(seed=space.searcher_seed, multivariate=True, group=True,
-                                      n_startup_trials=startup_trials(space))  # fmt: skip
+    return optuna.samplers.TPESampler(
+        seed=space.searcher_seed,
+        multivariate=True,
+        group=True,
+        n_startup_trials=startup_trials(space),
+    )
 
 
 STARTUP_TRIALS = 3  # TPE's random trials before it models, where nothing better starts it
@@ -82,11 +91,15 @@ def scheduler_for(space: SearchSpace, mode: str) -> Any:
     if space.scheduler.name == "fifo":
         return FIFOScheduler()
     max_t = _max_epochs(space)  # a grace period beyond the trials' epochs means no early stops
-    return ASHAScheduler(time_attr="epoch", max_t=max_t,
-                         metric=first(space.metric), mode=first(mode),
-                         grace_period=min(grace_period(space), max_t),
-                         reduction_factor=space.scheduler.reduction_factor,
-                         brackets=space.scheduler.brackets)  # fmt: skip
+    return ASHAScheduler(
+        time_attr="epoch",
+        max_t=max_t,
+        metric=first(space.metric),
+        mode=first(mode),
+        grace_period=min(grace_period(space), max_t),
+        reduction_factor=space.scheduler.reduction_factor,
+        brackets=space.scheduler.brackets,
+    )
 
 
 def first(value: Any) -> Any:
@@ -126,5 +139,3 @@ def _max_epochs(space: SearchSpace) -> int:
     if isinstance(epochs, Distribution):
         return int(epochs.high)
     return int(epochs)
-
-

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 from pipeline.space import SearchSpace
-from pipeline.sweep._record import SweepError
+from pipeline.sweep._record import SweepError, load_from_store, sweep_folder
 
 
 def open_storage(url: str, what: str = "study_storage") -> Any:
@@ -46,10 +47,25 @@ def driver_url(url: str) -> str:
     that scheme, is not installed (the ``postgres`` extra installs psycopg2-binary)."""
     import importlib.util
 
-    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg") is None \
-            and importlib.util.find_spec("psycopg2") is not None:  # fmt: skip
+    if (
+        url.startswith("postgresql://")
+        and importlib.util.find_spec("psycopg") is None
+        and importlib.util.find_spec("psycopg2") is not None
+    ):
         return "postgresql+psycopg2://" + url.removeprefix("postgresql://")
     return url
+
+
+def study_location(name: str, store: str) -> str | Path:
+    """Where the sweep's Optuna study is: the RDB URL its record names (PostgreSQL on a
+    cluster, reachable from any machine), else the SQLite file of this machine's outputs."""
+    try:
+        storage = load_from_store(name, store, quiet=True).study_storage
+    except SweepError:  # no record (a `symsearch trial` run), or a damaged one: status says
+        storage = None
+    if storage is None:
+        return sweep_folder(name) / "optuna.db"
+    return driver_url(storage)
 
 
 def _safe(url: str) -> str:
@@ -67,8 +83,9 @@ def study_exists(storage: Any, name: str) -> bool:
     return name in optuna.study.get_all_study_names(storage)
 
 
-def rebuild_study(storage: Any, name: str, space: SearchSpace, mode: Any,
-                  rows: list[dict[str, Any]]) -> int:  # fmt: skip
+def rebuild_study(
+    storage: Any, name: str, space: SearchSpace, mode: Any, rows: list[dict[str, Any]]
+) -> int:
     """Create the study ``name`` holding one finished trial per stored ``trials`` row (one value
     per objective; the discovery strategy's probe or baseline is not a point of the search and
     is left out); returns how many were added."""
@@ -103,12 +120,15 @@ def _frozen_trial(row: dict[str, Any], search: Any, metrics: list[str]) -> Any:
     search(fixed)  # replays the space: the distribution of every parameter the trial drew
     values = [row.get(metric) for metric in metrics]
     ok = row.get("status") != "failed" and all(
-        isinstance(v, float) and math.isfinite(v) for v in values)  # fmt: skip
+        isinstance(v, float) and math.isfinite(v) for v in values
+    )
     return optuna.trial.create_trial(
-        params=fixed.params, distributions=fixed.distributions,
-        values=values if ok else None, state=TrialState.COMPLETE if ok else TrialState.FAIL,
+        params=fixed.params,
+        distributions=fixed.distributions,
+        values=values if ok else None,
+        state=TrialState.COMPLETE if ok else TrialState.FAIL,
         user_attrs={"symsearch_trial_id": row.get("trial_id")},
-    )  # fmt: skip
+    )
 
 
 STORAGE_ERROR_PACKAGES = ("sqlalchemy", "psycopg", "psycopg2", "sqlite3")
@@ -126,9 +146,12 @@ def storage_failure(error: BaseException, name: str, url: str) -> SweepError | N
         seen.add(id(current))
         package = type(current).__module__.split(".")[0]
         if package in STORAGE_ERROR_PACKAGES or isinstance(
-                current, optuna.exceptions.StorageInternalError):  # fmt: skip
-            return SweepError(f"study storage {_safe(url)} failed mid-sweep ({_line(current)}); "
-                              f"trials so far are in the store: `symsearch resume {name}` "
-                              "continues once the database is back")  # fmt: skip
+            current, optuna.exceptions.StorageInternalError
+        ):
+            return SweepError(
+                f"study storage {_safe(url)} failed mid-sweep ({_line(current)}); "
+                f"trials so far are in the store: `symsearch resume {name}` "
+                "continues once the database is back"
+            )
         current = current.__cause__ or current.__context__
     return None

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.space import SpaceError
 from pipeline.sweep._record import outputs_dir
-from pipeline.sweep._trainable import TrialSpec
+
+if TYPE_CHECKING:  # an annotation only: the trainable imports this module to report
+    from pipeline.sweep._trainable import TrialSpec
 
 LOGGER_MODULES = {"tensorboard": "tensorboardX", "mlflow": "mlflow", "wandb": "wandb"}
 EXTRA = "pip install 'symsearch[tracking]'"
@@ -28,15 +30,19 @@ def check_loggers(loggers: list[str]) -> None:
         try:
             importlib.import_module(module)
         except ImportError as error:
-            raise SpaceError(f"loggers: {logger} needs the {module} package, which cannot be "
-                             f"imported ({error}); {EXTRA} installs it") from None  # fmt: skip
+            raise SpaceError(
+                f"loggers: {logger} needs the {module} package, which cannot be "
+                f"imported ({error}); {EXTRA} installs it"
+            ) from None
 
 
 def mlflow_tracking_uri() -> str:
     """$MLFLOW_TRACKING_URI, else a SQLite file under outputs/ (MLflow's own local default
     kind; its older ./mlruns file store is refused by MLflow 3 unless opted into)."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or \
-        f"sqlite:///{(outputs_dir() / 'mlflow.db').resolve()}"  # fmt: skip
+    return (
+        os.environ.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{(outputs_dir() / 'mlflow.db').resolve()}"
+    )
 
 
 def tracking_callbacks(loggers: list[str], spec: TrialSpec) -> list[Any]:
@@ -52,8 +58,9 @@ def full_config(spec: TrialSpec, params: dict[str, Any]) -> dict[str, Any]:
     return make_config(spec.values(params)).model_dump()
 
 
-def final_figures(discovery: list[dict[str, Any]],
-                  robustness: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+def final_figures(
+    discovery: list[dict[str, Any]], robustness: list[dict[str, Any]]
+) -> dict[str, Any]:
     """A trial's discovery and robustness rows as a few numbers a tracker can chart:
     per generator its normalized width and whether it is active; per shift (and plain or
     averaged prediction) the mean metric in and out of the training support and the worst."""
@@ -69,8 +76,11 @@ def final_figures(discovery: list[dict[str, Any]],
     for key, rows in curves.items():
         metrics = [r["metric"] for r in rows if r["metric"] is not None]
         for part, inside in (("in_support", True), ("out_of_support", False)):
-            values = [r["metric"] for r in rows
-                      if r["metric"] is not None and r.get("in_support") is inside]  # fmt: skip
+            values = [
+                r["metric"]
+                for r in rows
+                if r["metric"] is not None and r.get("in_support") is inside
+            ]
             if values:
                 figures[f"{key}/{part}"] = sum(values) / len(values)
         if metrics:
@@ -108,15 +118,17 @@ def _mlflow(spec: TrialSpec) -> Any:
                 super().log_trial_start(trial)
             finally:
                 self.tags = shared
-            whole = {k: v for k, v in full_config(spec, trial.config).items()
-                     if k not in trial.config}  # fmt: skip
+            whole = {
+                k: v for k, v in full_config(spec, trial.config).items() if k not in trial.config
+            }
             self.mlflow_util.log_params(run_id=self._trial_runs[trial], params_to_log=whole)
 
         def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
             super().log_trial_result(iteration, trial, _stepped_by_epoch(result))
 
-    return MLflowTracker(tracking_uri=mlflow_tracking_uri(), experiment_name=spec.sweep,
-                         tags={"sweep": spec.sweep})  # fmt: skip
+    return MLflowTracker(
+        tracking_uri=mlflow_tracking_uri(), experiment_name=spec.sweep, tags={"sweep": spec.sweep}
+    )
 
 
 def _wandb(spec: TrialSpec) -> Any:
@@ -125,13 +137,16 @@ def _wandb(spec: TrialSpec) -> Any:
     class WandbTracker(WandbLoggerCallback):
         """One W&B run per trial, grouped by sweep; offline unless WANDB_MODE says otherwise."""
 
-        def _start_logging_actor(self, trial: Any, exclude_results: list[str],
-                                 **init: Any) -> None:  # fmt: skip
+        def _start_logging_actor(self, trial: Any, exclude_results: list[str], **init: Any) -> None:
             init["config"] = {**full_config(spec, trial.config), **init.get("config", {})}
             super()._start_logging_actor(trial, exclude_results, **init)
 
     folder = outputs_dir() / "wandb"
     folder.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WANDB_MODE", "offline")  # Ray asks for an API key unless offline
-    return WandbTracker(project=os.environ.get("WANDB_PROJECT", "symsearch"), group=spec.sweep,
-                        mode=os.environ["WANDB_MODE"], dir=str(folder))  # fmt: skip
+    return WandbTracker(
+        project=os.environ.get("WANDB_PROJECT", "symsearch"),
+        group=spec.sweep,
+        mode=os.environ["WANDB_MODE"],
+        dir=str(folder),
+    )

@@ -77,10 +77,12 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     else:
         damage = None
     if state is not None:  # seconds of the epochs before the checkpoint count too
-        reporter.train_seconds = sum(row.get("seconds", 0.0) for row in state.epochs
-                                     if isinstance(row, dict))  # fmt: skip
-    result = run_trial(config, reporter.epoch, resume=state, save=reporter.keep,
-                       data_test=sweep_test(spec, config))
+        reporter.train_seconds = sum(
+            row.get("seconds", 0.0) for row in state.epochs if isinstance(row, dict)
+        )
+    result = run_trial(
+        config, reporter.epoch, resume=state, save=reporter.keep, data_test=sweep_test(spec, config)
+    )
     if damage and not result.trial.get("error"):
         result.trial["error"] = f"saved state unusable ({damage}); restarted from epoch 1"
     result.trial["node"] = reporter.node
@@ -93,7 +95,7 @@ def sweep_test(spec: TrialSpec, config: Any) -> Any:
     """The sweep's data test of this trial's dataset and candidate (None where the trial's data
     or test seeds differ from the sweep's: it then runs its own)."""
     from pipeline.discovery import data_test_id
-    from pipeline.evaluation import test_seeds
+    from pipeline.trial import test_seeds
 
     test = spec.data_tests.get(config.candidate_group)
     if test is None:
@@ -127,8 +129,12 @@ class EpochReporter:
             return
         self._report(metrics)
 
-    def final(self, trial: dict[str, Any], epochs: list[dict[str, Any]],
-              figures: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def final(
+        self,
+        trial: dict[str, Any],
+        epochs: list[dict[str, Any]],
+        figures: dict[str, Any] | None = None,
+    ) -> None:
         """The last epoch with the evaluation (and its discovery and robustness figures, for
         the trackers). A trial restored from its final checkpoint trains no epoch in this
         attempt: its last stored epoch stands in."""
@@ -146,11 +152,16 @@ class EpochReporter:
     def _metrics(self, row: dict[str, Any]) -> dict[str, Any]:
         if row.get("robustness") is not None:
             self.robustness = row["robustness"]
-        return {"epoch": row["epoch"], "train_loss": row["train_loss"],
-                "val_metric": row["val_metric"], "robustness": self.robustness,
-                "seconds": row["seconds"],
-                "train_seconds": self.train_seconds, "attempt": self.writer.attempt,
-                "node": self.node}  # fmt: skip
+        return {
+            "epoch": row["epoch"],
+            "train_loss": row["train_loss"],
+            "val_metric": row["val_metric"],
+            "robustness": self.robustness,
+            "seconds": row["seconds"],
+            "train_seconds": self.train_seconds,
+            "attempt": self.writer.attempt,
+            "node": self.node,
+        }
 
     def _report(self, metrics: dict[str, Any]) -> None:
         """Save the state first when a checkpoint is due: a resumed trial repeats at most the
@@ -208,8 +219,11 @@ def load_state(location: Any, sweep: str, trial_id: str) -> Any:
         return TrialState(**state)
     except Exception as error:  # truncated, not a pickle, a wrong structure: any damage
         reason = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
-        print(f"symsearch: saved state of trial {trial_id} unreadable ({reason}); restarting it "
-              "from its first epoch", file=sys.stderr)  # fmt: skip
+        print(
+            f"symsearch: saved state of trial {trial_id} unreadable ({reason}); restarting it "
+            "from its first epoch",
+            file=sys.stderr,
+        )
         return reason
 
 

@@ -33,17 +33,21 @@ def check_experiments(record: SweepRecord, location: Any, derived_root: str) -> 
     for segment in record.segments:
         if not isinstance(segment.experiment, str) or not pattern.fullmatch(segment.experiment):
             shown = str(segment.experiment)[:200]
-            raise SweepError(f"sweep {record.name}: damaged sweep record (segment experiment "
-                             f"{shown!r} is not named after the sweep)")  # fmt: skip
+            raise SweepError(
+                f"sweep {record.name}: damaged sweep record (segment experiment "
+                f"{shown!r} is not named after the sweep)"
+            )
     recorded = str(record.storage_path)
     if _same_path(recorded, derived_root, location):
         record.storage_path = derived_root
         return
     if _exists(recorded, location):
-        raise SweepError(f"sweep {record.name}: its record puts Ray's experiments at "
-                         f"{recorded[:200]}, not under this machine's {derived_root}; resume "
-                         "restores experiments only from there (move them there, or set "
-                         "SYMSEARCH_OUTPUTS to the outputs that hold them)")  # fmt: skip
+        raise SweepError(
+            f"sweep {record.name}: its record puts Ray's experiments at "
+            f"{recorded[:200]}, not under this machine's {derived_root}; resume "
+            "restores experiments only from there (move them there, or set "
+            "SYMSEARCH_OUTPUTS to the outputs that hold them)"
+        )
     record.storage_path = derived_root
 
 
@@ -57,9 +61,11 @@ def check_study_storage(record: SweepRecord, outputs: str) -> None:
         return
     path = os.path.realpath(url.split("///", 1)[-1].split("?")[0])
     if not path.startswith(os.path.realpath(outputs) + os.sep):
-        raise SweepError(f"sweep {record.name}: its record puts the study at {url[:200]}, "
-                         f"outside this machine's {outputs}; resume opens a SQLite study only "
-                         "there (a PostgreSQL study_storage works from any machine)")  # fmt: skip
+        raise SweepError(
+            f"sweep {record.name}: its record puts the study at {url[:200]}, "
+            f"outside this machine's {outputs}; resume opens a SQLite study only "
+            "there (a PostgreSQL study_storage works from any machine)"
+        )
 
 
 def _same_path(recorded: str, derived: str, location: Any) -> bool:
@@ -88,15 +94,16 @@ def choose_address(record: SweepRecord, address: str | None) -> str | None:
         record.address = address
         return address
     if record.address not in LOCAL_ADDRESSES:
-        warn(f"sweep {record.name}: its record names the Ray cluster {str(record.address)[:200]}; "
-             f"not joined on the record's word (`symsearch resume {record.name} --address "
-             f"{str(record.address)[:200]}` joins it); starting this machine's Ray")  # fmt: skip
+        warn(
+            f"sweep {record.name}: its record names the Ray cluster {str(record.address)[:200]}; "
+            f"not joined on the record's word (`symsearch resume {record.name} --address "
+            f"{str(record.address)[:200]}` joins it); starting this machine's Ray"
+        )
         record.address = None
     return record.address
 
 
-def check_arguments(num_samples: Any = None, max_concurrent: Any = None,
-                    **texts: Any) -> None:  # fmt: skip
+def check_arguments(num_samples: Any = None, max_concurrent: Any = None, **texts: Any) -> None:
     """Flags and API arguments, before anything is saved or started: numbers within the space's
     own bounds, text where text is expected (a SpaceError line, never a TypeError later)."""
     check_setting("--num-samples", "num_samples", num_samples)
@@ -114,8 +121,9 @@ def recorded_space(record: SweepRecord) -> SearchSpace:
     try:
         return parse_space(record.space, "space")
     except SpaceError as error:
-        raise SweepError(f"{record.folder / 'sweep.json'}: damaged sweep record (space: "
-                         f"{error})") from None  # fmt: skip
+        raise SweepError(
+            f"{record.folder / 'sweep.json'}: damaged sweep record (space: {error})"
+        ) from None
 
 
 def factory_policy(allow_factories: Any, trust_store: bool) -> Any:
@@ -123,7 +131,7 @@ def factory_policy(allow_factories: Any, trust_store: bool) -> Any:
     validates every candidate before Ray starts, so workers only meet allowed ones)."""
     import contextlib
 
-    from pipeline._factories import check_allow_list, stored_data, trust_store_warning
+    from pipeline._util.factories import check_allow_list, stored_data, trust_store_warning
 
     allowed = check_allow_list(allow_factories)
     if trust_store:

@@ -13,9 +13,8 @@ def validate_space(space: SearchSpace) -> dict[str, Any]:
     symmetry breaking) on it: model, augmentation and one forward pass on two examples, no
     training. Returns the dataset's row fields."""
     from pipeline.data import DatasetError, build_dataset
-    from pipeline.evaluation import dataset_fields
     from pipeline.sweep._search import grid_points
-    from pipeline.trial import build, check_model_options
+    from pipeline.trial import build, check_model_options, dataset_fields
 
     config = trial_config(space, {"device": "cpu"})  # trials choose their device on their node
     check_model_options(config)  # before the dataset: it costs nothing

@@ -69,14 +69,24 @@ def _dihedral_circle(n: int):
     from pipeline.groups import Group
 
     angle = 2 * math.pi / n
-    rotation = torch.tensor([[math.cos(angle), -math.sin(angle)],
-                             [math.sin(angle), math.cos(angle)]], dtype=torch.float64)  # fmt: skip
+    rotation = torch.tensor(
+        [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]],
+        dtype=torch.float64,
+    )
     reflection = torch.diag(torch.tensor([1.0, -1.0], dtype=torch.float64))
-    return Group(name="dihedral_circle", domain="circle",
-                 lie_algebra=torch.zeros(0, 2, 2, dtype=torch.float64),
-                 discrete_generators=torch.stack([rotation, reflection]), generator_orders=(n, 2),
-                 order=2 * n, lie_names=(), lie_ranges=(), discrete_names=("shift1", "reverse"),
-                 acts_on=frozenset({"sequence"}), description="shifts and reversals")  # fmt: skip
+    return Group(
+        name="dihedral_circle",
+        domain="circle",
+        lie_algebra=torch.zeros(0, 2, 2, dtype=torch.float64),
+        discrete_generators=torch.stack([rotation, reflection]),
+        generator_orders=(n, 2),
+        order=2 * n,
+        lie_names=(),
+        lie_ranges=(),
+        discrete_names=("shift1", "reverse"),
+        acts_on=frozenset({"sequence"}),
+        description="shifts and reversals",
+    )
 
 
 @given(st.lists(st.tuples(st.integers(0, 8), st.booleans()), min_size=2, max_size=6))
@@ -84,8 +94,10 @@ def _dihedral_circle(n: int):
 def test_shifts_and_reversals_of_sequences_compose_exactly(words):
     group = _dihedral_circle(9)
     shift1, reverse = group.discrete_generators
-    elements = [torch.linalg.matrix_power(shift1, k) @ (reverse if r else torch.eye(2)).double()
-                for k, r in words]  # fmt: skip
+    elements = [
+        torch.linalg.matrix_power(shift1, k) @ (reverse if r else torch.eye(2)).double()
+        for k, r in words
+    ]
     x = torch.randn(len(elements), 2, 9, dtype=torch.float64)
     g, h = torch.stack(elements), torch.stack(elements[::-1])
     assert torch.equal(
@@ -100,7 +112,15 @@ def test_a_reversal_element_reverses_time_about_zero():
     assert act(group, reverse, x, "sequence").flatten().tolist() == [0, 7, 6, 5, 4, 3, 2, 1]
     shifted_reverse = group.discrete_generators[0] @ group.discrete_generators[1]
     assert act(group, shifted_reverse[None], x, "sequence").flatten().tolist() == [
-        1, 0, 7, 6, 5, 4, 3, 2]  # fmt: skip
+        1,
+        0,
+        7,
+        6,
+        5,
+        4,
+        3,
+        2,
+    ]
 
 
 def test_a_shift_element_rolls_the_sequence():

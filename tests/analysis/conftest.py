@@ -8,8 +8,11 @@ import pytest
 
 from pipeline.store import StoreWriter, open_store
 
-CANDIDATES = {"trivial": [], "SO2": ["rot"], "affine2": ["tx", "ty", "rot", "scale", "stretch",
-                                                          "shear"]}  # fmt: skip
+CANDIDATES = {
+    "trivial": [],
+    "SO2": ["rot"],
+    "affine2": ["tx", "ty", "rot", "scale", "stretch", "shear"],
+}
 TOLERANCES = [None, 0.1, 0.5]
 
 
@@ -24,14 +27,21 @@ def write_sweep(url: str, sweep: str = "syn", trials: int = 18, seed: int = 0) -
         resumed = number in (2, 9)  # epochs 1-5 by attempt 1, 4-8 by attempt 2
         attempts = [1, 2] if resumed else [1]
         for attempt in attempts:
-            first, last = (1, 5) if resumed and attempt == 1 else ((4, epochs) if resumed else
-                                                                    (1, epochs))  # fmt: skip
+            first, last = (
+                (1, 5) if resumed and attempt == 1 else ((4, epochs) if resumed else (1, epochs))
+            )
             writer = StoreWriter(store, sweep, trial_id, attempt)
             for epoch in range(first, last + 1):
-                writer.add("epochs", {"epoch": epoch, "train_loss": 1 / epoch,
-                                      "val_metric": rng.uniform(0.1, 0.9) + attempt,
-                                      "widths": [0.1] * len(CANDIDATES[candidate]),
-                                      "seconds": 0.5})  # fmt: skip
+                writer.add(
+                    "epochs",
+                    {
+                        "epoch": epoch,
+                        "train_loss": 1 / epoch,
+                        "val_metric": rng.uniform(0.1, 0.9) + attempt,
+                        "widths": [0.1] * len(CANDIDATES[candidate]),
+                        "seconds": 0.5,
+                    },
+                )
             writer.flush()
         writer = StoreWriter(store, sweep, trial_id, attempts[-1])
         _trial_rows(writer, rng, candidate, status, epochs, TOLERANCES[number % 3], number)
@@ -45,34 +55,65 @@ def write_sweep(url: str, sweep: str = "syn", trials: int = 18, seed: int = 0) -
 def _trial_rows(writer, rng, candidate, status, epochs, tolerance, number):
     completed = status == "completed"
     val = None if status == "failed" else rng.uniform(0.5, 0.99)
-    writer.add("trials", {
-        "status": status, "error": "boom" if status == "failed" else None, "dataset": "digits",
-        "true_group": "SO2", "candidate_group": candidate, "prior": "uniform",
-        "init_width": 0.3, "reg": 0.1, "tolerance": tolerance, "symmetry_breaking": "none",
-        "lr": 0.003, "seed": number, "epochs": epochs, "metric_name": "accuracy",
-        "metric_mode": "max", "val_metric": val,
-        "test_metric": rng.uniform(0.5, 0.99) if completed else None,
-        "n_samples": rng.choice([1, 8, 40]) if completed else None,
-        "tolerance_met": rng.choice([True, False]) if completed and tolerance else None,
-        "equivariance_error": rng.uniform(0, 1) if completed else None,
-        "eval_seconds": rng.uniform(0.1, 2) if completed else None,
-        "discovered_group": rng.choice(["SO2", "trivial"]) if completed else None,
-        "discovery_correct": rng.choice([True, False]) if completed else None,
-        "finished_at": f"2026-01-01T00:{number:02d}:00+00:00", "config_json": "{}",
-    })  # fmt: skip
+    writer.add(
+        "trials",
+        {
+            "status": status,
+            "error": "boom" if status == "failed" else None,
+            "dataset": "digits",
+            "true_group": "SO2",
+            "candidate_group": candidate,
+            "prior": "uniform",
+            "init_width": 0.3,
+            "reg": 0.1,
+            "tolerance": tolerance,
+            "symmetry_breaking": "none",
+            "lr": 0.003,
+            "seed": number,
+            "epochs": epochs,
+            "metric_name": "accuracy",
+            "metric_mode": "max",
+            "val_metric": val,
+            "test_metric": rng.uniform(0.5, 0.99) if completed else None,
+            "n_samples": rng.choice([1, 8, 40]) if completed else None,
+            "tolerance_met": rng.choice([True, False]) if completed and tolerance else None,
+            "equivariance_error": rng.uniform(0, 1) if completed else None,
+            "eval_seconds": rng.uniform(0.1, 2) if completed else None,
+            "discovered_group": rng.choice(["SO2", "trivial"]) if completed else None,
+            "discovery_correct": rng.choice([True, False]) if completed else None,
+            "finished_at": f"2026-01-01T00:{number:02d}:00+00:00",
+            "config_json": "{}",
+        },
+    )
     if not completed:
         return
     for generator in CANDIDATES[candidate]:
         width = rng.uniform(0, 2)
-        writer.add("discovery", {"generator": generator, "learned_width": width * math.pi,
-                                 "normalized_width": width, "active": width >= 0.5,
-                                 "true_active": generator == "rot", "cosine": None})  # fmt: skip
+        writer.add(
+            "discovery",
+            {
+                "generator": generator,
+                "learned_width": width * math.pi,
+                "normalized_width": width,
+                "active": width >= 0.5,
+                "true_active": generator == "rot",
+                "cosine": None,
+            },
+        )
     for magnitude in range(0, 181, 15):
         for averaged in (False, True):
-            writer.add("robustness", {"shift": "rot", "magnitude": float(magnitude),
-                                      "unit": "degrees", "source": "true", "averaged": averaged,
-                                      "metric": rng.uniform(0.2, 0.95),
-                                      "in_support": magnitude <= 45})  # fmt: skip
+            writer.add(
+                "robustness",
+                {
+                    "shift": "rot",
+                    "magnitude": float(magnitude),
+                    "unit": "degrees",
+                    "source": "true",
+                    "averaged": averaged,
+                    "metric": rng.uniform(0.2, 0.95),
+                    "in_support": magnitude <= 45,
+                },
+            )
 
 
 @pytest.fixture
@@ -94,38 +135,70 @@ def write_known_sweep(url: str, sweep: str = "known") -> None:
     store = open_store(url)
     number = 0
     for seed in range(5):
-        for setting, candidate in [(s, c) for s in ("good", "weak") for c in
-                                   ("trivial", "SO2", "affine2")]:  # fmt: skip
+        for setting, candidate in [
+            (s, c) for s in ("good", "weak") for c in ("trivial", "SO2", "affine2")
+        ]:
             good = setting == "good"
             val = {"trivial": 0.5, "SO2": 0.95, "affine2": 0.9}[candidate] - (0 if good else 0.2)
             writer = StoreWriter(store, sweep, f"k{number:03d}", 1)
-            writer.add("trials", {
-                "status": "completed", "dataset": "digits", "true_group": "SO2",
-                "candidate_group": candidate, "prior": "uniform", "seed": seed,
-                "metric_name": "accuracy", "metric_mode": "max", "val_metric": val,
-                "test_metric": val, "discovered_group": "SO2", "discovery_correct": True,
-                "finished_at": f"2026-01-01T01:{number:02d}:00+00:00", "config_json": "{}",
-            })  # fmt: skip
+            writer.add(
+                "trials",
+                {
+                    "status": "completed",
+                    "dataset": "digits",
+                    "true_group": "SO2",
+                    "candidate_group": candidate,
+                    "prior": "uniform",
+                    "seed": seed,
+                    "metric_name": "accuracy",
+                    "metric_mode": "max",
+                    "val_metric": val,
+                    "test_metric": val,
+                    "discovered_group": "SO2",
+                    "discovery_correct": True,
+                    "finished_at": f"2026-01-01T01:{number:02d}:00+00:00",
+                    "config_json": "{}",
+                },
+            )
             for generator in CANDIDATES[candidate]:
                 writer.add("discovery", _known_row(candidate, generator, seed, good))
             writer.flush()
             number += 1
     writer = StoreWriter(store, sweep, "k999", 1)  # a better trial that failed: ignored
-    writer.add("trials", {"status": "failed", "dataset": "digits", "candidate_group": "affine2",
-                          "seed": 0, "val_metric": 0.99, "metric_mode": "max"})  # fmt: skip
+    writer.add(
+        "trials",
+        {
+            "status": "failed",
+            "dataset": "digits",
+            "candidate_group": "affine2",
+            "seed": 0,
+            "val_metric": 0.99,
+            "metric_mode": "max",
+        },
+    )
     writer.flush()
 
 
 def _known_row(candidate: str, generator: str, seed: int, good: bool) -> dict:
-    row = {"generator": generator, "learned_width": 0.5, "normalized_width": 0.5,
-           "active": True, "true_active": generator == "rot", "cosine": None}  # fmt: skip
+    row = {
+        "generator": generator,
+        "learned_width": 0.5,
+        "normalized_width": 0.5,
+        "active": True,
+        "true_active": generator == "rot",
+        "cosine": None,
+    }
     if candidate == "SO2":
         present = (seed < 4) == good
         extent = KNOWN_ROT_EXTENTS[seed] if good else 1.0
-        row.update(present=present, p_value=0.5 if present else 0.001, extent=extent,
-                   extent_unit="degrees", active=not present)  # the test outranks the width
+        row.update(
+            present=present,
+            p_value=0.5 if present else 0.001,
+            extent=extent,
+            extent_unit="degrees",
+            active=not present,
+        )  # the test outranks the width
     elif generator == "tx":
         width = KNOWN_TX_WIDTHS[seed] if good else 1.0 - KNOWN_TX_WIDTHS[seed]
         row.update(learned_width=width, normalized_width=width, active=width >= 0.5)
     return row
-

@@ -33,9 +33,9 @@ def analysis(synthetic_store, tmp_path):
 
 def test_epochs_keep_each_epoch_of_the_latest_attempt(synthetic_store):
     frame = load_table(open_store(synthetic_store), "epochs", "syn").compute()
-    expected = duckdb.sql(f"select trial_id, epoch, attempt from "
-                          f"{latest(synthetic_store, 'epochs')} "
-                          "order by 1, 2").fetchall()  # fmt: skip
+    expected = duckdb.sql(
+        f"select trial_id, epoch, attempt from {latest(synthetic_store, 'epochs')} order by 1, 2"
+    ).fetchall()
     got = sorted(zip(frame["trial_id"], frame["epoch"], frame["attempt"], strict=True))
     assert got == expected
     resumed = frame[frame["trial_id"] == "t002"].sort_values("epoch")
@@ -107,9 +107,10 @@ def test_search_and_tolerance_summaries_match_duckdb(analysis, synthetic_store):
         where status = 'completed' group by all""").fetchall()
     assert len(rows) == len(tolerance)
     for candidate, eps, error, met in rows:
-        match = tolerance[(tolerance["candidate_group"] == candidate)
-                          & (tolerance["tolerance"].isna() if eps is None
-                             else tolerance["tolerance"] == eps)]  # fmt: skip
+        match = tolerance[
+            (tolerance["candidate_group"] == candidate)
+            & (tolerance["tolerance"].isna() if eps is None else tolerance["tolerance"] == eps)
+        ]
         assert math.isclose(match["equivariance_error"].iloc[0], error)
         share = match["tolerance_met"].iloc[0]
         assert (met is None and math.isnan(share)) or math.isclose(share, met)
@@ -117,8 +118,7 @@ def test_search_and_tolerance_summaries_match_duckdb(analysis, synthetic_store):
 
 def test_outputs_report_and_plots(analysis):
     out = analysis.out
-    for name in ("discovery_summary", "robustness_summary", "tolerance_summary",
-                 "search_summary"):  # fmt: skip
+    for name in ("discovery_summary", "robustness_summary", "tolerance_summary", "search_summary"):
         assert (out / f"{name}.parquet").is_file() and (out / f"{name}.csv").is_file()
     assert len(analysis.plots) >= 4
     for plot in analysis.plots:
@@ -136,10 +136,16 @@ def test_outputs_report_and_plots(analysis):
 
 @pytest.mark.slow
 def test_distributed_cluster_gives_the_same_summaries(synthetic_store, tmp_path, analysis):
-    spread = analyze(open_store(synthetic_store), "syn", tmp_path / "d", workers=2,
-                     say=lambda m: None)  # fmt: skip
-    for name in ("discovery_summary", "discovery_widths", "robustness_summary",
-                 "search_summary", "tolerance_summary"):  # fmt: skip
+    spread = analyze(
+        open_store(synthetic_store), "syn", tmp_path / "d", workers=2, say=lambda m: None
+    )
+    for name in (
+        "discovery_summary",
+        "discovery_widths",
+        "robustness_summary",
+        "search_summary",
+        "tolerance_summary",
+    ):
         left, right = analysis.tables[name], spread.tables[name]
         assert left.shape == right.shape
         assert left.round(12).equals(right.round(12)), name
@@ -166,12 +172,18 @@ def test_a_winner_whose_trials_all_learned_nothing_yields_no_verdict():
 
     from pipeline.analysis import sweep_verdict
 
-    trials = pd.DataFrame({
-        "trial_id": ["a", "b"], "candidate_group": ["C4", "trivial"],
-        "status": ["completed", "completed"], "val_metric": [0.3, 0.2],
-        "metric_mode": ["max", "max"], "discovered_group": [None, None],
-        "discovery_correct": [False, False], "true_group": ["C4", "C4"],
-    })  # fmt: skip
+    trials = pd.DataFrame(
+        {
+            "trial_id": ["a", "b"],
+            "candidate_group": ["C4", "trivial"],
+            "status": ["completed", "completed"],
+            "val_metric": [0.3, 0.2],
+            "metric_mode": ["max", "max"],
+            "discovered_group": [None, None],
+            "discovery_correct": [False, False],
+            "true_group": ["C4", "C4"],
+        }
+    )
     verdict = sweep_verdict(trials)
     assert verdict["discovered_group"] is None and "chance" in verdict["reason"]
 
@@ -190,8 +202,9 @@ def test_dask_dashboard_serves_while_the_cluster_runs(tmp_path):
     assert url.startswith("http://127.0.0.1:")
 
 
-@pytest.mark.parametrize(("flags", "why"), [([], "needs a cluster"),
-                                            (["--workers", "1"], "needs bokeh")])
+@pytest.mark.parametrize(
+    ("flags", "why"), [([], "needs a cluster"), (["--workers", "1"], "needs bokeh")]
+)
 def test_dask_dashboard_refusals_are_one_line(flags, why, synthetic_store, monkeypatch):
     import importlib.util
 
@@ -200,10 +213,10 @@ def test_dask_dashboard_refusals_are_one_line(flags, why, synthetic_store, monke
     from pipeline.cli import app
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "bokeh" else real(name, *a))
-    result = CliRunner().invoke(app, ["analyze", "--store", synthetic_store, "--dashboard",
-                                      *flags])  # fmt: skip
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "bokeh" else real(name, *a)
+    )
+    result = CliRunner().invoke(app, ["analyze", "--store", synthetic_store, "--dashboard", *flags])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --dashboard: ") and why in lines[0]

@@ -24,14 +24,24 @@ def _write(url: str, sweep: str, true_group: str, repeats_rot: list[bool]) -> No
     for seed, rot in enumerate(repeats_rot):
         for name in AFFINE2:
             present = rot if name == "rot" else False
-            writer.add("data_tests", {
-                "dataset": "digits", "data_seed": 0, "candidate_group": "affine2",
-                "test_seed": seed, "generator": name, "present": present,
-                "p_value": 1e-9 if present else 0.9, "extent": 180.0 if present else 0.06,
-                "extent_unit": "degrees" if name == "rot" else "side", "tv": [0.0, 0.1],
-                "magnitudes": [30.0, 60.0], "discovered_group": "SO2" if rot else "trivial",
-                "true_present": name == "rot" and true_group == "SO2",
-            })  # fmt: skip
+            writer.add(
+                "data_tests",
+                {
+                    "dataset": "digits",
+                    "data_seed": 0,
+                    "candidate_group": "affine2",
+                    "test_seed": seed,
+                    "generator": name,
+                    "present": present,
+                    "p_value": 1e-9 if present else 0.9,
+                    "extent": 180.0 if present else 0.06,
+                    "extent_unit": "degrees" if name == "rot" else "side",
+                    "tv": [0.0, 0.1],
+                    "magnitudes": [30.0, 60.0],
+                    "discovered_group": "SO2" if rot else "trivial",
+                    "true_present": name == "rot" and true_group == "SO2",
+                },
+            )
     writer.flush()
     configs = [
         ("p", "affine2", 0.99, 1, "test"),
@@ -41,16 +51,35 @@ def _write(url: str, sweep: str, true_group: str, repeats_rot: list[bool]) -> No
     ]
     for trial_id, candidate, val, epochs, discovery in configs:
         writer = StoreWriter(store, sweep, trial_id, 1)
-        writer.add("trials", {
-            "status": "completed", "dataset": "digits", "true_group": true_group,
-            "candidate_group": candidate, "seed": 0, "metric_name": "accuracy",
-            "metric_mode": "max", "val_metric": val, "val_size": 400, "epochs": epochs,
-            "discovered_group": "SO2", "model_group": "trivial",
-            "config_json": json.dumps({"epochs": epochs, "discovery": discovery}),
-        })  # fmt: skip
+        writer.add(
+            "trials",
+            {
+                "status": "completed",
+                "dataset": "digits",
+                "true_group": true_group,
+                "candidate_group": candidate,
+                "seed": 0,
+                "metric_name": "accuracy",
+                "metric_mode": "max",
+                "val_metric": val,
+                "val_size": 400,
+                "epochs": epochs,
+                "discovered_group": "SO2",
+                "model_group": "trivial",
+                "config_json": json.dumps({"epochs": epochs, "discovery": discovery}),
+            },
+        )
         if candidate == "SO2":  # the model never used the rotation: a width far below
-            writer.add("discovery", {"generator": "rot", "active": True, "used_by_model": False,
-                                     "present": True, "true_active": True})  # fmt: skip
+            writer.add(
+                "discovery",
+                {
+                    "generator": "rot",
+                    "active": True,
+                    "used_by_model": False,
+                    "present": True,
+                    "true_active": True,
+                },
+            )
         writer.flush()
 
 
@@ -60,8 +89,10 @@ def answered(tmp_path_factory):
     _write(url, "ok", "SO2", [True, True, False])
     _write(url, "wrong", "trivial", [True, True, True])
     out = tmp_path_factory.mktemp("out")
-    return {name: analyze(open_store(url), name, out / name, say=lambda m: None)
-            for name in ("ok", "wrong")}  # fmt: skip
+    return {
+        name: analyze(open_store(url), name, out / name, say=lambda m: None)
+        for name in ("ok", "wrong")
+    }
 
 
 def test_the_headline_names_what_the_data_test_found_with_its_repeats(answered):
@@ -115,7 +146,13 @@ def test_probe_ids_need_a_shorter_test_forced_trial():
 def test_encoding_effect_needs_separated_intervals():
     import pandas as pd
 
-    frame = pd.DataFrame({"candidate_group": ["trivial", "SO2"], "best_val_metric": [0.8, 0.82],
-                          "val_low": [0.76, 0.78], "val_high": [0.84, 0.86]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "candidate_group": ["trivial", "SO2"],
+            "best_val_metric": [0.8, 0.82],
+            "val_low": [0.76, 0.78],
+            "val_high": [0.84, 0.86],
+        }
+    )
     assert "made no clear difference" in encoding_effect(frame, "SO2", "max")
     assert encoding_effect(frame, "C4", "max") is None

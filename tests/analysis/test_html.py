@@ -20,8 +20,9 @@ def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("html")
     write_sweep(str(folder / "store"))
     study = _study(folder / "optuna.db", "syn")
-    result = analyze(open_store(str(folder / "store")), "syn", folder / "out",
-                     study=study, say=lambda m: None)  # fmt: skip
+    result = analyze(
+        open_store(str(folder / "store")), "syn", folder / "out", study=study, say=lambda m: None
+    )
     return result.out / "report.html"
 
 
@@ -30,11 +31,20 @@ def _study(path, name):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name=name, storage=f"sqlite:///{path}", direction="maximize",
-                                sampler=optuna.samplers.RandomSampler(seed=0))  # fmt: skip
+    study = optuna.create_study(
+        study_name=name,
+        storage=f"sqlite:///{path}",
+        direction="maximize",
+        sampler=optuna.samplers.RandomSampler(seed=0),
+    )
     bonus = {"trivial": 0.0, "SO2": 0.3, "affine2": 0.1}
-    study.optimize(lambda t: bonus[t.suggest_categorical("candidate_group", list(bonus))]
-                   + t.suggest_float("reg", 0.01, 1.0, log=True) / 10, n_trials=8)  # fmt: skip
+    study.optimize(
+        lambda t: (
+            bonus[t.suggest_categorical("candidate_group", list(bonus))]
+            + t.suggest_float("reg", 0.01, 1.0, log=True) / 10
+        ),
+        n_trials=8,
+    )
     return path
 
 
@@ -42,8 +52,14 @@ def test_the_html_report_is_one_self_contained_file(report):
     page = report.read_text()
     assert "<title>symsearch: sweep syn</title>" in page
     images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', page)
-    assert {"widths", "robustness", "tolerance", "best so far", "param importances",
-            "parallel coordinate"} <= set(images)  # fmt: skip
+    assert {
+        "widths",
+        "robustness",
+        "tolerance",
+        "best so far",
+        "param importances",
+        "parallel coordinate",
+    } <= set(images)
     # nothing to fetch: no external script, stylesheet, image or font
     assert not re.search(r'(src|href)="(?!data:)', page)
     assert "http://" not in page and "https://" not in page
@@ -78,8 +94,16 @@ def test_a_study_database_that_cannot_be_reached_is_a_note_not_a_failure(tmp_pat
 
 
 def _browser():
-    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome",
-                                                "chromium-headless-shell"))), None)  # fmt: skip
+    return next(
+        filter(
+            None,
+            map(
+                shutil.which,
+                ("chromium", "chromium-browser", "google-chrome", "chromium-headless-shell"),
+            ),
+        ),
+        None,
+    )
 
 
 @pytest.mark.slow  # a browser start on a loaded machine: seconds to tens of seconds
@@ -88,11 +112,19 @@ def test_a_headless_browser_renders_the_report(report, tmp_path):
     if browser is None:
         pytest.skip("no Chromium here: apt-get install chromium (the test needs a real browser)")
     Image = pytest.importorskip("PIL.Image")
-    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2000"]  # fmt: skip
+    flags = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,2000",
+    ]
     url = report.resolve().as_uri()
-    dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True,
-                         timeout=120).stdout  # fmt: skip
+    dom = subprocess.run(
+        [*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
+    ).stdout
     assert "<title>symsearch: sweep syn</title>" in dom
     assert 'data-sortable="ready"' in dom  # the inline script ran without an error
     shot = tmp_path / "report.png"

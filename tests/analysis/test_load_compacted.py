@@ -10,8 +10,11 @@ def frames(store):
     found = {}
     for table in TABLES:
         frame = load_table(store, table, "s", files_per_partition=4).compute()
-        keys = [c for c in ("trial_id", "attempt", "epoch", "generator", "magnitude")
-                if c in frame.columns]  # fmt: skip
+        keys = [
+            c
+            for c in ("trial_id", "attempt", "epoch", "generator", "magnitude")
+            if c in frame.columns
+        ]
         found[table] = frame.sort_values(keys).reset_index(drop=True)
     return found
 

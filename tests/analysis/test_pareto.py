@@ -8,8 +8,18 @@ from pipeline.analysis._pareto import pareto_front, pareto_plot
 
 
 def trials(points, status="completed"):
-    return pd.DataFrame([{"trial_id": f"t{i}", "status": status, "candidate_group": "SO2",
-                          "val_metric": v, "robustness": r} for i, (v, r) in enumerate(points)])
+    return pd.DataFrame(
+        [
+            {
+                "trial_id": f"t{i}",
+                "status": status,
+                "candidate_group": "SO2",
+                "val_metric": v,
+                "robustness": r,
+            }
+            for i, (v, r) in enumerate(points)
+        ]
+    )
 
 
 def test_the_front_holds_the_trials_no_other_beats_on_both(tmp_path):

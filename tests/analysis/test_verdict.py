@@ -47,8 +47,12 @@ def test_rotation_is_present_in_four_of_five_seeds_from_the_winning_candidate(kn
 def test_without_a_test_the_width_readout_votes(known):
     tx = by_generator(known).loc["tx"]
     assert tx["candidate_group"] == "affine2"  # the only candidate with tx
-    assert (tx["verdict"], tx["agreeing"], tx["seeds"], tx["evidence"]) == ("absent", 4, 5,
-                                                                             "widths")  # fmt: skip
+    assert (tx["verdict"], tx["agreeing"], tx["seeds"], tx["evidence"]) == (
+        "absent",
+        4,
+        5,
+        "widths",
+    )
     assert tx["extent"] == pytest.approx(pd.Series(KNOWN_TX_WIDTHS[1:]).mean())
     assert tx["extent_unit"].startswith("learned width")
     assert not bool(tx["true_present"]) and bool(tx["correct"])
@@ -56,8 +60,7 @@ def test_without_a_test_the_width_readout_votes(known):
 
 def test_every_generator_of_any_candidate_has_one_row(known):
     verdicts = known.tables["generator_verdicts"]
-    assert sorted(verdicts["generator"]) == sorted(["tx", "ty", "rot", "scale", "stretch",
-                                                    "shear"])  # fmt: skip
+    assert sorted(verdicts["generator"]) == sorted(["tx", "ty", "rot", "scale", "stretch", "shear"])
     others = verdicts[~verdicts["generator"].isin(["rot", "tx"])]
     assert set(others["verdict"]) == {"present"}  # active everywhere, no test
     assert not others["correct"].astype(bool).any()
@@ -70,8 +73,10 @@ def test_report_opens_with_the_answer_then_the_table_and_the_csv_is_written(know
     assert lines[0].startswith("**The trials' learned widths report SO2**")  # no data test ran
     assert lines[1] == "## Which symmetries the data have"
     assert lines[2].startswith("| generator | verdict | seeds agreeing | 95% interval | extent")
-    assert any(line.startswith("| rot | present | 4 of 5 | [0.38, 0.96] | 177.5 ± 6.5 degrees")
-               for line in report)  # fmt: skip
+    assert any(
+        line.startswith("| rot | present | 4 of 5 | [0.38, 0.96] | 177.5 ± 6.5 degrees")
+        for line in report
+    )
     written = pd.read_csv(known.out / "generator_verdicts.csv")
     assert len(written) == 6
 
@@ -79,8 +84,9 @@ def test_report_opens_with_the_answer_then_the_table_and_the_csv_is_written(know
 def test_analyze_prints_the_verdict_table(known_store, tmp_path):
     from pipeline.cli import app
 
-    result = CliRunner().invoke(app, ["analyze", "known", "--store", known_store,
-                                      "--out", str(tmp_path / "cli")])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["analyze", "known", "--store", known_store, "--out", str(tmp_path / "cli")]
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("generator"))

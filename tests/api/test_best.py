@@ -20,23 +20,50 @@ search:
   reg: {distribution: loguniform, low: 0.01, high: 0.1}
 """
 ROWS = [
-    {"trial_id": "a", "status": "completed", "metric_mode": "max", "val_metric": 0.6,
-     "equivariance_error": 0.3, "train_seconds": 9.0},
-    {"trial_id": "b", "status": "failed", "metric_mode": "max", "val_metric": 0.99,
-     "equivariance_error": 0.0, "train_seconds": 1.0},
-    {"trial_id": "c", "status": "stopped", "metric_mode": "max", "val_metric": 0.7,
-     "equivariance_error": 0.5, "train_seconds": 2.0},
-    {"trial_id": "d", "status": "completed", "metric_mode": "max", "val_metric": float("nan"),
-     "equivariance_error": 0.1, "train_seconds": 3.0},
-]  # fmt: skip
+    {
+        "trial_id": "a",
+        "status": "completed",
+        "metric_mode": "max",
+        "val_metric": 0.6,
+        "equivariance_error": 0.3,
+        "train_seconds": 9.0,
+    },
+    {
+        "trial_id": "b",
+        "status": "failed",
+        "metric_mode": "max",
+        "val_metric": 0.99,
+        "equivariance_error": 0.0,
+        "train_seconds": 1.0,
+    },
+    {
+        "trial_id": "c",
+        "status": "stopped",
+        "metric_mode": "max",
+        "val_metric": 0.7,
+        "equivariance_error": 0.5,
+        "train_seconds": 2.0,
+    },
+    {
+        "trial_id": "d",
+        "status": "completed",
+        "metric_mode": "max",
+        "val_metric": float("nan"),
+        "equivariance_error": 0.1,
+        "train_seconds": 3.0,
+    },
+]
 
 
-@pytest.mark.parametrize(("metric", "mode", "space_mode", "expected"), [
-    ("val_metric", None, None, ("c", "max")),  # a failed trial never wins; NaN is no score
-    ("val_metric", None, "min", ("a", "min")),  # the sweep's own direction
-    ("equivariance_error", None, None, ("d", "min")),  # errors: smaller is better
-    ("train_seconds", "max", None, ("a", "max")),  # said outright
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("metric", "mode", "space_mode", "expected"),
+    [
+        ("val_metric", None, None, ("c", "max")),  # a failed trial never wins; NaN is no score
+        ("val_metric", None, "min", ("a", "min")),  # the sweep's own direction
+        ("equivariance_error", None, None, ("d", "min")),  # errors: smaller is better
+        ("train_seconds", "max", None, ("a", "max")),  # said outright
+    ],
+)
 def test_choose_best_by_metric_and_direction(metric, mode, space_mode, expected):
     row, chosen_mode = choose_best(ROWS, metric, mode, space_mode)
     assert (row["trial_id"], chosen_mode) == expected
@@ -58,8 +85,20 @@ def stored(tmp_path_factory):
     store = str(folder / "store")
     results = {}
     for seed in (0, 1):
-        done = runner.invoke(app, ["trial", str(space), "--store", store, "--name", "q", "--set",
-                                   f"seed={seed}", "--json"])  # fmt: skip
+        done = runner.invoke(
+            app,
+            [
+                "trial",
+                str(space),
+                "--store",
+                store,
+                "--name",
+                "q",
+                "--set",
+                f"seed={seed}",
+                "--json",
+            ],
+        )
         assert done.exit_code == 0, done.output
         results[seed] = json.loads(done.stdout)["trial"]
     return folder, store, results
@@ -83,20 +122,24 @@ def test_best_prints_a_space_that_reruns_the_trial_with_the_same_metric(stored):
 
 def test_best_json_is_a_space_too(stored):
     _, store, _ = stored
-    done = runner.invoke(app, ["best", "q", "--store", store, "--format", "json",
-                               "--metric", "equivariance_error"])  # fmt: skip
+    done = runner.invoke(
+        app, ["best", "q", "--store", store, "--format", "json", "--metric", "equivariance_error"]
+    )
     assert done.exit_code == 0, done.output
     space = json.loads(done.stdout)
     assert set(space) == {"name", "description", "dataset", "model", "trial"}
     assert "equivariance_error (min)" in space["description"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["best", "q", "--format", "toml"], "--format: expected yaml or json"),
-    (["best", "q", "--metric", "val_metic"], "did you mean val_metric?"),
-    (["best", "nothing"], "sweep nothing: no trials in the store"),
-    (["best", "../q"], "is not a sweep name"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["best", "q", "--format", "toml"], "--format: expected yaml or json"),
+        (["best", "q", "--metric", "val_metic"], "did you mean val_metric?"),
+        (["best", "nothing"], "sweep nothing: no trials in the store"),
+        (["best", "../q"], "is not a sweep name"),
+    ],
+)
 def test_best_bad_input_is_one_line_exit_2(stored, args, message):
     _, store, _ = stored
     done = runner.invoke(app, [*args, "--store", store])
@@ -110,7 +153,8 @@ def test_load_model_predicts_the_stored_test_metric(stored):
         model = sweep.load_model(row["trial_id"])
         test = model.dataset.test
         assert model.score(model(test.inputs), test.targets) == pytest.approx(
-            row["test_metric"], abs=1e-4)  # fmt: skip
+            row["test_metric"], abs=1e-4
+        )
         assert model.epoch == 2 and model.config.seed == row["seed"]
     plain = model(test.inputs[:4], averaged=False)
     assert plain.shape[0] == 4

@@ -15,8 +15,10 @@ pytestmark = pytest.mark.slow  # four data tests, about 10 s each on 2 cores
 
 # 600 signals shifted uniformly around the circle: shifts present, the flip absent (the scored
 # folds are the validation split's halves, 60 each: fewer leave a discrete shift undecided)
-SPACE = {"dataset": {"name": "signals", "length": 16, "transform": "shift", "n_samples": 600},
-         "search": {"candidate_group": ["trivial", "shift16", "shift16*flip"]}}  # fmt: skip
+SPACE = {
+    "dataset": {"name": "signals", "length": 16, "transform": "shift", "n_samples": 600},
+    "search": {"candidate_group": ["trivial", "shift16", "shift16*flip"]},
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +42,9 @@ def test_detect_tests_the_most_general_candidate_and_names_the_group(printed):
     assert set(verdicts) == {"shift1", "flip"}
     assert verdicts["shift1"]["present"] is True and verdicts["flip"]["present"] is False
     for found in verdicts.values():
-        assert {"generator", "present", "p_value", "extent", "unit", "tv", "note",
-                "matrix"} <= set(found)  # fmt: skip
+        assert {"generator", "present", "p_value", "extent", "unit", "tv", "note", "matrix"} <= set(
+            found
+        )
         assert len(found["tv"]) == len(found["magnitudes"]) >= 1
     group = get_group("shift16*flip")
     matrices = [*group.lie_algebra, *group.discrete_generators]
@@ -67,8 +70,9 @@ def test_detect_refuses_bad_input_in_one_line(space):
 def test_python_detect_takes_a_dataset_and_a_group():
     from pipeline.data import build_dataset
 
-    data = build_dataset({"name": "signals", "length": 16, "transform": "shift",
-                          "n_samples": 600}, 0)  # fmt: skip
+    data = build_dataset(
+        {"name": "signals", "length": 16, "transform": "shift", "n_samples": 600}, 0
+    )
     found = pipeline.detect(data, "shift16")
     assert found.discovered_group == "shift16" and found.generators[0]["verdict"] == "present"
     with pytest.raises(SymsearchError):

@@ -27,7 +27,8 @@ def readme_block(marker: str) -> str:
 
 @pytest.mark.slow
 def test_the_readme_notebook_runs_and_its_model_reproduces_the_test_metric(
-        ray_session, outputs, monkeypatch, tmp_path):  # fmt: skip
+    ray_session, outputs, monkeypatch, tmp_path
+):
     monkeypatch.chdir(ROOT)  # the script names search_spaces/quickstart.yaml; outputs/ is tmp
     scope: dict = {}
     exec(compile(readme_block("python-api"), "README.md:python-api", "exec"), scope)
@@ -48,11 +49,11 @@ def test_the_readme_notebook_runs_and_its_model_reproduces_the_test_metric(
 
 
 @pytest.mark.slow
-def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(ray_session, outputs,
-                                                                    tmp_path):  # fmt: skip
+def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(ray_session, outputs, tmp_path):
     store = str(tmp_path / "store")  # the sweep on the session's Ray; best and trial as CLIs
-    pipeline.sweep(QUICKSTART, store=store, num_samples=2, epochs=2, dataset={"limit": 300},
-                   robustness="none")  # the rerun compares val_metric only
+    pipeline.sweep(
+        QUICKSTART, store=store, num_samples=2, epochs=2, dataset={"limit": 300}, robustness="none"
+    )  # the rerun compares val_metric only
     best = symsearch("best", "quickstart", "--store", store, cwd=tmp_path)
     (tmp_path / "best.yaml").write_text(best.stdout)
     assert "_checkpoints/sweep=quickstart/" in best.stderr
@@ -64,33 +65,52 @@ def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(ray_session, 
 
 
 def test_sweep_set_fixes_trial_settings_and_changes_sweep_settings(tmp_path, outputs):
-    prepared = prepare_sweep(QUICKSTART, None, str(tmp_path / "store"), None, None, None, False,
-                             overrides={"epochs": 2, "dataset.limit": 300, "reg": 0.3,
-                                        "scheduler.grace_period": 1, "num_samples": 3})  # fmt: skip
+    prepared = prepare_sweep(
+        QUICKSTART,
+        None,
+        str(tmp_path / "store"),
+        None,
+        None,
+        None,
+        False,
+        overrides={
+            "epochs": 2,
+            "dataset.limit": 300,
+            "reg": 0.3,
+            "scheduler.grace_period": 1,
+            "num_samples": 3,
+        },
+    )
     space = prepared.space
     assert space.trial["epochs"] == 2 and space.trial["reg"] == 0.3 and "reg" not in space.search
     assert space.dataset["limit"] == 300 and space.dataset["transform"] == "SO2"
     assert space.scheduler.grace_period == 1 and prepared.record.budget == 3
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"num_sample": 3}, "--set num_sample: unknown parameter; did you mean num_samples?"),
-    ({"epochs": 0}, "epochs: Input should be greater than or equal to 1"),
-    ({"scheduler.grace_perod": 2}, "grace_perod: unknown key; did you mean grace_period?"),
-])  # fmt: skip
-def test_sweep_set_mistakes_are_one_line_before_anything_is_written(tmp_path, outputs, overrides,
-                                                                    message):  # fmt: skip
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"num_sample": 3}, "--set num_sample: unknown parameter; did you mean num_samples?"),
+        ({"epochs": 0}, "epochs: Input should be greater than or equal to 1"),
+        ({"scheduler.grace_perod": 2}, "grace_perod: unknown key; did you mean grace_period?"),
+    ],
+)
+def test_sweep_set_mistakes_are_one_line_before_anything_is_written(
+    tmp_path, outputs, overrides, message
+):
     with pytest.raises(SpaceError) as raised:
-        prepare_sweep(QUICKSTART, None, str(tmp_path / "store"), None, None, None, False,
-                      overrides=overrides)  # fmt: skip
+        prepare_sweep(
+            QUICKSTART, None, str(tmp_path / "store"), None, None, None, False, overrides=overrides
+        )
     assert message in str(raised.value) and "\n" not in str(raised.value)
     assert not (tmp_path / "store").exists() and not outputs.exists()
 
 
 def test_the_api_refuses_a_bad_dict_space_before_ray(tmp_path, outputs):
     with pytest.raises(SymsearchError, match="num_sample: unknown key; did you mean num_samples"):
-        pipeline.sweep({"dataset": {"name": "signals"}, "num_sample": 2},
-                       store=str(tmp_path / "store"))  # fmt: skip
+        pipeline.sweep(
+            {"dataset": {"name": "signals"}, "num_sample": 2}, store=str(tmp_path / "store")
+        )
     with pytest.raises(SymsearchError, match="--set epoch: unknown parameter; did you mean epochs"):
         pipeline.sweep(QUICKSTART, store=str(tmp_path / "store"), epoch=2)
     assert not (tmp_path / "store").exists()

@@ -71,8 +71,9 @@ def record_naming(store, name, dataset) -> None:
     from pipeline.sweep._record import SweepRecord
 
     space = {"dataset": dataset, "trial": {"epochs": 1}, "num_samples": 2}
-    record = SweepRecord(name=name, space=space, space_path="", store=store,
-                         storage_path=f"{store}-ray")  # fmt: skip
+    record = SweepRecord(
+        name=name, space=space, space_path="", store=store, storage_path=f"{store}-ray"
+    )
     record.add_segment(2)
     record.save()
 

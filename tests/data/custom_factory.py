@@ -17,10 +17,15 @@ def make_rings(options: dict, seed: int) -> Dataset:
         points,
         labels,
         seed,
-        name="rings", kind="points", task="classification", metric="accuracy",
-        metric_mode="max", true_group=f"SO2*S{k}",
-        num_classes=2, options=options,
-    )  # fmt: skip
+        name="rings",
+        kind="points",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group=f"SO2*S{k}",
+        num_classes=2,
+        options=options,
+    )
 
 
 def returns_a_list(options: dict, seed: int) -> list:

@@ -38,10 +38,13 @@ def test_lattice_translations_are_whole_sites_up_to_half_the_side():
     assert [s.magnitude for s in grid["rot4"]] == [0, 90, 180]
 
 
-@pytest.mark.parametrize(("group", "generators"), [
-    ("affine2", ["tx", "ty", "rot", "scale", "stretch", "shear"]),
-    ("SO3*S5", ["rx", "ry", "rz", "cycle5", "swap01"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("group", "generators"),
+    [
+        ("affine2", ["tx", "ty", "rot", "scale", "stretch", "shear"]),
+        ("SO3*S5", ["rx", "ry", "rz", "cycle5", "swap01"]),
+    ],
+)
 def test_every_generator_gets_a_grid_starting_at_the_identity(group, generators):
     g = get_group(group)
     grid = _by_generator(shift_grid(g, "points"))

@@ -31,8 +31,15 @@ def test_digits_labels_are_invariant_under_their_group(transform):
     data = build_dataset({"name": "digits", "transform": transform}, seed=0)
     group = data.group()
     assert group.name == transform
-    assert_invariant(accuracy_probe(data), group, "image", data.test.inputs, n_samples=4,
-                     atol=ACCURACY_TOLERANCE, rtol=0)  # fmt: skip
+    assert_invariant(
+        accuracy_probe(data),
+        group,
+        "image",
+        data.test.inputs,
+        n_samples=4,
+        atol=ACCURACY_TOLERANCE,
+        rtol=0,
+    )
 
 
 def _small(group_name, coefficients):
@@ -40,25 +47,36 @@ def _small(group_name, coefficients):
     return group, group.exp(torch.tensor(coefficients, dtype=torch.float64))
 
 
-@pytest.mark.parametrize(("transform", "group_name", "coefficients"), [
-    ("rotation", "SO2", [[math.radians(-10)], [math.radians(10)]]),
-    ("T2", "T2", [[0.1, 0.0], [0.0, -0.1]]),  # 0.05 of the side
-    ("scale", "scale", [[math.log(1.05)], [math.log(0.95)]]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("transform", "group_name", "coefficients"),
+    [
+        ("rotation", "SO2", [[math.radians(-10)], [math.radians(10)]]),
+        ("T2", "T2", [[0.1, 0.0], [0.0, -0.1]]),  # 0.05 of the side
+        ("scale", "scale", [[math.log(1.05)], [math.log(0.95)]]),
+    ],
+)
 def test_digits_with_a_range_are_invariant_within_it(transform, group_name, coefficients):
     data = build_dataset({"name": "digits", "transform": transform}, seed=0)
     assert data.true_group == group_name
     group, elements = _small(group_name, coefficients)
-    assert_invariant(accuracy_probe(data), group, "image", data.test.inputs, elements=elements,
-                     atol=ACCURACY_TOLERANCE, rtol=0)  # fmt: skip
+    assert_invariant(
+        accuracy_probe(data),
+        group,
+        "image",
+        data.test.inputs,
+        elements=elements,
+        atol=ACCURACY_TOLERANCE,
+        rtol=0,
+    )
 
 
 def test_upright_digits_are_not_rotation_invariant(upright_digits):
     assert upright_digits.true_group == "trivial"
     probe, inputs = accuracy_probe(upright_digits), upright_digits.test.inputs
     with pytest.raises(AssertionError, match="not invariant under SO2"):
-        assert_invariant(probe, get_group("SO2"), "image", inputs, n_samples=4,
-                         atol=ACCURACY_TOLERANCE, rtol=0)  # fmt: skip
+        assert_invariant(
+            probe, get_group("SO2"), "image", inputs, n_samples=4, atol=ACCURACY_TOLERANCE, rtol=0
+        )
 
 
 @pytest.mark.parametrize("dim", [2, 3])
@@ -68,8 +86,9 @@ def test_point_cloud_labels_are_invariant_under_rotations_and_permutations(dim):
     assert group.name == f"{'SO2' if dim == 2 else 'SO3'}*S32"
     bins = 10 if dim == 2 else 6
     probe = accuracy_probe(data, lambda pts: occupancy(pts, bins))
-    assert_invariant(probe, group, "points", data.test.inputs, n_samples=4,
-                     atol=ACCURACY_TOLERANCE, rtol=0)  # fmt: skip
+    assert_invariant(
+        probe, group, "points", data.test.inputs, n_samples=4, atol=ACCURACY_TOLERANCE, rtol=0
+    )
     # Point order carries no label information: raw-coordinate 1-NN is near chance.
     assert accuracy_probe(data)(data.test.inputs) < 0.5
 
@@ -78,23 +97,42 @@ def test_point_clouds_without_rotation_are_not_rotation_invariant():
     data = build_dataset({"name": "pointclouds", "transform": "none"}, seed=0)
     probe = accuracy_probe(data, lambda pts: occupancy(pts, 10))
     with pytest.raises(AssertionError, match="not invariant"):
-        assert_invariant(probe, get_group("SO2"), "points", data.test.inputs, n_samples=4,
-                         atol=ACCURACY_TOLERANCE, rtol=0)  # fmt: skip
+        assert_invariant(
+            probe,
+            get_group("SO2"),
+            "points",
+            data.test.inputs,
+            n_samples=4,
+            atol=ACCURACY_TOLERANCE,
+            rtol=0,
+        )
 
 
 def test_signal_labels_are_invariant_under_every_cyclic_shift():
     data = build_dataset("signals", seed=0)
     assert data.true_group == "shift32"
-    assert_invariant(accuracy_probe(data), data.group(), "sequence", data.test.inputs,
-                     atol=ACCURACY_TOLERANCE, rtol=0)  # all 32 elements  # fmt: skip
+    assert_invariant(
+        accuracy_probe(data),
+        data.group(),
+        "sequence",
+        data.test.inputs,
+        atol=ACCURACY_TOLERANCE,
+        rtol=0,
+    )  # all 32 elements
 
 
 def test_aligned_signals_are_not_shift_invariant():
     data = build_dataset({"name": "signals", "transform": "none"}, seed=0)
     assert data.true_group == "trivial"
     with pytest.raises(AssertionError, match="not invariant under shift32"):
-        assert_invariant(accuracy_probe(data), get_group("shift32"), "sequence",
-                         data.test.inputs, atol=ACCURACY_TOLERANCE, rtol=0)  # fmt: skip
+        assert_invariant(
+            accuracy_probe(data),
+            get_group("shift32"),
+            "sequence",
+            data.test.inputs,
+            atol=ACCURACY_TOLERANCE,
+            rtol=0,
+        )
 
 
 @pytest.mark.parametrize("transform", ["rotate", "none"])
@@ -112,8 +150,9 @@ def test_twobody_is_not_scale_equivariant():
     data = build_dataset("twobody", seed=0)
     step = lambda x: simulate(x, data.options["dt"], data.options["steps"])  # noqa: E731
     with pytest.raises(AssertionError, match="not equivariant under scale"):
-        assert_equivariant(step, get_group("scale"), "points", "points",
-                           data.test.inputs.double(), n_samples=2)  # fmt: skip
+        assert_equivariant(
+            step, get_group("scale"), "points", "points", data.test.inputs.double(), n_samples=2
+        )
 
 
 def test_ising_energy_is_invariant_under_the_lattice_group():

@@ -15,8 +15,9 @@ def diagonal_rotations() -> Group:
     """3D rotations about the axis (1, 1, 1) / sqrt(3), on 4x4 homogeneous coordinates."""
     n = torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64) / math.sqrt(3)
     generator = torch.zeros(1, 4, 4, dtype=torch.float64)  # x -> n cross x
-    generator[0, :3, :3] = torch.tensor([[0.0, -n[2], n[1]], [n[2], 0.0, -n[0]],
-                                         [-n[1], n[0], 0.0]])  # fmt: skip
+    generator[0, :3, :3] = torch.tensor(
+        [[0.0, -n[2], n[1]], [n[2], 0.0, -n[0]], [-n[1], n[0], 0.0]]
+    )
     return Group(
         name="diagonal_rotations",
         domain="space",  # plane (3x3), space (4x4), perm, circle or sign
@@ -75,25 +76,43 @@ def rods_spun_about_z(options: dict, seed: int) -> Dataset:
     spin = 2 * math.pi * torch.rand(n, generator=rng)
     c, s = spin.cos(), spin.sin()
     x, y = points[..., 0], points[..., 1]
-    points = torch.stack([c[:, None] * x - s[:, None] * y, s[:, None] * x + c[:, None] * y,
-                          points[..., 2]], dim=-1)  # fmt: skip
+    points = torch.stack(
+        [c[:, None] * x - s[:, None] * y, s[:, None] * x + c[:, None] * y, points[..., 2]], dim=-1
+    )
     return Dataset.from_tensors(
-        points, labels, seed, name="rods", kind="points", task="classification",
-        metric="accuracy", metric_mode="max", true_group=f"SO2z*S{k}", num_classes=3,
+        points,
+        labels,
+        seed,
+        name="rods",
+        kind="points",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group=f"SO2z*S{k}",
+        num_classes=3,
         options=options,
-    )  # fmt: skip
+    )
 
 
 # -- factories that return unusable groups (each refused with one line) ----------------------
 
 
 def _plane(**changes) -> Group:
-    quarter = torch.tensor([[[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]],
-                           dtype=torch.float64)  # fmt: skip
-    fields = dict(name="quarter_turns", domain="plane", lie_algebra=torch.zeros(0, 3, 3,
-                  dtype=torch.float64), discrete_generators=quarter, generator_orders=(4,),
-                  order=4, lie_names=(), lie_ranges=(), discrete_names=("q",),
-                  acts_on=frozenset({"image", "points"}))  # fmt: skip
+    quarter = torch.tensor(
+        [[[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]], dtype=torch.float64
+    )
+    fields = dict(
+        name="quarter_turns",
+        domain="plane",
+        lie_algebra=torch.zeros(0, 3, 3, dtype=torch.float64),
+        discrete_generators=quarter,
+        generator_orders=(4,),
+        order=4,
+        lie_names=(),
+        lie_ranges=(),
+        discrete_names=("q",),
+        acts_on=frozenset({"image", "points"}),
+    )
     return Group(**{**fields, **changes})
 
 

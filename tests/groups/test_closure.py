@@ -11,11 +11,25 @@ from pipeline.groups import MAX_ELEMENTS, get_group
 # Finite catalog groups up to order 4096: every family, small and large parameters, products.
 SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 32, 60, 64, 100, 128, 360, 1000, 1024, 4096]
 FINITE = [
-    "trivial", "flip", "S1", "S2", "S3", "S4", "S5", "S6",
-    *(f"C{n}" for n in SIZES), *(f"shift{n}" for n in SIZES),
+    "trivial",
+    "flip",
+    "S1",
+    "S2",
+    "S3",
+    "S4",
+    "S5",
+    "S6",
+    *(f"C{n}" for n in SIZES),
+    *(f"shift{n}" for n in SIZES),
     *(f"D{n}" for n in SIZES if 2 * n <= 4096),
-    "C4*flip", "D8*flip", "shift32*flip", "S4*flip", "C4*D4", "C6*D4", "C3*C5*shift7",
-]  # fmt: skip
+    "C4*flip",
+    "D8*flip",
+    "shift32*flip",
+    "S4*flip",
+    "C4*D4",
+    "C6*D4",
+    "C3*C5*shift7",
+]
 # Continuous groups whose discrete part is finite: it is enumerated and sampled the same way.
 DISCRETE_PARTS = {"O2": 2, "O3": 2, "T2*D4": 8, "T2*C4*D4": 8, "SO2*shift32": 32}
 DTYPES = [torch.float32, torch.float64]
@@ -24,8 +38,10 @@ DTYPES = [torch.float32, torch.float64]
 def _nearest(samples: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """Index of the reference element nearest to each sample (chunked cdist)."""
     flat = reference.flatten(1).to(torch.float64)
-    out = [torch.cdist(chunk.flatten(1).to(torch.float64), flat).argmin(dim=1)
-           for chunk in samples.split(8192)]  # fmt: skip
+    out = [
+        torch.cdist(chunk.flatten(1).to(torch.float64), flat).argmin(dim=1)
+        for chunk in samples.split(8192)
+    ]
     return torch.cat(out)
 
 
@@ -87,7 +103,7 @@ def test_sampling_the_discrete_part_is_uniform(name):
 
 def test_sympe_breaks_ties_uniformly_over_shifts():
     # An all-zero sequence ties every shift: the canonicalizer draws among all 32 of them.
-    from pipeline.sympe import SymPE
+    from pipeline.methods.sympe import SymPE
 
     exact = get_group("shift32")
     sympe = SymPE(torch.nn.Identity(), exact, "sequence", (1, 32), seed=0)

@@ -17,8 +17,9 @@ def test_a_factory_group_is_named_by_its_path_and_acts_like_a_catalog_group():
     assert group.name == f"{HERE}:diagonal_rotations" and group.lie_dim == 1
     assert group.records()[0].kind == "rotation"
     turn = group.exp(torch.tensor([2.0], dtype=torch.float64))
-    assert torch.allclose(turn[:3, :3] @ torch.ones(3, dtype=turn.dtype), torch.ones(3,
-                          dtype=turn.dtype))  # fmt: skip
+    assert torch.allclose(
+        turn[:3, :3] @ torch.ones(3, dtype=turn.dtype), torch.ones(3, dtype=turn.dtype)
+    )
     assert element_in_group(group, turn, get_group("SO3"))
     assert not element_in_group(group, turn, get_group("SO2z"))
     both = get_group(f"{HERE}:diagonal_rotations*S4")
@@ -32,16 +33,19 @@ def test_a_dataset_may_name_a_factory_group_as_its_true_group():
     assert data.group().factors[0].name == f"{HERE}:diagonal_rotations"
 
 
-@pytest.mark.parametrize(("function", "message"), [
-    ("wrong_order", "'q' is declared of order 3, but q^3 is not the identity"),
-    ("understated_order", "order must be 4, the number of elements"),
-    ("infinite_discrete", "generate more than 8192 elements (or an infinite group)"),
-    ("wrong_domain_size", "plane groups use 3x3 matrices, got 4x4"),
-    ("acts_on_sequences", "acts_on must be a non-empty set of image, lattice, points"),
-    ("not_a_group", "returned list, expected pipeline.groups.Group"),
-    ("broken", "failed: RuntimeError: no such axis"),
-    ("missing", "has no function 'missing'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        ("wrong_order", "'q' is declared of order 3, but q^3 is not the identity"),
+        ("understated_order", "order must be 4, the number of elements"),
+        ("infinite_discrete", "generate more than 8192 elements (or an infinite group)"),
+        ("wrong_domain_size", "plane groups use 3x3 matrices, got 4x4"),
+        ("acts_on_sequences", "acts_on must be a non-empty set of image, lattice, points"),
+        ("not_a_group", "returned list, expected pipeline.groups.Group"),
+        ("broken", "failed: RuntimeError: no such axis"),
+        ("missing", "has no function 'missing'"),
+    ],
+)
 def test_unusable_factory_groups_are_refused_in_one_line(function, message):
     with pytest.raises(UnknownGroupError, match=re.escape(message)) as error:
         get_group(f"{HERE}:{function}")

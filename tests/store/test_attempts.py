@@ -77,8 +77,7 @@ def test_processes_claiming_at_once_never_share_an_attempt(backend, tmp_path, re
         url = str(tmp_path / "store")
     context = multiprocessing.get_context("spawn")  # a fresh interpreter each, like a CLI run
     start, results = context.Event(), context.Queue()
-    workers = [context.Process(target=_claim, args=(url, start, results))
-               for _ in range(CLAIMERS)]  # fmt: skip
+    workers = [context.Process(target=_claim, args=(url, start, results)) for _ in range(CLAIMERS)]
     for worker in workers:
         worker.start()
     start.set()

@@ -44,28 +44,30 @@ def write_trial(store, sweep, trial_id="t1", attempt=1, epochs=(1, 2), value=0.5
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 # --- stores that cannot be reached or are not stores ---------------------------------------
 
 
 def test_query_of_a_missing_store_or_a_plain_file_exits_2(tmp_path):
-    missing = one_error_line(runner.invoke(app, ["query", "select 1", "--store",
-                                                 str(tmp_path / "typo")]))  # fmt: skip
+    missing = one_error_line(
+        runner.invoke(app, ["query", "select 1", "--store", str(tmp_path / "typo")])
+    )
     assert "does not exist" in missing
     plain = tmp_path / "file.txt"
     plain.write_text("not a store")
-    assert "is a file" in one_error_line(runner.invoke(app, ["query", "select 1", "--store",
-                                                             str(plain)]))  # fmt: skip
+    assert "is a file" in one_error_line(
+        runner.invoke(app, ["query", "select 1", "--store", str(plain)])
+    )
     assert not (tmp_path / "typo").exists()
 
 
 @pytest.mark.parametrize("url", ["", "  ", "s3://", "memory://"])
 @pytest.mark.parametrize("command", [["query", "select 1"], ["analyze", "s"]])
-def test_an_empty_store_url_or_one_without_a_bucket_is_refused(tmp_path, monkeypatch, command,
-                                                               url):  # fmt: skip
+def test_an_empty_store_url_or_one_without_a_bucket_is_refused(tmp_path, monkeypatch, command, url):
     monkeypatch.chdir(tmp_path)  # an empty URL once meant the default store under outputs/
     line = one_error_line(runner.invoke(app, [*command, "--store", url]))
     assert "--store" in line and not (tmp_path / "outputs").exists()
@@ -106,8 +108,9 @@ def no_aws(monkeypatch, fresh_s3fs):
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
 
 
-@pytest.mark.parametrize("command", [["query", "select 1"], ["analyze"],
-                                     ["set-aside", "trials/sweep=s/x.parquet"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "command", [["query", "select 1"], ["analyze"], ["set-aside", "trials/sweep=s/x.parquet"]]
+)
 def test_an_s3_store_without_credentials_exits_2(command, s3_endpoint, no_aws):
     result = runner.invoke(app, [*command, "--store", "s3://symsearch-test/nocreds"])
     assert "s3://symsearch-test/nocreds" in one_error_line(result)
@@ -137,8 +140,13 @@ def two_sweeps(tmp_path, monkeypatch):
     store = tmp_path / "store"
     for name in ("good", "bad"):
         write_trial(store, name)
-        record = SweepRecord(name=name, space={"dataset": {"name": "digits"}}, space_path="x",
-                             store=str(store), storage_path=str(tmp_path / "ray"))  # fmt: skip
+        record = SweepRecord(
+            name=name,
+            space={"dataset": {"name": "digits"}},
+            space_path="x",
+            store=str(store),
+            storage_path=str(tmp_path / "ray"),
+        )
         record.add_segment(1)
         record.save()
     return store
@@ -171,8 +179,9 @@ def test_a_bad_table_file_is_named_and_the_rest_keeps_working(two_sweeps, damage
     trials = ["query", "select count(status) n from trials", "--store", str(store)]
     assert f"trials/sweep=bad/{name}" in one_error_line(runner.invoke(app, trials))
     assert "symsearch set-aside" in one_error_line(runner.invoke(app, trials))
-    epochs = runner.invoke(app, ["query", "select count(*) n from epochs", "--store", str(store),
-                                 "--format", "json"])  # fmt: skip
+    epochs = runner.invoke(
+        app, ["query", "select count(*) n from epochs", "--store", str(store), "--format", "json"]
+    )
     assert epochs.exit_code == 0 and json.loads(epochs.stdout) == [{"n": 4}]
     good = runner.invoke(app, ["status", "good"])
     assert good.exit_code == 0 and "good" in good.output
@@ -193,8 +202,9 @@ def test_set_aside_moves_the_bad_file_and_keeps_its_bytes(two_sweeps):
     assert moved.exit_code == 0, moved.output
     assert (store / "_superseded" / relative).read_text() == "my notes"
     assert not (store / relative).exists()
-    counted = runner.invoke(app, ["query", "select count(*) n from trials", "--store",
-                                  str(store), "--format", "json"])  # fmt: skip
+    counted = runner.invoke(
+        app, ["query", "select count(*) n from trials", "--store", str(store), "--format", "json"]
+    )
     assert json.loads(counted.stdout) == [{"n": 2}]
     again = one_error_line(runner.invoke(app, ["set-aside", relative, "--store", str(store)]))
     assert "no such file" in again
@@ -218,8 +228,21 @@ def test_readers_name_the_file_for_library_users_too(two_sweeps):
 
 # --- sweep names: one rule everywhere ------------------------------------------------------
 
-BAD_NAMES = ["..", ".", "", "a/b", "../up", "a\nb", "name\n", "a=b", " lead", "-lead", "x" * 101,
-             "tab\there", "nul\0"]  # fmt: skip
+BAD_NAMES = [
+    "..",
+    ".",
+    "",
+    "a/b",
+    "../up",
+    "a\nb",
+    "name\n",
+    "a=b",
+    " lead",
+    "-lead",
+    "x" * 101,
+    "tab\there",
+    "nul\0",
+]
 
 
 @pytest.mark.slow  # subprocesses, or torch and dask imports
@@ -231,11 +254,14 @@ def test_bad_sweep_names_are_refused_by_every_command(tmp_path, monkeypatch, nam
     store = str(tmp_path / "store")
     write_trial(store, "real")
     before = snapshot(tmp_path)
-    for command in (["trial", str(space), "--name", name, "--store", store],
-                    ["trial", str(space), "--name", name],
-                    ["sweep", str(space), "--name", name, "--store", store],
-                    ["resume", "--", name], ["status", "--", name],
-                    ["analyze", "--store", store, "--", name]):
+    for command in (
+        ["trial", str(space), "--name", name, "--store", store],
+        ["trial", str(space), "--name", name],
+        ["sweep", str(space), "--name", name, "--store", store],
+        ["resume", "--", name],
+        ["status", "--", name],
+        ["analyze", "--store", store, "--", name],
+    ):
         if "\0" in name and command[0] in ("resume", "status", "analyze"):
             continue  # an argument cannot hold NUL: the shell never passes one
         output = one_error_line(runner.invoke(app, command))
@@ -268,12 +294,15 @@ def test_repeated_column_names_keep_both_columns(tmp_path):
 def test_json_writes_null_for_nan_and_infinity(tmp_path):
     store = tmp_path / "store"
     write_trial(store, "s", value=float("nan"))
-    sql = ("select val_metric, 'Infinity'::double inf, '-inf'::double ninf, "
-           "['nan'::double, 1.5] l from trials")  # fmt: skip
+    sql = (
+        "select val_metric, 'Infinity'::double inf, '-inf'::double ninf, "
+        "['nan'::double, 1.5] l from trials"
+    )
     result = runner.invoke(app, ["query", sql, "--store", str(store), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"{c} in JSON")) == [
-        {"val_metric": None, "inf": None, "ninf": None, "l": [None, 1.5]}]
+        {"val_metric": None, "inf": None, "ninf": None, "l": [None, 1.5]}
+    ]
 
 
 @pytest.mark.slow  # subprocesses, or torch and dask imports
@@ -284,8 +313,13 @@ def test_ctrl_c_during_a_query_exits_130_without_a_traceback(tmp_path):
     command = [sys.executable, "-m", "pipeline.cli", "query", sql, "--store", str(store)]
     scratch = tmp_path / "tmp"  # where the query makes its private temporary folder
     scratch.mkdir()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "TMPDIR": str(scratch)})  # fmt: skip
+    child = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
     deadline = time.monotonic() + 60
     while not list(scratch.glob("symsearch-query-*")) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -314,12 +348,15 @@ def test_outputs_variable_moves_the_default_store(tmp_path, monkeypatch):
 
 @pytest.mark.slow  # torch and the space's dataset
 @pytest.mark.parametrize("command", ["trial", "sweep"])
-def test_trial_and_sweep_into_s3_without_credentials_exit_2(command, tmp_path, monkeypatch,
-                                                            s3_endpoint, no_aws):  # fmt: skip
+def test_trial_and_sweep_into_s3_without_credentials_exit_2(
+    command, tmp_path, monkeypatch, s3_endpoint, no_aws
+):
     monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
     space = tmp_path / "space.yaml"
-    space.write_text("dataset: {name: signals, length: 16, n_samples: 60}\n"
-                     "trial: {epochs: 1}\nsearch: {candidate_group: [shift16]}\n")  # fmt: skip
+    space.write_text(
+        "dataset: {name: signals, length: 16, n_samples: 60}\n"
+        "trial: {epochs: 1}\nsearch: {candidate_group: [shift16]}\n"
+    )
     result = runner.invoke(app, [command, str(space), "--store", "s3://symsearch-test/nocreds"])
     output = ends_in_one_error_line(result)
     assert "s3://symsearch-test/nocreds" in output and "credentials" in output

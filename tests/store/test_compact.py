@@ -33,15 +33,21 @@ def write_trial(store, trial, attempt, epochs, sweep="s", ended=True):
     """One attempt of a trial as a sweep writes it: a file per epoch, then its result rows."""
     writer = StoreWriter(store, sweep, trial, attempt)
     for epoch in epochs:
-        writer.add("epochs", {"epoch": epoch, "train_loss": 1.0 / epoch + attempt,
-                              "widths": [0.1 * epoch, 0.2]})  # fmt: skip
+        writer.add(
+            "epochs",
+            {"epoch": epoch, "train_loss": 1.0 / epoch + attempt, "widths": [0.1 * epoch, 0.2]},
+        )
         writer.flush()
     if ended:
         writer.add("trials", {"status": "completed", "val_metric": 0.5 + attempt / 10})
-        writer.add_rows("discovery", [{"generator": g, "learned_width": attempt + i}
-                                      for i, g in enumerate(["rot", "tx"])])  # fmt: skip
-        writer.add_rows("robustness", [{"shift": "rot", "magnitude": m, "metric": m * attempt}
-                                       for m in (0.0, 0.5)])  # fmt: skip
+        writer.add_rows(
+            "discovery",
+            [{"generator": g, "learned_width": attempt + i} for i, g in enumerate(["rot", "tx"])],
+        )
+        writer.add_rows(
+            "robustness",
+            [{"shift": "rot", "magnitude": m, "metric": m * attempt} for m in (0.0, 0.5)],
+        )
         writer.flush()
 
 
@@ -58,8 +64,10 @@ def sweep_with_attempts(store):
     write_trial(store, "other", 1, range(1, 3), sweep="other")
     for attempt in (1, 2):  # the sweep's data test, run twice (a rerun after a crash)
         writer = StoreWriter(store, "s", "data-test-0123456789ab", attempt)
-        writer.add_rows("data_tests", [{"generator": g, "present": attempt == 2, "tv": [0.1]}
-                                       for g in ("rot", "tx")])  # fmt: skip
+        writer.add_rows(
+            "data_tests",
+            [{"generator": g, "present": attempt == 2, "tv": [0.1]} for g in ("rot", "tx")],
+        )
         writer.flush()
 
 
@@ -85,7 +93,8 @@ def test_compaction_keeps_every_answer_and_leaves_a_few_files(store_url):
     for table in TABLES:
         key = lambda row: sorted(row.items(), key=str)  # noqa: E731
         assert sorted(read_table(store, table, "s").to_pylist(), key=key) == sorted(
-            tables_before[table], key=key), table
+            tables_before[table], key=key
+        ), table
     counts = {t: len(files) for t, files in table_files(store).items()}
     assert all(1 <= n <= MAX_PARTS for n in counts.values()), counts
     assert report.files_before["epochs"] > 20 and report.files_after == counts
@@ -108,8 +117,9 @@ def test_a_compacted_sweep_resumes_and_takes_new_attempts(near_url):
     assert trial_ids_in(store, "s") >= {"t0", "resumed", "rerun", "running"}
     write_trial(store, "t0", 2, range(3, 6))  # resumed from epoch 3 after the compaction
     write_trial(store, "new", 1, range(1, 3))
-    epochs = run_query(store, "select epoch, attempt from epochs where trial_id = 't0' "
-                              "order by epoch")[1]  # fmt: skip
+    epochs = run_query(
+        store, "select epoch, attempt from epochs where trial_id = 't0' order by epoch"
+    )[1]
     assert epochs == [(1, 1), (2, 1), (3, 2), (4, 2), (5, 2)]
     assert run_query(store, "select count(*) from trials where sweep = 's'")[1] == [(6,)]
     before = answers(store)

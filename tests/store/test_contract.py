@@ -16,16 +16,40 @@ from pipeline.store import (
 )
 
 ROWS = {
-    "trials": {"status": "completed", "dataset": "digits", "candidate_group": "SO2",
-               "val_metric": 0.9, "discovery_correct": True, "seed": 3, "tolerance": None},
+    "trials": {
+        "status": "completed",
+        "dataset": "digits",
+        "candidate_group": "SO2",
+        "val_metric": 0.9,
+        "discovery_correct": True,
+        "seed": 3,
+        "tolerance": None,
+    },
     "epochs": {"epoch": 1, "train_loss": 0.5, "val_metric": 0.8, "widths": [0.1, 2.0]},
-    "discovery": {"generator": "rot", "learned_width": 3.1, "normalized_width": 0.99,
-                  "active": True, "true_active": True, "cosine": None},
-    "robustness": {"shift": "rot", "magnitude": 90.0, "unit": "degrees", "averaged": True,
-                   "metric": 0.88},
-    "data_tests": {"candidate_group": "SO2", "test_seed": 0, "generator": "rot",
-                   "present": True, "tv": [0.0, 0.1], "matrix": [0.0, -1.0, 1.0, 0.0]},
-}  # fmt: skip
+    "discovery": {
+        "generator": "rot",
+        "learned_width": 3.1,
+        "normalized_width": 0.99,
+        "active": True,
+        "true_active": True,
+        "cosine": None,
+    },
+    "robustness": {
+        "shift": "rot",
+        "magnitude": 90.0,
+        "unit": "degrees",
+        "averaged": True,
+        "metric": 0.88,
+    },
+    "data_tests": {
+        "candidate_group": "SO2",
+        "test_seed": 0,
+        "generator": "rot",
+        "present": True,
+        "tv": [0.0, 0.1],
+        "matrix": [0.0, -1.0, 1.0, 0.0],
+    },
+}
 
 
 def test_every_table_round_trips(store_url):
@@ -85,7 +109,11 @@ def test_readers_keep_the_latest_attempt_of_each_trial_and_epoch(store_url):
 
     epochs = read_table(store, "epochs").to_pylist()
     assert sorted((r["epoch"], r["attempt"], r["train_loss"]) for r in epochs) == [
-        (1, 1, 1.0), (2, 1, 2.0), (3, 2, 30.0), (4, 2, 40.0)]  # fmt: skip
+        (1, 1, 1.0),
+        (2, 1, 2.0),
+        (3, 2, 30.0),
+        (4, 2, 40.0),
+    ]
     discovery = read_table(store, "discovery").to_pylist()
     assert [(r["generator"], r["learned_width"]) for r in discovery] == [("rot", 3.0)]
     trials = read_table(store, "trials")
@@ -121,8 +149,9 @@ def test_readers_never_see_a_partial_file(store_url):
     def write():
         writer = StoreWriter(store, "s", "t1", 1)
         for i in range(flushes):
-            writer.add_rows("epochs", [{"epoch": i * BATCH + j, "train_loss": 0.1}
-                                       for j in range(BATCH)])  # fmt: skip
+            writer.add_rows(
+                "epochs", [{"epoch": i * BATCH + j, "train_loss": 0.1} for j in range(BATCH)]
+            )
             writer.flush()
         done.set()
 

@@ -42,7 +42,8 @@ def test_a_table_folder_that_leads_out_of_the_store_is_not_listed(store, tmp_pat
     other.flush()
     (store / "epochs").symlink_to(tmp_path / "other" / "epochs")
     assert run_query(open_store(str(tmp_path / "other")), "select count(*) from epochs")[1] == [
-        (1,)]  # fmt: skip
+        (1,)
+    ]
     assert run_query(open_store(str(store)), "select count(*) from epochs")[1] == [(0,)]
 
 
@@ -54,8 +55,7 @@ def test_a_fifo_named_like_a_table_file_never_blocks_a_query(store):
 
 def test_each_query_has_memory_and_temporary_disk_limits(store):
     location = open_store(str(store))
-    sql = ("select current_setting('memory_limit'), "
-           "current_setting('max_temp_directory_size')")  # fmt: skip
+    sql = "select current_setting('memory_limit'), current_setting('max_temp_directory_size')"
     memory, temporary = run_query(location, sql)[1][0]
     assert memory.startswith(("1.8 GiB", "1.9 GiB", "2.0 GiB", "1.8GiB", "1.9GiB"))
     assert temporary.startswith(("3.7 GiB", "3.8 GiB", "4.0 GiB", "3.7GiB"))
@@ -70,26 +70,40 @@ def test_a_limit_fetches_only_that_many_rows(store):
 
 
 def test_the_cli_caps_a_printed_table_and_streams_csv_and_json(store):
-    done = runner.invoke(app, ["query", "select * from range(30)", "--store", str(store),
-                               "--limit", "4"])  # fmt: skip
+    done = runner.invoke(
+        app, ["query", "select * from range(30)", "--store", str(store), "--limit", "4"]
+    )
     assert done.exit_code == 0, done.output
     assert done.stdout.split()[2:] == ["0", "1", "2", "3"]
     assert "the first 4 rows" in done.stderr
-    csv = runner.invoke(app, ["query", "select range as r from range(20001)", "--store",
-                              str(store), "--format", "csv"])  # fmt: skip
+    csv = runner.invoke(
+        app,
+        ["query", "select range as r from range(20001)", "--store", str(store), "--format", "csv"],
+    )
     assert csv.stdout.split() == ["r", *map(str, range(20001))]
-    as_json = runner.invoke(app, ["query", "select range as r, 'x' as s from range(3)",
-                                  "--store", str(store), "--format", "json"])  # fmt: skip
+    as_json = runner.invoke(
+        app,
+        [
+            "query",
+            "select range as r, 'x' as s from range(3)",
+            "--store",
+            str(store),
+            "--format",
+            "json",
+        ],
+    )
     assert json.loads(as_json.stdout) == [{"r": i, "s": "x"} for i in range(3)]
-    empty = runner.invoke(app, ["query", "select 1 as r where false", "--store", str(store),
-                                "--format", "json"])  # fmt: skip
+    empty = runner.invoke(
+        app, ["query", "select 1 as r where false", "--store", str(store), "--format", "json"]
+    )
     assert json.loads(empty.stdout) == []
     bad = runner.invoke(app, ["query", "select 1", "--store", str(store), "--limit", "0"])
     assert bad.exit_code == 2 and "--limit" in bad.output
 
 
 def test_a_file_set_aside_between_listing_and_reading_is_seen_or_not_never_an_error(
-        store, monkeypatch):  # fmt: skip
+    store, monkeypatch
+):
     """The race of ``set-aside`` during a query, made certain: the file moves right after the
     query listed the store and before DuckDB reads it."""
     import pipeline.store.query as query_module

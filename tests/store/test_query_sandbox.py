@@ -98,9 +98,13 @@ def test_the_store_tables_stay_readable_and_explain_of_a_select_works(sandbox):
     _, store, _ = sandbox
     location = open_store(str(store))
     assert run_query(location, "select count(*) from trials")[1] == [(1,)]
-    for sql in ("explain select * from trials", "EXPLAIN ANALYZE select * from trials",
-                "explain (format json) select 1", "/* why */ explain analyze (select 1)",
-                "select * from query('select val_metric from trials')"):  # fmt: skip
+    for sql in (
+        "explain select * from trials",
+        "EXPLAIN ANALYZE select * from trials",
+        "explain (format json) select 1",
+        "/* why */ explain analyze (select 1)",
+        "select * from query('select val_metric from trials')",
+    ):
         columns, _ = run_query(location, sql)
         assert columns
 

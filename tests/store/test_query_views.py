@@ -14,8 +14,11 @@ from tests.store.test_compact import sweep_with_attempts
 def test_the_views_read_what_the_store_reader_reads(tmp_path):
     store = open_store(str(tmp_path / "store"))
     sweep_with_attempts(store)
-    for table, keys in [("epochs", "trial_id, attempt, epoch"), ("trials", "trial_id, attempt"),
-                        ("discovery", "trial_id, generator")]:  # fmt: skip
+    for table, keys in [
+        ("epochs", "trial_id, attempt, epoch"),
+        ("trials", "trial_id, attempt"),
+        ("discovery", "trial_id, generator"),
+    ]:
         columns, rows = run_query(store, f"select * from {table} order by sweep, {keys}")
         expected = read_table(store, table).to_pylist()
         expected.sort(key=lambda r: tuple(str(r[k.strip()]) for k in ["sweep", *keys.split(",")]))
@@ -27,8 +30,14 @@ def test_a_file_of_an_older_schema_reads_its_new_columns_as_null(tmp_path, old_f
     store = open_store(str(tmp_path / "store"))
     folder = tmp_path / "store" / "discovery" / "sweep=s"
     folder.mkdir(parents=True)
-    old = pa.table({"trial_id": ["a"], "attempt": pa.array([1], pa.int32()),
-                    "generator": ["rot"], "learned_width": [0.5]})  # fmt: skip
+    old = pa.table(
+        {
+            "trial_id": ["a"],
+            "attempt": pa.array([1], pa.int32()),
+            "generator": ["rot"],
+            "learned_width": [0.5],
+        }
+    )
     pq.write_table(old, folder / f"{'a' if old_first else 'z'}-a1-00001-abcdef12.parquet")
     writer = StoreWriter(store, "s", "m", 1)
     writer.add("discovery", {"generator": "tx", "learned_width": 0.1, "p_value": 0.01})
@@ -48,10 +57,17 @@ def test_a_table_file_is_readable_by_the_views_only(tmp_path):
 def test_earlier_attempts_are_read_once_and_cannot_be_named(tmp_path):
     store = open_store(str(tmp_path / "store"))
     sweep_with_attempts(store)
-    _, rows = run_query(store, "select trial_id, attempt, epoch from epochs "
-                               "where trial_id in ('resumed', 'rerun') order by 1, 3")  # fmt: skip
-    assert rows == [("rerun", 2, 1), ("rerun", 2, 2), *[("resumed", 1, e) for e in (1, 2, 3)],
-                    *[("resumed", 2, e) for e in (4, 5, 6)]]  # fmt: skip
+    _, rows = run_query(
+        store,
+        "select trial_id, attempt, epoch from epochs "
+        "where trial_id in ('resumed', 'rerun') order by 1, 3",
+    )
+    assert rows == [
+        ("rerun", 2, 1),
+        ("rerun", 2, 2),
+        *[("resumed", 1, e) for e in (1, 2, 3)],
+        *[("resumed", 2, e) for e in (4, 5, 6)],
+    ]
     _, rows = run_query(store, "select trial_id, attempt from trials order by 1")
     assert ("rerun", 1) not in rows and ("rerun", 2) in rows and len(rows) == 6
     # the views scan no earlier attempt of trials, so the sandbox allows no such file either
@@ -78,15 +94,30 @@ def test_a_view_made_outside_a_query_reads_its_files(tmp_path):
     assert counted == [(read_table(store, "epochs").num_rows,)] == [(21,)]
 
 
-@given(st.lists(st.one_of(
-    st.builds("{}-a{}-{:05d}-{}.parquet".format, st.text("ab-1", min_size=1, max_size=6),
-              st.integers(0, 12), st.integers(0, 99), st.text("0123456789abcdef", min_size=1)),
-    st.builds("compacted-g{}-p{}-{}.parquet".format, st.integers(0, 9), st.integers(0, 3),
-              st.text("0123456789abcdef", min_size=1)),
-    st.text("ab-1.gpqrtcomed", max_size=12)), max_size=8))  # fmt: skip
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(
+                "{}-a{}-{:05d}-{}.parquet".format,
+                st.text("ab-1", min_size=1, max_size=6),
+                st.integers(0, 12),
+                st.integers(0, 99),
+                st.text("0123456789abcdef", min_size=1),
+            ),
+            st.builds(
+                "compacted-g{}-p{}-{}.parquet".format,
+                st.integers(0, 9),
+                st.integers(0, 3),
+                st.text("0123456789abcdef", min_size=1),
+            ),
+            st.text("ab-1.gpqrtcomed", max_size=12),
+        ),
+        max_size=8,
+    )
+)
 def test_file_names_are_parsed_as_the_writer_names_them(names):
     from pipeline.store._views import _names
-    from pipeline.store._writer import file_generation, file_owner
+    from pipeline.store.layout import file_generation, file_owner
 
     paths = [f"/s/epochs/sweep=x/{name}" for name in names]
     for parsed, path in zip(_names(paths), paths, strict=True):

@@ -6,10 +6,19 @@ from pipeline.store import StoreWriter, open_store, read_table
 def test_learned_matrices_span_figures_and_discovery_notes_round_trip(tmp_path):
     store = open_store(str(tmp_path / "store"))
     writer = StoreWriter(store, "s", "t1", 1)
-    writer.add("trials", {"status": "completed", "discovered_group": None,
-                          "discovery_correct": False, "discovery_note": "at chance",
-                          "learned_rank": 1, "true_lie_dim": 2, "span_cosine": 0.0,
-                          "closure_residual": 0.0})  # fmt: skip
+    writer.add(
+        "trials",
+        {
+            "status": "completed",
+            "discovered_group": None,
+            "discovery_correct": False,
+            "discovery_note": "at chance",
+            "learned_rank": 1,
+            "true_lie_dim": 2,
+            "span_cosine": 0.0,
+            "closure_residual": 0.0,
+        },
+    )
     matrix = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     writer.add("discovery", {"generator": "L0", "cosine": 1.0, "matrix": matrix, "matrix_dim": 3})
     writer.add("discovery", {"generator": "rot", "cosine": None})

@@ -20,8 +20,9 @@ def cli_env():
 
 def symsearch(*args, cwd, check=True, **options):
     command = [sys.executable, "-m", "pipeline.cli", *args]
-    done = subprocess.run(command, cwd=cwd, env=cli_env(), capture_output=True, text=True,
-                          timeout=600, **options)  # fmt: skip
+    done = subprocess.run(
+        command, cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=600, **options
+    )
     if check and done.returncode != 0:
         raise AssertionError(f"{args} exited {done.returncode}:\n{done.stderr[-3000:]}")
     return done
@@ -32,8 +33,9 @@ def start_symsearch(*args, cwd, log=None):
     command = [sys.executable, "-m", "pipeline.cli", *args]
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (the child holds it)
     try:
-        return subprocess.Popen(command, cwd=cwd, env=cli_env(), stdout=out,
-                                stderr=subprocess.STDOUT)  # fmt: skip
+        return subprocess.Popen(
+            command, cwd=cwd, env=cli_env(), stdout=out, stderr=subprocess.STDOUT
+        )
     finally:
         if log:
             out.close()
@@ -43,7 +45,7 @@ def query(sql, store, cwd):
     """The rows ``symsearch query SQL --store STORE --format json`` prints, read in this process
     by the same calls (what the store holds is checked here, not the query command, which
     tests/test_cli.py runs; a process per query cost seconds each)."""
-    from pipeline._text import format_rows, unique_names
+    from pipeline._util.text import format_rows, unique_names
     from pipeline.store import check_readable, open_store, run_query
 
     url = str(store) if "://" in str(store) else str(Path(cwd, store))
@@ -56,17 +58,28 @@ def query(sql, store, cwd):
 def assert_each_trial_and_epoch_once(store, cwd, sweep, budget, epochs):
     """budget trials, each once, each with every epoch 1..epochs exactly once."""
     where = f"sweep='{sweep}'"
-    counts = query(f"select count(*) n, count(distinct trial_id) d from trials where {where}",
-                   store, cwd)  # fmt: skip
+    counts = query(
+        f"select count(*) n, count(distinct trial_id) d from trials where {where}", store, cwd
+    )
     assert counts == [{"n": budget, "d": budget}]
-    repeated = query(f"select trial_id, epoch, count(*) c from epochs where {where} "
-                     "group by 1, 2 having c > 1", store, cwd)  # fmt: skip
+    repeated = query(
+        f"select trial_id, epoch, count(*) c from epochs where {where} group by 1, 2 having c > 1",
+        store,
+        cwd,
+    )
     assert repeated == []
-    per_trial = query(f"select trial_id, count(*) c, max(epoch) m from epochs where {where} "
-                      "group by 1", store, cwd)  # fmt: skip
+    per_trial = query(
+        f"select trial_id, count(*) c, max(epoch) m from epochs where {where} group by 1",
+        store,
+        cwd,
+    )
     bad = [r["trial_id"] for r in per_trial if not r["c"] == r["m"] == epochs]
-    errors = query("select trial_id, status, epochs, error from trials where trial_id in "
-                   f"({', '.join(repr(b) for b in bad) or 'null'})", store, cwd)  # fmt: skip
+    errors = query(
+        "select trial_id, status, epochs, error from trials where trial_id in "
+        f"({', '.join(repr(b) for b in bad) or 'null'})",
+        store,
+        cwd,
+    )
     assert len(per_trial) == budget and not bad, errors
 
 

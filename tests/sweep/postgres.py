@@ -36,16 +36,29 @@ def postgres_server():
     os.chmod(root, 0o777)  # the postgres user writes there
     data, port = f"{root}/data", free_port()
     try:
-        subprocess.run(as_postgres(f"{folder}/initdb", "-D", data, "-U", "postgres",
-                                   "--auth=trust", "-E", "UTF8"),
-                       check=True, capture_output=True, timeout=120)  # fmt: skip
+        subprocess.run(
+            as_postgres(
+                f"{folder}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c max_connections=200"
-        subprocess.run(as_postgres(f"{folder}/pg_ctl", "-D", data, "-o", options, "-l",
-                                   f"{root}/log", "-w", "start"),
-                       check=True, capture_output=True, timeout=120)  # fmt: skip
+        subprocess.run(
+            as_postgres(
+                f"{folder}/pg_ctl", "-D", data, "-o", options, "-l", f"{root}/log", "-w", "start"
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(as_postgres(f"{folder}/pg_ctl", "-D", data, "-m", "immediate", "stop"),
-                       capture_output=True, timeout=60)  # fmt: skip
+        subprocess.run(
+            as_postgres(f"{folder}/pg_ctl", "-D", data, "-m", "immediate", "stop"),
+            capture_output=True,
+            timeout=60,
+        )
         time.sleep(0.2)
         shutil.rmtree(root, ignore_errors=True)

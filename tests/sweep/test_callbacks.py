@@ -20,18 +20,26 @@ class Died(Exception):
 
 
 def fake_trial(error, status="ERROR", failures=1):
-    return SimpleNamespace(trial_id="abc12345", status=status, last_result={},
-                           num_failures=failures, config={},
-                           get_pickled_error=lambda: error)  # fmt: skip
+    return SimpleNamespace(
+        trial_id="abc12345",
+        status=status,
+        last_result={},
+        num_failures=failures,
+        config={},
+        get_pickled_error=lambda: error,
+    )
 
 
-@pytest.mark.parametrize(("error", "line"), [
-    (Died(DEAD_WORKER), "Died: The actor died unexpectedly before finishing this task."),
-    (RuntimeError(RAISED), "RuntimeError: ValueError: loss became nan"),
-    (ValueError("deliberate failure"), "ValueError: deliberate failure"),
-    (SimpleNamespace(cause=KeyError("x")), "KeyError: 'x'"),
-    (None, "trial failed (no error recorded)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (Died(DEAD_WORKER), "Died: The actor died unexpectedly before finishing this task."),
+        (RuntimeError(RAISED), "RuntimeError: ValueError: loss became nan"),
+        (ValueError("deliberate failure"), "ValueError: deliberate failure"),
+        (SimpleNamespace(cause=KeyError("x")), "KeyError: 'x'"),
+        (None, "trial failed (no error recorded)"),
+    ],
+)
 def test_error_line_is_the_message_not_the_advice(error, line):
     assert error_line(fake_trial(error)) == line
 
@@ -49,10 +57,14 @@ def test_retries_and_failures_are_told_in_one_line_each():
     callback.on_trial_recover(iteration=1, trials=[trial], trial=trial)
     callback.on_trial_error(iteration=2, trials=[trial], trial=trial)
     lines = out.getvalue().splitlines()
-    assert lines[0] == ("trial abc12345 retried after failure 1: Died: The actor died "
-                        "unexpectedly before finishing this task.")  # fmt: skip
-    assert lines[1].startswith("trial abc12345 failed: Died: The actor died unexpectedly before "
-                               "finishing this task. | s: 1/2 done, 1 failed")  # fmt: skip
+    assert lines[0] == (
+        "trial abc12345 retried after failure 1: Died: The actor died "
+        "unexpectedly before finishing this task."
+    )
+    assert lines[1].startswith(
+        "trial abc12345 failed: Died: The actor died unexpectedly before "
+        "finishing this task. | s: 1/2 done, 1 failed"
+    )
     assert len(lines) == 2
 
 
@@ -70,9 +82,13 @@ def test_a_retry_reads_the_error_from_the_drivers_copy(tmp_path):
 
 def finished_trial(trial_id, value):
     """A trial as Tune hands it to on_trial_complete: its status still RUNNING."""
-    return SimpleNamespace(trial_id=trial_id, status="RUNNING", num_failures=0,
-                           last_result={"val_metric": value, "trial_status": "completed"},
-                           config={"candidate_group": "C4"})  # fmt: skip
+    return SimpleNamespace(
+        trial_id=trial_id,
+        status="RUNNING",
+        num_failures=0,
+        last_result={"val_metric": value, "trial_status": "completed"},
+        config={"candidate_group": "C4"},
+    )
 
 
 def test_the_best_so_far_includes_the_trial_that_just_completed():

@@ -18,11 +18,26 @@ def test_quickstart_sweep_stores_every_trial_once(tmp_path):
     # the README's quickstart as it is, smaller through --set: less data, fewer epochs, the
     # data test and three trials (the last the baseline on trivial)
     budget = 3
-    symsearch("sweep", str(QUICKSTART), "--name", "q", "--store", str(store), "--set",
-              "epochs=6", "--set", "dataset.limit=400", "--set", "scheduler.grace_period=3",
-              "--set", f"num_samples={budget}", cwd=tmp_path)  # fmt: skip
-    counts = query("select count(*) n, count(distinct trial_id) d from trials where sweep='q'",
-                   store, tmp_path)  # fmt: skip
+    symsearch(
+        "sweep",
+        str(QUICKSTART),
+        "--name",
+        "q",
+        "--store",
+        str(store),
+        "--set",
+        "epochs=6",
+        "--set",
+        "dataset.limit=400",
+        "--set",
+        "scheduler.grace_period=3",
+        "--set",
+        f"num_samples={budget}",
+        cwd=tmp_path,
+    )
+    counts = query(
+        "select count(*) n, count(distinct trial_id) d from trials where sweep='q'", store, tmp_path
+    )
     assert counts == [{"n": budget, "d": budget}]
     status = symsearch("status", "q", cwd=tmp_path).stdout
     assert "best trial" in status and str(store) in status
@@ -45,8 +60,7 @@ def test_quickstart_sweep_stores_every_trial_once(tmp_path):
 def test_bad_space_exits_2_with_one_line_and_writes_nothing(tmp_path, change, field):
     space = tmp_path / "bad.yaml"
     space.write_text(yaml.safe_dump({"dataset": {"name": "digits"}, **change}))
-    done = symsearch("sweep", str(space), "--store", str(tmp_path / "s"), cwd=tmp_path,
-                     check=False)  # fmt: skip
+    done = symsearch("sweep", str(space), "--store", str(tmp_path / "s"), cwd=tmp_path, check=False)
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and field in done.stderr
     assert done.stderr.strip().count("\n") == 0

@@ -33,8 +33,13 @@ def _node_env():
 
 
 def _alive_nodes(address: str) -> int:
-    status = subprocess.run(["ray", "status", "--address", address], env=_node_env(),
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    status = subprocess.run(
+        ["ray", "status", "--address", address],
+        env=_node_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     active = status.stdout.split("Active:")[-1].split("Pending:")[0]
     return active.count("node_")
 
@@ -45,13 +50,23 @@ def two_node_cluster(s3_endpoint):
     port = free_port()
     address = f"127.0.0.1:{port}"
     common = ["--num-cpus=1", "--block", "--disable-usage-stats"]
-    nodes = [subprocess.Popen(["ray", "start", "--head", f"--port={port}",
-                               "--include-dashboard=false", *common], env=_node_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]  # fmt: skip
+    nodes = [
+        subprocess.Popen(
+            ["ray", "start", "--head", f"--port={port}", "--include-dashboard=false", *common],
+            env=_node_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
     _wait_for(lambda: _port_open(port), "the head node")
-    nodes.append(subprocess.Popen(["ray", "start", f"--address={address}", *common],
-                                  env=_node_env(), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL))  # fmt: skip
+    nodes.append(
+        subprocess.Popen(
+            ["ray", "start", f"--address={address}", *common],
+            env=_node_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
     _wait_for(lambda: _alive_nodes(address) == 2, "both nodes")
     yield address
     for node in reversed(nodes):  # --block: stopping the command stops the node's processes
@@ -88,18 +103,28 @@ def test_sweep_runs_on_both_nodes_of_a_token_auth_cluster_into_s3(two_node_clust
     space.write_text(yaml.safe_dump(SPACE))
     store = f"s3://symsearch-test/cluster-{uuid.uuid4().hex[:8]}/store"
     run = [sys.executable, "-m", "pipeline.cli"]
-    subprocess.run([*run, "sweep", str(space), "--name", "c", "--address", two_node_cluster,
-                    "--store", store], cwd=tmp_path, env=_node_env(), check=True,
-                   capture_output=True, timeout=300)  # fmt: skip
+    subprocess.run(
+        [*run, "sweep", str(space), "--name", "c", "--address", two_node_cluster, "--store", store],
+        cwd=tmp_path,
+        env=_node_env(),
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     trials = read_table(open_store(store), "trials", "c").to_pylist()
     assert len(trials) == 4 and {t["status"] for t in trials} == {"completed"}
     assert len({t["node"] for t in trials}) == 2, "trials ran on both nodes"
     assert {t["device"] for t in trials} == {"cpu"}
 
     out = tmp_path / "analysis"
-    subprocess.run([*run, "analyze", "c", "--store", store, "--workers", "2", "--out", str(out)],
-                   cwd=tmp_path, env=_node_env(), check=True, capture_output=True,
-                   timeout=300)  # fmt: skip
+    subprocess.run(
+        [*run, "analyze", "c", "--store", store, "--workers", "2", "--out", str(out)],
+        cwd=tmp_path,
+        env=_node_env(),
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     report = (out / "report.md").read_text()  # the data test's verdict opens it, either way
     assert "**The data have " in report
 
@@ -150,11 +175,13 @@ def test_readme_shows_each_cluster_file_with_its_commands():
 
 @pytest.mark.parametrize(
     ("content", "field"),
-    [("cluster_name: x\n", "metadata.symsearch"),
-     ("metadata: {symsearch: {stor: s3://b/s}}\n", "stor"),
-     ("metadata: {symsearch: {resources: {gpu: -1}}}\n", "resources.gpu"),
-     ("metadata: {symsearch: {dask: {workers: 0}}}\n", "dask.workers")],
-)  # fmt: skip
+    [
+        ("cluster_name: x\n", "metadata.symsearch"),
+        ("metadata: {symsearch: {stor: s3://b/s}}\n", "stor"),
+        ("metadata: {symsearch: {resources: {gpu: -1}}}\n", "resources.gpu"),
+        ("metadata: {symsearch: {dask: {workers: 0}}}\n", "dask.workers"),
+    ],
+)
 def test_bad_cluster_files_name_the_field(tmp_path, content, field):
     path = tmp_path / "c.yaml"
     path.write_text(content)

@@ -25,8 +25,7 @@ def _ray_dashboard_installed() -> bool:
 
 
 @pytest.mark.parametrize("command", [["sweep", "SPACE"], ["resume", "nothing"]])
-def test_dashboard_without_ray_default_is_one_line_naming_the_extra(command, tmp_path,
-                                                                    monkeypatch):  # fmt: skip
+def test_dashboard_without_ray_default_is_one_line_naming_the_extra(command, tmp_path, monkeypatch):
     if _ray_dashboard_installed():
         pytest.skip("ray[default] is installed here: the dashboard starts (next test)")
     monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
@@ -36,8 +35,9 @@ def test_dashboard_without_ray_default_is_one_line_naming_the_extra(command, tmp
     result = CliRunner().invoke(app, [*args, "--dashboard", "--store", str(tmp_path / "s")])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: --dashboard: Ray's dashboard needs "
-                                                   "ray[default]")  # fmt: skip
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: --dashboard: Ray's dashboard needs ray[default]"
+    )
     assert "symsearch[dashboard]" in lines[0]
     assert not (tmp_path / "s").exists() and not (tmp_path / "outputs").exists()
 

@@ -7,27 +7,40 @@ from pipeline.space import SearchSpace
 from pipeline.sweep._probe import most_general, narrowed, probe_point
 from pipeline.sweep._strategy import build_searcher, grace_period, scheduler_for
 
-DIGITS = {"dataset": {"name": "digits", "transform": "SO2"}, "searcher": "discover",
-          "search": {"candidate_group": {"choices": ["trivial", "C4", "SO2", "affine2"]},
-                     "lr": {"choices": [0.001, 0.003, 0.01], "default": 0.003},
-                     "reg": {"choices": [0.05, 0.2]}}}  # fmt: skip
+DIGITS = {
+    "dataset": {"name": "digits", "transform": "SO2"},
+    "searcher": "discover",
+    "search": {
+        "candidate_group": {"choices": ["trivial", "C4", "SO2", "affine2"]},
+        "lr": {"choices": [0.001, 0.003, 0.01], "default": 0.003},
+        "reg": {"choices": [0.05, 0.2]},
+    },
+}
 
 
 def test_the_probe_is_the_most_general_candidate_for_one_epoch_with_the_data_test():
     space = SearchSpace.model_validate(DIGITS)
     assert most_general(["trivial", "shift32", "flip", "shift32*flip"]) == "shift32*flip"
-    assert probe_point(space) == {"candidate_group": "affine2", "lr": 0.003, "reg": 0.05,
-                                  "discovery": "test", "epochs": 1}  # fmt: skip
+    assert probe_point(space) == {
+        "candidate_group": "affine2",
+        "lr": 0.003,
+        "reg": 0.05,
+        "discovery": "test",
+        "epochs": 1,
+    }
 
 
-@pytest.mark.parametrize(("found", "candidates", "expected"), [
-    ("SO2", ["trivial", "C4", "SO2", "affine2"], ["SO2"]),
-    ("shift32", ["trivial", "shift32", "flip", "shift32*flip"], ["shift32"]),
-    ("trivial", ["trivial", "C4", "SO2"], ["trivial"]),
-    ("C4", ["trivial", "SO2", "affine2"], ["SO2"]),  # none equal: the smallest that contains it
-    ("O2", ["trivial", "C4", "SO2"], ["trivial", "C4", "SO2"]),  # none contains it: all
-    (None, ["trivial", "SO2"], ["trivial", "SO2"]),  # the probe failed: all
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("found", "candidates", "expected"),
+    [
+        ("SO2", ["trivial", "C4", "SO2", "affine2"], ["SO2"]),
+        ("shift32", ["trivial", "shift32", "flip", "shift32*flip"], ["shift32"]),
+        ("trivial", ["trivial", "C4", "SO2"], ["trivial"]),
+        ("C4", ["trivial", "SO2", "affine2"], ["SO2"]),  # none equal: the smallest that contains it
+        ("O2", ["trivial", "C4", "SO2"], ["trivial", "C4", "SO2"]),  # none contains it: all
+        (None, ["trivial", "SO2"], ["trivial", "SO2"]),  # the probe failed: all
+    ],
+)
 def test_the_probe_verdict_narrows_the_candidates(found, candidates, expected):
     assert narrowed(candidates, found) == expected
 
@@ -50,10 +63,13 @@ def test_after_the_probe_only_the_discovered_group_is_searched_and_no_point_twic
     probe = searcher.suggest("p")
     assert probe["candidate_group"] == "affine2" and probe["discovery"] == "test"
     assert searcher.suggest("waiting") is None  # nothing is drawn before the probe's verdict
-    searcher.on_trial_complete("p", {"val_metric": 0.1, "discovered_group": "SO2",
-                                     "trial_status": "completed"})  # fmt: skip
-    points = drive(searcher, lambda p: {"val_metric": p["lr"] * 10 + p.get("reg", 0),
-                                        "trial_status": "completed"})  # fmt: skip
+    searcher.on_trial_complete(
+        "p", {"val_metric": 0.1, "discovered_group": "SO2", "trial_status": "completed"}
+    )
+    points = drive(
+        searcher,
+        lambda p: {"val_metric": p["lr"] * 10 + p.get("reg", 0), "trial_status": "completed"},
+    )
     assert points[6]["candidate_group"] == "trivial"  # the baseline: the budget's last (8)
     searched = [p for i, p in enumerate(points) if i != 6]
     assert {p["candidate_group"] for p in searched} == {"SO2"}
@@ -73,12 +89,21 @@ def test_with_the_sweeps_data_test_there_is_no_probe_and_the_last_trial_is_the_b
     assert finished == []  # Optuna never sees the baseline
 
 
-@pytest.mark.parametrize(("values", "found"), [
-    ({**DIGITS, "num_samples": 2}, "SO2"),  # no room in the budget
-    ({**DIGITS, "num_samples": 8}, "trivial"),  # the search is on trivial already
-    ({**DIGITS, "num_samples": 8, "search": {**DIGITS["search"],
-                                             "candidate_group": ["C4", "SO2"]}}, "SO2"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("values", "found"),
+    [
+        ({**DIGITS, "num_samples": 2}, "SO2"),  # no room in the budget
+        ({**DIGITS, "num_samples": 8}, "trivial"),  # the search is on trivial already
+        (
+            {
+                **DIGITS,
+                "num_samples": 8,
+                "search": {**DIGITS["search"], "candidate_group": ["C4", "SO2"]},
+            },
+            "SO2",
+        ),
+    ],
+)
 def test_no_baseline_without_room_or_without_a_trivial_candidate_outside(values, found):
     searcher = build_searcher(SearchSpace.model_validate(values), "max", "nb", None, found=found)
     count = SearchSpace.model_validate(values).num_samples
@@ -97,8 +122,9 @@ def test_asha_judges_trials_at_the_end_of_the_warm_up_under_discover_else_after_
     assert space.scheduler.name == "asha" and grace_period(space) == 3  # TrialConfig's warm-up
     rungs = [r for r, _ in scheduler_for(space, "max")._brackets[0]._rungs]
     assert min(rungs) == 3
-    tpe = SearchSpace.model_validate({**DIGITS, "trial": {"epochs": 30}, "searcher": "optuna",
-                                      "scheduler": {"name": "asha"}})  # fmt: skip
+    tpe = SearchSpace.model_validate(
+        {**DIGITS, "trial": {"epochs": 30}, "searcher": "optuna", "scheduler": {"name": "asha"}}
+    )
     assert grace_period(tpe) == 3 + 3  # groups compared: only after their widths learned
     searched = SearchSpace.model_validate({**DIGITS, "search": {"aug_warmup": [2, 5]}})
     assert grace_period(searched) == 5
@@ -109,14 +135,21 @@ def test_asha_judges_trials_at_the_end_of_the_warm_up_under_discover_else_after_
 
 
 def test_multi_objective_asha_ranks_by_the_first_metric():
-    space = SearchSpace.model_validate({**DIGITS, "metric": ["val_metric", "robustness"],
-                                        "mode": ["max", "max"], "searcher": "optuna",
-                                        "scheduler": {"name": "asha"}})  # fmt: skip
+    space = SearchSpace.model_validate(
+        {
+            **DIGITS,
+            "metric": ["val_metric", "robustness"],
+            "mode": ["max", "max"],
+            "searcher": "optuna",
+            "scheduler": {"name": "asha"},
+        }
+    )
     scheduler = scheduler_for(space, ["max", "max"])
     assert scheduler._metric == "val_metric"
     searcher = build_searcher(space, ["max", "max"], "mo", None)
-    assert searcher.suggest("t0")["candidate_group"] in DIGITS["search"]["candidate_group"][
-        "choices"]
+    assert (
+        searcher.suggest("t0")["candidate_group"] in DIGITS["search"]["candidate_group"]["choices"]
+    )
     searcher.on_trial_complete("t0", {"val_metric": 0.5, "robustness": 0.4})
     (trial,) = searcher._ot_study.trials
     assert trial.values == [0.5, 0.4]
@@ -129,25 +162,49 @@ def test_a_lost_study_is_rebuilt_with_every_objective_without_the_probe_or_basel
 
     from pipeline.sweep._study import rebuild_study
 
-    space = SearchSpace.model_validate({**DIGITS, "metric": ["val_metric", "robustness"],
-                                        "mode": ["max", "max"]})  # fmt: skip
+    space = SearchSpace.model_validate(
+        {**DIGITS, "metric": ["val_metric", "robustness"], "mode": ["max", "max"]}
+    )
     probe = {**probe_point(space), "lr": 0.001}
-    rows = [{"trial_id": "a", "status": "completed", "val_metric": 0.5, "robustness": 0.3,
-             "config_json": json.dumps({"candidate_group": "SO2", "lr": 0.01, "reg": 0.2})},
-            {"trial_id": "p", "status": "completed", "val_metric": 0.1, "robustness": 0.1,
-             "config_json": json.dumps(probe)}]  # fmt: skip
+    rows = [
+        {
+            "trial_id": "a",
+            "status": "completed",
+            "val_metric": 0.5,
+            "robustness": 0.3,
+            "config_json": json.dumps({"candidate_group": "SO2", "lr": 0.01, "reg": 0.2}),
+        },
+        {
+            "trial_id": "p",
+            "status": "completed",
+            "val_metric": 0.1,
+            "robustness": 0.1,
+            "config_json": json.dumps(probe),
+        },
+    ]
     baseline = {"candidate_group": "trivial", "lr": 0.003}
-    rows.append({"trial_id": "b", "status": "completed", "val_metric": 0.4, "robustness": 0.2,
-                 "config_json": json.dumps(baseline)})  # fmt: skip
+    rows.append(
+        {
+            "trial_id": "b",
+            "status": "completed",
+            "val_metric": 0.4,
+            "robustness": 0.2,
+            "config_json": json.dumps(baseline),
+        }
+    )
     storage = optuna.storages.InMemoryStorage()
     assert rebuild_study(storage, "lost", space, ["max", "max"], rows) == 1
     (trial,) = optuna.load_study(study_name="lost", storage=storage).trials
     assert trial.values == [0.5, 0.3] and trial.params["candidate_group"] == "SO2"
 
 
-SMALL = {**DIGITS, "search": {
-    "candidate_group": {"choices": ["trivial", "SO2", "affine2"]},
-    "lr": {"choices": [0.001, 0.003, 0.01, 0.03], "default": 0.003}}}  # fmt: skip
+SMALL = {
+    **DIGITS,
+    "search": {
+        "candidate_group": {"choices": ["trivial", "SO2", "affine2"]},
+        "lr": {"choices": [0.001, 0.003, 0.01, 0.03], "default": 0.003},
+    },
+}
 
 
 def probed(values, seed=0):
@@ -155,8 +212,9 @@ def probed(values, seed=0):
     space = SearchSpace.model_validate({**values, "searcher_seed": seed})
     searcher = build_searcher(space, "max", f"probed_{seed}", None)
     searcher.suggest("p")
-    searcher.on_trial_complete("p", {"val_metric": 0.1, "discovered_group": "SO2",
-                                     "trial_status": "completed"})  # fmt: skip
+    searcher.on_trial_complete(
+        "p", {"val_metric": 0.1, "discovered_group": "SO2", "trial_status": "completed"}
+    )
     return searcher
 
 

@@ -25,8 +25,9 @@ def write_space(folder, space):
 @pytest.mark.slow
 def test_raising_and_diverging_trials_are_failed_with_their_errors(ray_session, outputs, tmp_path):
     store = str(tmp_path / "store")
-    prepared = prepare_sweep(write_space(tmp_path, MISBEHAVING), "bad", store, None, None,
-                             None, False)  # fmt: skip
+    prepared = prepare_sweep(
+        write_space(tmp_path, MISBEHAVING), "bad", store, None, None, None, False
+    )
     assert start_sweep(prepared) is True
     trials = read_table(open_store(store), "trials", "bad").to_pylist()
     by_seed = {_data_seed(t): t for t in trials}
@@ -83,18 +84,24 @@ def test_asha_stops_weak_trials_and_the_store_says_stopped(ray_session, outputs,
         ({"search": {"candidate_group": ["SO2", "SO7"]}}, "candidate_group"),
         ({"schedular": {"name": "asha"}}, "schedular"),
         ({"search": {"candidate_group": ["SO2", "S4"]}}, "candidate_group"),
-        ({"searcher": "grid", "search": {"reg": {"distribution": "uniform", "low": 0, "high": 1}}},
-         "search.reg"),
+        (
+            {
+                "searcher": "grid",
+                "search": {"reg": {"distribution": "uniform", "low": 0, "high": 1}},
+            },
+            "search.reg",
+        ),
         ({"metric": "test_metric"}, "metric"),
     ],
-)  # fmt: skip
+)
 def test_bad_spaces_are_refused_before_anything_starts(outputs, tmp_path, change, field):
     from pipeline.space import SpaceError
 
     space = {"dataset": {"name": "digits", "limit": 100}, **change}
     with pytest.raises(SpaceError, match=field.replace(".", r"\.")):
-        prepare_sweep(write_space(tmp_path, space), "x", str(tmp_path / "s"), None, None, None,
-                      False)  # fmt: skip
+        prepare_sweep(
+            write_space(tmp_path, space), "x", str(tmp_path / "s"), None, None, None, False
+        )
     assert not outputs.exists() and not (tmp_path / "s").exists()
 
 
@@ -111,8 +118,11 @@ def test_a_grace_period_longer_than_the_trials_means_no_early_stop():
     from pipeline.space import SearchSpace
     from pipeline.sweep._strategy import scheduler_for as _scheduler
 
-    space = SearchSpace(dataset={"name": "digits"}, trial={"epochs": 2},
-                        scheduler={"name": "asha", "grace_period": 5})  # fmt: skip
+    space = SearchSpace(
+        dataset={"name": "digits"},
+        trial={"epochs": 2},
+        scheduler={"name": "asha", "grace_period": 5},
+    )
     scheduler = _scheduler(space, "max")  # Ray itself refuses grace_period > max_t
     rungs = [milestone for milestone, _ in scheduler._brackets[0]._rungs]
     assert scheduler._max_t == 2 and rungs == [2]  # the only rung is the last epoch

@@ -23,8 +23,14 @@ runner = CliRunner()
 
 def hold(store, name, **holder) -> None:
     """A lock as another driver left it."""
-    payload = {"host": socket.gethostname(), "pid": os.getppid(), "token": "other",
-               "started": "2026-01-01", "heartbeat": time.time(), **holder}  # fmt: skip
+    payload = {
+        "host": socket.gethostname(),
+        "pid": os.getppid(),
+        "token": "other",
+        "started": "2026-01-01",
+        "heartbeat": time.time(),
+        **holder,
+    }
     folder = open_store(store).root + f"/_sweeps/{name}"
     os.makedirs(folder, exist_ok=True)
     with open(f"{folder}/lock", "w") as file:
@@ -53,10 +59,16 @@ def test_two_acquires_exclude_each_other_and_release_frees_the_name(tmp_path):
     release(location, "s", acquire(location, "s"))
 
 
-@pytest.mark.parametrize("holder", [
-    {"heartbeat": time.time() - STALE_SECONDS - 1, "host": "elsewhere"},  # no heartbeat for long
-    {"pid": 2**22 + 12345},  # this host, its process gone
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "holder",
+    [
+        {
+            "heartbeat": time.time() - STALE_SECONDS - 1,
+            "host": "elsewhere",
+        },  # no heartbeat for long
+        {"pid": 2**22 + 12345},  # this host, its process gone
+    ],
+)
 def test_a_stale_lock_is_taken_with_a_warning(tmp_path, capsys, holder):
     store = str(tmp_path / "store")
     hold(store, "s", **holder)
@@ -84,12 +96,21 @@ def test_the_record_is_created_exclusively(tmp_path, outputs):
 
 def test_concurrent_lock_creates_have_one_winner(tmp_path):
     """Four processes race for one lock: exactly one creates it."""
-    code = ("import sys; from pipeline.store import open_store; from pipeline.sweep._lock import "
-            "acquire\ntry:\n    acquire(open_store(sys.argv[1]), 'race'); print('won')\n"
-            "except Exception as e:\n    print('lost', type(e).__name__)")  # fmt: skip
+    code = (
+        "import sys; from pipeline.store import open_store; from pipeline.sweep._lock import "
+        "acquire\ntry:\n    acquire(open_store(sys.argv[1]), 'race'); print('won')\n"
+        "except Exception as e:\n    print('lost', type(e).__name__)"
+    )
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    racers = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "store")], env=env,
-                               stdout=subprocess.PIPE, text=True) for _ in range(4)]  # fmt: skip
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path / "store")],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     outcomes = [racer.communicate(timeout=120)[0].strip() for racer in racers]
     assert outcomes.count("won") == 1, outcomes
     assert all(o in ("won", "lost SweepError") for o in outcomes), outcomes

@@ -14,24 +14,35 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_a_small_multi_objective_sweep_on_digits_partial_has_a_pareto_front(ray_session, outputs,
-                                                                             tmp_path):  # fmt: skip
+def test_a_small_multi_objective_sweep_on_digits_partial_has_a_pareto_front(
+    ray_session, outputs, tmp_path
+):
     space = yaml.safe_load((ROOT / "search_spaces" / "digits_partial_pareto.yaml").read_text())
     # small: 300 digits, 6 epochs (trivial the more accurate, C4 and SO2 the more robust), only
     # the candidate searched
     space["dataset"]["limit"] = 300
     space["trial"] = {**space["trial"], "epochs": 6, "robustness": "none", "eval_samples": 2}
-    space["search"] = {"candidate_group": space["search"]["candidate_group"], "lr": 0.003,
-                       "init_width": 1.0, "reg": 0.2}  # fmt: skip
+    space["search"] = {
+        "candidate_group": space["search"]["candidate_group"],
+        "lr": 0.003,
+        "init_width": 1.0,
+        "reg": 0.2,
+    }
     space.update(num_samples=4, max_concurrent=2, scheduler={"name": "fifo"})
     path, store = tmp_path / "pareto.yaml", tmp_path / "store"
     path.write_text(yaml.safe_dump(space))
     pipeline.sweep(path, name="mo", store=str(store))  # on the session's Ray
-    scored = query("select count(*) n from trials where robustness is not null and "
-                   "status = 'completed'", store, tmp_path)  # fmt: skip
+    scored = query(
+        "select count(*) n from trials where robustness is not null and status = 'completed'",
+        store,
+        tmp_path,
+    )
     assert scored == [{"n": 4}]
-    per_epoch = query("select epoch from epochs where robustness is not null group by 1 "
-                      "order by 1", store, tmp_path)  # fmt: skip
+    per_epoch = query(
+        "select epoch from epochs where robustness is not null group by 1 order by 1",
+        store,
+        tmp_path,
+    )
     assert [row["epoch"] for row in per_epoch] == [2, 4, 6]
 
     assert "best trial" in symsearch("status", "mo", cwd=tmp_path).stdout

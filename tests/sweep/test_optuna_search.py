@@ -12,8 +12,9 @@ SPACE = SearchSpace(dataset={"name": "signals"}, search={"lr": [0.01, 0.1]})
 
 def searcher(tmp_path):
     storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'study.db'}")
-    found = ResumableOptunaSearch(space=define_by_run(SPACE), metric="val_metric", mode="max",
-                                  study_name="s", storage=storage)  # fmt: skip
+    found = ResumableOptunaSearch(
+        space=define_by_run(SPACE), metric="val_metric", mode="max", study_name="s", storage=storage
+    )
     return found, storage
 
 

@@ -7,8 +7,13 @@ from pipeline.sweep._record import check_name
 
 
 def make_record(name="s", store="/tmp/store"):
-    return SweepRecord(name=name, space={"dataset": {"name": "digits"}}, space_path="x.yaml",
-                       store=str(store), storage_path="/tmp/ray")  # fmt: skip
+    return SweepRecord(
+        name=name,
+        space={"dataset": {"name": "digits"}},
+        space_path="x.yaml",
+        store=str(store),
+        storage_path="/tmp/ray",
+    )
 
 
 def test_record_round_trips_and_budget_adds_segments(outputs, tmp_path):

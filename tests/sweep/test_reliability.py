@@ -35,13 +35,15 @@ EPOCHS, BUDGET = 12, 6
 SPACE = {
     "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 400},
     "trial": {"epochs": EPOCHS, "robustness": "none"},
-    "search": {"candidate_group": ["trivial", "shift32"],
-               "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5}},
+    "search": {
+        "candidate_group": ["trivial", "shift32"],
+        "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5},
+    },
     "num_samples": BUDGET,
     "scheduler": {"name": "fifo"},
     "checkpoint_seconds": 0,  # every epoch: a resumed trial continues from its last one
     "searcher": "optuna",  # every trial trains EPOCHS epochs (no one-epoch discovery probe)
-}  # fmt: skip
+}
 
 
 def assert_every_file_readable(store: Path) -> None:
@@ -70,7 +72,8 @@ def assert_every_file_readable(store: Path) -> None:
 
 @pytest.mark.slow
 def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once_then_grows(
-        ray_session, outputs, tmp_path):  # fmt: skip
+    ray_session, outputs, tmp_path
+):
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(SPACE))
     progress = StoreProgress(store, "k")
@@ -78,11 +81,15 @@ def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once_then_
         ("the first epoch is stored", lambda: sum(progress.running_epochs().values()) >= 1),
         # 6+ epochs: Ray's experiment snapshot, taken about every second, names the running
         # trial, which must then continue from its saved state
-        ("3 trials finished, another 6+ epochs in",
-         lambda: len(progress.finished()) >= 3
-         and max(progress.running_epochs().values(), default=0) >= 6),
+        (
+            "3 trials finished, another 6+ epochs in",
+            lambda: (
+                len(progress.finished()) >= 3
+                and max(progress.running_epochs().values(), default=0) >= 6
+            ),
+        ),
         (f"{BUDGET - 2} trials finished", lambda: len(progress.finished()) >= BUDGET - 2),
-    ]  # fmt: skip
+    ]
     command = ["sweep", str(space), "--name", "k", "--store", str(store)]
     for what, ready in moments:
         driver = start_symsearch(*command, cwd=tmp_path)
@@ -95,13 +102,18 @@ def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once_then_
 
     assert_each_trial_and_epoch_once(store, tmp_path, "k", BUDGET, EPOCHS)
     assert_every_file_readable(store)
-    statuses = query("select status, count(*) n from trials where sweep='k' group by 1", store,
-                     tmp_path)  # fmt: skip
+    statuses = query(
+        "select status, count(*) n from trials where sweep='k' group by 1", store, tmp_path
+    )
     assert statuses == [{"status": "completed", "n": BUDGET}]
     attempts = query("select max(attempt) a from epochs where sweep='k'", store, tmp_path)
     assert attempts[0]["a"] >= 2, "no trial was interrupted and resumed"
-    resumed = query("select trial_id, attempt, min(epoch) first from epochs where sweep='k' "
-                    "and attempt >= 2 group by 1, 2", store, tmp_path)  # fmt: skip
+    resumed = query(
+        "select trial_id, attempt, min(epoch) first from epochs where sweep='k' "
+        "and attempt >= 2 group by 1, 2",
+        store,
+        tmp_path,
+    )
     assert any(r["first"] > 1 for r in resumed), f"none continued from a checkpoint: {resumed}"
 
     # then the budget grows by one trial, each trial and epoch still once (resume_sweep, as
@@ -120,8 +132,9 @@ def test_resume_sets_aside_a_trial_no_experiment_snapshot_knows(ray_session, out
 
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     epochs = 4  # the orphan's two epochs are fewer
-    space.write_text(yaml.safe_dump({**SPACE, "num_samples": 2,
-                                     "trial": {**SPACE["trial"], "epochs": epochs}}))
+    space.write_text(
+        yaml.safe_dump({**SPACE, "num_samples": 2, "trial": {**SPACE["trial"], "epochs": epochs}})
+    )
     # the sweep on the session's Ray (outputs/ under tmp_path, where the resume commands look)
     pipeline.sweep(space, name="f", store=str(store))
     location = open_store(str(store))
@@ -158,15 +171,30 @@ def test_killed_trial_worker_is_retried_as_attempt_2_and_stored_once(tmp_path):
     # its 30 epochs in (a trial killed before its first write is rightly attempt 1 again).
     epochs = 30
     space, store = tmp_path / "space.yaml", tmp_path / "store"
-    space.write_text(yaml.safe_dump({**SPACE, "trial": {**SPACE["trial"], "epochs": epochs},
-                                     "num_samples": 2, "max_concurrent": 1,
-                                     "max_failures": 1}))  # fmt: skip
+    space.write_text(
+        yaml.safe_dump(
+            {
+                **SPACE,
+                "trial": {**SPACE["trial"], "epochs": epochs},
+                "num_samples": 2,
+                "max_concurrent": 1,
+                "max_failures": 1,
+            }
+        )
+    )
     progress = StoreProgress(store, "w")
     log = tmp_path / "driver.log"
-    driver = start_symsearch("sweep", str(space), "--name", "w", "--store", str(store),
-                             cwd=tmp_path, log=log)  # fmt: skip
-    wait_until(driver, lambda: max(progress.running_epochs().values(), default=0) >= 5
-               and len(trial_workers(driver)) == 1, "a trial 5 epochs in")  # fmt: skip
+    driver = start_symsearch(
+        "sweep", str(space), "--name", "w", "--store", str(store), cwd=tmp_path, log=log
+    )
+    wait_until(
+        driver,
+        lambda: (
+            max(progress.running_epochs().values(), default=0) >= 5
+            and len(trial_workers(driver)) == 1
+        ),
+        "a trial 5 epochs in",
+    )
     victim = progress.running_epochs().most_common(1)[0][0]
     trial_workers(driver)[0].send_signal(signal.SIGKILL)  # a crash: no cleanup, no exception
     assert victim not in progress.finished(), "the trial ended before its worker was killed"
@@ -177,13 +205,16 @@ def test_killed_trial_worker_is_retried_as_attempt_2_and_stored_once(tmp_path):
 
     assert_each_trial_and_epoch_once(store, tmp_path, "w", 2, epochs)
     assert_every_file_readable(store)
-    trials = query("select trial_id, attempt, status from trials where sweep='w'", store,
-                   tmp_path)  # fmt: skip
+    trials = query("select trial_id, attempt, status from trials where sweep='w'", store, tmp_path)
     assert [t["status"] for t in trials] == ["completed"] * 2, trials
     assert {t["trial_id"]: t["attempt"] for t in trials}[victim] == 2, trials
     assert sorted(t["attempt"] for t in trials) == [1, 2], trials
-    first = query(f"select min(epoch) e from epochs where sweep='w' and attempt = 2 and "
-                  f"trial_id = '{victim}'", store, tmp_path)  # fmt: skip
+    first = query(
+        f"select min(epoch) e from epochs where sweep='w' and attempt = 2 and "
+        f"trial_id = '{victim}'",
+        store,
+        tmp_path,
+    )
     assert first[0]["e"] > 1, "the retry started over instead of continuing from its state"
 
 
@@ -229,14 +260,14 @@ def assert_read_only_store_is_refused(tmp_path, *arguments):
     space = tmp_path / "space.yaml"
     space.write_text(yaml.safe_dump(SPACE))
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    command = [*without_root_override(), sys.executable, "-m", "pipeline.cli",
-               *map(str, arguments)]  # fmt: skip
+    command = [*without_root_override(), sys.executable, "-m", "pipeline.cli", *map(str, arguments)]
     if arguments[0] == "sweep":
         command += ["--store", str(store)]
     env = {**cli_env(), "SYMSEARCH_OUTPUTS": str(tmp_path / "outputs")}
     try:
-        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=120)  # fmt: skip
+        done = subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
     finally:
         for path in (store, store / "trials"):
             path.chmod(stat.S_IRWXU)  # let pytest clean up
@@ -250,17 +281,26 @@ def assert_read_only_store_is_refused(tmp_path, *arguments):
 def test_store_in_a_bucket_that_does_not_exist_exits_2(tmp_path, s3_endpoint):
     space = tmp_path / "space.yaml"
     space.write_text(yaml.safe_dump(SPACE))
-    done = symsearch("sweep", str(space), "--store", "s3://no-such-bucket-symsearch/store",
-                     cwd=tmp_path, check=False)  # fmt: skip
+    done = symsearch(
+        "sweep",
+        str(space),
+        "--store",
+        "s3://no-such-bucket-symsearch/store",
+        cwd=tmp_path,
+        check=False,
+    )
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and done.stderr.strip().count("\n") == 0
     assert "no-such-bucket-symsearch" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["space.yaml"]
 
 
-TINY = {"dataset": {"name": "signals", "length": 16, "n_samples": 120},
-        "trial": {"epochs": 2, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
-        "search": {"candidate_group": ["shift16"]}, "searcher": "optuna"}  # fmt: skip
+TINY = {
+    "dataset": {"name": "signals", "length": 16, "n_samples": 120},
+    "trial": {"epochs": 2, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
+    "search": {"candidate_group": ["shift16"]},
+    "searcher": "optuna",
+}
 
 
 @pytest.mark.slow
@@ -270,8 +310,7 @@ def test_two_identical_trials_at_once_take_attempts_1_and_2(tmp_path):
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(TINY))
     command = ["trial", str(space), "--store", str(store), "--name", "race"]
-    runs = [start_symsearch(*command, cwd=tmp_path, log=tmp_path / f"run{n}.log")
-            for n in (1, 2)]  # fmt: skip
+    runs = [start_symsearch(*command, cwd=tmp_path, log=tmp_path / f"run{n}.log") for n in (1, 2)]
     for run in runs:
         assert run.wait(timeout=600) == 0, (tmp_path / "run1.log").read_text()
     logs = " ".join((tmp_path / f"run{n}.log").read_text() for n in (1, 2))

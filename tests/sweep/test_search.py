@@ -55,14 +55,26 @@ def test_meaningful():
     assert meaningful("lr", "trivial")
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ({"searcher": "bayes"}, "searcher: Input should be 'discover', 'optuna', 'random' or 'grid'"),
-    ({"resources": {"cpu": 1, "gpu": -1}}, "resources.gpu: Input should be greater than or equal"),
-    ({"resources": {"cpus": 1}}, "resources.cpus: unknown key; did you mean cpu?"),
-    ({"scheduler": {"name": "hyperband"}}, "scheduler.name"),
-    ({"search": {"tolerance": -0.1}}, "search.tolerance: Input should be greater than or equal"),
-    ({"num_samples": 0}, "num_samples: Input should be greater than or equal to 1"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"searcher": "bayes"},
+            "searcher: Input should be 'discover', 'optuna', 'random' or 'grid'",
+        ),
+        (
+            {"resources": {"cpu": 1, "gpu": -1}},
+            "resources.gpu: Input should be greater than or equal",
+        ),
+        ({"resources": {"cpus": 1}}, "resources.cpus: unknown key; did you mean cpu?"),
+        ({"scheduler": {"name": "hyperband"}}, "scheduler.name"),
+        (
+            {"search": {"tolerance": -0.1}},
+            "search.tolerance: Input should be greater than or equal",
+        ),
+        ({"num_samples": 0}, "num_samples: Input should be greater than or equal to 1"),
+    ],
+)
 def test_bad_sweep_settings_name_the_field(tmp_path, extra, message):
     path = tmp_path / "space.yaml"
     path.write_text(yaml.safe_dump({"dataset": {"name": "signals"}, **extra}))
@@ -76,9 +88,13 @@ def test_define_by_run_survives_plain_pickle():
 
     import optuna
 
-    space = SearchSpace(dataset={"name": "digits"}, search={
-        "candidate_group": ["trivial", "SO2"], "reg": {"distribution": "uniform", "low": 0.1,
-                                                       "high": 0.2}})  # fmt: skip
+    space = SearchSpace(
+        dataset={"name": "digits"},
+        search={
+            "candidate_group": ["trivial", "SO2"],
+            "reg": {"distribution": "uniform", "low": 0.1, "high": 0.2},
+        },
+    )
     restored = pickle.loads(pickle.dumps(define_by_run(space)))
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     for _ in range(6):
@@ -89,8 +105,10 @@ def test_define_by_run_survives_plain_pickle():
 
 
 def test_grid_points_are_distinct_and_skip_meaningless_parameters():
-    space = SearchSpace(dataset={"name": "digits"}, search={
-        "candidate_group": ["trivial", "SO2"], "reg": [0.1, 0.2], "seed": [0, 1]})  # fmt: skip
+    space = SearchSpace(
+        dataset={"name": "digits"},
+        search={"candidate_group": ["trivial", "SO2"], "reg": [0.1, 0.2], "seed": [0, 1]},
+    )
     points = grid_points(space)
     assert len(points) == 2 + 4  # trivial: seeds only; SO2: reg x seed
     assert all("reg" not in p for p in points if p["candidate_group"] == "trivial")

@@ -17,24 +17,40 @@ EPOCHS, BUDGET = 3, 4
 SPACE = {
     "dataset": {"name": "signals", "length": 16, "transform": "shift", "n_samples": 120},
     "trial": {"epochs": EPOCHS, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
-    "search": {"candidate_group": ["trivial", "shift16"],
-               "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5}},
-    "num_samples": BUDGET, "max_concurrent": 1,
-    "scheduler": {"name": "fifo"}, "checkpoint_seconds": 0,
+    "search": {
+        "candidate_group": ["trivial", "shift16"],
+        "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5},
+    },
+    "num_samples": BUDGET,
+    "max_concurrent": 1,
+    "scheduler": {"name": "fifo"},
+    "checkpoint_seconds": 0,
     "searcher": "optuna",  # every trial trains EPOCHS epochs (no one-epoch discovery probe)
-}  # fmt: skip
+}
 
 
 def run(args, cwd, outputs, **options):
     env = {**cli_env(), "SYMSEARCH_OUTPUTS": str(outputs)}
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600, **options)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **options,
+    )
 
 
 def start(args, cwd, outputs):
     env = {**cli_env(), "SYMSEARCH_OUTPUTS": str(outputs)}
-    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=cwd, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def ended_trials(store: str, sweep: str) -> int:
@@ -57,8 +73,11 @@ def kill_after_first_trial(driver, store: str, sweep: str) -> None:
     assert 1 <= ended_trials(store, sweep) < BUDGET
 
 
-GRID = {**SPACE, "searcher": "grid",
-        "search": {"candidate_group": ["trivial", "shift16"], "lr": [0.01, 0.1]}}  # fmt: skip
+GRID = {
+    **SPACE,
+    "searcher": "grid",
+    "search": {"candidate_group": ["trivial", "shift16"], "lr": [0.01, 0.1]},
+}
 
 
 def resume_elsewhere(tmp_path, store: str, sweep: str, settings=SPACE) -> None:
@@ -76,16 +95,20 @@ def resume_elsewhere(tmp_path, store: str, sweep: str, settings=SPACE) -> None:
     done = run(["resume", sweep, "--store", store], tmp_path, b)
     assert done.returncode == 0, done.stderr
     if settings is GRID:  # each point once: the lost segment's points that ran are not rerun
-        points = query(f"select count(distinct config_json) n from trials where sweep='{sweep}'",
-                       store, tmp_path)  # fmt: skip
+        points = query(
+            f"select count(distinct config_json) n from trials where sweep='{sweep}'",
+            store,
+            tmp_path,
+        )
         assert points == [{"n": BUDGET}]
         assert_each_trial_and_epoch_once(store, tmp_path, sweep, BUDGET, EPOCHS)
         return
     assert "rebuilt from the store's" in done.stderr
 
     assert_each_trial_and_epoch_once(store, tmp_path, sweep, BUDGET, EPOCHS)
-    statuses = query(f"select status, count(*) n from trials where sweep='{sweep}' group by 1",
-                     store, tmp_path)  # fmt: skip
+    statuses = query(
+        f"select status, count(*) n from trials where sweep='{sweep}' group by 1", store, tmp_path
+    )
     assert statuses == [{"status": "completed", "n": BUDGET}]
     study = optuna.load_study(
         study_name=sweep, storage=f"sqlite:///{b / 'sweeps' / sweep / 'optuna.db'}"
@@ -116,8 +139,9 @@ def test_an_s3_store_resumes_on_another_machine_with_exactly_its_budget(tmp_path
 def test_status_and_resume_name_a_sweep_missing_from_the_store(tmp_path):
     (tmp_path / "store").mkdir()
     for command in ("status", "resume"):
-        done = run([command, "nothere", "--store", str(tmp_path / "store")], tmp_path,
-                   tmp_path / "B")  # fmt: skip
+        done = run(
+            [command, "nothere", "--store", str(tmp_path / "store")], tmp_path, tmp_path / "B"
+        )
         assert done.returncode == 2
         assert done.stderr.startswith("error: no sweep named 'nothere' in store")
         assert done.stderr.strip().count("\n") == 0
@@ -127,8 +151,13 @@ def test_a_name_the_store_holds_is_refused_on_a_machine_without_its_record(tmp_p
     from pipeline.sweep import SweepError, SweepRecord, prepare_sweep
 
     store = tmp_path / "store"
-    record = SweepRecord(name="taken", space=SPACE, space_path="x.yaml", store=str(store),
-                         storage_path=str(tmp_path / "ray"))  # fmt: skip
+    record = SweepRecord(
+        name="taken",
+        space=SPACE,
+        space_path="x.yaml",
+        store=str(store),
+        storage_path=str(tmp_path / "ray"),
+    )
     record.add_segment(BUDGET)
     record.save()
     shutil.rmtree(outputs)  # another machine: only the store knows the sweep

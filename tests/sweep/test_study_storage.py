@@ -16,11 +16,15 @@ BUDGET = 3
 SPACE = {
     "dataset": {"name": "signals", "length": 16, "transform": "shift", "n_samples": 120},
     "trial": {"epochs": 2, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
-    "search": {"candidate_group": ["trivial", "shift16"],
-               "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5}},
-    "num_samples": BUDGET, "max_concurrent": 1, "scheduler": {"name": "fifo"},
+    "search": {
+        "candidate_group": ["trivial", "shift16"],
+        "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5},
+    },
+    "num_samples": BUDGET,
+    "max_concurrent": 1,
+    "scheduler": {"name": "fifo"},
     "searcher": "optuna",  # the study holds every trial (no discovery probe)
-}  # fmt: skip
+}
 
 needs_postgres = pytest.mark.skipif(
     postgres_bin() is None, reason="PostgreSQL binaries (initdb, pg_ctl) are not installed"
@@ -41,12 +45,21 @@ def test_two_sweeps_share_one_postgresql_study_storage_at_once(tmp_path):
         other = tmp_path / "other.yaml"
         other.write_text(yaml.safe_dump(SPACE))  # one from the flag
         runs = [
-            subprocess.Popen(command("sweep", str(space), "--name", "one"), cwd=tmp_path,
-                             env=cli_env(), stderr=subprocess.PIPE, text=True),
-            subprocess.Popen(command("sweep", str(other), "--name", "two", "--study-storage",
-                                     url), cwd=tmp_path, env=cli_env(),
-                             stderr=subprocess.PIPE, text=True),
-        ]  # fmt: skip
+            subprocess.Popen(
+                command("sweep", str(space), "--name", "one"),
+                cwd=tmp_path,
+                env=cli_env(),
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+            subprocess.Popen(
+                command("sweep", str(other), "--name", "two", "--study-storage", url),
+                cwd=tmp_path,
+                env=cli_env(),
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        ]
         for run in runs:
             _, err = run.communicate(timeout=600)
             assert run.returncode == 0, err[-3000:]
@@ -59,16 +72,20 @@ def test_two_sweeps_share_one_postgresql_study_storage_at_once(tmp_path):
         assert not (tmp_path / "outputs" / "sweeps" / "one" / "optuna.db").exists()
         # analyze, on a machine without the sweep's outputs, reads the study its record names
         from pipeline.analysis._summaries import load_study, param_importances
-        from pipeline.sweep._record import study_location
+        from pipeline.sweep import study_location
 
         found = study_location("one", str(tmp_path / "outputs" / "store"))
         importances, why = param_importances(*load_study(found, "one"))
         assert why is None and set(importances["parameter"]) <= {"candidate_group", "reg"}
         assert len(importances) and importances["importance"].sum() == pytest.approx(1.0)
         elsewhere = {**cli_env(), "SYMSEARCH_OUTPUTS": str(tmp_path / "elsewhere")}
-        again = subprocess.run(command("sweep", str(other), "--name", "one", "--store", "s2",
-                                       "--study-storage", url), cwd=tmp_path, env=elsewhere,
-                               capture_output=True, text=True)  # fmt: skip
+        again = subprocess.run(
+            command("sweep", str(other), "--name", "one", "--store", "s2", "--study-storage", url),
+            cwd=tmp_path,
+            env=elsewhere,
+            capture_output=True,
+            text=True,
+        )
         assert again.returncode == 2
         assert "holds a study named 'one' already" in again.stderr
 
@@ -76,8 +93,14 @@ def test_two_sweeps_share_one_postgresql_study_storage_at_once(tmp_path):
 def test_an_unreachable_study_storage_is_one_error_line(tmp_path):
     space = tmp_path / "space.yaml"
     space.write_text(yaml.safe_dump({**SPACE, "study_storage": "nosuchdb://x/y"}))
-    done = subprocess.run(command("sweep", str(space)), cwd=tmp_path, env=cli_env(),
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        command("sweep", str(space)),
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: study_storage: cannot open nosuchdb://x/y")
     assert done.stderr.strip().count("\n") == 0

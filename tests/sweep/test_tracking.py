@@ -14,8 +14,10 @@ from pipeline.sweep._tracking import check_loggers, final_figures, mlflow_tracki
 TRACKED = {
     "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 160},
     "trial": {"epochs": 2, "robustness": "true_group", "aug_warmup": 0, "batch_size": 32},
-    "search": {"candidate_group": ["shift32"], "reg": {"distribution": "loguniform",
-                                                        "low": 0.05, "high": 0.5}},
+    "search": {
+        "candidate_group": ["shift32"],
+        "reg": {"distribution": "loguniform", "low": 0.05, "high": 0.5},
+    },
     "searcher": "random",
     "num_samples": 2,
     "scheduler": {"name": "fifo"},
@@ -32,11 +34,15 @@ def test_final_figures_summarize_discovery_and_robustness_rows():
         {"shift": "rot", "averaged": True, "metric": None, "in_support": False},
     ]
     figures = final_figures(discovery, robustness)
-    assert figures == pytest.approx({
-        "discovery/rot/normalized_width": 0.8, "discovery/rot/active": 1.0,
-        "robustness/rot/plain/in_support": 0.8, "robustness/rot/plain/out_of_support": 0.4,
-        "robustness/rot/plain/worst": 0.4,
-    })  # fmt: skip
+    assert figures == pytest.approx(
+        {
+            "discovery/rot/normalized_width": 0.8,
+            "discovery/rot/active": 1.0,
+            "robustness/rot/plain/in_support": 0.8,
+            "robustness/rot/plain/out_of_support": 0.4,
+            "robustness/rot/plain/worst": 0.4,
+        }
+    )
 
 
 def test_loggers_are_validated_in_the_space():
@@ -104,8 +110,9 @@ def test_mlflow_and_tensorboard_hold_each_trials_config_and_curves(
         assert run["metrics.test_metric"] == run["metrics.test_metric"]  # logged, not NaN
     for _, run in runs.iterrows():  # the final discovery and robustness figures
         logged = run.dropna().index
-        assert any(k.startswith("metrics.discovery/") and k.endswith("/normalized_width")
-                   for k in logged)  # fmt: skip
+        assert any(
+            k.startswith("metrics.discovery/") and k.endswith("/normalized_width") for k in logged
+        )
         assert any(k.startswith("metrics.robustness/") for k in logged)
 
     trials = read_table(open_store(store), "trials", "tracked").to_pylist()

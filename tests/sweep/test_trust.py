@@ -13,16 +13,24 @@ from pipeline.store import open_store, read_blob
 from pipeline.sweep import SweepRecord
 
 runner = CliRunner()
-SPACE = {"dataset": {"name": "signals", "length": 16, "n_samples": 120},
-         "trial": {"epochs": 1, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
-         "search": {"candidate_group": ["trivial", "shift16"]}, "num_samples": 2,
-         "searcher": "optuna"}  # fmt: skip
+SPACE = {
+    "dataset": {"name": "signals", "length": 16, "n_samples": 120},
+    "trial": {"epochs": 1, "batch_size": 32, "eval_samples": 2, "robustness": "none"},
+    "search": {"candidate_group": ["trivial", "shift16"]},
+    "num_samples": 2,
+    "searcher": "optuna",
+}
 
 
 def saved_record(tmp_path, name="r", store=None, **fields) -> SweepRecord:
-    record = SweepRecord(name=name, space=SPACE, space_path="", store=store or
-                         str(tmp_path / "store"), storage_path=str(tmp_path / "outputs" / "ray"),
-                         **fields)  # fmt: skip
+    record = SweepRecord(
+        name=name,
+        space=SPACE,
+        space_path="",
+        store=store or str(tmp_path / "store"),
+        storage_path=str(tmp_path / "outputs" / "ray"),
+        **fields,
+    )
     record.add_segment(2)
     record.save()
     return record
@@ -64,7 +72,8 @@ def test_status_reports_the_store_the_command_line_names(tmp_path, outputs):
     copy = tmp_path / "store"
     copy.joinpath("_sweeps", "r").mkdir(parents=True)
     copy.joinpath("_sweeps", "r", "sweep.json").write_bytes(
-        (other / "_sweeps" / "r" / "sweep.json").read_bytes())  # fmt: skip
+        (other / "_sweeps" / "r" / "sweep.json").read_bytes()
+    )
     done = runner.invoke(app, ["status", "r", "--store", str(copy)])
     assert done.exit_code == 0, done.output
     assert f"store: {copy}" in done.stdout and f"store: {record.store}" not in done.stdout
@@ -89,15 +98,18 @@ def test_resume_num_samples_out_of_bounds_changes_nothing(tmp_path, outputs, val
     assert stored_record(record.store) == before
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    ({"num_samples": 10**30}, "--num-samples: Input should be less than or equal to 1000000"),
-    ({"num_samples": 2.5}, "--num-samples: Input should be a valid integer"),
-    ({"max_concurrent": 10**21}, "--max-concurrent: Input should be less than or equal"),
-    ({"max_concurrent": True}, "--max-concurrent: expected a whole number, got bool"),
-    ({"name": 5}, "name: expected str, got int"),
-    ({"store": ["x"]}, "store: expected str, got list"),
-    ({"address": 1.5}, "address: expected str, got float"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"num_samples": 10**30}, "--num-samples: Input should be less than or equal to 1000000"),
+        ({"num_samples": 2.5}, "--num-samples: Input should be a valid integer"),
+        ({"max_concurrent": 10**21}, "--max-concurrent: Input should be less than or equal"),
+        ({"max_concurrent": True}, "--max-concurrent: expected a whole number, got bool"),
+        ({"name": 5}, "name: expected str, got int"),
+        ({"store": ["x"]}, "store: expected str, got list"),
+        ({"address": 1.5}, "address: expected str, got float"),
+    ],
+)
 def test_api_arguments_are_checked_before_anything_starts(tmp_path, outputs, arguments, message):
     import pipeline
 

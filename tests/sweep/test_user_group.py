@@ -16,7 +16,7 @@ SPACE = {
     "searcher": "grid",
     "num_samples": 1,
     "scheduler": {"name": "fifo"},
-}  # fmt: skip
+}
 
 
 @pytest.mark.slow
@@ -28,22 +28,30 @@ def test_a_factory_group_runs_through_trial_sweep_and_analyze(tmp_path):
     space.write_text(yaml.safe_dump(SPACE))
     symsearch("trial", str(space), "--store", str(store), cwd=tmp_path)
     symsearch("sweep", str(space), "--name", "byo", "--store", str(store), cwd=tmp_path)
-    rows = query("select sweep, candidate_group, true_group, status, discovered_group, "
-                 "discovery_note from trials order by sweep, candidate_group",
-                 store, tmp_path)  # fmt: skip
+    rows = query(
+        "select sweep, candidate_group, true_group, status, discovered_group, "
+        "discovery_note from trials order by sweep, candidate_group",
+        store,
+        tmp_path,
+    )
     true_group = "my_axis:diagonal_rotations*S16"
     assert [(r["sweep"], r["candidate_group"]) for r in rows] == [
-        ("byo", "SO3"), ("byo", "my_axis:diagonal_rotations"),
+        ("byo", "SO3"),
+        ("byo", "my_axis:diagonal_rotations"),
         ("trial", "my_axis:diagonal_rotations"),
-    ]  # fmt: skip
+    ]
     assert all(r["true_group"] == true_group and r["status"] == "completed" for r in rows)
     # Each trial names what it found, or says why it claims nothing (a model at chance).
     assert all((r["discovered_group"] is None) == bool(r["discovery_note"]) for r in rows)
-    shifts = query("select distinct shift, unit from robustness where sweep='byo' and "
-                   "shift='rd'", store, tmp_path)  # fmt: skip
+    shifts = query(
+        "select distinct shift, unit from robustness where sweep='byo' and shift='rd'",
+        store,
+        tmp_path,
+    )
     assert shifts == [{"shift": "rd", "unit": "degrees"}]  # the factory's record
     out = tmp_path / "analysis"
     said = symsearch("analyze", "byo", "--store", str(store), "--out", str(out), cwd=tmp_path)
-    assert said.stdout.startswith(("The data have ", "The trials' learned widths report ",
-                                   "No symmetry can be reported"))
+    assert said.stdout.startswith(
+        ("The data have ", "The trials' learned widths report ", "No symmetry can be reported")
+    )
     assert (out / "report.md").is_file()
