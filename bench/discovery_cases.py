@@ -38,16 +38,34 @@ def _plane_moves(rng: torch.Generator, n: int, **coefficients: float) -> torch.T
     """Elements exp(sum_i u_i c_i L_i), u_i uniform in [-1, 1], for the named affine2 generators."""
     amounts = torch.zeros(n, PLANE.lie_dim, dtype=torch.float64)
     for name, size in coefficients.items():
-        amounts[:, PLANE.lie_names.index(name)] = (2 * torch.rand(n, generator=rng,
-                                                   dtype=torch.float64) - 1) * size  # fmt: skip
+        amounts[:, PLANE.lie_names.index(name)] = (
+            2 * torch.rand(n, generator=rng, dtype=torch.float64) - 1
+        ) * size
     return PLANE.exp(amounts)
 
 
-def _images(x: torch.Tensor, y: torch.Tensor, seed: int, name: str, true_group: str,
-            support: dict, classes: int = 10) -> Dataset:  # fmt: skip
-    return Dataset.from_tensors(x, y, seed, name=name, kind="image", task="classification",
-                                metric="accuracy", metric_mode="max", true_group=true_group,
-                                num_classes=classes, support=support)  # fmt: skip
+def _images(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    seed: int,
+    name: str,
+    true_group: str,
+    support: dict,
+    classes: int = 10,
+) -> Dataset:
+    return Dataset.from_tensors(
+        x,
+        y,
+        seed,
+        name=name,
+        kind="image",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group=true_group,
+        num_classes=classes,
+        support=support,
+    )
 
 
 def rotation_partial(options: dict, seed: int) -> Dataset:
@@ -116,19 +134,39 @@ def _shuffle_points(points: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
     return torch.gather(points, 1, order[..., None].expand_as(points))
 
 
-def _points(x: torch.Tensor, y: torch.Tensor, seed: int, name: str, true_group: str,
-            support: dict, classes: int) -> Dataset:  # fmt: skip
-    return Dataset.from_tensors(x, y, seed, name=name, kind="points", task="classification",
-                                metric="accuracy", metric_mode="max", true_group=true_group,
-                                num_classes=classes, support=support)  # fmt: skip
+def _points(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    seed: int,
+    name: str,
+    true_group: str,
+    support: dict,
+    classes: int,
+) -> Dataset:
+    return Dataset.from_tensors(
+        x,
+        y,
+        seed,
+        name=name,
+        kind="points",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group=true_group,
+        num_classes=classes,
+        support=support,
+    )
 
 
 def _curves_2d(n_points: int) -> torch.Tensor:
     """Three asymmetric open curves in the plane, n_points each, ordered along the curve."""
     s = torch.linspace(0, 1, n_points)
     hook = torch.stack([0.8 * torch.cos(3 * s), 0.8 * torch.sin(3 * s) - 0.3 * s], dim=1)
-    ell = torch.where(s[:, None] < 0.6, torch.stack([-0.5 + 0 * s, 1.0 - 2.5 * s], 1),
-                      torch.stack([-0.5 + 2.5 * (s - 0.6), -0.5 + 0 * s], 1))  # fmt: skip
+    ell = torch.where(
+        s[:, None] < 0.6,
+        torch.stack([-0.5 + 0 * s, 1.0 - 2.5 * s], 1),
+        torch.stack([-0.5 + 2.5 * (s - 0.6), -0.5 + 0 * s], 1),
+    )
     wave = torch.stack([2 * s - 1, 0.4 * torch.sin(5 * s) + 0.3 * s], dim=1)
     return torch.stack([hook, ell, wave])
 
@@ -155,11 +193,15 @@ def _letters_3d(n_points: int) -> torch.Tensor:
     """Three 3D shapes with no rotational symmetry: a bent 'L', a tilted 'V', a 'T' with a tail."""
     s = torch.linspace(-1, 1, n_points)
     half = s < 0
-    bent = torch.where(half[:, None], torch.stack([s, 0 * s, 0 * s], 1),
-                       torch.stack([0 * s, s, 0.5 * s], 1))  # fmt: skip
+    bent = torch.where(
+        half[:, None], torch.stack([s, 0 * s, 0 * s], 1), torch.stack([0 * s, s, 0.5 * s], 1)
+    )
     vee = torch.stack([s, s.abs() - 0.5, 0.6 * s.clamp(min=0)], 1)
-    tee = torch.where(half[:, None], torch.stack([2 * s + 1, 0.6 + 0 * s, 0 * s], 1),
-                      torch.stack([0 * s, 0.6 - 1.4 * s, -0.7 * s], 1))  # fmt: skip
+    tee = torch.where(
+        half[:, None],
+        torch.stack([2 * s + 1, 0.6 + 0 * s, 0 * s], 1),
+        torch.stack([0 * s, 0.6 - 1.4 * s, -0.7 * s], 1),
+    )
     return torch.stack([bent, vee, tee])
 
 
@@ -175,8 +217,9 @@ def spin_z(options: dict, seed: int) -> Dataset:
         [cos * x[..., 0].T - sin * x[..., 1].T, sin * x[..., 0].T + cos * x[..., 1].T, x[..., 2].T],
         -1,
     ).transpose(0, 1)
-    return _points(_shuffle_points(spun.contiguous(), rng), y, seed, "spin_z", f"SO3*S{k}",
-                   {"rz": 180.0}, 3)  # fmt: skip
+    return _points(
+        _shuffle_points(spun.contiguous(), rng), y, seed, "spin_z", f"SO3*S{k}", {"rz": 180.0}, 3
+    )
 
 
 # -- sequences --------------------------------------------------------------------------------
@@ -185,9 +228,13 @@ def spin_z(options: dict, seed: int) -> Dataset:
 def _waves(n: int, length: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Three waveforms with a positive offset (a sign flip is visible), plus noise."""
     t = torch.arange(length) * 2 * math.pi / length
-    shapes = torch.stack([0.6 + torch.sin(t) + 0.5 * torch.sin(2 * t),
-                          0.6 + torch.sign(torch.sin(t)) * 0.8,
-                          0.6 + torch.relu(torch.sin(3 * t)) * 1.5])  # fmt: skip
+    shapes = torch.stack(
+        [
+            0.6 + torch.sin(t) + 0.5 * torch.sin(2 * t),
+            0.6 + torch.sign(torch.sin(t)) * 0.8,
+            0.6 + torch.relu(torch.sin(3 * t)) * 1.5,
+        ]
+    )
     y = torch.randint(3, (n,), generator=rng)
     return shapes[y] + 0.2 * torch.randn(n, length, generator=rng), y
 
@@ -196,11 +243,22 @@ def _roll(x: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     return torch.stack([row.roll(int(s)) for row, s in zip(x, shifts, strict=True)])
 
 
-def _sequences(x: torch.Tensor, y: torch.Tensor, seed: int, name: str, true_group: str,
-               support: dict) -> Dataset:  # fmt: skip
-    return Dataset.from_tensors(x[:, None], y, seed, name=name, kind="sequence",
-                                task="classification", metric="accuracy", metric_mode="max",
-                                true_group=true_group, num_classes=3, support=support)  # fmt: skip
+def _sequences(
+    x: torch.Tensor, y: torch.Tensor, seed: int, name: str, true_group: str, support: dict
+) -> Dataset:
+    return Dataset.from_tensors(
+        x[:, None],
+        y,
+        seed,
+        name=name,
+        kind="sequence",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group=true_group,
+        num_classes=3,
+        support=support,
+    )
 
 
 def shift_full(options: dict, seed: int) -> Dataset:

@@ -59,8 +59,14 @@ def render(labels: torch.Tensor, pose: torch.Tensor, side: int, rgb: bool = Fals
     return out
 
 
-def _poses(n: int, rng: torch.Generator, turn: float = 0.0, shift_x: float = 0.0,
-           shear: float = 0.0, turns_of: int = 0) -> torch.Tensor:  # fmt: skip
+def _poses(
+    n: int,
+    rng: torch.Generator,
+    turn: float = 0.0,
+    shift_x: float = 0.0,
+    shear: float = 0.0,
+    turns_of: int = 0,
+) -> torch.Tensor:
     """Affine maps: a rotation uniform within +-turn radians (or by k * 2 pi / turns_of), a
     horizontal shift within +-shift_x (plane units: the side is 2), a horizontal shear."""
     angle = (2 * torch.rand(n, generator=rng, dtype=torch.float64) - 1) * turn
@@ -77,12 +83,19 @@ def _poses(n: int, rng: torch.Generator, turn: float = 0.0, shift_x: float = 0.0
     return pose
 
 
-def _dataset(x: torch.Tensor, y: torch.Tensor, seed: int, name: str, true_group: str,
-             support: dict, **task) -> Dataset:  # fmt: skip
-    fields = {"task": "classification", "metric": "accuracy", "metric_mode": "max",
-              "num_classes": len(SHAPES), **task}  # fmt: skip
-    return Dataset.from_tensors(x, y, seed, name=name, kind="image", true_group=true_group,
-                                support=support, **fields)  # fmt: skip
+def _dataset(
+    x: torch.Tensor, y: torch.Tensor, seed: int, name: str, true_group: str, support: dict, **task
+) -> Dataset:
+    fields = {
+        "task": "classification",
+        "metric": "accuracy",
+        "metric_mode": "max",
+        "num_classes": len(SHAPES),
+        **task,
+    }
+    return Dataset.from_tensors(
+        x, y, seed, name=name, kind="image", true_group=true_group, support=support, **fields
+    )
 
 
 def _labels(options: dict, seed: int, default: int = 900):
@@ -147,9 +160,18 @@ def shapes_size(options: dict, seed: int) -> Dataset:
     factor = 0.7 + 0.6 * torch.rand(len(y), generator=rng, dtype=torch.float64)
     pose[:, :2, :2] *= factor[:, None, None]
     x = render(torch.zeros_like(y), pose, options.get("side", 28))
-    return _dataset(x, factor.float()[:, None], seed, "shapes_size", "SO2", {"rot": 60.0},
-                    task="regression", metric="mse", metric_mode="min",
-                    num_classes=None)  # fmt: skip
+    return _dataset(
+        x,
+        factor.float()[:, None],
+        seed,
+        "shapes_size",
+        "SO2",
+        {"rot": 60.0},
+        task="regression",
+        metric="mse",
+        metric_mode="min",
+        num_classes=None,
+    )
 
 
 def shapes_heading(options: dict, seed: int) -> Dataset:
@@ -159,13 +181,24 @@ def shapes_heading(options: dict, seed: int) -> Dataset:
     pose = _poses(len(y), rng, turn=math.pi)
     heading = pose[:, :2, 0].float()[:, None, :]  # the image of the x axis: (n, 1, 2)
     x = render(torch.zeros_like(y), pose, options.get("side", 28))
-    return _dataset(x, heading, seed, "shapes_heading", "SO2", {"rot": 180.0},
-                    task="regression", metric="mse", metric_mode="min", num_classes=None,
-                    target_kind="points")  # fmt: skip
+    return _dataset(
+        x,
+        heading,
+        seed,
+        "shapes_heading",
+        "SO2",
+        {"rot": 180.0},
+        task="regression",
+        metric="mse",
+        metric_mode="min",
+        num_classes=None,
+        target_kind="points",
+    )
 
 
-def _textures(n: int, side: int, rng: torch.Generator, bands: torch.Tensor,
-              oriented: bool) -> torch.Tensor:  # fmt: skip
+def _textures(
+    n: int, side: int, rng: torch.Generator, bands: torch.Tensor, oriented: bool
+) -> torch.Tensor:
     """Gaussian random fields in a soft disc: white noise through a radial band around
     ``bands`` (cycles per side) per image, or through an oriented band (upright control)."""
     freq = torch.fft.fftfreq(side) * side

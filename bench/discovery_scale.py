@@ -24,9 +24,18 @@ def random_images(n: int, side: int, seed: int) -> Dataset:
     coarse = torch.rand(n, 3, side // 8, side // 8, generator=rng)
     x = F.interpolate(coarse, size=side, mode="bilinear", align_corners=False)
     y = torch.randint(2, (n,), generator=rng)
-    return Dataset.from_tensors(x, y, seed, name="random64", kind="image", task="classification",
-                                metric="accuracy", metric_mode="max", true_group="trivial",
-                                num_classes=2)  # fmt: skip
+    return Dataset.from_tensors(
+        x,
+        y,
+        seed,
+        name="random64",
+        kind="image",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group="trivial",
+        num_classes=2,
+    )
 
 
 def main() -> None:
@@ -50,8 +59,10 @@ def main() -> None:
         seconds = time.process_time() - started
         found = ",".join(v.generator for v in verdicts if v.present) or "-"
         size = f"n={args.n}, {args.side}x{args.side}x3"
-        print(f"{name} (directions {args.directions}): {len(verdicts)} verdicts "
-              f"(present: {found}), cpu_seconds: {seconds:.1f}  ({size})")  # fmt: skip
+        print(
+            f"{name} (directions {args.directions}): {len(verdicts)} verdicts "
+            f"(present: {found}), cpu_seconds: {seconds:.1f}  ({size})"
+        )
 
 
 if __name__ == "__main__":

@@ -61,8 +61,12 @@ CASES = [
     ("label_noise", IMAGES, _images(), True),
     ("permutation_only", "SO2*S12", {"rot": False, "cycle12": True, "swap01": True}, False),
     ("ordered_points", "SO2*S12", {"rot": False, "cycle12": False, "swap01": False}, True),
-    ("spin_z", "SO3*S16",
-     {"rx": False, "ry": False, "rz": True, "cycle16": True, "swap01": True}, False),
+    (
+        "spin_z",
+        "SO3*S16",
+        {"rx": False, "ry": False, "rz": True, "cycle16": True, "swap01": True},
+        False,
+    ),
     ("shift_full", "shift32*flip", {"shift1": True, "flip": False}, False),
     ("shift_partial", "shift32*flip", {"shift1": True, "flip": False}, False),
     ("fixed_phase", "shift32*flip", {"shift1": False, "flip": False}, True),
@@ -74,7 +78,7 @@ CASES = [
     ("discovery_rendered:shapes_small", IMAGES, _images("rot"), False),
     ("discovery_rendered:shapes_thirds", "C6", {"rot6": 3}, False),
     ("shear_x", "affine2", AFFINE_SHEAR_X, False),  # digits, warped by the shear
-]  # fmt: skip
+]
 BUILTINS = [
     ("digits_rotation", {"name": "digits", "transform": "SO2"}),
     ("digits_upright", {"name": "digits", "transform": "none"}),
@@ -97,11 +101,21 @@ def run_case(job: tuple[str, dict, str, int, dict]) -> tuple[str, int, list[dict
     dataset = build_dataset(spec, seed)
     group = get_group(group_name, learned_domain=dataset.learned_domain)
     verdicts = discovery_test(dataset, group, TestConfig(seed=seed))
-    rows = [{"generator": v.generator, "present": v.present, "extent": v.extent, "unit": v.unit,
-             "full": v.full, "p": v.p_value, "error": v.extent_error,
-             "undecided": v.note is not None, "invariant_order": v.invariant_order,
-             **score_run(group, truth, v.matrix)}
-            for v in verdicts]  # fmt: skip
+    rows = [
+        {
+            "generator": v.generator,
+            "present": v.present,
+            "extent": v.extent,
+            "unit": v.unit,
+            "full": v.full,
+            "p": v.p_value,
+            "error": v.extent_error,
+            "undecided": v.note is not None,
+            "invariant_order": v.invariant_order,
+            **score_run(group, truth, v.matrix),
+        }
+        for v in verdicts
+    ]
     return case, seed, rows, time.process_time() - started
 
 
@@ -117,21 +131,29 @@ def main() -> None:
         help="the second held-out set (bench/discovery_variants.py) instead",
     )
     args = parser.parse_args()
-    module, cases = ("discovery_variants", VARIANTS) if args.variants else ("discovery_cases",
-                                                                          CASES)  # fmt: skip
+    module, cases = (
+        ("discovery_variants", VARIANTS) if args.variants else ("discovery_cases", CASES)
+    )
     chosen = [c for c in cases if not args.cases or c[0].split(":")[-1] in args.cases]
-    jobs = [(case, {"factory": case if ":" in case else f"{module}:{case}"}, group, seed, truth)
-            for case, group, truth, _ in chosen for seed in range(args.seeds)]  # fmt: skip
+    jobs = [
+        (case, {"factory": case if ":" in case else f"{module}:{case}"}, group, seed, truth)
+        for case, group, truth, _ in chosen
+        for seed in range(args.seeds)
+    ]
     if not args.no_builtins and not args.variants:
-        jobs += [(name, spec, "SO2", seed, {}) for name, spec in BUILTINS
-                 for seed in range(args.seeds)]  # fmt: skip
+        jobs += [
+            (name, spec, "SO2", seed, {}) for name, spec in BUILTINS for seed in range(args.seeds)
+        ]
     started = time.perf_counter()
     results = []
     with ProcessPoolExecutor(args.workers) as pool:
         for case, seed, rows, seconds in pool.map(run_case, jobs):
             found = ",".join(r["generator"] for r in rows if r["present"]) or "-"
-            print(f"  done {case} seed {seed}: present {found} ({seconds:.0f} CPU s)",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"  done {case} seed {seed}: present {found} ({seconds:.0f} CPU s)",
+                file=sys.stderr,
+                flush=True,
+            )
             results.append((case, seed, rows, seconds))
     wall = time.perf_counter() - started
     by_case: dict[str, list[tuple[int, list[dict], float]]] = {}
@@ -149,8 +171,10 @@ def _report(chosen: list, by_case: dict, wall: float, cpu: float, workers: int) 
     for case, _, truth, control in chosen:
         runs = by_case[case]
         seconds = statistics.mean(s for _, _, s in runs)
-        print(f"\n{case.split(':')[-1]}{' (control)' if control else ''}: {len(runs)} seeds, "
-              f"{seconds:.1f} CPU s per seed")  # fmt: skip
+        print(
+            f"\n{case.split(':')[-1]}{' (control)' if control else ''}: {len(runs)} seeds, "
+            f"{seconds:.1f} CPU s per seed"
+        )
         for generator, expected in truth.items():
             if generator == "direction":
                 continue
@@ -172,10 +196,12 @@ def _report(chosen: list, by_case: dict, wall: float, cpu: float, workers: int) 
             extent = f"{statistics.median(extents):.3g} {rows[0]['unit']}" if extents else "-"
             full = sum(r["full"] for r in rows if r["present"])
             undecided = sum(r["undecided"] for r in rows)
-            print(f"  {generator:8s} truth={'present' if expected else 'absent':7s} "
-                  f"present {sum(hits)}/{len(hits)}  median extent {extent}"
-                  f"{f' (full in {full})' if full else ''}"
-                  f"{f' (undecided in {undecided})' if undecided else ''}")  # fmt: skip
+            print(
+                f"  {generator:8s} truth={'present' if expected else 'absent':7s} "
+                f"present {sum(hits)}/{len(hits)}  median extent {extent}"
+                f"{f' (full in {full})' if full else ''}"
+                f"{f' (undecided in {undecided})' if undecided else ''}"
+            )
     print()
     report_rates(chosen, by_case)
     print(f"presence_accuracy: {right / total:.3f}  ({right}/{total} verdicts)")

@@ -63,17 +63,26 @@ def digits_small_canvas(options: dict, seed: int):
     pick = torch.randperm(len(raw.target), generator=rng)[:1200]
     images = torch.tensor(raw.images, dtype=torch.float32)[pick, None] / 16.0
     images = F.pad(F.interpolate(images, size=12, mode="bilinear", align_corners=False), (2,) * 4)
-    return base._images(images, torch.tensor(raw.target)[pick], seed, "digits_small_canvas",
-                        "trivial", {})  # fmt: skip
+    return base._images(
+        images, torch.tensor(raw.target)[pick], seed, "digits_small_canvas", "trivial", {}
+    )
 
 
 def reversal_group() -> Group:
     """Time reversal of a cyclic sequence, position k -> -k: a reflection of its circle."""
-    return Group(name="reversal", domain="circle", lie_algebra=torch.zeros(0, 2, 2, dtype=DTYPE),
-                 discrete_generators=torch.diag(torch.tensor([1.0, -1.0], dtype=DTYPE))[None],
-                 generator_orders=(2,), order=2, lie_names=(), lie_ranges=(),
-                 discrete_names=("reverse",), acts_on=frozenset({"sequence"}),
-                 description="time reversal k -> -k")  # fmt: skip
+    return Group(
+        name="reversal",
+        domain="circle",
+        lie_algebra=torch.zeros(0, 2, 2, dtype=DTYPE),
+        discrete_generators=torch.diag(torch.tensor([1.0, -1.0], dtype=DTYPE))[None],
+        generator_orders=(2,),
+        order=2,
+        lie_names=(),
+        lie_ranges=(),
+        discrete_names=("reverse",),
+        acts_on=frozenset({"sequence"}),
+        description="time reversal k -> -k",
+    )
 
 
 def reversal(options: dict, seed: int):
@@ -83,8 +92,12 @@ def reversal(options: dict, seed: int):
     x, y = base._waves(n, length, rng)
     flip = torch.rand(n, generator=rng) < 0.5
     group = reversal_group().to(dtype=torch.float32)
-    reversed_ = act(group, group.discrete_generators.expand(int(flip.sum()), -1, -1),
-                    x[flip][:, None], "sequence")  # fmt: skip
+    reversed_ = act(
+        group,
+        group.discrete_generators.expand(int(flip.sum()), -1, -1),
+        x[flip][:, None],
+        "sequence",
+    )
     x[flip] = reversed_[:, 0]
     return base._sequences(x, y, seed, "reversal", REVERSAL, {})
 
@@ -118,18 +131,27 @@ def _shapes_at_random_angles(shapes, options: dict, seed: int, points: int):
 def spin_x(options: dict, seed: int):
     """3D letters spun about the x axis only; points unordered."""
     y, x, cos, sin, rng = _shapes_at_random_angles(base._letters_3d, options, seed, 16)
-    spun = torch.stack([x[..., 0], cos * x[..., 1] - sin * x[..., 2],
-                        sin * x[..., 1] + cos * x[..., 2]], -1)  # fmt: skip
-    return base._points(base._shuffle_points(spun, rng), y, seed, "spin_x",
-                        f"SO3*S{x.shape[1]}", {"rx": 180.0}, 3)  # fmt: skip
+    spun = torch.stack(
+        [x[..., 0], cos * x[..., 1] - sin * x[..., 2], sin * x[..., 1] + cos * x[..., 2]], -1
+    )
+    return base._points(
+        base._shuffle_points(spun, rng), y, seed, "spin_x", f"SO3*S{x.shape[1]}", {"rx": 180.0}, 3
+    )
 
 
 def planar_rotated_sets(options: dict, seed: int):
     """2D curves at every angle, as unordered point sets: rotations and permutations."""
     y, x, cos, sin, rng = _shapes_at_random_angles(base._curves_2d, options, seed, 12)
     x = torch.stack([cos * x[..., 0] - sin * x[..., 1], sin * x[..., 0] + cos * x[..., 1]], -1)
-    return base._points(base._shuffle_points(x, rng), y, seed, "planar_rotated_sets",
-                        f"SO2*S{x.shape[1]}", {"rot": 180.0}, 3)  # fmt: skip
+    return base._points(
+        base._shuffle_points(x, rng),
+        y,
+        seed,
+        "planar_rotated_sets",
+        f"SO2*S{x.shape[1]}",
+        {"rot": 180.0},
+        3,
+    )
 
 
 def digits_thirds(options: dict, seed: int):
@@ -147,8 +169,10 @@ def _images(*present: str) -> dict[str, bool]:
 
 
 # A horizontal shear: every affine2 generator absent, a proposed direction along SHEAR_X.
-AFFINE_SHEAR_X = {**{g: False for g in ("tx", "ty", "rot", "scale", "stretch", "shear")},
-                  "direction": "SHEAR_X"}  # fmt: skip
+AFFINE_SHEAR_X = {
+    **{g: False for g in ("tx", "ty", "rot", "scale", "stretch", "shear")},
+    "direction": "SHEAR_X",
+}
 
 
 IMAGES = "SO2*T2*scale*D1"
@@ -163,8 +187,12 @@ VARIANTS = [
     ("reversal", f"shift32*{REVERSAL}", {"shift1": False, "reverse": True}, False),
     ("shift_wide", "shift32*flip", {"shift1": True, "flip": False}, False),
     ("noisy_fixed_phase", "shift32*flip", {"shift1": False, "flip": False}, True),
-    ("spin_x", "SO3*S16",
-     {"rx": True, "ry": False, "rz": False, "cycle16": True, "swap01": True}, False),
+    (
+        "spin_x",
+        "SO3*S16",
+        {"rx": True, "ry": False, "rz": False, "cycle16": True, "swap01": True},
+        False,
+    ),
     ("planar_rotated_sets", "SO2*S12", {"rot": True, "cycle12": True, "swap01": True}, False),
     ("discovery_rendered:shapes_size", IMAGES, {**_images("rot"), "mirror": False}, False),
     ("discovery_rendered:shapes_heading", IMAGES, _images("rot"), False),
@@ -172,4 +200,4 @@ VARIANTS = [
     ("discovery_rendered:rgb64_upright", IMAGES, _images(), True),
     ("digits_thirds", "SO2", {"rot": 3}, False),
     ("discovery_rendered:shear_x", "affine2", AFFINE_SHEAR_X, False),
-]  # fmt: skip
+]

@@ -37,9 +37,15 @@ BATCH = 64
 LR = 3e-3
 
 
-def confirming_differences(mover: Mover, conditioner: Conditioner, p: int, j: int,
-                           train: tuple[Tensor, Tensor], folds: list[tuple[Tensor, Tensor]],
-                           seed: int) -> Tensor:  # fmt: skip
+def confirming_differences(
+    mover: Mover,
+    conditioner: Conditioner,
+    p: int,
+    j: int,
+    train: tuple[Tensor, Tensor],
+    folds: list[tuple[Tensor, Tensor]],
+    seed: int,
+) -> Tensor:
     """Paired differences on the held-out ``folds`` (concatenated) of a binary reader of probe
     p's step j, trained on ``train``."""
     rng = torch.Generator().manual_seed(seed * 1009 + p * 31 + j)
@@ -47,14 +53,23 @@ def confirming_differences(mover: Mover, conditioner: Conditioner, p: int, j: in
     found = []
     with torch.no_grad():
         for x, y in folds:
-            says = [_says_moved(reader, conditioner, *_arm(mover, p, j, x, y, moved, rng))
-                    for moved in (False, True)]  # fmt: skip
+            says = [
+                _says_moved(reader, conditioner, *_arm(mover, p, j, x, y, moved, rng))
+                for moved in (False, True)
+            ]
             found.append((says[1].float() - says[0].float()).cpu())
     return torch.cat(found)
 
 
-def _trained(mover: Mover, conditioner: Conditioner, p: int, j: int,
-             train: tuple[Tensor, Tensor], rng: torch.Generator, seed: int) -> Reader:  # fmt: skip
+def _trained(
+    mover: Mover,
+    conditioner: Conditioner,
+    p: int,
+    j: int,
+    train: tuple[Tensor, Tensor],
+    rng: torch.Generator,
+    seed: int,
+) -> Reader:
     x, y = train
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # layer initializers draw from the global generator
@@ -75,8 +90,9 @@ def _trained(mover: Mover, conditioner: Conditioner, p: int, j: int,
     return reader.eval()
 
 
-def _mixed_arms(mover: Mover, p: int, j: int, x: Tensor, y: Tensor, moved: Tensor,
-                rng: torch.Generator) -> tuple[Tensor, Tensor]:  # fmt: skip
+def _mixed_arms(
+    mover: Mover, p: int, j: int, x: Tensor, y: Tensor, moved: Tensor, rng: torch.Generator
+) -> tuple[Tensor, Tensor]:
     """Rows where ``moved`` moved by +-step j, the others in the reference arm."""
     out_x, out_y = x.clone(), y.clone()
     for flag in (False, True):
@@ -86,8 +102,9 @@ def _mixed_arms(mover: Mover, p: int, j: int, x: Tensor, y: Tensor, moved: Tenso
     return out_x, out_y
 
 
-def _arm(mover: Mover, p: int, j: int, x: Tensor, y: Tensor, moved: bool,
-         rng: torch.Generator) -> tuple[Tensor, Tensor]:  # fmt: skip
+def _arm(
+    mover: Mover, p: int, j: int, x: Tensor, y: Tensor, moved: bool, rng: torch.Generator
+) -> tuple[Tensor, Tensor]:
     """x moved by +-step j, or its reference arm (moved and back where the move resamples
     band-limited, else moved by nothing through the same jittered warp)."""
     if moved or mover.paired[p]:

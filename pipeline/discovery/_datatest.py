@@ -28,8 +28,9 @@ from pipeline.groups import Group, generator_in_group
 ID_PREFIX = "data-test-"  # the store's DATA_TEST_PREFIX: these ids own rows but are not trials
 
 
-def data_test_id(dataset_spec: dict[str, Any], data_seed: int, candidate: str,
-                 seeds: list[int]) -> str:  # fmt: skip
+def data_test_id(
+    dataset_spec: dict[str, Any], data_seed: int, candidate: str, seeds: list[int]
+) -> str:
     """A stable id of the test of this data with this candidate at these seeds."""
     key = json.dumps([dataset_spec, data_seed, candidate, seeds], sort_keys=True, default=str)
     return ID_PREFIX + hashlib.sha1(key.encode()).hexdigest()[:12]
@@ -74,16 +75,26 @@ class DataTest:
         truth = dataset.group()
         rows = []
         for seed, run in zip(self.seeds, self.runs, strict=True):
-            columns = {v.generator: {"present": v.present, "invariant_order": v.invariant_order}
-                       for v in run}  # fmt: skip
+            columns = {
+                v.generator: {"present": v.present, "invariant_order": v.invariant_order}
+                for v in run
+            }
             found = present_span(candidate, columns)
             for verdict in run:
-                rows.append({**_verdict_fields(verdict), "dataset": dataset.name,
-                             "data_seed": data_seed, "candidate_group": self.candidate,
-                             "test_seed": seed, "matrix": self._matrix(verdict),
-                             "matrix_dim": self.matrix_dim or None, "discovered_group": found,
-                             "true_present": _true_present(candidate, verdict.generator, truth),
-                             "seconds": verdict.seconds})  # fmt: skip
+                rows.append(
+                    {
+                        **_verdict_fields(verdict),
+                        "dataset": dataset.name,
+                        "data_seed": data_seed,
+                        "candidate_group": self.candidate,
+                        "test_seed": seed,
+                        "matrix": self._matrix(verdict),
+                        "matrix_dim": self.matrix_dim or None,
+                        "discovered_group": found,
+                        "true_present": _true_present(candidate, verdict.generator, truth),
+                        "seconds": verdict.seconds,
+                    }
+                )
         return rows
 
 
@@ -92,16 +103,28 @@ def _direction_matrix(verdict: Verdict) -> list[float] | None:
     return None if matrix is None else matrix.detach().double().flatten().tolist()
 
 
-def run_data_test(dataset: Dataset, candidate: Group, seeds: list[int], test_id: str,
-                  device: torch.device | str = "cpu",
-                  config: TestConfig | None = None) -> DataTest:  # fmt: skip
+def run_data_test(
+    dataset: Dataset,
+    candidate: Group,
+    seeds: list[int],
+    test_id: str,
+    device: torch.device | str = "cpu",
+    config: TestConfig | None = None,
+) -> DataTest:
     """Run the test at each seed (``config``'s other settings kept)."""
     started = time.perf_counter()
     base = config or TestConfig()
     runs = [discovery_test(dataset, candidate, _with_seed(base, seed), device) for seed in seeds]
     matrices = generator_matrices(candidate)
-    return DataTest(test_id, candidate.name, list(seeds), runs, matrices,
-                    candidate.dim, time.perf_counter() - started)  # fmt: skip
+    return DataTest(
+        test_id,
+        candidate.name,
+        list(seeds),
+        runs,
+        matrices,
+        candidate.dim,
+        time.perf_counter() - started,
+    )
 
 
 def generator_matrices(group: Group) -> dict[str, list[float]]:
@@ -132,11 +155,15 @@ def _agreeing_columns(verdicts: list[Verdict]) -> dict[str, Any]:
         agreeing = [v for v in decided if v.present == present]
     extents = [v.extent for v in agreeing]
     errors = [v.extent_error for v in agreeing if v.extent_error is not None]
-    return {"p_value": statistics.median(v.p_value for v in agreeing),
-            "extent": statistics.median(extents), "extent_unit": verdicts[0].unit,
-            "present": present, "extent_error": statistics.median(errors) if errors else None,
-            "test_note": note, "invariant_order": _most_repeats_say(
-                [v.invariant_order for v in verdicts])}  # fmt: skip
+    return {
+        "p_value": statistics.median(v.p_value for v in agreeing),
+        "extent": statistics.median(extents),
+        "extent_unit": verdicts[0].unit,
+        "present": present,
+        "extent_error": statistics.median(errors) if errors else None,
+        "test_note": note,
+        "invariant_order": _most_repeats_say([v.invariant_order for v in verdicts]),
+    }
 
 
 def _most_repeats_say(orders: list[int | None]) -> int | None:
@@ -147,13 +174,21 @@ def _most_repeats_say(orders: list[int | None]) -> int | None:
 
 
 def _verdict_fields(verdict: Verdict) -> dict[str, Any]:
-    return {"generator": verdict.generator, "present": verdict.present,
-            "p_value": verdict.p_value, "extent": verdict.extent, "extent_unit": verdict.unit,
-            "extent_error": verdict.extent_error, "whole": verdict.full,
-            "test_note": verdict.note, "visibility_p": verdict.visibility_p,
-            "magnitudes": [float(m) for m in verdict.magnitudes],
-            "tv": [float(t) for t in verdict.tv], "invariant_order": verdict.invariant_order,
-            "subgroup": verdict.subgroup}  # fmt: skip
+    return {
+        "generator": verdict.generator,
+        "present": verdict.present,
+        "p_value": verdict.p_value,
+        "extent": verdict.extent,
+        "extent_unit": verdict.unit,
+        "extent_error": verdict.extent_error,
+        "whole": verdict.full,
+        "test_note": verdict.note,
+        "visibility_p": verdict.visibility_p,
+        "magnitudes": [float(m) for m in verdict.magnitudes],
+        "tv": [float(t) for t in verdict.tv],
+        "invariant_order": verdict.invariant_order,
+        "subgroup": verdict.subgroup,
+    }
 
 
 def _true_present(candidate: Group, generator: str, truth: Group) -> bool | None:

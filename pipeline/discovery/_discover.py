@@ -17,8 +17,12 @@ from pipeline.discovery._test import _decide, measure
 from pipeline.groups import Group
 
 
-def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = None,
-                   device: torch.device | str = "cpu") -> list[Verdict]:  # fmt: skip
+def discovery_test(
+    dataset: Dataset,
+    group: Group,
+    config: TestConfig | None = None,
+    device: torch.device | str = "cpu",
+) -> list[Verdict]:
     """A verdict per generator of ``group`` on ``dataset``, then one per proposed direction."""
     config = config or TestConfig()
     started = time.perf_counter()
@@ -27,8 +31,9 @@ def discovery_test(dataset: Dataset, group: Group, config: TestConfig | None = N
         return []
     verdicts = measured.verdicts + direction_verdicts(dataset, group, config, device)
     _decide(verdicts, config.alpha)
-    name_invariant_subgroups(verdicts, measured.probes, config.alpha, config.margin,
-                             measured.confirm)  # fmt: skip
+    name_invariant_subgroups(
+        verdicts, measured.probes, config.alpha, config.margin, measured.confirm
+    )
     for verdict, probe in zip(verdicts, measured.probes, strict=False):  # directions follow
         verdict.extent_error = _extent_error(dataset, probe, verdict)
     for verdict in verdicts:

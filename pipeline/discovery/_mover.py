@@ -143,8 +143,9 @@ class Mover:
             y = self.dataset.act_targets(self.group, g.to(self.device), y)
         return x, y
 
-    def _warp_in_halves(self, probe: int, amounts: Tensor, x: Tensor, back: bool,
-                        rng: torch.Generator) -> Tensor:  # fmt: skip
+    def _warp_in_halves(
+        self, probe: int, amounts: Tensor, x: Tensor, back: bool, rng: torch.Generator
+    ) -> Tensor:
         """x warped by h then by h (moved: g = h h) or by h then h^-1 (the reference arm), h the
         half element, each warp after a random sub-pixel translation. A bilinear warp blurs by
         an amount and pattern that depend on the move; a reference arm that is not warped, or

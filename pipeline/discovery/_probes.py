@@ -127,8 +127,9 @@ def probes(group: Group, kind: str, lattice_side: int = 0) -> list[Probe]:
     found = []
     for i, (name, natural) in enumerate(zip(group.lie_names, group.lie_ranges, strict=True)):
         found.append(_lie_probe(group, i, name, natural, kind, lattice_side))
-    for name, element, order in zip(group.discrete_names, group.discrete_generators,
-                                    group.generator_orders, strict=True):  # fmt: skip
+    for name, element, order in zip(
+        group.discrete_names, group.discrete_generators, group.generator_orders, strict=True
+    ):
         found.append(_discrete_probe(name, element, order))
     return found
 
@@ -146,17 +147,36 @@ def _lie_probe(group: Group, i: int, name: str, natural: float, kind: str, side:
         element = group.exp(direction * (2 * math.pi / order))
         powers = SPACE_POWERS if base in ("rx", "ry", "rz") else PERIODIC_POWERS
         degrees = tuple(360.0 * k / order for k in powers)  # exp(2 pi L) = I: t in radians
-        return Probe(name, "periodic", "degrees", degrees, tuple(float(k) for k in powers),
-                     float(order), direction=direction, element=element,
-                     bin_powers=tuple(range(order)), powers=powers)  # fmt: skip
+        return Probe(
+            name,
+            "periodic",
+            "degrees",
+            degrees,
+            tuple(float(k) for k in powers),
+            float(order),
+            direction=direction,
+            element=element,
+            bin_powers=tuple(range(order)),
+            powers=powers,
+        )
     unit, convert = _lie_unit(base, kind)
     base_step = natural / LINEAR_BASE_PER_RANGE
     powers = LINEAR_POWERS
     steps = [base_step * k for k in powers]
     bins = (0, *(k * sign for k in powers for sign in (1, -1)))
-    return Probe(name, "linear", unit, tuple(convert(t) for t in steps), tuple(steps), steps[-1],
-                 direction=direction, element=group.exp(direction * base_step),
-                 log_scale=unit == "factor", bin_powers=bins, powers=powers)  # fmt: skip
+    return Probe(
+        name,
+        "linear",
+        unit,
+        tuple(convert(t) for t in steps),
+        tuple(steps),
+        steps[-1],
+        direction=direction,
+        element=group.exp(direction * base_step),
+        log_scale=unit == "factor",
+        bin_powers=bins,
+        powers=powers,
+    )
 
 
 def _is_periodic(group: Group, direction: Tensor) -> bool:
@@ -186,8 +206,16 @@ def _discrete_probe(name: str, element: Tensor, order: int) -> Probe:
     else:
         unit, magnitudes = "power", [float(k) for k in powers]
     bins = sorted({0} | {k for p in powers for k in (p, (order - p) % order)})
-    return Probe(name, "discrete", unit, tuple(magnitudes), tuple(float(k) for k in powers),
-                 float(order), element=element, bin_powers=tuple(bins))  # fmt: skip
+    return Probe(
+        name,
+        "discrete",
+        unit,
+        tuple(magnitudes),
+        tuple(float(k) for k in powers),
+        float(order),
+        element=element,
+        bin_powers=tuple(bins),
+    )
 
 
 def _powers(order: int) -> list[int]:

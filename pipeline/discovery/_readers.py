@@ -66,10 +66,14 @@ class _GridTrunk(nn.Module):
         for _ in range(2):
             height, width = -(-height // stride), -(-width // stride)  # ceil: padding 1, kernel 3
         self.net = nn.Sequential(
-            nn.Conv2d(channels, 16, 3, stride=stride, padding=1, padding_mode=padding), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, stride=stride, padding=1, padding_mode=padding), nn.ReLU(),
-            nn.Flatten(), nn.Linear(32 * height * width, HIDDEN), nn.ReLU(),
-        )  # fmt: skip
+            nn.Conv2d(channels, 16, 3, stride=stride, padding=1, padding_mode=padding),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=stride, padding=1, padding_mode=padding),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(32 * height * width, HIDDEN),
+            nn.ReLU(),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x[:, None] if x.dim() == 3 else x)
@@ -85,10 +89,13 @@ class _PooledTrunk(nn.Module):
         channels = in_shape[0] if len(in_shape) == 3 else 1
         self.block = math.ceil(max(in_shape[-2:]) / POOLED_SIDE)
         self.convs = nn.Sequential(
-            nn.Conv2d(channels + 2, 16, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(32, 32, 3, stride=1, padding=1), nn.ReLU(),
-        )  # fmt: skip
+            nn.Conv2d(channels + 2, 16, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, stride=1, padding=1),
+            nn.ReLU(),
+        )
         self.out = nn.Sequential(nn.Linear(2 * 32, HIDDEN), nn.ReLU())
 
     def forward(self, x: Tensor) -> Tensor:
@@ -125,10 +132,14 @@ class _SequenceTrunk(nn.Module):
         super().__init__()
         channels, length = in_shape
         self.net = nn.Sequential(
-            nn.Conv1d(channels, 16, 5, padding=2), nn.ReLU(),
-            nn.Conv1d(16, 16, 5, padding=2), nn.ReLU(),
-            nn.Flatten(), nn.Linear(16 * length, HIDDEN), nn.ReLU(),
-        )  # fmt: skip
+            nn.Conv1d(channels, 16, 5, padding=2),
+            nn.ReLU(),
+            nn.Conv1d(16, 16, 5, padding=2),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(16 * length, HIDDEN),
+            nn.ReLU(),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)

@@ -16,8 +16,9 @@ from __future__ import annotations
 from pipeline.data import Dataset, Split
 
 
-def splits_for_test(dataset: Dataset, max_train: int,
-                    max_held_out: int) -> tuple[Split, Split, Split]:  # fmt: skip
+def splits_for_test(
+    dataset: Dataset, max_train: int, max_held_out: int
+) -> tuple[Split, Split, Split]:
     """(the reader's split, one scored fold, the other scored fold)."""
     train, val = dataset.train, dataset.val
     wanted = min(len(val), max_held_out)

@@ -55,8 +55,11 @@ def name_invariant_subgroups(
     per probe) whose generator is absent but a proper cyclic subgroup of it is invariant.
     ``confirm(i, j)``: paired differences of a second reader of probe i's step j (the module
     docstring); None trusts the first reader alone."""
-    examined = [(i, probe) for i, (verdict, probe) in enumerate(zip(verdicts, found, strict=False))
-                if _examinable(verdict, probe, alpha)]  # fmt: skip
+    examined = [
+        (i, probe)
+        for i, (verdict, probe) in enumerate(zip(verdicts, found, strict=False))
+        if _examinable(verdict, probe, alpha)
+    ]
     hypotheses = [
         (i, j, int(k), _equivalence_p(verdicts[i].tv[j], verdicts[i].tv_error[j], margin))
         for i, probe in examined
@@ -68,8 +71,9 @@ def name_invariant_subgroups(
         if holds and not (confirm is not None and vetoes(confirm(i, j), margin, alpha)):
             powers.setdefault(i, set()).add(k)
     for i, probe in examined:
-        order = largest_invariant_order(int(probe.limit), powers.get(i, set()),
-                                        whole=probe.mode == "periodic")  # fmt: skip
+        order = largest_invariant_order(
+            int(probe.limit), powers.get(i, set()), whole=probe.mode == "periodic"
+        )
         if order is not None:
             verdicts[i].invariant_order = order
             verdicts[i].subgroup = _name(probe, order)
@@ -77,8 +81,12 @@ def name_invariant_subgroups(
 
 def _examinable(verdict: Verdict, probe: Probe, alpha: float) -> bool:
     """Absent, finite or periodic, its TVs measured, and seen by the reader."""
-    return (probe.mode != "linear" and not verdict.present and verdict.visibility_p <= alpha
-            and len(verdict.tv_error) == len(verdict.tv) == len(probe.steps))  # fmt: skip
+    return (
+        probe.mode != "linear"
+        and not verdict.present
+        and verdict.visibility_p <= alpha
+        and len(verdict.tv_error) == len(verdict.tv) == len(probe.steps)
+    )
 
 
 def _equivalence_p(tv: float, error: float, margin: float) -> float:

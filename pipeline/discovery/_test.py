@@ -83,6 +83,7 @@ from pipeline.groups import Group
 # (a generator that leaves an input where it was still runs it through a resampling or product).
 FLOAT_NOISE = 1e-4
 
+
 @dataclass
 class Measured:
     """The basis' verdicts before any decision, their probes, and the binary readers of single
@@ -93,8 +94,9 @@ class Measured:
     confirm: Callable[[int, int], Tensor]
 
 
-def measure(dataset: Dataset, group: Group, config: TestConfig,
-            device: torch.device | str = "cpu") -> Measured:  # fmt: skip
+def measure(
+    dataset: Dataset, group: Group, config: TestConfig, device: torch.device | str = "cpu"
+) -> Measured:
     """TV curves, extents, p-values and controls of every generator of ``group`` (undecided:
     ``_discover.discovery_test`` decides; see the module docstring)."""
     group = group.to(device="cpu", dtype=torch.float32)  # elements move to the data's device
@@ -110,8 +112,9 @@ def measure(dataset: Dataset, group: Group, config: TestConfig,
     reader = _train_reader(dataset, mover, conditioner, config, rng)
     scored = splits_for_test(dataset, config.max_train, config.max_held_out)[1:]
     folds = [_held_out(split, config.max_held_out, rng, device) for split in scored]
-    confirm = _Confirmer(mover, conditioner, _training_sample(dataset, config, device), folds,
-                         config.seed)  # fmt: skip
+    confirm = _Confirmer(
+        mover, conditioner, _training_sample(dataset, config, device), folds, config.seed
+    )
     scorer = _Scorer(reader, mover, conditioner, rng)
     verdicts = [_test_probe(scorer, p, folds, mark, config, confirm) for p in range(len(found))]
     return Measured(verdicts, found, confirm)
@@ -120,15 +123,22 @@ def measure(dataset: Dataset, group: Group, config: TestConfig,
 class _Confirmer:
     """``confirming_differences`` per (probe, step), each reader trained once."""
 
-    def __init__(self, mover: Mover, conditioner: Conditioner, train: tuple[Tensor, Tensor],
-                 folds: list[tuple[Tensor, Tensor]], seed: int):  # fmt: skip
+    def __init__(
+        self,
+        mover: Mover,
+        conditioner: Conditioner,
+        train: tuple[Tensor, Tensor],
+        folds: list[tuple[Tensor, Tensor]],
+        seed: int,
+    ):
         self.args, self.seed, self.done = (mover, conditioner), seed, {}
         self.train, self.folds = train, folds
 
     def __call__(self, p: int, j: int) -> Tensor:
         if (p, j) not in self.done:
-            self.done[p, j] = confirming_differences(*self.args, p, j, self.train, self.folds,
-                                                     self.seed)  # fmt: skip
+            self.done[p, j] = confirming_differences(
+                *self.args, p, j, self.train, self.folds, self.seed
+            )
         return self.done[p, j]
 
 
@@ -140,16 +150,22 @@ def _subset(n: int, limit: int, rng: torch.Generator) -> Tensor:
     return order[:limit] if limit < n else order
 
 
-def _training_sample(dataset: Dataset, config: TestConfig,
-                     device: torch.device) -> tuple[Tensor, Tensor]:  # fmt: skip
+def _training_sample(
+    dataset: Dataset, config: TestConfig, device: torch.device
+) -> tuple[Tensor, Tensor]:
     """The inputs a reader trains on: the training split less the held-out fold (_splits.py)."""
     own = splits_for_test(dataset, config.max_train, config.max_held_out)[0]
     index = _subset(len(own), config.max_train, torch.Generator().manual_seed(config.seed))
     return own.inputs[index].float().to(device), own.targets[index].to(device)
 
 
-def _train_reader(dataset: Dataset, mover: Mover, conditioner: Conditioner, config: TestConfig,
-                  rng: torch.Generator) -> Reader:  # fmt: skip
+def _train_reader(
+    dataset: Dataset,
+    mover: Mover,
+    conditioner: Conditioner,
+    config: TestConfig,
+    rng: torch.Generator,
+) -> Reader:
     """The reader, trained on the training split less the held-out fold (_splits.py)."""
     own = splits_for_test(dataset, config.max_train, config.max_held_out)[0]
     index = _subset(len(own), config.max_train, rng)
@@ -157,8 +173,9 @@ def _train_reader(dataset: Dataset, mover: Mover, conditioner: Conditioner, conf
     y = own.targets[index].to(mover.device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)  # layer initializers draw from the global generator
-        reader = Reader(dataset.kind, tuple(x.shape[1:]), conditioner.size,
-                        [p.outputs for p in mover.probes]).to(mover.device)  # fmt: skip
+        reader = Reader(
+            dataset.kind, tuple(x.shape[1:]), conditioner.size, [p.outputs for p in mover.probes]
+        ).to(mover.device)
     optimizer = torch.optim.Adam(reader.parameters(), lr=config.lr)
     reader.train()
     for _ in range(max(config.epochs, config.epochs_per_probe * len(mover.probes))):
@@ -173,8 +190,15 @@ def _train_reader(dataset: Dataset, mover: Mover, conditioner: Conditioner, conf
     return reader.eval()
 
 
-def _batch_loss(reader: Reader, mover: Mover, conditioner: Conditioner, x: Tensor, y: Tensor,
-                which: Tensor, rng: torch.Generator) -> Tensor:  # fmt: skip
+def _batch_loss(
+    reader: Reader,
+    mover: Mover,
+    conditioner: Conditioner,
+    x: Tensor,
+    y: Tensor,
+    which: Tensor,
+    rng: torch.Generator,
+) -> Tensor:
     """Each input moved along one random probe; that probe's head learns the amount."""
     moved, targets = x.clone(), {}
     condition = torch.zeros(len(x), conditioner.size, device=x.device)
@@ -208,8 +232,9 @@ def _held_out(split, limit: int, rng: torch.Generator, device: torch.device):
 class _Scorer:
     """The trained reader's head outputs on held-out inputs, moved or in the reference arm."""
 
-    def __init__(self, reader: Reader, mover: Mover, conditioner: Conditioner,
-                 rng: torch.Generator):  # fmt: skip
+    def __init__(
+        self, reader: Reader, mover: Mover, conditioner: Conditioner, rng: torch.Generator
+    ):
         self.reader, self.mover, self.conditioner, self.rng = reader, mover, conditioner, rng
 
     @torch.no_grad()
@@ -231,8 +256,10 @@ class _Scorer:
         if reference is None or self.mover.paired[p]:
             reference = [self.outputs(p, j, x, y, moved=False) for x, y in folds]
         moved = [self.outputs(p, j, x, y, moved=True) for x, y in folds]
-        readings = [(_statistics(probe, a, j), _statistics(probe, b, j))
-                    for a, b in zip(reference, moved, strict=True)]  # fmt: skip
+        readings = [
+            (_statistics(probe, a, j), _statistics(probe, b, j))
+            for a, b in zip(reference, moved, strict=True)
+        ]
         return cross_fitted_folds(*readings), reference
 
 
@@ -258,8 +285,14 @@ def _discrete_score(probe: Probe, logits: Tensor, j: int) -> Tensor:
     return torch.logsumexp(log_p[:, probe.bins_of_step(j)], dim=1) - log_p[:, 0]
 
 
-def _test_probe(scorer: _Scorer, p: int, folds, mark: Tensor, config: TestConfig,
-                confirm: Callable[[int, int], Tensor] | None = None) -> Verdict:  # fmt: skip
+def _test_probe(
+    scorer: _Scorer,
+    p: int,
+    folds,
+    mark: Tensor,
+    config: TestConfig,
+    confirm: Callable[[int, int], Tensor] | None = None,
+) -> Verdict:
     probe = scorer.mover.probes[p]
     per_step, reference = [], None
     for j in range(len(probe.steps)):
@@ -308,8 +341,9 @@ def _pair_distance(scorer: _Scorer, p: int, x: Tensor, y: Tensor, moved: bool) -
     back = mover.paired[p]
     still = amounts if back else torch.zeros(len(x)).long()
     first_x, first_y = mover.move(p, still, x, y, scorer.rng, back=True)
-    second_x, second_y = mover.move(p, amounts if moved else still, x, y, scorer.rng,
-                                    back=not moved)  # fmt: skip
+    second_x, second_y = mover.move(
+        p, amounts if moved else still, x, y, scorer.rng, back=not moved
+    )
     first = reader.features(first_x, condition(first_y))
     second = reader.features(second_x, condition(second_y))
     distance = (second - first).norm(dim=1).cpu()
@@ -346,9 +380,20 @@ def _verdict(probe: Probe, per_step: list[tuple[Tensor, Tensor]], config: TestCo
         extent = probe.magnitudes[-1]
     else:
         extent = math.exp(size) if probe.log_scale else size
-    return Verdict(probe.generator, False, p_value, extent, probe.unit, full=full,
-                   invariance_p=invariance, magnitudes=list(probe.magnitudes), tv=tv,
-                   tv_upper=tv_upper, threshold=threshold, tv_error=tv_error)  # fmt: skip
+    return Verdict(
+        probe.generator,
+        False,
+        p_value,
+        extent,
+        probe.unit,
+        full=full,
+        invariance_p=invariance,
+        magnitudes=list(probe.magnitudes),
+        tv=tv,
+        tv_upper=tv_upper,
+        threshold=threshold,
+        tv_error=tv_error,
+    )
 
 
 def _standard_error(differences: Tensor) -> float:
@@ -372,7 +417,9 @@ def _decide(verdicts: list[Verdict], alpha: float) -> None:
             break
         verdict.present = verdict.visibility_p <= alpha
         if not verdict.present:
-            verdict.note = (f"undecided: the trained reader does not see {verdict.generator} "
-                            f"move a marked input, or data moved far along it (control p = "
-                            f"{verdict.visibility_p:.2g}), so invariance cannot be told from "
-                            f"blindness")  # fmt: skip
+            verdict.note = (
+                f"undecided: the trained reader does not see {verdict.generator} "
+                f"move a marked input, or data moved far along it (control p = "
+                f"{verdict.visibility_p:.2g}), so invariance cannot be told from "
+                f"blindness"
+            )

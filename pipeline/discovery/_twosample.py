@@ -22,8 +22,9 @@ def histogram_classifier(a: Tensor, b: Tensor) -> Callable[[Tensor], Tensor]:
     return lambda readings: says[torch.bucketize(readings, inner)]
 
 
-def paired_differences(fit_a: list[Tensor], fit_b: list[Tensor], score_a: list[Tensor],
-                       score_b: list[Tensor]) -> Tensor:  # fmt: skip
+def paired_differences(
+    fit_a: list[Tensor], fit_b: list[Tensor], score_a: list[Tensor], score_b: list[Tensor]
+) -> Tensor:
     """Per scored input i: says_B(moved x_i) - says_B(x_i), in {-1, 0, 1}.
 
     Each list holds the candidate readings (one tensor each) of the same inputs, unmoved (a) or
@@ -59,8 +60,9 @@ def combined_p(p_values: list[float]) -> float:
     return min(1.0, len(p_values) * min(p_values))
 
 
-def cross_fitted(first: tuple[list[Tensor], list[Tensor]],
-                 second: tuple[list[Tensor], list[Tensor]]) -> Tensor:  # fmt: skip
+def cross_fitted(
+    first: tuple[list[Tensor], list[Tensor]], second: tuple[list[Tensor], list[Tensor]]
+) -> Tensor:
     """Paired differences of both held-out splits, each scored by the classifier fitted on the
     other (every held-out input is scored once, by a classifier that never saw it)."""
     return torch.cat([paired_differences(*first, *second), paired_differences(*second, *first)])

@@ -25,19 +25,34 @@ def _hooks(seed: int, spread_degrees: float, n: int = 400) -> Dataset:
     """Three ordered, asymmetric 2D curves turned uniformly within +-spread_degrees."""
     rng = torch.Generator().manual_seed(seed)
     s = torch.linspace(0, 1, 10)
-    shapes = torch.stack([torch.stack([0.8 * torch.cos(3 * s), 0.8 * torch.sin(3 * s)], 1),
-                          torch.stack([2 * s - 1, 0.4 * torch.sin(5 * s) + 0.3 * s], 1),
-                          torch.stack([-0.5 + s, 1.0 - 2.5 * s * s], 1)])  # fmt: skip
+    shapes = torch.stack(
+        [
+            torch.stack([0.8 * torch.cos(3 * s), 0.8 * torch.sin(3 * s)], 1),
+            torch.stack([2 * s - 1, 0.4 * torch.sin(5 * s) + 0.3 * s], 1),
+            torch.stack([-0.5 + s, 1.0 - 2.5 * s * s], 1),
+        ]
+    )
     y = torch.randint(3, (n,), generator=rng)
     x = shapes[y] + 0.03 * torch.randn(n, 10, 2, generator=rng)
     angle = math.radians(spread_degrees) * (2 * torch.rand(n, generator=rng) - 1)
-    turn = torch.stack([torch.stack([angle.cos(), -angle.sin()], -1),
-                        torch.stack([angle.sin(), angle.cos()], -1)], -2)  # fmt: skip
+    turn = torch.stack(
+        [torch.stack([angle.cos(), -angle.sin()], -1), torch.stack([angle.sin(), angle.cos()], -1)],
+        -2,
+    )
     support = {"rot": spread_degrees} if spread_degrees else {}
-    return Dataset.from_tensors(x @ turn.transpose(1, 2), y, seed, name="hooks", kind="points",
-                                task="classification", metric="accuracy", metric_mode="max",
-                                true_group="SO2" if spread_degrees else "trivial",
-                                num_classes=3, support=support)  # fmt: skip
+    return Dataset.from_tensors(
+        x @ turn.transpose(1, 2),
+        y,
+        seed,
+        name="hooks",
+        kind="points",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group="SO2" if spread_degrees else "trivial",
+        num_classes=3,
+        support=support,
+    )
 
 
 class _Blind(nn.Module):

@@ -12,14 +12,25 @@ from tests.discovery.test_discovery import _waves
 
 
 def _verdict(name: str, present: bool, note: str | None = None, extent: float = 4.0) -> Verdict:
-    return Verdict(name, present, 0.01 if present else 0.9, extent, "positions", False, 0.5,
-                   [1.0, 2.0], [0.1, 0.2], note=note)  # fmt: skip
+    return Verdict(
+        name,
+        present,
+        0.01 if present else 0.9,
+        extent,
+        "positions",
+        False,
+        0.5,
+        [1.0, 2.0],
+        [0.1, 0.2],
+        note=note,
+    )
 
 
 @given(st.lists(st.booleans(), min_size=1, max_size=7))
 def test_the_consensus_is_what_most_repeats_say_and_a_tie_is_undecided(votes):
-    test = DataTest("data-test-x", "shift16", list(range(len(votes))),
-                    [[_verdict("shift1", v)] for v in votes])  # fmt: skip
+    test = DataTest(
+        "data-test-x", "shift16", list(range(len(votes))), [[_verdict("shift1", v)] for v in votes]
+    )
     columns = test.consensus()["shift1"]
     yes, no = sum(votes), len(votes) - sum(votes)
     if yes == no:
@@ -57,6 +68,9 @@ def test_the_id_names_data_candidate_and_seeds():
     spec = {"name": "digits", "transform": "SO2"}
     first = data_test_id(spec, 0, "SO2", [0])
     assert first.startswith("data-test-") and first == data_test_id(dict(spec), 0, "SO2", [0])
-    others = {data_test_id(spec, 1, "SO2", [0]), data_test_id(spec, 0, "affine2", [0]),
-              data_test_id(spec, 0, "SO2", [0, 1])}  # fmt: skip
+    others = {
+        data_test_id(spec, 1, "SO2", [0]),
+        data_test_id(spec, 0, "affine2", [0]),
+        data_test_id(spec, 0, "SO2", [0, 1]),
+    }
     assert first not in others and len(others) == 3

@@ -30,9 +30,18 @@ def _sheared(seed: int, n: int = 600, side: int = 20, most: float = 0.5) -> Data
     shear = torch.eye(3).repeat(n, 1, 1)
     shear[:, 0, 1] = (2 * torch.rand(n, generator=rng) - 1) * most
     x = act(get_group("affine2").to(dtype=torch.float32), shear, x, "image")
-    return Dataset.from_tensors(x, y, seed, name="sheared", kind="image", task="classification",
-                                metric="accuracy", metric_mode="max", true_group="trivial",
-                                num_classes=2)  # fmt: skip
+    return Dataset.from_tensors(
+        x,
+        y,
+        seed,
+        name="sheared",
+        kind="image",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group="trivial",
+        num_classes=2,
+    )
 
 
 def _cosine(matrix: torch.Tensor) -> float:
@@ -57,8 +66,10 @@ def test_a_basis_generator_is_never_proposed_again():
     data = _sheared(1, most=0.0)
     angle = (2 * torch.rand(len(data.train), generator=rng) - 1) * math.pi
     turn = torch.eye(3).repeat(len(angle), 1, 1)
-    turn[:, :2, :2] = torch.stack([torch.stack([angle.cos(), -angle.sin()], -1),
-                                   torch.stack([angle.sin(), angle.cos()], -1)], -2)  # fmt: skip
+    turn[:, :2, :2] = torch.stack(
+        [torch.stack([angle.cos(), -angle.sin()], -1), torch.stack([angle.sin(), angle.cos()], -1)],
+        -2,
+    )
 
     data.train.inputs.copy_(act(get_group("affine2"), turn, data.train.inputs, "image"))
     matrices, _ = propose(data, get_group("affine2"), 2, torch.Generator().manual_seed(0))
@@ -89,6 +100,9 @@ def test_a_horizontal_shear_is_found_along_a_direction():
     found = [v for v in verdicts.values() if v.matrix is not None and v.present]
     assert found and _cosine(found[0].matrix) >= 0.9
     assert found[0].unit == "coefficient" and 0.2 <= found[0].extent <= 0.8  # s within +-0.5
-    plain = discovery_test(_sheared(2), get_group("affine2"), TestConfig(
-        epochs=30, epochs_per_probe=8, seed=0, directions=0))  # fmt: skip
+    plain = discovery_test(
+        _sheared(2),
+        get_group("affine2"),
+        TestConfig(epochs=30, epochs_per_probe=8, seed=0, directions=0),
+    )
     assert [v.generator for v in plain] == list(basis)  # the option turns them off

@@ -56,8 +56,9 @@ def test_extent_is_the_fitted_uniform_spread():
 
 
 def test_holm_keeps_the_family_wise_level():
-    verdicts = [Verdict(str(i), False, p, 0.0, "", False, 1.0) for i, p in
-                enumerate([0.001, 0.03, 0.04])]  # fmt: skip
+    verdicts = [
+        Verdict(str(i), False, p, 0.0, "", False, 1.0) for i, p in enumerate([0.001, 0.03, 0.04])
+    ]
     _decide(verdicts, alpha=0.05)
     assert [v.present for v in verdicts] == [True, False, False]  # 0.03 > 0.05 / 2: Holm stops
 
@@ -90,8 +91,9 @@ FAST = TestConfig(epochs=10, epochs_per_probe=5, seed=0)
 
 
 def test_finds_a_shift_symmetry_and_only_it():
-    verdicts = {v.generator: v for v in discovery_test(_waves(0, True), get_group("shift16*flip"),
-                                                       FAST)}  # fmt: skip
+    verdicts = {
+        v.generator: v for v in discovery_test(_waves(0, True), get_group("shift16*flip"), FAST)
+    }
     assert verdicts["shift1"].present and verdicts["shift1"].full
     assert verdicts["shift1"].extent == 8 and verdicts["shift1"].extent_error == 0.0
     assert not verdicts["flip"].present  # the waves have a positive offset
@@ -115,5 +117,7 @@ def test_present_span_names_the_present_generators():
     group = get_group("SO2*T2")
     columns = {"rot": {"present": True}, "tx": {"present": False}, "ty": {"present": False}}
     assert present_span(group, columns) == "SO2"
-    assert present_span(get_group("D4"), {"rot4": {"present": True},
-                                          "mirror": {"present": False}}) == "C4"  # fmt: skip
+    assert (
+        present_span(get_group("D4"), {"rot4": {"present": True}, "mirror": {"present": False}})
+        == "C4"
+    )

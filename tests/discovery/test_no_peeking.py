@@ -20,8 +20,9 @@ QUICK = TestConfig(epochs=2, epochs_per_probe=1, seed=0)
 
 def test_the_data_test_never_reads_the_test_split():
     data = _waves(3, True, n=150)
-    poisoned = dataclasses.replace(data, test=Split(torch.full_like(data.test.inputs, torch.nan),
-                                                    data.test.targets))  # fmt: skip
+    poisoned = dataclasses.replace(
+        data, test=Split(torch.full_like(data.test.inputs, torch.nan), data.test.targets)
+    )
     group = get_group("shift16*flip")
     clean, blind = (discovery_test(d, group, QUICK) for d in (data, poisoned))
     assert [v.tv for v in clean] == [v.tv for v in blind]
@@ -55,11 +56,18 @@ def no_declared_group(monkeypatch):
 
 
 def test_the_robustness_objective_and_the_data_test_never_read_the_declared_group(
-        no_declared_group):  # fmt: skip
-    config = make_config({"dataset": {"name": "signals", "length": 16, "n_samples": 120,
-                                      "transform": "shift"},
-                          "candidate_group": "shift16", "epochs": 2, "robustness_every": 1,
-                          "batch_size": 32, "device": "cpu"})  # fmt: skip
+    no_declared_group,
+):
+    config = make_config(
+        {
+            "dataset": {"name": "signals", "length": 16, "n_samples": 120, "transform": "shift"},
+            "candidate_group": "shift16",
+            "epochs": 2,
+            "robustness_every": 1,
+            "batch_size": 32,
+            "device": "cpu",
+        }
+    )
     setup = build(config, no_declared_group(config))
     epochs: list = []
     train(setup, epochs, lambda row: None)
@@ -68,8 +76,14 @@ def test_the_robustness_objective_and_the_data_test_never_read_the_declared_grou
 
 
 def test_sympe_canonicalizes_over_the_candidate(no_declared_group):
-    config = make_config({"dataset": {"name": "ising", "task": "ground_state", "size": 4,
-                                      "n_samples": 40}, "candidate_group": "flip",
-                          "symmetry_breaking": "sympe", "epochs": 1, "device": "cpu"})  # fmt: skip
+    config = make_config(
+        {
+            "dataset": {"name": "ising", "task": "ground_state", "size": 4, "n_samples": 40},
+            "candidate_group": "flip",
+            "symmetry_breaking": "sympe",
+            "epochs": 1,
+            "device": "cpu",
+        }
+    )
     setup = build(config, no_declared_group(config))
     assert setup.model.group.name == get_group("flip").name

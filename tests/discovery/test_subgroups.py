@@ -15,9 +15,19 @@ from pipeline.groups import get_group, span_name
 
 
 def _verdict(probe, tv, error=0.01, visibility=0.0, present=False) -> Verdict:
-    return Verdict(probe.generator, present, 1.0, 0.0, probe.unit, False, 1.0,
-                   magnitudes=list(probe.magnitudes), tv=tv, tv_error=[error] * len(tv),
-                   visibility_p=visibility)  # fmt: skip
+    return Verdict(
+        probe.generator,
+        present,
+        1.0,
+        0.0,
+        probe.unit,
+        False,
+        1.0,
+        magnitudes=list(probe.magnitudes),
+        tv=tv,
+        tv_error=[error] * len(tv),
+        visibility_p=visibility,
+    )
 
 
 def _named(group: str, tv: list[float], **kwargs) -> Verdict:
@@ -78,8 +88,11 @@ def test_span_names_c3_from_a_rotation_or_a_discrete_power():
     assert get_group("SO2[rot/3]").order == 3
     c6 = get_group("C6")
     assert present_span(c6, {"rot6": {"present": False, "invariant_order": 3}}) == "C3"
-    columns = {"rot": {"present": False, "invariant_order": 3}, "tx": {"present": False},
-               "ty": {"present": False}}  # fmt: skip
+    columns = {
+        "rot": {"present": False, "invariant_order": 3},
+        "tx": {"present": False},
+        "ty": {"present": False},
+    }
     assert present_span(get_group("SO2*T2"), columns) == "C3"
 
 
@@ -92,16 +105,31 @@ def _triangles(seed: int, n: int = 360) -> Dataset:
     """Two asymmetric ordered curves turned by k * 120 degrees: C3, not C6."""
     rng = torch.Generator().manual_seed(seed)
     s = torch.linspace(0, 1, 8)
-    shapes = torch.stack([torch.stack([0.8 * torch.cos(2 * s), 0.8 * torch.sin(2 * s) + 0.2], 1),
-                          torch.stack([s - 0.2, 0.6 * s * s - 0.4], 1)])  # fmt: skip
+    shapes = torch.stack(
+        [
+            torch.stack([0.8 * torch.cos(2 * s), 0.8 * torch.sin(2 * s) + 0.2], 1),
+            torch.stack([s - 0.2, 0.6 * s * s - 0.4], 1),
+        ]
+    )
     y = torch.randint(2, (n,), generator=rng)
     x = shapes[y] + 0.02 * torch.randn(n, 8, 2, generator=rng)
     angle = 2 * math.pi / 3 * torch.randint(3, (n,), generator=rng)
-    turn = torch.stack([torch.stack([angle.cos(), -angle.sin()], -1),
-                        torch.stack([angle.sin(), angle.cos()], -1)], -2)  # fmt: skip
-    return Dataset.from_tensors(x @ turn.transpose(1, 2), y, seed, name="triangles",
-                                kind="points", task="classification", metric="accuracy",
-                                metric_mode="max", true_group="C3", num_classes=2)  # fmt: skip
+    turn = torch.stack(
+        [torch.stack([angle.cos(), -angle.sin()], -1), torch.stack([angle.sin(), angle.cos()], -1)],
+        -2,
+    )
+    return Dataset.from_tensors(
+        x @ turn.transpose(1, 2),
+        y,
+        seed,
+        name="triangles",
+        kind="points",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group="C3",
+        num_classes=2,
+    )
 
 
 FAST = TestConfig(epochs=20, epochs_per_probe=20, seed=0)
@@ -112,8 +140,13 @@ FAST = TestConfig(epochs=20, epochs_per_probe=20, seed=0)
 def test_curves_turned_by_thirds_read_c3(candidate):
     verdict = discovery_test(_triangles(0), get_group(candidate), FAST)[0]
     assert not verdict.present and verdict.invariant_order == 3 and verdict.subgroup == "C3"
-    assert present_span(get_group(candidate), {verdict.generator: {
-        "present": False, "invariant_order": verdict.invariant_order}}) == "C3"  # fmt: skip
+    assert (
+        present_span(
+            get_group(candidate),
+            {verdict.generator: {"present": False, "invariant_order": verdict.invariant_order}},
+        )
+        == "C3"
+    )
 
 
 def test_sequences_shifted_by_quarters_read_the_quarter_shifts():
@@ -124,9 +157,18 @@ def test_sequences_shifted_by_quarters_read_the_quarter_shifts():
     x = shapes[y] + 0.1 * torch.randn(400, 16, generator=rng)
     shifts = 4 * torch.randint(4, (400,), generator=rng)
     x = torch.stack([r.roll(int(s)) for r, s in zip(x, shifts, strict=True)])
-    data = Dataset.from_tensors(x[:, None], y, 3, name="quarters", kind="sequence",
-                                task="classification", metric="accuracy", metric_mode="max",
-                                true_group="shift16by4", num_classes=2)  # fmt: skip
+    data = Dataset.from_tensors(
+        x[:, None],
+        y,
+        3,
+        name="quarters",
+        kind="sequence",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group="shift16by4",
+        num_classes=2,
+    )
     quick = TestConfig(epochs=10, epochs_per_probe=5)
     verdict = discovery_test(data, get_group("shift16"), quick)[0]
     assert not verdict.present and verdict.invariant_order == 4 and verdict.subgroup == "shift1^4"

@@ -63,8 +63,10 @@ def test_paired_differences_score_the_other_split_with_the_best_reading():
 
 
 def _step_differences(tvs: list[float], n: int = 400) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    return [(_differences(tv, 0.0, n // 2, 2 * seed), _differences(tv, 0.0, n // 2, 2 * seed + 1))
-            for seed, tv in enumerate(tvs)]  # fmt: skip
+    return [
+        (_differences(tv, 0.0, n // 2, 2 * seed), _differences(tv, 0.0, n // 2, 2 * seed + 1))
+        for seed, tv in enumerate(tvs)
+    ]
 
 
 def test_correlated_folds_combined_keep_the_level():
@@ -74,8 +76,9 @@ def test_correlated_folds_combined_keep_the_level():
     for seed in range(600):
         rng = torch.Generator().manual_seed(seed)
         shared = torch.randint(0, 2, (120,), generator=rng) * 2 - 1
-        folds = [torch.cat([shared, torch.randint(0, 2, (80,), generator=rng) * 2 - 1])
-                 for _ in range(2)]  # fmt: skip
+        folds = [
+            torch.cat([shared, torch.randint(0, 2, (80,), generator=rng) * 2 - 1]) for _ in range(2)
+        ]
         pooled += sign_test_p(torch.cat(folds)) <= 0.05
         combined += combined_p([sign_test_p(d) for d in folds]) <= 0.05
     assert combined / 600 <= 0.06 < pooled / 600
