@@ -74,3 +74,51 @@ def test_at_64_pixels_invariant_images_are_present_and_upright_ones_absent(make)
     # is never read), and at 40 each fine streaks tilted by 15 degrees read within the margin
     assert _rotation(make(600, 64, 0), QUICK).present
     assert not _rotation(make(600, 64, 0, upright=True), TRAINED).present
+
+
+def _sharpness(images: torch.Tensor) -> float:
+    """Mean squared difference of horizontally and vertically adjacent pixels (blur lowers it),
+    inside the frame's centre, where content moved in from outside is still noise."""
+    images = images[..., 6:14, 6:14]
+    return float(images.diff(dim=-1).pow(2).mean() + images.diff(dim=-2).pow(2).mean())
+
+
+@pytest.mark.parametrize("generator", ["tx", "shear"])
+def test_both_arms_of_a_bilinear_move_carry_the_same_blur(generator):
+    """Moved by h h, the reference arm by h h^-1, each warp jittered: on white noise (every
+    frequency present) the two arms are about as sharp as each other (a zoom changes the noise's
+    own frequencies, so it is left out), and the reference arm lands where the input was."""
+    from pipeline.data import Dataset
+    from pipeline.discovery import probes
+    from pipeline.discovery._mover import Mover
+
+    rng = torch.Generator().manual_seed(0)
+    noise = torch.rand(600, 1, 20, 20, generator=rng)
+    data = Dataset.from_tensors(
+        noise,
+        torch.zeros(600).long(),
+        0,
+        name="noise",
+        kind="image",
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group="trivial",
+        num_classes=2,
+    )
+    group = get_group("affine2").to(dtype=torch.float32)
+    found = probes(group, "image")
+    mover = Mover(data, group, found, torch.device("cpu"))
+    p = [probe.generator for probe in found].index(generator)
+    assert mover.paired[p] and not mover.band_limited[p]
+    labels = torch.zeros(len(noise)).long()
+    for j in range(2):
+        step = mover.step(p, j, len(noise), rng)
+        moved, _ = mover.move(p, step, noise, labels, rng)
+        reference, _ = mover.move(p, step, noise, labels, rng, back=True)
+        assert abs(_sharpness(moved) / _sharpness(reference) - 1) < 0.1
+    smooth = torch.nn.functional.avg_pool2d(noise[:50], 5, 1, 2)  # content that survives warps
+    back, _ = mover.move(p, mover.step(p, 0, 50, rng), smooth, labels[:50], rng, back=True)
+    inner = (slice(None), slice(None), slice(5, 15), slice(5, 15))
+    a, b = back[inner].flatten(), smooth[inner].flatten()
+    assert float(torch.corrcoef(torch.stack([a, b]))[0, 1]) > 0.9
