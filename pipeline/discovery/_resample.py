@@ -86,6 +86,8 @@ def rotate(images: Tensor, angles: Tensor) -> Tensor:
         if len(rows):  # a quarter turn is a pixel permutation: x -> -y, y -> x (y down)
             out[rows] = torch.rot90(images[rows], k=-q, dims=(-2, -1))
     # R(r) = Sx(-tan(r/2)) Sy(sin r) Sx(-tan(r/2)): three shears, each a Fourier phase shift
+    if not bool(rest.any()):  # quarter turns only: pixel permutations, nothing to shear
+        return out[..., pad : pad + side, pad : pad + side]
     a, b = -torch.tan(rest / 2), torch.sin(rest)
     out = _shear(out, a.to(out.dtype), -1)
     out = _shear(out, b.to(out.dtype), -2)
