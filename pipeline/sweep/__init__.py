@@ -6,6 +6,7 @@ Importing this package does not import ray; the functions that need it import it
 from pipeline.sweep._best import BestTrialError, choose_best
 from pipeline.sweep._cluster import ClusterSettings, load_cluster
 from pipeline.sweep._dashboard import check_ray_dashboard
+from pipeline.sweep._options import SweepOptions
 from pipeline.sweep._prepare import Prepared, prepare_sweep
 from pipeline.sweep._probe import most_general
 from pipeline.sweep._record import (
@@ -30,6 +31,7 @@ __all__ = [
     "ClusterSettings",
     "Prepared",
     "SweepError",
+    "SweepOptions",
     "SweepRecord",
     "all_statuses",
     "check_ray_dashboard",

@@ -16,11 +16,11 @@ from pipeline.space import (
     load_space,
     with_overrides,
 )
-from pipeline.sweep._cluster import ClusterSettings, with_cluster_resources
+from pipeline.sweep._cluster import with_cluster_resources
+from pipeline.sweep._options import SweepOptions
 from pipeline.sweep._record import SweepError, SweepRecord, check_name, outputs_dir, sweep_folder
 from pipeline.sweep._tracking import check_loggers
 from pipeline.sweep._trainable import TrialSpec
-from pipeline.sweep._trust import check_arguments
 from pipeline.sweep._validate import validate_space
 
 
@@ -31,7 +31,7 @@ class Prepared:
     record: SweepRecord
     space: SearchSpace
     dataset: dict[str, Any]  # the dataset's columns of a trials row
-    dashboard: bool = False  # start Ray's dashboard (and print its URL)
+    options: SweepOptions = field(default_factory=SweepOptions)  # as the record keeps them
     data_tests: dict[str, Any] = field(default_factory=dict)  # candidate -> DataTest (run_tests)
 
     @property
@@ -78,39 +78,26 @@ class Prepared:
         return modes if isinstance(self.space.metric, list) else modes[0]
 
 
-def prepare_sweep(
-    space_path: Path | SearchSpace,
-    name: str | None,
-    store: str | None,
-    num_samples: int | None,
-    max_concurrent: int | None,
-    address: str | None,
-    verbose: bool,
-    cluster: ClusterSettings | None = None,
-    study_storage: str | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> Prepared:
+def prepare_sweep(space_path: Path | SearchSpace, options: SweepOptions | None = None) -> Prepared:
     """Validate everything and build the record (nothing is written yet). Flags win over the
     cluster file, which wins over the defaults. ``space_path``: a file, or a space validated
-    already (from Python); ``overrides``: ``--set`` pairs (``space.with_overrides``)."""
+    already (from Python); ``options``: the flags (``SweepOptions``; its ``overrides`` are
+    ``--set`` pairs, ``space.with_overrides``). The prepared sweep's ``options`` are these with
+    what the launch settled (name, store, address, concurrency, study storage), as the record
+    keeps them."""
     from pipeline.store import check_writable, default_store, open_store
 
-    check_arguments(
-        num_samples,
-        max_concurrent,
-        name=name,
-        store=store,
-        address=address,
-        study_storage=study_storage,
-        verbose=verbose,
-    )
+    options = options if options is not None else SweepOptions()
+    options.check_launch()
     given = space_path if isinstance(space_path, SearchSpace) else load_space(space_path)
-    space = with_cluster_resources(with_overrides(given, overrides), cluster)
+    cluster = options.cluster
+    space = with_cluster_resources(with_overrides(given, dict(options.overrides)), cluster)
     check_loggers(space.loggers)
+    store, address = options.store, options.address
     if cluster is not None:
         store, address = store or cluster.store, address or cluster.address
     stem = "sweep" if isinstance(space_path, SearchSpace) else Path(space_path).stem
-    name = check_name(name if name is not None else space.name or stem)
+    name = check_name(options.name if options.name is not None else space.name or stem)
     if (sweep_folder(name) / "sweep.json").exists():
         raise SweepError(
             f"a sweep named {name!r} exists: `symsearch resume {name}` continues "
@@ -123,7 +110,7 @@ def prepare_sweep(
             "in others; use a path or an s3:// / gs:// URL"
         )
     dataset = validate_space(space)
-    study_storage = study_storage or space.study_storage
+    study_storage = options.study_storage or space.study_storage
     if study_storage is not None and space.searcher != "grid":
         _check_new_study(name, study_storage)
     check_writable(location)  # late: a bad space leaves no store folder behind
@@ -135,12 +122,12 @@ def prepare_sweep(
         store=location.url,
         storage_path=experiment_root(location),
         address=address,
-        max_concurrent=max_concurrent or space.max_concurrent,
-        verbose=verbose,
+        max_concurrent=options.max_concurrent or space.max_concurrent,
+        verbose=options.verbose,
         study_storage=study_storage,
     )
-    record.add_segment(_segment_budget(space, num_samples))
-    return Prepared(record, space, dataset)
+    record.add_segment(_segment_budget(space, options.num_samples))
+    return Prepared(record, space, dataset, options.with_record(record))
 
 
 def _space_path(space: Path | SearchSpace) -> str:

@@ -23,7 +23,7 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
     from pipeline.sweep._tracking import tracking_callbacks
 
     record, space = prepared.record, prepared.space
-    _connect.connect(record.address, record.verbose, space, prepared.dashboard)
+    _connect.connect(record.address, record.verbose, space, prepared.options.dashboard)
     trainable = _trainable(prepared)
     path = record.experiment_path(segment)
     filesystem = storage_filesystem(open_store(record.store))
@@ -194,13 +194,14 @@ def storage_filesystem(location: Any) -> Any:
     return PyFileSystem(FSSpecHandler(location.fs))
 
 
-def start_sweep(prepared: Prepared, force: bool = False) -> bool:
-    """Claim the name (the sweep's lock, then its record, both created exclusively) and run."""
+def start_sweep(prepared: Prepared) -> bool:
+    """Claim the name (the sweep's lock, then its record, both created exclusively) and run;
+    ``prepared.options.force`` takes a lock another driver holds."""
     from pipeline.store import open_store
     from pipeline.sweep._lock import sweep_lock
 
     record = prepared.record
-    with sweep_lock(open_store(record.store), record.name, force):
+    with sweep_lock(open_store(record.store), record.name, prepared.options.force):
         record.save(new=True)
         prepared.run_tests()
         return run_prepared(prepared, record.segments[0], restore=False)
