@@ -608,12 +608,12 @@ def verdict(outcome: Outcome, expect: Any = None) -> str | None:
 
 
 def forbid_ray() -> None:
-    import pipeline.sweep._launch as launch
+    import pipeline.sweep._connect as connecting
 
     def no_ray(*args, **kwargs):
         raise RayStarted("a bad invocation reached Ray")
 
-    launch.connect = no_ray
+    connecting.connect = no_ray  # launch and resume reach Ray only through this name
 
 
 def seed_store(ws: Workspace) -> None:

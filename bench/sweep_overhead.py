@@ -52,12 +52,12 @@ def sweep_seconds(space_path: Path, folder: Path) -> tuple[float, float, float]:
     """(seconds to start Ray, seconds of the sweep itself, the trials' own seconds in it)."""
     import ray
 
-    from pipeline.sweep import prepare_sweep, start_sweep
+    from pipeline.sweep import SweepOptions, prepare_sweep, start_sweep
 
     started = time.perf_counter()
     ray.init(address="local", num_cpus=SLOTS, include_dashboard=False, log_to_driver=False)
     ray_seconds = time.perf_counter() - started
-    prepared = prepare_sweep(space_path, "overhead", str(folder / "store"), None, None, None, False)
+    prepared = prepare_sweep(space_path, SweepOptions(name="overhead", store=str(folder / "store")))
     started = time.perf_counter()
     start_sweep(prepared)
     sweep = time.perf_counter() - started

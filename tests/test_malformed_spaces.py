@@ -100,7 +100,7 @@ def test_malformed_space_exits_2_with_one_line_and_writes_nothing(
     text, field = case
     folder = tmp_path_factory.mktemp("space")
     monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(folder / "outputs"))
-    monkeypatch.setattr("pipeline.sweep._launch.connect", _no_ray)
+    monkeypatch.setattr("pipeline.sweep._connect.connect", _no_ray)
     path = folder / "space.yaml"
     path.write_text(text)
     result = CliRunner().invoke(app, ["sweep", str(path), "--store", str(folder / "store")])
@@ -126,7 +126,7 @@ POINTS = {
 def _refused_sweep(space: dict, folder, monkeypatch) -> str:
     """Run `sweep` on ``space`` with Ray forbidden; the one error line it printed."""
     monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(folder / "outputs"))
-    monkeypatch.setattr("pipeline.sweep._launch.connect", _no_ray)
+    monkeypatch.setattr("pipeline.sweep._connect.connect", _no_ray)
     path = folder / "space.yaml"
     path.write_text(yaml.safe_dump(space))
     result = CliRunner().invoke(app, ["sweep", str(path), "--store", str(folder / "store")])
@@ -250,7 +250,7 @@ GOOD_RECORD = {
 @pytest.mark.parametrize("command", ["status", "resume"])
 def test_a_damaged_sweep_record_is_one_line_naming_it(damage, command, tmp_path, monkeypatch):
     monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setattr("pipeline.sweep._launch.connect", _no_ray)
+    monkeypatch.setattr("pipeline.sweep._connect.connect", _no_ray)
     import json
 
     text = {
@@ -292,7 +292,7 @@ def _aliases(tmp_path) -> str:  # a billion values from a few lines
 @pytest.mark.parametrize("command", ["trial", "sweep", "cluster"])
 def test_hostile_yaml_files_are_one_line(make, named, command, tmp_path, monkeypatch):
     monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setattr("pipeline.sweep._launch.connect", _no_ray)
+    monkeypatch.setattr("pipeline.sweep._connect.connect", _no_ray)
     content = make(tmp_path)
     path = tmp_path / "file.yaml"
     (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
@@ -318,7 +318,7 @@ def test_a_space_path_the_system_refuses_is_one_line(command, tmp_path):
 
 def test_a_sweep_record_with_a_damaged_space_is_one_line_at_resume(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setattr("pipeline.sweep._launch.connect", _no_ray)
+    monkeypatch.setattr("pipeline.sweep._connect.connect", _no_ray)
     import json
 
     record = _write_record(

@@ -26,27 +26,30 @@ def sweep(
     ``space``: a search space file or the same content as a dict. ``overrides`` are ``--set``
     pairs: ``epochs=5`` fixes a trial setting for every trial, ``scheduler={"grace_period": 2}``
     or ``dataset={"limit": 500}`` change those sections' keys, ``searcher="random"`` a sweep
-    setting. Bad input raises a ``pipeline.errors.SymsearchError`` before Ray starts.
+    setting. The other keywords are ``pipeline.sweep.SweepOptions``'s fields (the options
+    ``symsearch sweep`` builds from its flags). Bad input raises a
+    ``pipeline.errors.SymsearchError`` before Ray starts.
     """
     from pipeline.space import load_space, parse_space
-    from pipeline.sweep import prepare_sweep, start_sweep
+    from pipeline.sweep import SweepOptions, prepare_sweep, start_sweep
 
     given = parse_space(space, "space") if isinstance(space, dict) else Path(space)
     if isinstance(given, Path):
         given = load_space(given)
         name = name if name is not None else given.name or Path(space).stem
-    prepared = prepare_sweep(
-        given,
-        name,
-        store,
-        num_samples,
-        max_concurrent,
-        address,
-        verbose,
+    options = SweepOptions(
+        name=name,
+        store=store,
+        num_samples=num_samples,
+        max_concurrent=max_concurrent,
+        address=address,
+        verbose=verbose,
         study_storage=study_storage,
         overrides=_dotted(overrides),
+        force=force,
     )
-    start_sweep(prepared, force)
+    prepared = prepare_sweep(given, options)
+    start_sweep(prepared)
     return Sweep(prepared.record.name, prepared.record.store)
 
 
@@ -221,17 +224,18 @@ class Sweep:
     ) -> Sweep:
         """Continue the sweep (``symsearch resume``); ``num_samples`` raises its budget;
         ``allow_factories``/``trust_store`` as in ``load_model``."""
-        from pipeline.sweep import resume_sweep
+        from pipeline.sweep import SweepOptions, resume_sweep
 
-        resume_sweep(
-            self.name,
-            num_samples,
-            self.store,
-            _dotted(overrides),
+        options = SweepOptions(
+            name=self.name,
+            store=self.store,
+            num_samples=num_samples,
+            overrides=_dotted(overrides),
+            force=force,
             allow_factories=allow_factories,
             trust_store=trust_store,
-            force=force,
         )
+        resume_sweep(options)
         return self
 
 

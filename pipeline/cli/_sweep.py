@@ -166,26 +166,32 @@ def sweep(
     force: ForceOption = False,
 ) -> None:
     """Run a sweep on Ray Tune and write every trial to the store."""
-    from pipeline.sweep import check_ray_dashboard, load_cluster, prepare_sweep, start_sweep
+    from pipeline.sweep import (
+        SweepOptions,
+        check_ray_dashboard,
+        load_cluster,
+        prepare_sweep,
+        start_sweep,
+    )
 
     with user_errors():
         if dashboard:
             check_ray_dashboard()  # before anything is validated, written or started
-        settings = load_cluster(cluster) if cluster is not None else None
-        prepared = prepare_sweep(
-            space,
-            name,
-            store,
-            num_samples,
-            max_concurrent,
-            address,
-            verbose,
-            settings,
-            study_storage,
-            parse_overrides(overrides or []),
+        options = SweepOptions(
+            name=name,
+            store=store,
+            num_samples=num_samples,
+            max_concurrent=max_concurrent,
+            address=address,
+            verbose=verbose,
+            study_storage=study_storage,
+            cluster=load_cluster(cluster) if cluster is not None else None,
+            overrides=parse_overrides(overrides or []),
+            dashboard=dashboard,
+            force=force,
         )
-        prepared.dashboard = dashboard
-        finished = start_sweep(prepared, force)
+        prepared = prepare_sweep(space, options)
+        finished = start_sweep(prepared)
     _sweep_report(prepared.record.name, finished, prepared.record.store)
 
 
@@ -233,23 +239,23 @@ def resume(
 ) -> None:
     """Continue an interrupted sweep; --num-samples N raises its budget to N trials. With
     --store, from any machine that reaches the store."""
-    from pipeline.sweep import check_ray_dashboard, resume_sweep
+    from pipeline.sweep import SweepOptions, check_ray_dashboard, resume_sweep
 
     with user_errors():
         if dashboard:
             check_ray_dashboard()
-        pairs = parse_overrides(overrides or [])
-        prepared, finished = resume_sweep(
-            name,
-            num_samples,
-            store,
-            pairs,
-            dashboard,
-            allow_factory or (),
-            trust_store,
-            address,
-            force,
+        options = SweepOptions(
+            name=name,
+            store=store,
+            num_samples=num_samples,
+            address=address,
+            overrides=parse_overrides(overrides or []),
+            dashboard=dashboard,
+            force=force,
+            allow_factories=allow_factory or (),
+            trust_store=trust_store,
         )
+        prepared, finished = resume_sweep(options)
     _sweep_report(name, finished, prepared.record.store)
 
 

@@ -6,12 +6,8 @@ Importing this package does not import ray; the functions that need it import it
 from pipeline.sweep._best import BestTrialError, choose_best
 from pipeline.sweep._cluster import ClusterSettings, load_cluster
 from pipeline.sweep._dashboard import check_ray_dashboard
-from pipeline.sweep._launch import (
-    Prepared,
-    prepare_sweep,
-    resume_sweep,
-    start_sweep,
-)
+from pipeline.sweep._options import SweepOptions
+from pipeline.sweep._prepare import Prepared, prepare_sweep
 from pipeline.sweep._probe import most_general
 from pipeline.sweep._record import (
     SweepError,
@@ -21,6 +17,8 @@ from pipeline.sweep._record import (
     outputs_dir,
     sweep_folder,
 )
+from pipeline.sweep._resume import resume_sweep
+from pipeline.sweep._run import start_sweep
 from pipeline.sweep._search import define_by_run, grid_points, meaningful
 from pipeline.sweep._status import all_statuses, sweep_status
 from pipeline.sweep._strategy import make_sampler
@@ -33,6 +31,7 @@ __all__ = [
     "ClusterSettings",
     "Prepared",
     "SweepError",
+    "SweepOptions",
     "SweepRecord",
     "all_statuses",
     "check_ray_dashboard",

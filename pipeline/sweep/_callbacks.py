@@ -34,7 +34,7 @@ class StoreCallback(Callback):
     def _write(self, trial: Any, status: str, error: str | None) -> None:
         from pipeline.space import make_config
         from pipeline.store import StoreWriter, next_attempt, open_store
-        from pipeline.trial import trial_row
+        from pipeline.trial import RunContext, trial_row
 
         last = trial.last_result or {}
         config = make_config(self.spec.values(trial.config))
@@ -49,9 +49,9 @@ class StoreCallback(Callback):
             last.get("val_metric"),
             float(last.get("train_seconds", 0.0)),
             config.device,
+            robustness=last.get("robustness"),  # stopped by a rung: its latest score
+            context=RunContext(last.get("node", last.get("hostname")), self.spec.git_commit),
         )
-        row["node"] = last.get("node", last.get("hostname", row["node"]))
-        row["robustness"] = last.get("robustness")  # stopped by a rung: its latest score
         writer = StoreWriter(location, self.spec.sweep, trial.trial_id, attempt)
         writer.add("trials", row)
         writer.flush()

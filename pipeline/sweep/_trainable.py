@@ -62,7 +62,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     from pipeline.space import make_config
     from pipeline.store import StoreWriter, claim_attempt, open_store
     from pipeline.sweep._tracking import final_figures
-    from pipeline.trial import run_trial
+    from pipeline.trial import RunContext, run_trial
 
     trial_id = tune.get_context().get_trial_id()
     config = make_config(spec.values(params))
@@ -81,12 +81,13 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
             row.get("seconds", 0.0) for row in state.epochs if isinstance(row, dict)
         )
     result = run_trial(
-        config, reporter.epoch, resume=state, save=reporter.keep, data_test=sweep_test(spec, config)
+        config,
+        reporter.epoch,
+        resume=state,
+        save=reporter.keep,
+        data_test=sweep_test(spec, config),
+        context=RunContext(node=reporter.node, git_commit=spec.git_commit, restarted=damage),
     )
-    if damage and not result.trial.get("error"):
-        result.trial["error"] = f"saved state unusable ({damage}); restarted from epoch 1"
-    result.trial["node"] = reporter.node
-    result.trial["git_commit"] = spec.git_commit or result.trial.get("git_commit")
     writer.add_result(result)
     reporter.final(result.trial, result.epochs, final_figures(result.discovery, result.robustness))
 

@@ -16,7 +16,7 @@ from pipeline.trial._predict import (
     test_averaging,
 )
 from pipeline.trial._robustness import in_support, robustness_score
-from pipeline.trial._rows import TrialResult, dataset_fields, trial_row
+from pipeline.trial._rows import RunContext, TrialResult, dataset_fields, trial_row
 from pipeline.trial._run import TIMING_FIELDS, run_trial
 from pipeline.trial._setup import (
     RANDOM_BASIS_LR,
@@ -33,6 +33,7 @@ __all__ = [
     "RANDOM_BASIS_LR",
     "TEST_SEED_OFFSET",
     "TIMING_FIELDS",
+    "RunContext",
     "Setup",
     "TrialResult",
     "TrialState",

@@ -1,6 +1,8 @@
-"""The rows a trial contributes to the store's tables, and the ``trials`` row itself
-(``trial_row``), which a sweep driver builds too, for trials that ended before they could write
-one (stopped early by the scheduler, or killed)."""
+"""The rows a trial contributes to the store's tables, and the one builder of a ``trials`` row
+(``trial_row``): a trial builds its own with it, and a sweep driver builds one with it for a
+trial that ended before it could write one (stopped early by the scheduler, or killed). What
+only the caller knows (the node, the driver's commit, an unusable saved state) enters through
+``RunContext``, never by patching a built row."""
 
 from __future__ import annotations
 
@@ -41,6 +43,21 @@ def dataset_fields(dataset: Dataset) -> dict[str, Any]:
     }
 
 
+RESTARTED = "saved state unusable ({}); restarted from epoch 1"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Where and how a trial ran, as its caller knows it (a sweep's worker or driver); the
+    defaults are a trial run here, in-process."""
+
+    node: str | None = None  # the node that ran it (Ray's node); None: this machine
+    git_commit: str | None = None  # the commit a sweep's driver launched from (its workers run
+    # in other folders); None: this working directory's
+    restarted: str | None = None  # why a saved state was unusable: the trial restarted from its
+    # first epoch, and its ``error`` says so unless it failed for a reason of its own
+
+
 def trial_row(
     config: TrialConfig,
     dataset: dict[str, Any],
@@ -50,8 +67,15 @@ def trial_row(
     val_metric: float | None,
     train_seconds: float,
     device: str,
+    *,
+    robustness: float | None = None,
+    context: RunContext | None = None,
 ) -> dict[str, Any]:
-    """A ``trials`` row before evaluation: the configuration, the status and the last epoch."""
+    """A ``trials`` row before evaluation: the configuration, the status, the last epoch
+    (``robustness``: its latest per-epoch score), and where it ran (``context``)."""
+    context = context if context is not None else RunContext()
+    if error is None and context.restarted is not None:
+        error = RESTARTED.format(context.restarted)
     return {
         "status": status,
         "error": error,
@@ -74,28 +98,30 @@ def trial_row(
         "discovery_correct": None,
         "train_seconds": train_seconds,
         "device": device,
-        "node": platform.node(),
+        "node": context.node or platform.node(),
         "config_json": config.to_json(),
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        **provenance(device),
+        **provenance(device, context.git_commit),
+        "robustness": robustness,
     }
 
 
 def setup_row(
     setup: Setup, status: str, error: str | None, epochs: list[dict[str, Any]], train_seconds: float
 ) -> dict[str, Any]:
-    last = epochs[-1]["val_metric"] if epochs else None
-    row = trial_row(
+    """The ``trials`` row of a built trial (``setup.context``: where it ran)."""
+    return trial_row(
         setup.config,
         dataset_fields(setup.dataset),
         status,
         error,
         len(epochs),
-        last,
+        epochs[-1]["val_metric"] if epochs else None,
         train_seconds,
         setup.device.type,
+        robustness=last_robustness(epochs),
+        context=setup.context,
     )
-    return {**row, "robustness": last_robustness(epochs)}
 
 
 def last_robustness(epochs: list[dict[str, Any]]) -> float | None:

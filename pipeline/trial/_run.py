@@ -9,6 +9,7 @@ candidate group, calls ``report(metrics)`` after every epoch, and returns the ro
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -17,7 +18,7 @@ from pipeline.discovery import DataTest
 from pipeline.errors import NumericalBreakdown, TrialStatus
 from pipeline.space import TrialConfig, make_config
 from pipeline.trial._evaluate import evaluate
-from pipeline.trial._rows import TrialResult, setup_row
+from pipeline.trial._rows import RunContext, TrialResult, setup_row
 from pipeline.trial._setup import TrialState, build, first_line
 from pipeline.trial._train import Diverged, Report, Save, state_damage, train
 
@@ -48,12 +49,14 @@ def run_trial(
     resume: TrialState | None = None,
     save: Save | None = None,
     data_test: DataTest | None = None,
+    context: RunContext | None = None,
 ) -> TrialResult:
     """Train and evaluate one configuration; see the module docstring.
 
     ``save(state)`` is called after every epoch (before ``report``) with a checkpoint;
     ``resume=state`` continues from one exactly as if the trial had never stopped;
-    ``data_test``: the sweep's test of this dataset and candidate (else the trial runs it).
+    ``data_test``: the sweep's test of this dataset and candidate (else the trial runs it);
+    ``context``: where and how it runs, as the caller knows it (its ``trials`` row says).
     """
     config = config if isinstance(config, TrialConfig) else make_config(config)
     began = time.perf_counter()
@@ -61,6 +64,8 @@ def run_trial(
     setup.data_test = data_test
     damage = state_damage(setup, resume) if resume is not None else None
     resume = None if damage else resume  # a damaged checkpoint: restart from the first epoch
+    context = context if context is not None else RunContext()
+    setup.context = replace(context, restarted=damage) if damage else context
     started = time.perf_counter()
     epochs: list[dict[str, Any]] = list(resume.epochs) if resume else []
     try:
@@ -71,6 +76,4 @@ def run_trial(
         row = setup_row(setup, TrialStatus.FAILED, _breakdown_line(reason, epochs), epochs, seconds)
         result = TrialResult(row, epochs)
     result.trial.update(build_seconds=started - began, total_seconds=time.perf_counter() - began)
-    if damage and not result.trial.get("error"):
-        result.trial["error"] = f"saved state unusable ({damage}); restarted from epoch 1"
     return result

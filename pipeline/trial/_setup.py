@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -26,6 +26,9 @@ from pipeline.methods.symmetrize import Task, loss
 from pipeline.methods.sympe import SymPE, with_encoding_channel
 from pipeline.models import build_model, model_config
 from pipeline.space import SpaceError, TrialConfig
+
+if TYPE_CHECKING:
+    from pipeline.trial._rows import RunContext
 
 RANDOM_BASIS_LR = 0.02  # a random start's basis rate: found rotation on 900 rotated digits
 
@@ -58,6 +61,7 @@ class Setup:
     device: torch.device
     basis_lr: float = 0.0  # a learned basis's rate, resolved by basis_plan
     data_test: DataTest | None = None  # the sweep's test of this data and candidate, if run
+    context: RunContext | None = None  # where and how it runs (its ``trials`` row says)
 
     @property
     def candidate(self) -> Group:

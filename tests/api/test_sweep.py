@@ -11,7 +11,7 @@ import yaml
 import pipeline
 from pipeline.errors import SymsearchError
 from pipeline.space import SpaceError
-from pipeline.sweep import load_record, prepare_sweep, resume_sweep
+from pipeline.sweep import SweepOptions, load_record, prepare_sweep, resume_sweep
 from tests.sweep.helpers import symsearch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,19 +67,16 @@ def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(ray_session, 
 def test_sweep_set_fixes_trial_settings_and_changes_sweep_settings(tmp_path, outputs):
     prepared = prepare_sweep(
         QUICKSTART,
-        None,
-        str(tmp_path / "store"),
-        None,
-        None,
-        None,
-        False,
-        overrides={
-            "epochs": 2,
-            "dataset.limit": 300,
-            "reg": 0.3,
-            "scheduler.grace_period": 1,
-            "num_samples": 3,
-        },
+        SweepOptions(
+            store=str(tmp_path / "store"),
+            overrides={
+                "epochs": 2,
+                "dataset.limit": 300,
+                "reg": 0.3,
+                "scheduler.grace_period": 1,
+                "num_samples": 3,
+            },
+        ),
     )
     space = prepared.space
     assert space.trial["epochs"] == 2 and space.trial["reg"] == 0.3 and "reg" not in space.search
@@ -99,9 +96,7 @@ def test_sweep_set_mistakes_are_one_line_before_anything_is_written(
     tmp_path, outputs, overrides, message
 ):
     with pytest.raises(SpaceError) as raised:
-        prepare_sweep(
-            QUICKSTART, None, str(tmp_path / "store"), None, None, None, False, overrides=overrides
-        )
+        prepare_sweep(QUICKSTART, SweepOptions(store=str(tmp_path / "store"), overrides=overrides))
     assert message in str(raised.value) and "\n" not in str(raised.value)
     assert not (tmp_path / "store").exists() and not outputs.exists()
 
@@ -118,9 +113,9 @@ def test_the_api_refuses_a_bad_dict_space_before_ray(tmp_path, outputs):
 
 def test_resume_set_changes_how_trials_run_never_what_they_are(tmp_path, outputs):
     store = str(tmp_path / "store")
-    prepare_sweep(QUICKSTART, "r", store, None, None, None, False).record.save()
+    prepare_sweep(QUICKSTART, SweepOptions(name="r", store=store)).record.save()
     with pytest.raises(SpaceError, match="--set epochs: a resumed sweep keeps its trials' "):
-        resume_sweep("r", None, None, {"epochs": 3})
+        resume_sweep(SweepOptions(name="r", overrides={"epochs": 3}))
     with pytest.raises(SpaceError, match=r"--set dataset\.limit: a resumed sweep keeps"):
         pipeline.open_sweep("r").resume(dataset={"limit": 10})
     assert load_record("r").space["checkpoint_seconds"] == 10.0

@@ -101,3 +101,27 @@ def test_the_best_so_far_includes_the_trial_that_just_completed():
     assert "best val_metric 0.6292" in lines[0], lines
     assert "best val_metric 0.7833" in lines[1], lines
     assert callback.best()[0] == 0.7833
+
+
+def test_the_driver_builds_a_stopped_trials_row_with_the_trials_builder():
+    from pipeline.store import open_store, read_table
+    from pipeline.sweep._callbacks import StoreCallback
+    from pipeline.sweep._trainable import TrialSpec
+
+    base = {"dataset": {"name": "signals", "length": 16}, "epochs": 4}
+    spec = TrialSpec("s", "memory://callback-rows", base, git_commit="f00d")
+    dataset = {"dataset": "signals", "true_group": "shift16", "metric_name": "accuracy"}
+    trial = fake_trial(None, status="TERMINATED")
+    trial.config = {"reg": 0.25}
+    trial.last_result = {"epoch": 2, "val_metric": 0.5, "train_seconds": 3.0}
+    trial.last_result.update(node="host/abc", robustness=0.4)
+    StoreCallback(spec, dataset).on_trial_complete(iteration=1, trials=[trial], trial=trial)
+    (row,) = read_table(open_store(spec.store), "trials", "s").to_pylist()
+    assert (row["status"], row["error"], row["epochs"], row["val_metric"]) == (
+        "stopped",
+        None,
+        2,
+        0.5,
+    )
+    assert (row["node"], row["git_commit"], row["robustness"]) == ("host/abc", "f00d", 0.4)
+    assert row["reg"] == 0.25 and row["trial_id"] == "abc12345"

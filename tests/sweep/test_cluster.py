@@ -190,7 +190,7 @@ def test_bad_cluster_files_name_the_field(tmp_path, content, field):
 
 
 def test_cluster_resources_apply_unless_the_space_sets_its_own(tmp_path, monkeypatch):
-    from pipeline.sweep import prepare_sweep
+    from pipeline.sweep import SweepOptions, prepare_sweep
 
     monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
     cluster = load_cluster(CLUSTERS / "aws.yaml").model_copy(
@@ -198,8 +198,8 @@ def test_cluster_resources_apply_unless_the_space_sets_its_own(tmp_path, monkeyp
     )
     space = tmp_path / "s.yaml"
     space.write_text(yaml.safe_dump(SPACE))
-    prepared = prepare_sweep(space, "r", None, None, None, None, False, cluster)
+    prepared = prepare_sweep(space, SweepOptions(name="r", cluster=cluster))
     assert prepared.space.resources.gpu == 0.25 and prepared.record.store.endswith("store")
     space.write_text(yaml.safe_dump({**SPACE, "resources": {"cpu": 2}}))
-    prepared = prepare_sweep(space, "r2", None, None, None, None, False, cluster)
+    prepared = prepare_sweep(space, SweepOptions(name="r2", cluster=cluster))
     assert (prepared.space.resources.cpu, prepared.space.resources.gpu) == (2, 0)

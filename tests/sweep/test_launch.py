@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from pipeline.store import open_store, read_table
-from pipeline.sweep import prepare_sweep, start_sweep, sweep_status
+from pipeline.sweep import SweepOptions, prepare_sweep, start_sweep, sweep_status
 
 MISBEHAVING = {
     "dataset": {"factory": "tests.trial_factories:misbehaving"},
@@ -26,7 +26,7 @@ def write_space(folder, space):
 def test_raising_and_diverging_trials_are_failed_with_their_errors(ray_session, outputs, tmp_path):
     store = str(tmp_path / "store")
     prepared = prepare_sweep(
-        write_space(tmp_path, MISBEHAVING), "bad", store, None, None, None, False
+        write_space(tmp_path, MISBEHAVING), SweepOptions(name="bad", store=store)
     )
     assert start_sweep(prepared) is True
     trials = read_table(open_store(store), "trials", "bad").to_pylist()
@@ -58,7 +58,7 @@ def test_asha_stops_weak_trials_and_the_store_says_stopped(ray_session, outputs,
         "max_concurrent": 1,  # one at a time: later trials meet a full rung and most stop
     }
     store = str(tmp_path / "store")
-    prepared = prepare_sweep(write_space(tmp_path, space), "asha", store, None, None, None, False)
+    prepared = prepare_sweep(write_space(tmp_path, space), SweepOptions(name="asha", store=store))
     assert prepared.record.budget == 8  # every combination once
     start_sweep(prepared)
     location = open_store(store)
@@ -100,7 +100,7 @@ def test_bad_spaces_are_refused_before_anything_starts(outputs, tmp_path, change
     space = {"dataset": {"name": "digits", "limit": 100}, **change}
     with pytest.raises(SpaceError, match=field.replace(".", r"\.")):
         prepare_sweep(
-            write_space(tmp_path, space), "x", str(tmp_path / "s"), None, None, None, False
+            write_space(tmp_path, space), SweepOptions(name="x", store=str(tmp_path / "s"))
         )
     assert not outputs.exists() and not (tmp_path / "s").exists()
 
@@ -110,7 +110,7 @@ def test_an_unwritable_store_is_refused_before_ray_starts(outputs, tmp_path, s3_
 
     space = write_space(tmp_path, {"dataset": {"name": "signals", "n_samples": 100}})
     with pytest.raises(StoreError, match="cannot be written"):
-        prepare_sweep(space, "w", "s3://no-such-bucket-symsearch/store", None, None, None, False)
+        prepare_sweep(space, SweepOptions(name="w", store="s3://no-such-bucket-symsearch/store"))
     assert not outputs.exists()
 
 

@@ -148,7 +148,7 @@ def test_status_and_resume_name_a_sweep_missing_from_the_store(tmp_path):
 
 
 def test_a_name_the_store_holds_is_refused_on_a_machine_without_its_record(tmp_path, outputs):
-    from pipeline.sweep import SweepError, SweepRecord, prepare_sweep
+    from pipeline.sweep import SweepError, SweepOptions, SweepRecord, prepare_sweep
 
     store = tmp_path / "store"
     record = SweepRecord(
@@ -164,4 +164,4 @@ def test_a_name_the_store_holds_is_refused_on_a_machine_without_its_record(tmp_p
     space = tmp_path / "space.yaml"
     space.write_text(yaml.safe_dump(SPACE))
     with pytest.raises(SweepError, match=r"holds a sweep named 'taken'.*resume taken --store"):
-        prepare_sweep(space, "taken", str(store), None, None, None, False)
+        prepare_sweep(space, SweepOptions(name="taken", store=str(store)))

@@ -85,13 +85,13 @@ def test_mlflow_and_tensorboard_hold_each_trials_config_and_curves(
 ):
     mlflow = pytest.importorskip("mlflow")
     accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
-    from pipeline.sweep import prepare_sweep, start_sweep
+    from pipeline.sweep import SweepOptions, prepare_sweep, start_sweep
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     path = tmp_path / "space.yaml"
     path.write_text(yaml.safe_dump(TRACKED))
     store = str(tmp_path / "store")
-    prepared = prepare_sweep(path, "tracked", store, None, None, None, False)
+    prepared = prepare_sweep(path, SweepOptions(name="tracked", store=store))
     assert start_sweep(prepared) is True
     epochs = read_table(open_store(store), "epochs", "tracked").to_pylist()
     stored = {(e["trial_id"], e["epoch"]): e["val_metric"] for e in epochs}
