@@ -9,9 +9,10 @@ A stage that depends on the kind asks its record: how each group domain acts (``
 default backbone (``build_model``), the data test's reader trunk, the units of the shift grid,
 SymPE's support, where ``learned<k>`` lives. A new kind is one module with one record (see
 ``image.py``), registered here for a built-in one or by ``register_kind`` from the user's own
-module; nothing else in ``pipeline/`` changes. Datasets name their kind by its string
-(``Dataset.from_tensors(..., kind="image")``). Built-ins are registered in the order error
-messages list them.
+module; nothing else in ``pipeline/`` changes. Register a user kind where its dataset factory
+lives: Ray's workers import that module to build the data, and so register the kind too.
+Datasets name their kind by its string (``Dataset.from_tensors(..., kind="image")``). Built-ins
+are registered in the order error messages list them.
 """
 
 from pipeline.kinds import image, lattice, points, sequence

@@ -23,7 +23,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from types import MappingProxyType
 from typing import Any
 
 from pipeline.errors import SymsearchError
@@ -99,7 +98,7 @@ class KindRecord:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not NAME.fullmatch(self.name):
             raise KindError(f"a data kind's name is lowercase letters, digits and _: {self.name!r}")
-        object.__setattr__(self, "actions", MappingProxyType(dict(self.actions)))
+        object.__setattr__(self, "actions", dict(self.actions))  # a copy: the caller's stays theirs
         where = f"data kind {self.name!r}"
         for what, ref in [
             *((f"action of {d}", r) for d, r in self.actions.items()),
