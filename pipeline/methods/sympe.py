@@ -105,7 +105,11 @@ def _is_rotation(generator: Tensor) -> bool:
 
 
 def smooth_moved_references(
-    group: Group, elements: Tensor, shape: tuple[int, ...], generator: torch.Generator
+    group: Group,
+    elements: Tensor,
+    shape: tuple[int, ...],
+    generator: torch.Generator,
+    kind: str = "image",
 ) -> Tensor:
     """g . w for every element g (M, C, H, W), with w a random image field of low angular
     frequency (0 and 1) about the centre, zero outside the inscribed disc: its scores vary
@@ -124,7 +128,7 @@ def smooth_moved_references(
             source = points @ torch.linalg.inv(rest[:, span, span]).transpose(-1, -2)
             rest[:, span, span] = torch.eye(3, dtype=torch.float64)
     field = _low_frequency_field(coefficients, source[..., 0], source[..., 1])
-    return act(group, rest, field.reshape(len(elements), *shape), "image").to(torch.float32)
+    return act(group, rest, field.reshape(len(elements), *shape), kind).to(torch.float32)
 
 
 def _low_frequency_field(coefficients: Tensor, x: Tensor, y: Tensor) -> Tensor:
@@ -159,7 +163,7 @@ class SymPE(nn.Module):
         weights = torch.randn(in_shape, generator=init)
         moved = act(self.group, self.elements, weights.expand(len(elements), *in_shape), kind)
         if record.interpolated and group.lie_dim:  # interpolated rotations: a smooth score
-            moved = smooth_moved_references(group, elements, in_shape, init)
+            moved = smooth_moved_references(group, elements, in_shape, init, kind)
         self.register_buffer("moved_weights", moved.flatten(1))  # row g: g . w
         self.rng = torch.Generator().manual_seed(seed + 1)
 
