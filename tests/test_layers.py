@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
 # Layer -> the folders and modules directly in pipeline/ that stand on it.
 LAYERS = {
-    0: ["errors", "_util", "groups", "actions"],
+    0: ["errors", "_util", "kinds", "groups", "actions"],
     1: ["data", "models", "methods", "discovery", "testing"],
     2: ["space", "trial"],
     3: ["store", "analysis"],

@@ -13,9 +13,10 @@ import torch
 from torch import Tensor
 
 from pipeline._util.text import did_you_mean
-from pipeline.actions import KINDS, act
+from pipeline.actions import act
 from pipeline.errors import SymsearchError
 from pipeline.groups import Group, UnknownGroupError, get_group
+from pipeline.kinds import is_kind, kind_names, kind_record
 
 TASKS = ("classification", "regression", "generation")
 MODES = ("max", "min")
@@ -49,7 +50,8 @@ class Dataset:
 
     Attributes:
         name: registry name (or the factory path for user datasets).
-        kind: data kind of the inputs: image, points, sequence or lattice.
+        kind: data kind of the inputs: image, points, sequence, lattice or a registered one
+            (``pipeline.kinds``).
         task: classification, regression or generation.
         metric / metric_mode: the metric trials report and whether larger (max) or smaller
             (min) is better.
@@ -79,10 +81,14 @@ class Dataset:
     support: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _require(self.kind in KINDS, f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        kinds = ", ".join(kind_names())
+        _require(is_kind(self.kind), f"kind must be one of {kinds}, got {self.kind!r}")
         _require(self.task in TASKS, f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
         _require(self.metric_mode in MODES, f"metric_mode must be max or min: {self.metric_mode!r}")
-        _require(self.target_kind in (None, *KINDS), f"bad target_kind {self.target_kind!r}")
+        _require(
+            self.target_kind is None or is_kind(self.target_kind),
+            f"bad target_kind {self.target_kind!r}",
+        )
         try:
             group = self.group()
         except UnknownGroupError as error:
@@ -104,8 +110,7 @@ class Dataset:
     @property
     def learned_domain(self) -> str:
         """Where ``learned<k>`` generators live for this data."""
-        three_d = self.kind == "points" and self.train.inputs.shape[-1] == 3
-        return "space" if three_d else "plane"
+        return kind_record(self.kind).learned_domain(tuple(self.train.inputs.shape[1:]))
 
     def act_inputs(self, group: Group, g: Tensor, x: Tensor) -> Tensor:
         return act(group, g, x, self.kind)

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from pipeline.data._base import Dataset, Split
 from pipeline.groups import GeneratorRecord, Group
+from pipeline.kinds import kind_record
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def _lie_grid(
     if record.grid == "angle":
         degrees = list(range(0, 181, 15))
         return degrees, [math.radians(d) for d in degrees]
-    if record.grid == "translation" and kind == "lattice":
+    if record.grid == "translation" and kind_record(kind).whole_sites:
         sites = list(range(size // 2 + 1))
         return sites, [2 * s / size for s in sites]
     if record.grid == "translation":
@@ -99,4 +100,5 @@ def shifted_test_set(dataset: Dataset, group: Group, shift: Shift) -> Split:
 
 
 def lattice_size(dataset: Dataset) -> int:
-    return dataset.test.inputs.shape[-1] if dataset.kind == "lattice" else 0
+    """The side of a kind on whole sites (a lattice), else 0."""
+    return dataset.test.inputs.shape[-1] if kind_record(dataset.kind).whole_sites else 0

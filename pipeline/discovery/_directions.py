@@ -31,6 +31,7 @@ from torch import Tensor
 from pipeline.data import Dataset
 from pipeline.discovery._test import measure
 from pipeline.groups import OTHER_LIE, Group
+from pipeline.kinds import kind_record
 from pipeline.methods.learned_start import most_spread, spread_forms, tangent_actions
 
 DIRECTIONS = 2  # proposals tested by default (candidates with >= 2 algebra generators)
@@ -67,7 +68,7 @@ def direction_verdicts(dataset: Dataset, group: Group, config, device) -> list:
     directions of ``group``, named dir1, dir2..., each with its ``matrix``; [] when none."""
     count = direction_count(group, config.directions)
     block = _widest_block(group)
-    if count == 0 or block is None or block.lie_dim < 2 or dataset.kind == "lattice":
+    if count == 0 or block is None or block.lie_dim < 2 or kind_record(dataset.kind).whole_sites:
         return []
     rng = torch.Generator().manual_seed(config.seed + 7919)  # apart from the basis' stream
     matrices, ranges = propose(dataset, block, count, rng)

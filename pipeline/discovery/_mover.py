@@ -25,6 +25,7 @@ from pipeline.data import Dataset
 from pipeline.discovery._probes import Probe
 from pipeline.discovery._resample import prepare, rotate
 from pipeline.groups import Group
+from pipeline.kinds import kind_record
 
 CONDITION_DIM = 16  # larger targets are projected to this many numbers
 MARKER_SCALE = 2.0  # the marker's size, in the inputs' own scale
@@ -66,6 +67,7 @@ class Mover:
     def __init__(self, dataset: Dataset, group: Group, found: list[Probe], device: torch.device):
         self.dataset, self.group, self.probes, self.device = dataset, group, found, device
         self.kind = dataset.kind
+        self.interpolated = kind_record(dataset.kind).interpolated  # image moves resample
         self.tables = [
             torch.stack([torch.linalg.matrix_power(p.element, k) for k in p.bin_powers])
             for p in found
@@ -77,7 +79,7 @@ class Mover:
         # Other continuous moves of images warp bilinearly, in two halves on both arms (see
         # ``move``): per probe, the half elements of its bins (None where not split).
         self.halves = [
-            self._half_table(p) if self.kind == "image" and not turned else None
+            self._half_table(p) if self.interpolated and not turned else None
             for p, turned in zip(found, self.band_limited, strict=True)
         ]
         # The reference arm is moved by the step and back (it depends on the step).
@@ -100,7 +102,7 @@ class Mover:
     def _turns_images(self, probe: Probe) -> bool:
         """Square images and a probe that only turns the plane: the band-limited path."""
         shape = self.dataset.train.inputs.shape
-        if self.kind != "image" or probe.mode != "periodic" or self.plane is None:
+        if not self.interpolated or probe.mode != "periodic" or self.plane is None:
             return False
         if shape[-1] != shape[-2]:
             return False
@@ -136,7 +138,7 @@ class Mover:
         elif self.halves[probe] is not None:
             x = self._warp_in_halves(probe, amounts, x, back, rng)
         else:
-            if self.kind == "image":
+            if self.interpolated:
                 g = g @ _jitter(self.group, len(x), min(x.shape[-2:]), rng)
             x = act(self.group, g.to(self.device), x, self.kind)
         if not back:
@@ -206,13 +208,14 @@ def marker(inputs: Tensor, kind: str, seed: int) -> Tensor:
     itself: readers trained 10 epochs on 180 sequences did not place it)."""
     rng = torch.Generator().manual_seed(seed + 7919)
     shape, values = inputs.shape[1:], inputs.float()
-    if kind == "points":
+    record = kind_record(kind)
+    if record.coordinates:
         pattern = torch.zeros(shape)
         direction = torch.tensor([1.0, 0.5, 0.25])[: shape[-1]]
         norm = float(values.pow(2).sum(-1).mean().sqrt()) or 1.0
         pattern[0] = MARKER_SCALE * norm * direction / direction.norm()
         return pattern
     pattern = torch.randn(shape, generator=rng)
-    if kind == "image" and shape[-1] == shape[-2] and shape[-1] >= 8:
+    if record.interpolated and shape[-1] == shape[-2] and shape[-1] >= 8:
         pattern = prepare(pattern[None])[0]
     return pattern * MARKER_SCALE * (float(values.std()) or 1.0) / float(pattern.std())

@@ -47,6 +47,7 @@ import torch
 from torch import Tensor
 
 from pipeline.groups import Group
+from pipeline.kinds import kind_record
 
 # The first step is the test's resolution: data spread along a generator by less than a step
 # read as absent. It sits at about the natural variation of real data (handwritten digits: slants
@@ -138,7 +139,7 @@ def _lie_probe(group: Group, i: int, name: str, natural: float, kind: str, side:
     direction = torch.zeros(group.lie_dim, dtype=group.dtype)
     direction[i] = 1.0
     base = name.split(".")[-1]
-    if base in ("tx", "ty") and kind == "lattice" and side:
+    if base in ("tx", "ty") and kind_record(kind).whole_sites and side:
         site = group.exp(direction * (2.0 / side))  # whole sites, periodic
         probe = _discrete_probe(name, site, side)
         return Probe(**{**probe.__dict__, "unit": "sites"})
@@ -187,7 +188,7 @@ def _is_periodic(group: Group, direction: Tensor) -> bool:
 def _lie_unit(base: str, kind: str):
     if base in ("rot", "rx", "ry", "rz"):
         return "degrees", math.degrees
-    if base in ("tx", "ty") and kind == "image":
+    if base in ("tx", "ty") and kind_record(kind).translation_in_sides:
         return "side", lambda t: t / 2  # the image side spans 2 units
     if base in ("tx", "ty"):
         return "units", lambda t: t

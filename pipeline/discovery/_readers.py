@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pipeline.kinds import kind_record
+
 HIDDEN = 128
 FLATTEN_SIDE = 32  # images up to this side keep the flatten trunk (8 x 8 .. 28 x 28 digits)
 POOLED_SIDE = 24  # larger images are averaged down to at most this side first
@@ -45,12 +47,25 @@ class Reader(nn.Module):
 
 
 def _trunk(kind: str, in_shape: tuple[int, ...]) -> nn.Module:
-    if kind == "image" and max(in_shape[-2:]) > FLATTEN_SIDE:
+    return kind_record(kind).trunk_builder()(in_shape)
+
+
+def image_trunk(in_shape: tuple[int, ...]) -> nn.Module:
+    """The flatten trunk, or for images larger than FLATTEN_SIDE the pooled one."""
+    if max(in_shape[-2:]) > FLATTEN_SIDE:
         return _PooledTrunk(in_shape)
-    if kind in ("image", "lattice"):
-        return _GridTrunk(in_shape, periodic=kind == "lattice")
-    if kind == "points":
-        return _PointsTrunk(in_shape)
+    return _GridTrunk(in_shape, periodic=False)
+
+
+def lattice_trunk(in_shape: tuple[int, ...]) -> nn.Module:
+    return _GridTrunk(in_shape, periodic=True)
+
+
+def points_trunk(in_shape: tuple[int, ...]) -> nn.Module:
+    return _PointsTrunk(in_shape)
+
+
+def sequence_trunk(in_shape: tuple[int, ...]) -> nn.Module:
     return _SequenceTrunk(in_shape)
 
 

@@ -78,6 +78,7 @@ from pipeline.discovery._twosample import (
     upper_bound,
 )
 from pipeline.groups import Group
+from pipeline.kinds import kind_record
 
 # Feature changes below this share of the features' norm are the float arithmetic's own noise
 # (a generator that leaves an input where it was still runs it through a resampling or product).
@@ -100,7 +101,7 @@ def measure(
     """TV curves, extents, p-values and controls of every generator of ``group`` (undecided:
     ``_discover.discovery_test`` decides; see the module docstring)."""
     group = group.to(device="cpu", dtype=torch.float32)  # elements move to the data's device
-    side = dataset.train.inputs.shape[-1] if dataset.kind == "lattice" else 0
+    side = dataset.train.inputs.shape[-1] if kind_record(dataset.kind).whole_sites else 0
     found = probes(group, dataset.kind, side)
     if not found:
         return Measured([], [], lambda p, j: torch.zeros(0))

@@ -33,6 +33,7 @@ from pipeline.groups._families import (
 from pipeline.groups._group import Group
 from pipeline.groups._product import IncompatibleFactorsError, product
 from pipeline.groups._subgroups import SUBGROUP, parse_subgroup
+from pipeline.kinds import generation
 
 MAX_PARAMETER = 4096  # largest n in C<n>, D<n>, S<n>, shift<N>
 
@@ -84,25 +85,27 @@ def get_group(name: str, *, learned_domain: str = "plane") -> Group:
     """
     if not isinstance(name, str) or not name.strip():
         raise UnknownGroupError(f"group name must be a non-empty string, got {name!r}")
-    return _parse(name.replace(" ", ""), learned_domain)
+    return _parse(name.replace(" ", ""), learned_domain, generation())
 
 
 @lru_cache(maxsize=256)
-def _parse(name: str, learned_domain: str) -> Group:
+def _parse(name: str, learned_domain: str, kinds: int) -> Group:
+    """``kinds``: the kinds registry's generation, a cache key only (a group parsed after a
+    kind is registered acts on it, see ``pipeline.kinds``)."""
     parts = _split_product(name)
     if len(parts) > 1:
         try:
-            return product(*(_parse(p, learned_domain) for p in parts))
+            return product(*(_parse(p, learned_domain, kinds) for p in parts))
         except IncompatibleFactorsError as error:
             raise UnknownGroupError(str(error)) from None
     if match := SUBGROUP.fullmatch(name):
-        parent = _parse(match["wrapped"] or match["plain"], learned_domain)
+        parent = _parse(match["wrapped"] or match["plain"], learned_domain, kinds)
         try:
             return parse_subgroup(parent, match["tokens"], name)
         except ValueError as error:
             raise UnknownGroupError(str(error)) from None
     if name.startswith("(") and name.endswith(")"):
-        return _parse(name[1:-1], learned_domain)
+        return _parse(name[1:-1], learned_domain, kinds)
     if _user.is_factory(name):
         try:
             return _user.load_group(name)

@@ -15,10 +15,9 @@ from torch import Tensor
 
 from pipeline.groups import _records as rec
 from pipeline.groups._group import Group
+from pipeline.kinds import kind_record, moved_by
 
 DTYPE = torch.float64  # catalog tensors are exact-ish; actions cast to the data's dtype
-IMAGE_LIKE = frozenset({"image", "points"})
-ALL_KINDS = frozenset({"image", "points", "sequence", "lattice"})
 LN2 = math.log(2.0)
 
 
@@ -73,10 +72,19 @@ def _so3_algebra() -> Tensor:
 
 
 def _lattice_compatible(algebra: Tensor, discrete: Tensor) -> bool:
-    """Plane groups act on lattices only through translations and integer (grid) matrices."""
+    """Plane groups act on lattices (kinds on whole sites) only through translations and
+    integer (grid) matrices."""
     linear_algebra_zero = bool((algebra[:, :2, :2] == 0).all())
     integer_linear = bool((discrete[:, :2, :2] == discrete[:, :2, :2].round()).all())
     return linear_algebra_zero and integer_linear
+
+
+def _plane_kinds(on_sites: bool) -> frozenset[str]:
+    """The kinds a plane group acts on: those with a plane action, the ones on whole sites
+    (lattices) only where ``on_sites`` (the group moves by whole sites)."""
+    return frozenset(
+        kind for kind in moved_by("plane") if on_sites or not kind_record(kind).whole_sites
+    )
 
 
 Algebra = list[tuple[str, Tensor, float, rec.GeneratorRecord]]  # name, matrix, range, record
@@ -88,7 +96,6 @@ def _plane_group(
 ) -> Group:
     lie = _stack([m for _, m, _, _ in algebra], 3)
     gens = _stack([m for _, m, _, _ in discrete], 3)
-    kinds = IMAGE_LIKE | ({"lattice"} if _lattice_compatible(lie, gens) else set())
     return Group(
         name=name,
         domain="plane",
@@ -99,7 +106,7 @@ def _plane_group(
         lie_names=tuple(n for n, _, _, _ in algebra),
         lie_ranges=tuple(r for _, _, r, _ in algebra),
         discrete_names=tuple(n for n, _, _, _ in discrete),
-        acts_on=frozenset(kinds),
+        acts_on=_plane_kinds(_lattice_compatible(lie, gens)),
         description=description,
         lie_records=tuple(r for *_, r in algebra),
         discrete_records=tuple(r for *_, r in discrete),
@@ -120,7 +127,7 @@ def trivial() -> Group:
         lie_names=(),
         lie_ranges=(),
         discrete_names=(),
-        acts_on=ALL_KINDS,
+        acts_on=moved_by("none"),
         description="no symmetry (the control)",
     )
 
@@ -230,7 +237,7 @@ def _space_group(name: str, discrete: bool, description: str, axes: str = "xyz")
         lie_names=tuple(f"r{a}" for a in axes),
         lie_ranges=(math.pi,) * len(axes),
         discrete_names=("inversion",) * len(gens),
-        acts_on=frozenset({"points"}),
+        acts_on=moved_by("space"),
         haar=len(axes) == 3,
         description=description,
         lie_records=tuple(rec.rotation(a) for a in axes),
@@ -278,7 +285,7 @@ def symmetric(n: int) -> Group:
         lie_names=(),
         lie_ranges=(),
         discrete_names=tuple(nm for nm, _, _ in gens),
-        acts_on=frozenset({"points"}),
+        acts_on=moved_by("perm"),
         discrete_sampler=uniform_permutations,
         description=f"permutations of {n} points",
         discrete_records=(rec.discrete("permutation"),) * len(gens),
@@ -304,7 +311,7 @@ def shift(n: int, step: int = 1) -> Group:
         lie_names=(),
         lie_ranges=(),
         discrete_names=(f"shift{step}",) * len(gens),
-        acts_on=frozenset({"sequence"}),
+        acts_on=moved_by("circle"),
         description=f"cyclic shifts of length-{n} sequences{by}",
         discrete_records=(rec.cyclic_shift(step),) * len(gens),
     )
@@ -321,7 +328,7 @@ def flip() -> Group:
         lie_names=(),
         lie_ranges=(),
         discrete_names=("flip",),
-        acts_on=frozenset({"image", "sequence", "lattice"}),
+        acts_on=moved_by("sign"),
         description="sign flip x -> -x (Z2)",
         discrete_records=(rec.discrete("flip"),),
     )
@@ -350,7 +357,7 @@ def learned(k: int, domain: str = "plane", seed: int = 0) -> Group:
         lie_names=tuple(f"L{i}" for i in range(k)),
         lie_ranges=(1.0,) * k,
         discrete_names=(),
-        acts_on=frozenset({"image", "points"} if domain == "plane" else {"points"}),
+        acts_on=_plane_kinds(False) if domain == "plane" else moved_by("space"),
         learnable=True,
         description=f"{k} learnable generators (SEMoLA)",
     )

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.kinds import kind_record
+
 LIE_GRIDS = ("angle", "translation", "factor", "coefficient")
 DISCRETE_GRIDS = ("turn", "positions", "power")
 UNITS = {
@@ -31,7 +33,7 @@ UNITS = {
     "positions": "positions",
     "power": "power",
 }
-LATTICE_UNITS = {"translation": "sites"}  # the unit where the data is a lattice
+SITE_UNITS = {"translation": "sites"}  # the unit where the data's moves go by whole sites
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ class GeneratorRecord:
 
     def unit(self, data_kind: str = "") -> str:
         """The unit of the grid's magnitudes on data of ``data_kind``."""
-        if data_kind == "lattice" and self.grid in LATTICE_UNITS:
-            return LATTICE_UNITS[self.grid]
+        if data_kind and self.grid in SITE_UNITS and kind_record(data_kind).whole_sites:
+            return SITE_UNITS[self.grid]
         return UNITS[self.grid]
 
     @property

@@ -17,16 +17,11 @@ import torch
 from pipeline._util.factories import import_function
 from pipeline.groups import _membership as mem
 from pipeline.groups._group import Group
+from pipeline.kinds import moved_by
 
-# The size of each domain's matrices (perm: any n) and the data kinds each can act on.
+# The size of each domain's matrices (perm: any n); the data kinds each can act on are those
+# whose records name an action of the domain (``pipeline.kinds.moved_by``).
 DOMAIN_DIMS = {"plane": 3, "space": 4, "circle": 2, "sign": 1, "perm": None}
-DOMAIN_KINDS = {
-    "plane": {"image", "points", "lattice"},
-    "space": {"points"},
-    "perm": {"points"},
-    "circle": {"sequence"},
-    "sign": {"image", "sequence", "lattice"},
-}
 FACTORY = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 NAME = re.compile(r"[A-Za-z_][\w.]*")
 FINITE_LIMIT = 8192  # the largest discrete part a factory group may have (that of D4096)
@@ -84,9 +79,9 @@ def _check_domain(group: Group) -> None:
         raise ValueError(
             f"{group.domain} groups use {expected}x{expected} matrices, got {group.dim}x{group.dim}"
         )
-    kinds = set(group.acts_on)
-    if not kinds or not kinds <= DOMAIN_KINDS[group.domain]:
-        allowed = ", ".join(sorted(DOMAIN_KINDS[group.domain]))
+    kinds, moved = set(group.acts_on), moved_by(group.domain)
+    if not kinds or not kinds <= moved:
+        allowed = ", ".join(sorted(moved))
         raise ValueError(
             f"acts_on must be a non-empty set of {allowed} for a {group.domain} "
             f"group, got {sorted(kinds)}"

@@ -37,6 +37,7 @@ from torch import Tensor, nn
 
 from pipeline.actions import act
 from pipeline.groups import Group, get_group, span_name
+from pipeline.kinds import kind_record
 
 PRIORS = ("uniform", "gaussian")
 # Catalog families whose (mutually orthogonal) generators and natural ranges calibrate the reach
@@ -83,7 +84,7 @@ class LearnableAugmentation(nn.Module):
         if init_width <= 0:
             raise ValueError(f"init_width must be positive, got {init_width}")
         self.group, self.kind, self.prior, self.temperature = group, kind, prior, temperature
-        self.site_shifts = kind == "lattice" and group.lie_dim > 0
+        self.site_shifts = kind_record(kind).whole_sites and group.lie_dim > 0
         continuous = 0 if self.site_shifts else group.lie_dim  # lattices: shift logits instead
         self.raw_widths = nn.Parameter(torch.full((continuous,), inverse_softplus(init_width)))
         self.init_width, self.initial_raw = init_width, inverse_softplus(init_width)

@@ -28,8 +28,8 @@ from torch import Tensor, nn
 
 from pipeline.actions import act
 from pipeline.groups import Group, product
+from pipeline.kinds import kind_names, kind_record
 
-KINDS = ("lattice", "image", "sequence")
 ENCODING_CHANNELS = 4  # several reference fields: more ways to express a symmetry-broken answer
 ROTATION_GRID = 64  # a continuous rotation canonicalizes over C64: 5.6 degree steps
 TIE_TOLERANCE = 1e-6
@@ -37,9 +37,11 @@ TIE_TOLERANCE = 1e-6
 
 def with_encoding_channel(kind: str, in_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Input shape of the backbone once the encoding is stacked as one more channel."""
-    if kind not in KINDS:
-        raise ValueError(f"symmetry_breaking: sympe supports {', '.join(KINDS)} data, not {kind}")
-    if kind == "lattice" and len(in_shape) == 2:
+    record = kind_record(kind)
+    if not record.sympe:
+        supported = ", ".join(k for k in kind_names() if kind_record(k).sympe)
+        raise ValueError(f"symmetry_breaking: sympe supports {supported} data, not {kind}")
+    if record.channels_optional and len(in_shape) == record.grid_dims:
         return (1 + ENCODING_CHANNELS, *in_shape)
     return (in_shape[0] + ENCODING_CHANNELS, *in_shape[1:])
 
@@ -50,7 +52,7 @@ def candidate_elements(group: Group, kind: str, size: int) -> Tensor:
     discrete = group.discrete_elements()
     if group.lie_dim == 0:
         return discrete
-    if kind == "lattice" and _translations_only(group):
+    if kind_record(kind).whole_sites and _translations_only(group):
         steps = torch.arange(size, dtype=group.dtype) * 2 / size  # one site is 2/L
         grid = torch.cartesian_prod(steps, steps)
         if group.lie_dim == 1:
@@ -103,7 +105,11 @@ def _is_rotation(generator: Tensor) -> bool:
 
 
 def smooth_moved_references(
-    group: Group, elements: Tensor, shape: tuple[int, ...], generator: torch.Generator
+    group: Group,
+    elements: Tensor,
+    shape: tuple[int, ...],
+    generator: torch.Generator,
+    kind: str = "image",
 ) -> Tensor:
     """g . w for every element g (M, C, H, W), with w a random image field of low angular
     frequency (0 and 1) about the centre, zero outside the inscribed disc: its scores vary
@@ -122,7 +128,7 @@ def smooth_moved_references(
             source = points @ torch.linalg.inv(rest[:, span, span]).transpose(-1, -2)
             rest[:, span, span] = torch.eye(3, dtype=torch.float64)
     field = _low_frequency_field(coefficients, source[..., 0], source[..., 1])
-    return act(group, rest, field.reshape(len(elements), *shape), "image").to(torch.float32)
+    return act(group, rest, field.reshape(len(elements), *shape), kind).to(torch.float32)
 
 
 def _low_frequency_field(coefficients: Tensor, x: Tensor, y: Tensor) -> Tensor:
@@ -144,8 +150,11 @@ class SymPE(nn.Module):
         super().__init__()
         elements = candidate_elements(group, kind, in_shape[-1])  # in the catalog's float64
         self.backbone, self.group, self.kind = backbone, group.to(dtype=torch.float32), kind
+        record = kind_record(kind)
+        # examples without a channel axis, (B, *grid): the rank that gets one (else none)
+        self.channelless = 1 + record.grid_dims if record.channels_optional else -1
         init = torch.Generator().manual_seed(seed)
-        grid = in_shape[-1:] if kind == "sequence" else in_shape[-2:]
+        grid = in_shape[-record.grid_dims :]
         field_shape = (ENCODING_CHANNELS, *grid)
         # Small: the loss then grows its fastest mode (a checkerboard on the Ising lattice) into
         # one global pattern, where a large random start freezes in domain walls.
@@ -153,8 +162,8 @@ class SymPE(nn.Module):
         self.register_buffer("elements", elements.to(torch.float32))
         weights = torch.randn(in_shape, generator=init)
         moved = act(self.group, self.elements, weights.expand(len(elements), *in_shape), kind)
-        if kind == "image" and group.lie_dim:  # interpolated rotations: a smooth score
-            moved = smooth_moved_references(group, elements, in_shape, init)
+        if record.interpolated and group.lie_dim:  # interpolated rotations: a smooth score
+            moved = smooth_moved_references(group, elements, in_shape, init, kind)
         self.register_buffer("moved_weights", moved.flatten(1))  # row g: g . w
         self.rng = torch.Generator().manual_seed(seed + 1)
 
@@ -173,5 +182,5 @@ class SymPE(nn.Module):
         return act(self.group, h, field, self.kind)
 
     def forward(self, x: Tensor) -> Tensor:
-        channels = x[:, None] if (self.kind == "lattice" and x.dim() == 3) else x
+        channels = x[:, None] if x.dim() == self.channelless else x
         return self.backbone(torch.cat([channels, self.encoding(x)], dim=1))

@@ -1,5 +1,9 @@
 """Backbones per data kind, built from a dataset's shapes and an options mapping.
 
+Each kind's record (``pipeline.kinds``) names its options dataclass and its builder (for the
+built-in kinds, the ``*Config`` classes and ``*_backbone`` functions here); a builder takes
+``(options, in_shape, out_features, out_shape)``.
+
 >>> from pipeline.models import build_model
 >>> net = build_model("image", "classification", (1, 24, 24), 10, None, {})
 >>> type(net).__name__
@@ -17,6 +21,7 @@ from torch import nn
 
 from pipeline._util.text import did_you_mean
 from pipeline.errors import SymsearchError
+from pipeline.kinds import kind_record
 from pipeline.models._backbones import (
     DeepSets,
     FlatMLP,
@@ -29,12 +34,7 @@ from pipeline.models._backbones import (
     SequenceNet,
 )
 
-CONFIGS: dict[str, type] = {
-    "image": ImageConfig,
-    "points": PointsConfig,
-    "sequence": SequenceConfig,
-    "lattice": LatticeConfig,
-}
+Shape = tuple[int, ...]
 
 
 class ModelConfigError(SymsearchError):
@@ -42,7 +42,7 @@ class ModelConfigError(SymsearchError):
 
 
 def model_config(kind: str, options: Mapping[str, Any]) -> Any:
-    config_type = CONFIGS[kind]
+    config_type = kind_record(kind).options_type()
     fields = {f.name: f for f in dataclasses.fields(config_type)}
     for key in options:
         if key not in fields:
@@ -69,15 +69,34 @@ def build_model(
     """The backbone for ``kind``: ``out_features`` outputs per example, or per-element outputs of
     ``out_shape`` (equivariant targets, generated lattices) when ``out_features`` is None."""
     config = model_config(kind, options)
-    if kind == "image":
-        return ImageNet(config, in_shape, _needs(out_features, kind))
-    if kind == "sequence":
-        return SequenceNet(config, in_shape, _needs(out_features, kind))
-    if kind == "lattice":
-        return LatticeNet(config, in_shape, out_features)
+    return kind_record(kind).backbone_builder()(config, in_shape, out_features, out_shape)
+
+
+def image_backbone(
+    config: ImageConfig, in_shape: Shape, out_features: int | None, out_shape: Shape | None
+) -> nn.Module:
+    return ImageNet(config, in_shape, _needs(out_features, "image"))
+
+
+def sequence_backbone(
+    config: SequenceConfig, in_shape: Shape, out_features: int | None, out_shape: Shape | None
+) -> nn.Module:
+    return SequenceNet(config, in_shape, _needs(out_features, "sequence"))
+
+
+def lattice_backbone(
+    config: LatticeConfig, in_shape: Shape, out_features: int | None, out_shape: Shape | None
+) -> nn.Module:
+    return LatticeNet(config, in_shape, out_features)
+
+
+def points_backbone(
+    config: PointsConfig, in_shape: Shape, out_features: int | None, out_shape: Shape | None
+) -> nn.Module:
+    """DeepSets for per-cloud outputs (clouds are sets), an MLP for per-point ones (``auto``)."""
     arch = config.arch if config.arch != "auto" else ("deepsets" if out_features else "mlp")
     if arch == "deepsets":
-        return DeepSets(config, in_shape, _needs(out_features, kind))
+        return DeepSets(config, in_shape, _needs(out_features, "points"))
     if arch == "mlp":
         return FlatMLP(config.hidden, config.layers, in_shape, out_shape or (out_features,))
     raise ModelConfigError(f"model.arch: expected auto, deepsets or mlp, got {arch!r}")
@@ -89,4 +108,16 @@ def _needs(out_features: int | None, kind: str) -> int:
     return out_features
 
 
-__all__ = ["CONFIGS", "ModelConfigError", "build_model", "model_config"]
+__all__ = [
+    "ImageConfig",
+    "LatticeConfig",
+    "ModelConfigError",
+    "PointsConfig",
+    "SequenceConfig",
+    "build_model",
+    "image_backbone",
+    "lattice_backbone",
+    "model_config",
+    "points_backbone",
+    "sequence_backbone",
+]

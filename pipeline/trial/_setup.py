@@ -20,6 +20,7 @@ from pipeline.data import BUILTIN, Dataset, build_dataset, lattice_size
 from pipeline.discovery import DataTest
 from pipeline.errors import SymsearchError
 from pipeline.groups import Group, get_group
+from pipeline.kinds import kind_record
 from pipeline.methods.augment import LearnableAugmentation
 from pipeline.methods.learned_start import data_start
 from pipeline.methods.symmetrize import Task, loss
@@ -108,7 +109,7 @@ def basis_plan(config: TrialConfig, kind: str) -> tuple[str, float]:
     symmetry), a random start at RANDOM_BASIS_LR (SEMoLA)."""
     init = config.basis_init
     if init == "auto":
-        init = "random" if kind == "points" else "data"
+        init = kind_record(kind).basis_start
     if config.basis_lr is not None:
         return init, config.basis_lr
     return init, 0.0 if init == "data" else RANDOM_BASIS_LR
