@@ -57,7 +57,8 @@ def test_the_shear_is_proposed_from_the_training_split_only():
     for split in (data.val, data.test):  # held-out inputs replaced: the same proposal
         split.inputs.copy_(torch.rand_like(split.inputs))
     again, _ = propose(data, block, 2, torch.Generator().manual_seed(0))
-    assert all(torch.equal(a, b) for a, b in zip(matrices, again, strict=True))
+    # equal up to the float noise of a multithreaded least-squares snap (bits may differ)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(matrices, again, strict=True))
 
 
 def test_a_basis_generator_is_never_proposed_again():
