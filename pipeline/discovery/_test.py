@@ -66,7 +66,7 @@ from pipeline.discovery._mover import Conditioner, Mover, marker
 from pipeline.discovery._probes import Probe, probes
 from pipeline.discovery._readers import Reader
 from pipeline.discovery._records import EXTENT_TV, RESOLVED, TestConfig, Verdict
-from pipeline.discovery._splits import splits_for_test
+from pipeline.discovery._splits import at_reader_resolution, splits_for_test
 from pipeline.discovery._twosample import (
     accuracy_p,
     combined_p,
@@ -101,6 +101,7 @@ def measure(
     """TV curves, extents, p-values and controls of every generator of ``group`` (undecided:
     ``_discover.discovery_test`` decides; see the module docstring)."""
     group = group.to(device="cpu", dtype=torch.float32)  # elements move to the data's device
+    dataset = at_reader_resolution(dataset)
     side = dataset.train.inputs.shape[-1] if kind_record(dataset.kind).whole_sites else 0
     found = probes(group, dataset.kind, side)
     if not found:
