@@ -11,6 +11,9 @@ an anti-aliased view, on which the grid's moves, 1/8 of the side and 30 degrees,
 pixels wide), adds two coordinate channels (CoordConv, Liu et al. 2018) so that features know
 where they are, and pools them globally (mean and max): a fixed-size, position-aware summary
 whatever the input size, at a cost that does not grow with it beyond the first averaging.
+The data test itself block-averages such images before it moves them
+(``_splits.at_reader_resolution``), so its readers see at most POOLED_SIDE; this trunk serves a
+``Reader`` built on large images directly.
 """
 
 from __future__ import annotations
