@@ -56,7 +56,7 @@ def confirming_differences(
     with torch.no_grad():
         for x, y in folds:
             says = [
-                _says_moved(reader, conditioner, *_arm(mover, p, j, x, y, moved, rng))
+                _says_moved(reader, conditioner, *mover.arm(p, j, x, y, moved, rng))
                 for moved in (False, True)
             ]
             found.append((says[1].float() - says[0].float()).cpu())
@@ -103,20 +103,8 @@ def _mixed_arms(
     for flag in (False, True):
         rows = (moved == flag).nonzero().squeeze(1).to(x.device)
         if len(rows):
-            out_x[rows], out_y[rows] = _arm(mover, p, j, x[rows], y[rows], flag, rng)
+            out_x[rows], out_y[rows] = mover.arm(p, j, x[rows], y[rows], flag, rng)
     return out_x, out_y
-
-
-def _arm(
-    mover: Mover, p: int, j: int, x: Tensor, y: Tensor, moved: bool, rng: torch.Generator
-) -> tuple[Tensor, Tensor]:
-    """x moved by +-step j, or its reference arm (moved and back where the move resamples
-    band-limited, else moved by nothing through the same jittered warp)."""
-    if moved or mover.paired[p]:
-        amounts = mover.step(p, j, len(x), rng)
-    else:
-        amounts = torch.zeros(len(x)).long()
-    return mover.move(p, amounts, x, y, rng, back=not moved)
 
 
 def _says_moved(reader: Reader, conditioner: Conditioner, x: Tensor, y: Tensor) -> Tensor:

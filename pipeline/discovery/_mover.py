@@ -145,6 +145,18 @@ class Mover:
             y = self.dataset.act_targets(self.group, g.to(self.device), y)
         return x, y
 
+    def arm(
+        self, probe: int, j: int, x: Tensor, y: Tensor, moved: bool, rng: torch.Generator
+    ) -> tuple[Tensor, Tensor]:
+        """x moved by +-step j, or its reference arm: moved by the same step and back where
+        the reference arm is paired (band-limited turns, warps in halves), else moved by
+        nothing through the same jittered warp."""
+        if moved or self.paired[probe]:
+            amounts = self.step(probe, j, len(x), rng)
+        else:
+            amounts = torch.zeros(len(x)).long()
+        return self.move(probe, amounts, x, y, rng, back=not moved)
+
     def _warp_in_halves(
         self, probe: int, amounts: Tensor, x: Tensor, back: bool, rng: torch.Generator
     ) -> Tensor:

@@ -241,14 +241,8 @@ class _Scorer:
 
     @torch.no_grad()
     def outputs(self, p: int, j: int, x: Tensor, y: Tensor, moved: bool) -> Tensor:
-        """Probe p's head on x moved by +-step j, or on its reference arm: x moved by the same
-        step and back where the move resamples band-limited, else x itself (jittered)."""
-        mover, n = self.mover, len(x)
-        if moved or mover.paired[p]:
-            amounts = mover.step(p, j, n, self.rng)
-        else:
-            amounts = torch.zeros(n).long()
-        x, y = mover.move(p, amounts, x, y, self.rng, back=not moved)
+        """Probe p's head on x moved by +-step j, or on its reference arm (``Mover.arm``)."""
+        x, y = self.mover.arm(p, j, x, y, moved, self.rng)
         return self.reader(x, self.conditioner(y))[p]
 
     def differences(self, p: int, j: int, folds, reference: list[Tensor] | None = None):
