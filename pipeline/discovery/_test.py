@@ -11,7 +11,9 @@ each fitted on data the test never scores:
    log p(+-k | x) / p(0 | x), and as the posterior's mean move. One reader, a head per
    generator, serves the whole group.
 2. per step t, a histogram classifier on one reading, fitted on one held-out split moved and
-   unmoved: it learns where the data's own pose spread ends.
+   unmoved: it learns where the data's own pose spread ends. For regression data one more
+   reading is the residual of a predictor fitted to the training split (``_residuals``): a
+   move may keep the inputs' distribution and break the law from inputs to targets.
 
 Scoring is paired and cross-fitted: every input of the other held-out split is scored in the
 reference arm and moved by +-t, d_i = says_moved(moved x_i) - says_moved(reference x_i), and
@@ -66,6 +68,7 @@ from pipeline.discovery._mover import Conditioner, Mover, marker
 from pipeline.discovery._probes import Probe, probes
 from pipeline.discovery._readers import Reader
 from pipeline.discovery._records import EXTENT_TV, RESOLVED, TestConfig, Verdict
+from pipeline.discovery._residuals import Residuals, residuals_for
 from pipeline.discovery._splits import at_reader_resolution, splits_for_test
 from pipeline.discovery._twosample import (
     accuracy_p,
@@ -83,6 +86,7 @@ from pipeline.kinds import kind_record
 # Feature changes below this share of the features' norm are the float arithmetic's own noise
 # (a generator that leaves an input where it was still runs it through a resampling or product).
 FLOAT_NOISE = 1e-4
+_Outputs = tuple[Tensor, Tensor | None]  # a head's logits, the residual reading or None
 
 
 @dataclass
@@ -114,10 +118,10 @@ def measure(
     reader = _train_reader(dataset, mover, conditioner, config, rng)
     scored = splits_for_test(dataset, config.max_train, config.max_held_out)[1:]
     folds = [_held_out(split, config.max_held_out, rng, device) for split in scored]
-    confirm = _Confirmer(
-        mover, conditioner, _training_sample(dataset, config, device), folds, config.seed
-    )
-    scorer = _Scorer(reader, mover, conditioner, rng)
+    train = _training_sample(dataset, config, device)
+    confirm = _Confirmer(mover, conditioner, train, folds, config.seed)
+    residuals = residuals_for(dataset, conditioner, train, config.seed)
+    scorer = _Scorer(reader, mover, conditioner, rng, residuals)
     verdicts = [_test_probe(scorer, p, folds, mark, config, confirm) for p in range(len(found))]
     return Measured(verdicts, found, confirm)
 
@@ -235,17 +239,25 @@ class _Scorer:
     """The trained reader's head outputs on held-out inputs, moved or in the reference arm."""
 
     def __init__(
-        self, reader: Reader, mover: Mover, conditioner: Conditioner, rng: torch.Generator
+        self,
+        reader: Reader,
+        mover: Mover,
+        conditioner: Conditioner,
+        rng: torch.Generator,
+        residuals: Residuals | None = None,
     ):
         self.reader, self.mover, self.conditioner, self.rng = reader, mover, conditioner, rng
+        self.residuals = residuals
 
     @torch.no_grad()
-    def outputs(self, p: int, j: int, x: Tensor, y: Tensor, moved: bool) -> Tensor:
-        """Probe p's head on x moved by +-step j, or on its reference arm (``Mover.arm``)."""
+    def outputs(self, p: int, j: int, x: Tensor, y: Tensor, moved: bool) -> _Outputs:
+        """Probe p's head on x moved by +-step j, or on its reference arm (``Mover.arm``), and
+        the residual reading where the data have one."""
         x, y = self.mover.arm(p, j, x, y, moved, self.rng)
-        return self.reader(x, self.conditioner(y))[p]
+        residuals = None if self.residuals is None else self.residuals(x, y).cpu()
+        return self.reader(x, self.conditioner(y))[p], residuals
 
-    def differences(self, p: int, j: int, folds, reference: list[Tensor] | None = None):
+    def differences(self, p: int, j: int, folds, reference: list[_Outputs] | None = None):
         """Per fold, the paired differences of step j (cross-fitted), and the reference
         outputs (reused across steps where the reference arm does not depend on the step)."""
         probe = self.mover.probes[p]
@@ -253,10 +265,17 @@ class _Scorer:
             reference = [self.outputs(p, j, x, y, moved=False) for x, y in folds]
         moved = [self.outputs(p, j, x, y, moved=True) for x, y in folds]
         readings = [
-            (_statistics(probe, a, j), _statistics(probe, b, j))
+            (_readings(probe, a, j), _readings(probe, b, j))
             for a, b in zip(reference, moved, strict=True)
         ]
         return cross_fitted_folds(*readings), reference
+
+
+def _readings(probe: Probe, outputs: _Outputs, j: int) -> list[Tensor]:
+    """The head's statistics and the residual reading (``_residuals``) where there is one."""
+    head, residuals = outputs
+    found = _statistics(probe, head, j)
+    return found if residuals is None else [*found, residuals]
 
 
 def _statistics(probe: Probe, out: Tensor, j: int) -> list[Tensor]:
