@@ -1,7 +1,8 @@
 """The discovery test's level, measured: null simulations per data kind, and power by extent.
 
 Null: data truly symmetric under the tested generator (images turned uniformly by a bilinear
-warp and textures never warped, 2D point sets turned in the plane, 3D point sets spun about z,
+warp and textures never warped, 2D point sets turned in the plane (with labels, and with an
+equivariant regression target, where the residual reading takes part), 3D point sets spun about z,
 sequences shifted cyclically, lattices translated by whole sites), tested moved against
 unmoved. A rejection is the test calling the generator broken (``invariance_p`` <= alpha: the
 first step's exact sign tests, the two cross-fitted folds combined as 2 * min p), the error the
@@ -40,6 +41,7 @@ from pipeline.data import Dataset  # noqa: E402
 from pipeline.discovery import TestConfig  # noqa: E402
 from pipeline.discovery._mover import Conditioner, Mover  # noqa: E402
 from pipeline.discovery._probes import probes  # noqa: E402
+from pipeline.discovery._residuals import residuals_for  # noqa: E402
 from pipeline.discovery._test import _Scorer, _train_reader, _verdict  # noqa: E402
 from pipeline.discovery._twosample import combined_p, sign_test_p  # noqa: E402
 from pipeline.groups import get_group  # noqa: E402
@@ -125,6 +127,16 @@ def _digits_turned(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return act(group, group.exp(angle[:, None]), x[pick], "image"), y[pick]
 
 
+def _hooks_pulled(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Regression with an equivariant target: the hooks turned uniformly, each point's target
+    its position pulled towards the set's centre by an inverse-square law (a law that turns
+    with the points, like a next state); the residual reading takes part."""
+    x, _ = _hooks(n, seed)
+    offset = x - x.mean(dim=1, keepdim=True)
+    pull = offset / (offset.pow(2).sum(-1, keepdim=True) + 0.1).pow(1.5)
+    return x - 0.05 * pull, x
+
+
 def _textures(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     splits = [getattr(textures(n, 28, seed), name) for name in ("train", "val", "test")]
     return torch.cat([s.inputs for s in splits]), torch.cat([s.targets for s in splits])
@@ -135,6 +147,7 @@ KINDS: dict[str, tuple[Sampler, str, str, str]] = {
     "images_warped": (_digits_turned, "image", "SO2", "rot"),
     "images_never_warped": (_textures, "image", "SO2", "rot"),
     "points_2d": (_hooks, "points", "SO2", "rot"),
+    "regression_2d": (_hooks_pulled, "points", "SO2", "rot"),
     "points_3d": (_letters_3d, "points", "SO3", "rz"),
     "sequences": (_waves, "sequence", "shift16", "shift1"),
     "lattices": (_spins, "lattice", "T2", "tx"),
@@ -154,19 +167,7 @@ class _Fitted:
         seed: int,
         config: TestConfig | None = None,
     ):
-        classes = int(y.max()) + 1
-        data = Dataset.from_tensors(
-            x,
-            y,
-            seed,
-            name="calibration",
-            kind=kind,
-            task="classification",
-            metric="accuracy",
-            metric_mode="max",
-            true_group="trivial",
-            num_classes=classes,
-        )
+        data = _dataset(x, y, kind, seed)
         group = get_group(group_name, learned_domain=data.learned_domain).to(dtype=torch.float32)
         side = x.shape[-1] if kind == "lattice" else 0
         found = probes(group, kind, side)
@@ -176,7 +177,9 @@ class _Fitted:
         conditioner = Conditioner(data, seed)
         rng = torch.Generator().manual_seed(seed)
         reader = _train_reader(data, mover, conditioner, self.config, rng)
-        self.scorer = _Scorer(reader, mover, conditioner, rng)
+        train = (data.train.inputs.float(), data.train.targets)
+        residuals = residuals_for(data, conditioner, train, seed)  # regression only
+        self.scorer = _Scorer(reader, mover, conditioner, rng, residuals)
         self.probe = found[self.p]
 
     def invariance_p(self, folds) -> float:
@@ -189,6 +192,36 @@ class _Fitted:
             differences, reference = self.scorer.differences(self.p, j, folds, reference)
             per_step.append(differences)
         return _verdict(self.probe, per_step, self.config)
+
+
+def _dataset(x: torch.Tensor, y: torch.Tensor, kind: str, seed: int) -> Dataset:
+    """Labels (integers) make a classification dataset; points (floats) an equivariant
+    regression."""
+    if y.is_floating_point():
+        task = {"task": "regression", "metric": "mse", "metric_mode": "min"}
+        return Dataset.from_tensors(
+            x,
+            y,
+            seed,
+            name="calibration",
+            kind=kind,
+            true_group="trivial",
+            num_classes=None,
+            target_kind="points",
+            **task,
+        )
+    return Dataset.from_tensors(
+        x,
+        y,
+        seed,
+        name="calibration",
+        kind=kind,
+        task="classification",
+        metric="accuracy",
+        metric_mode="max",
+        true_group="trivial",
+        num_classes=int(y.max()) + 1,
+    )
 
 
 def _folds(x, y, start: int, size: int):
