@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline.space import SearchSpace
 from pipeline.sweep import _connect
+from pipeline.sweep._interrupt import ray_hints_replaced
 from pipeline.sweep._prepare import Prepared
 from pipeline.sweep._record import Segment, SweepRecord
 from pipeline.sweep._strategy import build_searcher, first, scheduler_for
@@ -55,7 +56,8 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
             tune_config=_tune_config(prepared, segment),
         )
     try:
-        results = tuner.fit()
+        with ray_hints_replaced(record.name):
+            results = tuner.fit()
     except Exception as error:
         from pipeline.sweep._study import storage_failure
 
@@ -63,10 +65,25 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         if failure is None:
             raise
         raise failure from None
-    ended = results.num_terminated + results.num_errors
-    segment.finished = ended >= segment.num_samples
+    segment.finished = ended_trials(results, record) >= segment.num_samples
     record.save()
     return segment.finished
+
+
+def ended_trials(results: Any, record: SweepRecord) -> int:
+    """Trials of an experiment that ended: failures, and trials the store holds a ``trials``
+    row of (a trial writes its own; the driver writes a scheduler stop's). Ray calls a trial
+    that Ctrl-C stopped terminated too, but it has no row: it is not ended, and a resume
+    continues it from its saved state."""
+    from pipeline.store import open_store, read_table
+
+    stored = set(
+        read_table(open_store(record.store), "trials", record.name)["trial_id"].to_pylist()
+    )
+    return sum(
+        result.error is not None or (result.metrics or {}).get("trial_id") in stored
+        for result in results
+    )
 
 
 def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:
