@@ -39,7 +39,7 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
     else:
         callbacks = [
             StoreCallback(prepared.spec, prepared.dataset),
-            *tracking_callbacks(space.loggers, prepared.spec),
+            *tracking_callbacks(space.loggers, prepared.spec, first(prepared.mode)),
         ]
         if not record.verbose:
             budget = segment.num_samples
@@ -221,4 +221,26 @@ def start_sweep(prepared: Prepared) -> bool:
     with sweep_lock(open_store(record.store), record.name, prepared.options.force):
         record.save(new=True)
         prepared.run_tests()
-        return run_prepared(prepared, record.segments[0], restore=False)
+        finished = run_prepared(prepared, record.segments[0], restore=False)
+        if finished:
+            compact_finished(prepared)
+        return finished
+
+
+def compact_finished(prepared: Prepared) -> None:
+    """A finished sweep's files rewritten as a few per table (the space's ``compact``, on by
+    default), so a direct read of a table's folder reads what ``query`` reads. A compaction
+    that fails leaves the store readable as it was: one warning line, and the sweep stands."""
+    from pipeline.store import StoreError, compact_sweep, open_store
+
+    if not prepared.space.compact:
+        return
+    name = prepared.record.name
+    try:
+        compact_sweep(open_store(prepared.record.store), name)
+    except StoreError as error:
+        print(
+            f"warning: sweep {name}: its files were not compacted ({error}); "
+            f"`symsearch compact {name}` compacts them",
+            file=sys.stderr,
+        )
