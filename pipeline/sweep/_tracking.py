@@ -17,9 +17,12 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from pipeline.space import SpaceError
+from pipeline.sweep._figures import final_figures
 from pipeline.sweep._record import outputs_dir
 
-if TYPE_CHECKING:  # an annotation only: the trainable imports this module to report
+__all__ = ["final_figures", "tracked", "tracking_callbacks"]
+
+if TYPE_CHECKING:  # an annotation only
     from pipeline.sweep._trainable import TrialSpec
 
 LOGGER_MODULES = {"tensorboard": "tensorboardX", "mlflow": "mlflow", "wandb": "wandb"}
@@ -105,41 +108,6 @@ def full_config(spec: TrialSpec, params: dict[str, Any]) -> dict[str, Any]:
     from pipeline.space import make_config
 
     return make_config(spec.values(params)).model_dump()
-
-
-def final_figures(
-    discovery: list[dict[str, Any]], robustness: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """A trial's discovery and robustness rows as a few numbers a tracker can chart:
-    per generator its normalized width and whether it is active; per shift (and plain or
-    averaged prediction) the mean metric in and out of the training support and the worst."""
-    figures: dict[str, Any] = {}
-    for row in discovery:
-        key = f"discovery/{row['generator']}"
-        figures[f"{key}/normalized_width"] = row["normalized_width"]
-        figures[f"{key}/active"] = float(bool(row["active"]))
-        if row.get("present") is not None:  # the data test's verdict, where it decided
-            figures[f"{key}/present"] = float(bool(row["present"]))
-        for column in ("p_value", "extent"):
-            if row.get(column) is not None:
-                figures[f"{key}/{column}"] = row[column]
-    curves: dict[str, list[dict[str, Any]]] = {}
-    for row in robustness:
-        averaged = "averaged" if row["averaged"] else "plain"
-        curves.setdefault(f"robustness/{row['shift']}/{averaged}", []).append(row)
-    for key, rows in curves.items():
-        metrics = [r["metric"] for r in rows if r["metric"] is not None]
-        for part, inside in (("in_support", True), ("out_of_support", False)):
-            values = [
-                r["metric"]
-                for r in rows
-                if r["metric"] is not None and r.get("in_support") is inside
-            ]
-            if values:
-                figures[f"{key}/{part}"] = sum(values) / len(values)
-        if metrics:
-            figures[f"{key}/worst"] = min(metrics)
-    return figures
 
 
 def _tensorboard(spec: TrialSpec, mode: str) -> Any:
