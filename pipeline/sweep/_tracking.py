@@ -92,11 +92,10 @@ def tracked(result: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]
     restarts at 1 in a retried or resumed trial), Ray's bookkeeping left out."""
     step = result.get("epoch") or result.get("training_iteration") or 0
     numbers = {
-        k: v
+        k: float(v) if isinstance(v, bool) else v  # discovery_correct: 1 or 0
         for k, v in result.items()
         if k not in RAY_FIELDS
         and isinstance(v, int | float)
-        and not isinstance(v, bool)
         and v == v  # NaN: a failed trial's objective, not a value to chart
     }
     texts = {k: str(result[k]) for k in TEXT_FIELDS if result.get(k) is not None}

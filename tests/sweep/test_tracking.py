@@ -76,10 +76,16 @@ def test_trackers_get_the_trials_figures_and_texts_not_rays_bookkeeping():
         "discovered_group": "SO2",
         "trial_status": "completed",
         "discovery/rot/present": 1.0,
+        "discovery_correct": True,
     }
     step, numbers, texts = tracked(result)
     assert step == 3  # by epoch: Tune's iteration restarts in a resumed trial
-    assert numbers == {"epoch": 3, "val_metric": 0.9, "discovery/rot/present": 1.0}
+    assert numbers == {
+        "epoch": 3,
+        "val_metric": 0.9,
+        "discovery/rot/present": 1.0,
+        "discovery_correct": 1.0,
+    }
     assert texts == {"discovered_group": "SO2", "trial_status": "completed"}
 
 
