@@ -21,7 +21,7 @@ from tests.sweep.helpers import (
 
 pytestmark = pytest.mark.reliability
 
-EPOCHS, BUDGET = 8, 4
+EPOCHS, BUDGET = 8, 3
 SPACE = {
     "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 300},
     "trial": {"epochs": EPOCHS, "robustness": "none"},
@@ -68,9 +68,9 @@ def test_ctrl_c_at_three_moments_then_resume_stores_every_trial_and_epoch_once(t
     moments = [
         ("the first epoch is stored", lambda: sum(progress.running_epochs().values()) >= 1),
         (
-            "2 trials finished, another 2+ epochs in",
+            "a trial finished, another 2+ epochs in",
             lambda: (
-                len(progress.finished()) >= 2
+                len(progress.finished()) >= 1
                 and max(progress.running_epochs().values(), default=0) >= 2
             ),
         ),
