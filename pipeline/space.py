@@ -251,6 +251,9 @@ class SearchSpace(BaseModel):
         default_factory=list, max_length=3
     )
     # experiment trackers fed by Ray Tune's logger callbacks (the `tracking` extra)
+    compact: bool = True  # a finished sweep rewrites its table files as a few per table
+    # (`symsearch compact`): a direct read of <store>/<table>/sweep=<name>/ then reads what
+    # `symsearch query` reads
 
     @field_validator("trial", "search")
     @classmethod
@@ -453,9 +456,10 @@ def with_overrides(space: SearchSpace, overrides: dict[str, Any] | None) -> Sear
     return parse_space(raw, "--set")
 
 
-# What ``resume --set`` may change: how the remaining trials run, never what a trial is (its
+# What ``resume --set`` may change: how the remaining trials run and whether the finished sweep
+# compacts its files, never what a trial is (its
 # data, model and parameters stay the ones the sweep's finished trials had).
-RESUMABLE = ("resources.cpu", "resources.gpu", "checkpoint_seconds")
+RESUMABLE = ("resources.cpu", "resources.gpu", "checkpoint_seconds", "compact")
 
 
 def with_resume_overrides(space: SearchSpace, overrides: dict[str, Any]) -> SearchSpace:

@@ -49,8 +49,20 @@ def sweep(
         force=force,
     )
     prepared = prepare_sweep(given, options)
-    start_sweep(prepared)
+    if not start_sweep(prepared):
+        _interrupted(prepared.record.name)
     return Sweep(prepared.record.name, prepared.record.store)
+
+
+def _interrupted(name: str) -> None:
+    """Ctrl-C (or a stopped cluster) ended the run early: how to finish it, in one line."""
+    import sys
+
+    print(
+        f"sweep {name} was interrupted: `symsearch resume {name}` (or "
+        f"pipeline.open_sweep({name!r}).resume()) continues it",
+        file=sys.stderr,
+    )
 
 
 def _dotted(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -235,7 +247,8 @@ class Sweep:
             allow_factories=allow_factories,
             trust_store=trust_store,
         )
-        resume_sweep(options)
+        if not resume_sweep(options)[1]:
+            _interrupted(self.name)
         return self
 
 

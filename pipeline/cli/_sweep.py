@@ -208,7 +208,7 @@ def resume(
         typer.Option(
             "--set",
             help="k=v for the trials still to run: resources.cpu, resources.gpu, "
-            "checkpoint_seconds.",
+            "checkpoint_seconds; compact=false: leave the finished sweep's files uncompacted.",
         ),
     ] = None,
     dashboard: DashboardOption = False,

@@ -2,8 +2,10 @@
 
 Each table's latest-attempt rows (the readers' rule) are written, sorted by trial, into at most
 ``MAX_PARTS`` files ``compacted-g<generation>-p<part>-<token>.parquet`` (a trial's rows never
-split between two), each published whole like every store file. Only when every table's new
-files are in place are the files they replace moved to ``_superseded/`` (kept, not deleted).
+split between two; a table without rows gets one empty file, so that every table's folder can be
+read directly), each published whole like every store file, all in the current schema. Only
+when every table's new files are in place are the files they replace moved to ``_superseded/``
+(kept, not deleted).
 
 Readers take a record from its highest generation (``_reader.prefer_latest_generation``), the
 writer's files being generation 0, so a store read at any moment of a compaction, or after one
@@ -64,14 +66,16 @@ def compact_sweep(location: Location, sweep: str, on_step: Step | None = None) -
     replaced = {}
     for table, files in listed.items():
         report.files_before[table] = len(files)
-        if _compacted_already(files):
+        if files and _compacted_already(files):
             report.files_after[table] = len(files)
             continue
-        data = latest_rows(location, table, files)
+        data = latest_rows(location, table, files) if files else SCHEMAS[table].empty_table()
         report.rows[table] = data.num_rows
+        # an empty table gets one empty file: every table's folder then reads directly
+        parts = _parts(data) or [data.select(SCHEMAS[table].names)]
         written = [
             write_part(location, table, sweep, part, report.generation, number)
-            for number, part in enumerate(_parts(data))
+            for number, part in enumerate(parts)
         ]
         for path in written:
             step(f"wrote {path}")

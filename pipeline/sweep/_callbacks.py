@@ -102,7 +102,7 @@ class ProgressCallback(Callback):
     trial, which keeps logs of cluster jobs readable.
     """
 
-    STATES = ("completed", "stopped", "failed", "running", "pending")
+    STATES = ("completed", "stopped", "failed", "running", "pending", "interrupted")
 
     def __init__(self, sweep: str, metric: str, mode: str, budget: int) -> None:
         self.sweep, self.metric, self.mode, self.budget = sweep, metric, mode, budget
@@ -114,6 +114,8 @@ class ProgressCallback(Callback):
         self.console: Any = None
         self.trials: list = []
         self.ending: dict[str, str] = {}  # ended trials (Tune may still list them as running)
+        self.started_here: set[str] = set()  # trials this run started or continued
+        self.interrupted: set[str] = set()  # of those, ones Ctrl-C stopped (Tune: terminated)
         self.last_draw = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
@@ -138,6 +140,9 @@ class ProgressCallback(Callback):
             self.last_draw = time.monotonic()
             self.live.update(self.render())
 
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.started_here.add(trial.trial_id)
+
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._finished(trials, trial)
 
@@ -154,6 +159,12 @@ class ProgressCallback(Callback):
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
         self.trials = trials
+        # a trial that ran here and never ended through a callback was stopped by Ctrl-C
+        self.interrupted = {
+            t.trial_id
+            for t in trials
+            if t.trial_id in self.started_here and t.trial_id not in self.ending
+        }
         if self.live is not None:
             self.live.update(self.render())
             self.live.stop()
@@ -188,6 +199,8 @@ class ProgressCallback(Callback):
         return found
 
     def _state(self, trial: Any) -> str:
+        if trial.trial_id in self.interrupted:
+            return "interrupted"
         return self.ending.get(trial.trial_id) or trial_state(trial)
 
     def best(self) -> tuple[float | None, Any]:
@@ -218,13 +231,14 @@ class ProgressCallback(Callback):
         from rich.table import Table
 
         table = Table(title=f"sweep {self.sweep}", show_header=True, box=None)
-        for column in (*self.STATES, f"best {self.metric}", "elapsed"):
-            table.add_column(column, justify="right")
         counts = self.counts()
+        states = [s for s in self.STATES if s != "interrupted" or counts[s]]
+        for column in (*states, f"best {self.metric}", "elapsed"):
+            table.add_column(column, justify="right")
         value, trial = self.best()
         best = "-" if trial is None else f"{value:.4f} ({_candidate(trial)})"
         elapsed = f"{time.monotonic() - self.started:.0f}s"
-        table.add_row(*(str(counts[s]) for s in self.STATES), best, elapsed)
+        table.add_row(*(str(counts[s]) for s in states), best, elapsed)
         return table
 
 

@@ -99,15 +99,25 @@ class DiscoverSearch(Searcher):
             if point is None or attempt == REDRAWS - 1:
                 break
             known, twin = self.ended.get(_key(point)), self._running(point)
-            if known is not None:
+            if known is not None:  # the study trial stands for the trial that ran its point
+                self._link(inner_id, known.get("trial_id"))
                 self.inner.on_trial_complete(inner_id, known)
             elif twin is not None:
+                self._link(inner_id, twin)
                 self.twins.setdefault(twin, []).append(inner_id)
             else:
                 break
+        if point is not None:
+            self._link(inner_id, trial_id)
         self.inner_ids[trial_id], self.points[trial_id] = inner_id, point
         self.drawn = getattr(self, "drawn", 0) + 1
         return point
+
+    def _link(self, inner_id: str, trial_id: str | None) -> None:
+        """The store's trial id as the study trial's user attribute (``_optuna.py``)."""
+        link = getattr(self.inner, "link", None)
+        if link is not None and trial_id is not None:
+            link(inner_id, trial_id)
 
     def _running(self, point: dict[str, Any]) -> str | None:
         """The running trial of ``point``, if any."""
@@ -157,7 +167,7 @@ class DiscoverSearch(Searcher):
         if self.inner is not None and not self._outside(trial_id):
             point = self.points.pop(trial_id, None)
             if point is not None and result and not error:  # ended, or stopped by a rung
-                self.ended[_key(point)] = result
+                self.ended[_key(point)] = {**result, "trial_id": trial_id}
             for inner_id in [self.inner_ids.pop(trial_id, trial_id), *self.twins.pop(trial_id, [])]:
                 self.inner.on_trial_complete(inner_id, result, error)
 

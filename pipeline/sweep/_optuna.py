@@ -1,4 +1,9 @@
-"""Ray's OptunaSearch over a persistent study that survives a killed driver.
+"""Ray's OptunaSearch over a persistent study that survives a killed driver, linked to the store.
+
+Each study trial carries the store's ``trial_id`` as its user attribute ``trial_id``; a trial
+the scheduler stopped at a rung (its last report has no ``trial_status``: only a trial's own
+end says how it ended) is PRUNED, its value the last intermediate one, so TPE and
+optuna-dashboard never take a rung's value for a final one.
 
 The study (SQLite) records a trial's end at once; Ray's experiment snapshot may lag behind. After
 a driver is killed, Ray can therefore resume a trial that the study already finished, and its
@@ -9,19 +14,34 @@ can be in that state, so the study is asked once per trial, not on every report.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ray.air.constants import TRAINING_ITERATION
 from ray.tune.search.optuna import OptunaSearch
 
+TRIAL_ID_ATTR = "trial_id"  # the study trial's user attribute naming the store's trial
+
 
 class ResumableOptunaSearch(OptunaSearch):
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
+        point = super().suggest(trial_id)
+        if point is not None and trial_id in self._ot_trials:
+            self.link(trial_id, trial_id)
+        return point
+
+    def link(self, trial_id: str, store_trial_id: str) -> None:
+        """Name the store's trial that the study trial ``trial_id`` stands for."""
+        self._ot_trials[trial_id].set_user_attr(TRIAL_ID_ATTR, store_trial_id)
+
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         # Steps are epochs: Tune's training_iteration restarts at 1 when a retried or resumed
         # trial continues from its saved state, and Optuna would warn about and drop the steps
         # it has already seen.
         if not self._finished_in_study(trial_id) and "epoch" in result:
-            super().on_trial_result(trial_id, {**result, TRAINING_ITERATION: result["epoch"]})
+            with warnings.catch_warnings():  # a trial continued from its last saved epoch
+                warnings.filterwarnings("ignore", "The reported value is ignored", UserWarning)
+                super().on_trial_result(trial_id, {**result, TRAINING_ITERATION: result["epoch"]})
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
@@ -31,7 +51,28 @@ class ResumableOptunaSearch(OptunaSearch):
         if finished:
             self._ot_trials.pop(trial_id, None)
             return
+        if result and not error and "trial_status" not in result and trial_id in self._ot_trials:
+            self._prune(trial_id, result)  # stopped by the scheduler between epochs
+            return
         super().on_trial_complete(trial_id, result, error)
+
+    def _prune(self, trial_id: str, result: dict[str, Any]) -> None:
+        """PRUNED at the last reported epoch (a repeat of a stopped point, which reported
+        nothing itself, gets that trial's last value at its epoch)."""
+        import optuna
+
+        if trial_id in self._completed_trials:
+            return
+        ot_trial = self._ot_trials[trial_id]
+        # Optuna keeps intermediate values of single-objective studies only
+        value = result.get(self.metric) if isinstance(self.metric, str) else None
+        step = result.get("epoch")
+        if isinstance(value, float) and isinstance(step, int):
+            stored = self._ot_study._storage.get_trial(ot_trial._trial_id)
+            if step not in stored.intermediate_values:
+                ot_trial.report(value, step)
+        self._ot_study.tell(ot_trial, state=optuna.trial.TrialState.PRUNED)
+        self._completed_trials.add(trial_id)
 
     def _finished_in_study(self, trial_id: str) -> bool:
         ot_trial = self._ot_trials.get(trial_id)

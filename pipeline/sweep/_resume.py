@@ -10,7 +10,7 @@ from pipeline.sweep import _connect
 from pipeline.sweep._options import SweepOptions
 from pipeline.sweep._prepare import Prepared, experiment_root
 from pipeline.sweep._record import SweepRecord, load_record, outputs_dir
-from pipeline.sweep._run import run_prepared, storage_filesystem
+from pipeline.sweep._run import compact_finished, run_prepared, storage_filesystem
 from pipeline.sweep._tracking import check_loggers
 from pipeline.sweep._trust import factory_policy, recorded_space
 from pipeline.sweep._validate import validate_space
@@ -82,6 +82,8 @@ def _run_resume(prepared: Prepared, location: Any) -> tuple[Prepared, bool]:
         segment = record.add_segment(num_samples - record.budget)
         record.save()
         finished = run_prepared(prepared, segment, restore=False)
+    if finished:
+        compact_finished(prepared)
     return prepared, finished
 
 

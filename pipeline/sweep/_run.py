@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline.space import SearchSpace
 from pipeline.sweep import _connect
+from pipeline.sweep._interrupt import ray_hints_replaced
 from pipeline.sweep._prepare import Prepared
 from pipeline.sweep._record import Segment, SweepRecord
 from pipeline.sweep._strategy import build_searcher, first, scheduler_for
@@ -38,7 +39,7 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
     else:
         callbacks = [
             StoreCallback(prepared.spec, prepared.dataset),
-            *tracking_callbacks(space.loggers, prepared.spec),
+            *tracking_callbacks(space.loggers, prepared.spec, first(prepared.mode)),
         ]
         if not record.verbose:
             budget = segment.num_samples
@@ -55,7 +56,8 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
             tune_config=_tune_config(prepared, segment),
         )
     try:
-        results = tuner.fit()
+        with ray_hints_replaced(record.name):
+            results = tuner.fit()
     except Exception as error:
         from pipeline.sweep._study import storage_failure
 
@@ -63,10 +65,25 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         if failure is None:
             raise
         raise failure from None
-    ended = results.num_terminated + results.num_errors
-    segment.finished = ended >= segment.num_samples
+    segment.finished = ended_trials(results, record) >= segment.num_samples
     record.save()
     return segment.finished
+
+
+def ended_trials(results: Any, record: SweepRecord) -> int:
+    """Trials of an experiment that ended: failures, and trials the store holds a ``trials``
+    row of (a trial writes its own; the driver writes a scheduler stop's). Ray calls a trial
+    that Ctrl-C stopped terminated too, but it has no row: it is not ended, and a resume
+    continues it from its saved state."""
+    from pipeline.store import open_store, read_table
+
+    stored = set(
+        read_table(open_store(record.store), "trials", record.name)["trial_id"].to_pylist()
+    )
+    return sum(
+        result.error is not None or (result.metrics or {}).get("trial_id") in stored
+        for result in results
+    )
 
 
 def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:
@@ -204,4 +221,26 @@ def start_sweep(prepared: Prepared) -> bool:
     with sweep_lock(open_store(record.store), record.name, prepared.options.force):
         record.save(new=True)
         prepared.run_tests()
-        return run_prepared(prepared, record.segments[0], restore=False)
+        finished = run_prepared(prepared, record.segments[0], restore=False)
+        if finished:
+            compact_finished(prepared)
+        return finished
+
+
+def compact_finished(prepared: Prepared) -> None:
+    """A finished sweep's files rewritten as a few per table (the space's ``compact``, on by
+    default), so a direct read of a table's folder reads what ``query`` reads. A compaction
+    that fails leaves the store readable as it was: one warning line, and the sweep stands."""
+    from pipeline.store import StoreError, compact_sweep, open_store
+
+    if not prepared.space.compact:
+        return
+    name = prepared.record.name
+    try:
+        compact_sweep(open_store(prepared.record.store), name)
+    except StoreError as error:
+        print(
+            f"warning: sweep {name}: its files were not compacted ({error}); "
+            f"`symsearch compact {name}` compacts them",
+            file=sys.stderr,
+        )

@@ -67,12 +67,16 @@ class DefineByRun:
                 continue
             if isinstance(dimension, Choice):
                 value = trial.suggest_categorical(key, dimension.choices)
+            elif key == "candidate_group":  # one candidate: still a parameter of the study
+                value = trial.suggest_categorical(key, [dimension])
             elif isinstance(dimension, Distribution):
                 value = _suggest(trial, key, dimension)
             else:
                 constants[key] = value = dimension
             if key == "candidate_group":
                 candidate = value
+        if "candidate_group" not in self.dimensions:  # fixed by the space: a parameter too
+            trial.suggest_categorical("candidate_group", [candidate])
         return constants
 
 

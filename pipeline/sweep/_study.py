@@ -115,19 +115,32 @@ def _frozen_trial(row: dict[str, Any], search: Any, metrics: list[str]) -> Any:
     import optuna
     from optuna.trial import TrialState
 
+    from pipeline.sweep._optuna import TRIAL_ID_ATTR
+
     config = json.loads(row.get("config_json") or "{}")
-    fixed = optuna.trial.FixedTrial({k: config[k] for k in search.dimensions if k in config})
+    keys = {*search.dimensions, "candidate_group"}
+    fixed = optuna.trial.FixedTrial({k: config[k] for k in keys if k in config})
     search(fixed)  # replays the space: the distribution of every parameter the trial drew
     values = [row.get(metric) for metric in metrics]
     ok = row.get("status") != "failed" and all(
         isinstance(v, float) and math.isfinite(v) for v in values
     )
+    if ok and row.get("status") == "stopped":  # a rung stopped it: PRUNED at its last epoch
+        return optuna.trial.create_trial(
+            params=fixed.params,
+            distributions=fixed.distributions,
+            state=TrialState.PRUNED,
+            intermediate_values={int(row.get("epochs") or 0): values[0]}
+            if len(values) == 1
+            else None,
+            user_attrs={TRIAL_ID_ATTR: row.get("trial_id")},
+        )
     return optuna.trial.create_trial(
         params=fixed.params,
         distributions=fixed.distributions,
         values=values if ok else None,
         state=TrialState.COMPLETE if ok else TrialState.FAIL,
-        user_attrs={"symsearch_trial_id": row.get("trial_id")},
+        user_attrs={TRIAL_ID_ATTR: row.get("trial_id")},
     )
 
 

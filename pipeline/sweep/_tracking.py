@@ -2,9 +2,12 @@
 
 ``tensorboard`` (Tune's TBXLoggerCallback), ``mlflow`` (MLflowLoggerCallback) and ``wandb``
 (WandbLoggerCallback) each get, per trial, the whole trial configuration, every epoch's metrics
-(stepped by epoch, so a retried or resumed trial continues its curves) and the final test,
-discovery and robustness figures (``final_figures``). The tracking packages are optional (the
-``tracking`` extra) and imported only here, when a sweep asks for them.
+(stepped by epoch, so a retried or resumed trial continues its curves), the final test,
+discovery (per generator: width, activity and the data test's verdict) and robustness figures
+(``final_figures``) and the ``discovered_group``; Ray's own bookkeeping (process id, host,
+timestamps, iteration counters) is not logged. When an experiment ends, the sweep's best trial
+so far (``_tracking_best.py``) gets its saved model as an artifact. The tracking packages are
+optional (the ``tracking`` extra) and imported only here, when a sweep asks for them.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from pipeline.space import SpaceError
+from pipeline.sweep._figures import final_figures
 from pipeline.sweep._record import outputs_dir
 
-if TYPE_CHECKING:  # an annotation only: the trainable imports this module to report
+__all__ = ["final_figures", "tracked", "tracking_callbacks"]
+
+if TYPE_CHECKING:  # an annotation only
     from pipeline.sweep._trainable import TrialSpec
 
 LOGGER_MODULES = {"tensorboard": "tensorboardX", "mlflow": "mlflow", "wandb": "wandb"}
@@ -45,10 +51,55 @@ def mlflow_tracking_uri() -> str:
     )
 
 
-def tracking_callbacks(loggers: list[str], spec: TrialSpec) -> list[Any]:
-    """Tune callbacks for the requested loggers, in the order given."""
+def tracking_callbacks(loggers: list[str], spec: TrialSpec, mode: str) -> list[Any]:
+    """Tune callbacks for the requested loggers, in the order given; ``mode``: the direction
+    of the validation metric (the best trial's)."""
     makers = {"tensorboard": _tensorboard, "mlflow": _mlflow, "wandb": _wandb}
-    return [makers[logger](spec) for logger in loggers]
+    return [makers[logger](spec, mode) for logger in loggers]
+
+
+# What Ray adds to every result: its bookkeeping, not a trial's figures
+RAY_FIELDS = frozenset(
+    {
+        "pid",
+        "hostname",
+        "node_ip",
+        "timestamp",
+        "date",
+        "done",
+        "time_this_iter_s",
+        "time_total_s",
+        "time_since_restore",
+        "timesteps_since_restore",
+        "iterations_since_restore",
+        "training_iteration",
+        "timesteps_total",
+        "episodes_total",
+        "trial_id",
+        "experiment_id",
+        "experiment_tag",
+        "checkpoint_dir_name",
+        "should_checkpoint",
+        "config",
+        "node",  # the trial's host/node, a text (the store's `node`)
+    }
+)
+TEXT_FIELDS = ("discovered_group", "trial_status")  # logged as tags, config or text
+
+
+def tracked(result: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """A Tune result as (step, numbers, texts): stepped by epoch (Tune's training_iteration
+    restarts at 1 in a retried or resumed trial), Ray's bookkeeping left out."""
+    step = result.get("epoch") or result.get("training_iteration") or 0
+    numbers = {
+        k: float(v) if isinstance(v, bool) else v  # discovery_correct: 1 or 0
+        for k, v in result.items()
+        if k not in RAY_FIELDS
+        and isinstance(v, int | float)
+        and v == v  # NaN: a failed trial's objective, not a value to chart
+    }
+    texts = {k: str(result[k]) for k in TEXT_FIELDS if result.get(k) is not None}
+    return int(step), numbers, texts
 
 
 def full_config(spec: TrialSpec, params: dict[str, Any]) -> dict[str, Any]:
@@ -58,59 +109,43 @@ def full_config(spec: TrialSpec, params: dict[str, Any]) -> dict[str, Any]:
     return make_config(spec.values(params)).model_dump()
 
 
-def final_figures(
-    discovery: list[dict[str, Any]], robustness: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """A trial's discovery and robustness rows as a few numbers a tracker can chart:
-    per generator its normalized width and whether it is active; per shift (and plain or
-    averaged prediction) the mean metric in and out of the training support and the worst."""
-    figures: dict[str, Any] = {}
-    for row in discovery:
-        key = f"discovery/{row['generator']}"
-        figures[f"{key}/normalized_width"] = row["normalized_width"]
-        figures[f"{key}/active"] = float(bool(row["active"]))
-    curves: dict[str, list[dict[str, Any]]] = {}
-    for row in robustness:
-        averaged = "averaged" if row["averaged"] else "plain"
-        curves.setdefault(f"robustness/{row['shift']}/{averaged}", []).append(row)
-    for key, rows in curves.items():
-        metrics = [r["metric"] for r in rows if r["metric"] is not None]
-        for part, inside in (("in_support", True), ("out_of_support", False)):
-            values = [
-                r["metric"]
-                for r in rows
-                if r["metric"] is not None and r.get("in_support") is inside
-            ]
-            if values:
-                figures[f"{key}/{part}"] = sum(values) / len(values)
-        if metrics:
-            figures[f"{key}/worst"] = min(metrics)
-    return figures
-
-
-def _stepped_by_epoch(result: dict[str, Any]) -> dict[str, Any]:
-    """Tune's loggers step by timesteps_total when given, else by training_iteration, which
-    restarts at 1 in a retried or resumed trial; the epoch does not."""
-    return {**result, "timesteps_total": result.get("epoch") or None}
-
-
-def _tensorboard(spec: TrialSpec) -> Any:
+def _tensorboard(spec: TrialSpec, mode: str) -> Any:
     from ray.tune.logger import TBXLoggerCallback
 
     class TensorBoardTracker(TBXLoggerCallback):
-        """Event files in each trial's folder of the Ray experiment (`tensorboard --logdir`)."""
+        """Event files in each trial's folder of the Ray experiment (`tensorboard --logdir`);
+        the discovered group as text; the best model beside them (``best_model/``)."""
 
         def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
-            super().log_trial_result(iteration, trial, _stepped_by_epoch(result))
+            step, numbers, texts = tracked(result)
+            super().log_trial_result(iteration, trial, {**numbers, "training_iteration": step})
+            for key, text in texts.items():
+                self._trial_writer[trial].add_text(key, text, global_step=step)
+
+        def on_experiment_end(self, trials: list, **info: Any) -> None:
+            super().on_experiment_end(trials, **info)
+            from pipeline.sweep._tracking_best import best_model, save_beside_experiment
+
+            found = best_model(spec, mode)
+            if found is not None and trials:
+                save_beside_experiment(trials[0], found)
 
     return TensorBoardTracker()
 
 
-def _mlflow(spec: TrialSpec) -> Any:
+def _mlflow(spec: TrialSpec, mode: str) -> Any:
     from ray.air.integrations.mlflow import MLflowLoggerCallback
+
+    uri = mlflow_tracking_uri()
 
     class MLflowTracker(MLflowLoggerCallback):
         """One MLflow run per trial in the experiment named after the sweep."""
+
+        def setup(self, *args: Any, **kwargs: Any) -> None:
+            from pipeline.sweep._tracking_best import mlflow_experiment
+
+            mlflow_experiment(uri, spec.sweep)  # artifacts under outputs/ by default
+            super().setup(*args, **kwargs)
 
         def log_trial_start(self, trial: Any) -> None:
             shared, self.tags = self.tags, {**self.tags, "trial_id": trial.trial_id}
@@ -124,22 +159,47 @@ def _mlflow(spec: TrialSpec) -> Any:
             self.mlflow_util.log_params(run_id=self._trial_runs[trial], params_to_log=whole)
 
         def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
-            super().log_trial_result(iteration, trial, _stepped_by_epoch(result))
+            step, numbers, texts = tracked(result)
+            run_id = self._trial_runs[trial]
+            self.mlflow_util.log_metrics(run_id=run_id, metrics_to_log=numbers, step=step)
+            if texts:
+                from pipeline.sweep._tracking_best import set_mlflow_tags
 
-    return MLflowTracker(
-        tracking_uri=mlflow_tracking_uri(), experiment_name=spec.sweep, tags={"sweep": spec.sweep}
-    )
+                set_mlflow_tags(uri, run_id, texts)
+
+        def on_experiment_end(self, trials: list, **info: Any) -> None:
+            super().on_experiment_end(trials, **info)
+            from pipeline.sweep._tracking_best import best_model, log_to_mlflow
+
+            found = best_model(spec, mode)
+            if found is not None:
+                log_to_mlflow(uri, spec.sweep, found)
+
+    return MLflowTracker(tracking_uri=uri, experiment_name=spec.sweep, tags={"sweep": spec.sweep})
 
 
-def _wandb(spec: TrialSpec) -> Any:
+def _wandb(spec: TrialSpec, mode: str) -> Any:
     from ray.air.integrations.wandb import WandbLoggerCallback
 
     class WandbTracker(WandbLoggerCallback):
-        """One W&B run per trial, grouped by sweep; offline unless WANDB_MODE says otherwise."""
+        """One W&B run per trial, grouped by sweep; offline unless WANDB_MODE says otherwise;
+        texts (the discovered group) go to the run's config."""
 
         def _start_logging_actor(self, trial: Any, exclude_results: list[str], **init: Any) -> None:
             init["config"] = {**full_config(spec, trial.config), **init.get("config", {})}
             super()._start_logging_actor(trial, exclude_results, **init)
+
+        def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
+            step, numbers, texts = tracked(result)
+            super().log_trial_result(iteration, trial, {**numbers, "epoch": step, "config": texts})
+
+        def on_experiment_end(self, trials: list, **info: Any) -> None:
+            super().on_experiment_end(trials, **info)
+            from pipeline.sweep._tracking_best import best_model, log_to_wandb
+
+            found = best_model(spec, mode)
+            if found is not None:
+                log_to_wandb(spec.sweep, found, str(folder))
 
     folder = outputs_dir() / "wandb"
     folder.mkdir(parents=True, exist_ok=True)

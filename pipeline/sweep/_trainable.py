@@ -61,7 +61,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
 
     from pipeline.space import make_config
     from pipeline.store import StoreWriter, claim_attempt, open_store
-    from pipeline.sweep._tracking import final_figures
+    from pipeline.sweep._figures import final_figures
     from pipeline.trial import RunContext, run_trial
 
     trial_id = tune.get_context().get_trial_id()

@@ -119,3 +119,16 @@ def test_resume_set_changes_how_trials_run_never_what_they_are(tmp_path, outputs
     with pytest.raises(SpaceError, match=r"--set dataset\.limit: a resumed sweep keeps"):
         pipeline.open_sweep("r").resume(dataset={"limit": 10})
     assert load_record("r").space["checkpoint_seconds"] == 10.0
+
+
+def test_an_interrupted_sweep_from_python_says_how_to_resume_it(
+    tmp_path, outputs, monkeypatch, capsys
+):
+    import importlib
+
+    module = importlib.import_module("pipeline.sweep")
+    monkeypatch.setattr(module, "start_sweep", lambda prepared: False)  # as after Ctrl-C
+    space = {"dataset": {"name": "signals", "length": 16, "n_samples": 60}, "num_samples": 1}
+    pipeline.sweep(space, name="cut", store=str(tmp_path / "store"))
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "`symsearch resume cut`" in line and "Tuner" not in line

@@ -125,3 +125,19 @@ def test_the_driver_builds_a_stopped_trials_row_with_the_trials_builder():
     )
     assert (row["node"], row["git_commit"], row["robustness"]) == ("host/abc", "f00d", 0.4)
     assert row["reg"] == 0.25 and row["trial_id"] == "abc12345"
+
+
+def test_trials_ctrl_c_stopped_are_interrupted_not_stopped_or_done():
+    """Tune marks a trial that Ctrl-C stopped terminated, like one a rung stopped; it never
+    ended through a callback, so the live view calls it interrupted."""
+    callback = ProgressCallback("s", "val_metric", "max", budget=3)
+    out = logged(callback)
+    done, cut = finished_trial("t1", 0.5), finished_trial("t2", 0.4)
+    for trial in (done, cut):
+        callback.on_trial_start(iteration=1, trials=[done, cut], trial=trial)
+    callback.on_trial_complete(iteration=2, trials=[done, cut], trial=done)
+    cut.status = done.status = "TERMINATED"
+    cut.last_result = {"val_metric": 0.4}  # its last epoch: no trial_status
+    callback.on_experiment_end(trials=[done, cut])
+    last = out.getvalue().splitlines()[-1]
+    assert last.startswith("s: 1/3 done, 1 interrupted, best val_metric 0.5000"), last

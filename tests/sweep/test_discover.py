@@ -150,7 +150,9 @@ def test_multi_objective_asha_ranks_by_the_first_metric():
     assert (
         searcher.suggest("t0")["candidate_group"] in DIGITS["search"]["candidate_group"]["choices"]
     )
-    searcher.on_trial_complete("t0", {"val_metric": 0.5, "robustness": 0.4})
+    searcher.on_trial_complete(
+        "t0", {"val_metric": 0.5, "robustness": 0.4, "trial_status": "completed"}
+    )
     (trial,) = searcher._ot_study.trials
     assert trial.values == [0.5, 0.4]
 
@@ -196,6 +198,7 @@ def test_a_lost_study_is_rebuilt_with_every_objective_without_the_probe_or_basel
     assert rebuild_study(storage, "lost", space, ["max", "max"], rows) == 1
     (trial,) = optuna.load_study(study_name="lost", storage=storage).trials
     assert trial.values == [0.5, 0.3] and trial.params["candidate_group"] == "SO2"
+    assert trial.user_attrs["trial_id"] == "a"
 
 
 SMALL = {
@@ -233,6 +236,21 @@ def test_a_drawn_twin_of_a_running_trial_learns_its_result_when_it_ends():
     searcher.on_trial_complete("t0", {"val_metric": 0.5, "trial_status": "completed"})
     values = [t.value for t in searcher.inner._ot_study.trials if t.state.is_finished()]
     assert values == [0.5, 0.5] and point["candidate_group"] == "SO2"
+
+
+def test_each_study_trial_names_the_store_trial_that_ran_its_point():
+    searcher = probed(SMALL)
+    searcher.suggest("t0")
+    searcher.on_trial_complete("t0", {"val_metric": 0.5, "trial_status": "completed", "epoch": 3})
+    for number in range(1, 6):  # four lr choices: later draws repeat t0's point
+        searcher.suggest(f"t{number}")
+    study = searcher.inner._ot_study.trials
+    names = {t.user_attrs["trial_id"] for t in study}
+    assert names <= {f"t{n}" for n in range(6)}, names  # never a redraw's own id ("t5~1")
+    for trial in study:  # a repeat answered with an earlier trial's result names that trial
+        point = {"lr": trial.params["lr"], "candidate_group": trial.params["candidate_group"]}
+        assert point == searcher.points.get(trial.user_attrs["trial_id"], point)
+    assert all(t.params["candidate_group"] == "SO2" for t in study)  # narrowed, still a param
 
 
 @pytest.mark.parametrize("seed", range(4))

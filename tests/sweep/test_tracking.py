@@ -1,15 +1,20 @@
 """Experiment tracking: `loggers` in a space feeds MLflow and TensorBoard through Ray Tune."""
 
+import json
 import sys
 
 import pytest
+import torch
 import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.space import SearchSpace, SpaceError
 from pipeline.store import open_store, read_table
-from pipeline.sweep._tracking import check_loggers, final_figures, mlflow_tracking_uri
+from pipeline.sweep._tracking import check_loggers, final_figures, mlflow_tracking_uri, tracked
+
+RAY_BOOKKEEPING = ("pid", "hostname", "node_ip", "timestamp", "time_this_iter_s", "time_total_s")
+RAY_BOOKKEEPING += ("training_iteration", "timesteps_total", "iterations_since_restore", "date")
 
 TRACKED = {
     "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 160},
@@ -26,7 +31,16 @@ TRACKED = {
 
 
 def test_final_figures_summarize_discovery_and_robustness_rows():
-    discovery = [{"generator": "rot", "normalized_width": 0.8, "active": True}]
+    discovery = [
+        {
+            "generator": "rot",
+            "normalized_width": 0.8,
+            "active": True,
+            "present": False,
+            "p_value": 0.02,
+            "extent": 0.5,
+        }
+    ]
     robustness = [
         {"shift": "rot", "averaged": False, "metric": 0.9, "in_support": True},
         {"shift": "rot", "averaged": False, "metric": 0.7, "in_support": True},
@@ -38,11 +52,41 @@ def test_final_figures_summarize_discovery_and_robustness_rows():
         {
             "discovery/rot/normalized_width": 0.8,
             "discovery/rot/active": 1.0,
+            "discovery/rot/present": 0.0,  # the data test's verdict beside the widths
+            "discovery/rot/p_value": 0.02,
+            "discovery/rot/extent": 0.5,
             "robustness/rot/plain/in_support": 0.8,
             "robustness/rot/plain/out_of_support": 0.4,
             "robustness/rot/plain/worst": 0.4,
         }
     )
+
+
+def test_trackers_get_the_trials_figures_and_texts_not_rays_bookkeeping():
+    result = {
+        **dict.fromkeys(RAY_BOOKKEEPING, 7),
+        "hostname": "box",
+        "config": {"lr": 0.1},
+        "done": True,
+        "trial_id": "t1",
+        "epoch": 3,
+        "val_metric": 0.9,
+        "robustness": None,
+        "node": "box/abc",
+        "discovered_group": "SO2",
+        "trial_status": "completed",
+        "discovery/rot/present": 1.0,
+        "discovery_correct": True,
+    }
+    step, numbers, texts = tracked(result)
+    assert step == 3  # by epoch: Tune's iteration restarts in a resumed trial
+    assert numbers == {
+        "epoch": 3,
+        "val_metric": 0.9,
+        "discovery/rot/present": 1.0,
+        "discovery_correct": 1.0,
+    }
+    assert texts == {"discovered_group": "SO2", "trial_status": "completed"}
 
 
 def test_loggers_are_validated_in_the_space():
@@ -95,6 +139,8 @@ def test_mlflow_and_tensorboard_hold_each_trials_config_and_curves(
     assert start_sweep(prepared) is True
     epochs = read_table(open_store(store), "epochs", "tracked").to_pylist()
     stored = {(e["trial_id"], e["epoch"]): e["val_metric"] for e in epochs}
+    trials = read_table(open_store(store), "trials", "tracked").to_pylist()
+    stored_trials = {t["trial_id"]: t["discovered_group"] for t in trials}
 
     mlflow.set_tracking_uri(f"sqlite:///{outputs / 'mlflow.db'}")
     runs = mlflow.search_runs(experiment_names=["tracked"])
@@ -113,9 +159,12 @@ def test_mlflow_and_tensorboard_hold_each_trials_config_and_curves(
         assert any(
             k.startswith("metrics.discovery/") and k.endswith("/normalized_width") for k in logged
         )
+        assert any(k.startswith("metrics.discovery/") and k.endswith("/present") for k in logged)
         assert any(k.startswith("metrics.robustness/") for k in logged)
+        assert run["tags.discovered_group"] == stored_trials[run["tags.trial_id"]]
+        assert not {f"metrics.{k}" for k in RAY_BOOKKEEPING} & set(run.index)
+    _best_model_is_an_artifact(client, runs, store)
 
-    trials = read_table(open_store(store), "trials", "tracked").to_pylist()
     _study_opens_with_optunas_api(outputs, [t["val_metric"] for t in trials])
 
     event_files = sorted((outputs / "ray").glob("**/events.out.tfevents.*"))
@@ -125,6 +174,28 @@ def test_mlflow_and_tensorboard_hold_each_trials_config_and_curves(
         events.Reload()
         curve = [(s.step, s.value) for s in events.Scalars("ray/tune/val_metric")]
         assert any(_curve(curve, stored, trial_id) for trial_id in {key[0] for key in stored})
+        scalars = set(events.Tags()["scalars"])
+        assert not {f"ray/tune/{k}" for k in RAY_BOOKKEEPING} & scalars, scalars
+        assert any(s.startswith("ray/tune/discovery/") and s.endswith("/present") for s in scalars)
+        assert "discovered_group/text_summary" in events.Tags()["tensors"]
+    best = max(trials, key=lambda t: t["val_metric"])["trial_id"]
+    beside = outputs / "ray" / "tracked" / "best_model"
+    assert json.loads((beside / "best.json").read_text())["trial_id"] == best
+    assert torch.load(beside / f"{best}.pt", weights_only=True)["model"]
+
+
+def _best_model_is_an_artifact(client, runs, store):
+    """The best trial's saved state, as `best` and `load_model` read it, on its MLflow run."""
+    trials = read_table(open_store(store), "trials", "tracked").to_pylist()
+    best = max(trials, key=lambda t: t["val_metric"])["trial_id"]  # accuracy: max
+    experiment = client.get_experiment_by_name("tracked")
+    assert experiment.tags["best_trial_id"] == best
+    (run_id,) = runs.loc[runs["tags.trial_id"] == best, "run_id"]
+    (artifact,) = client.list_artifacts(run_id, "model")
+    assert artifact.path == f"model/{best}.pt"
+    local = client.download_artifacts(run_id, artifact.path)
+    saved = open_store(store).fs.cat(f"{store}/_checkpoints/sweep=tracked/{best}.pt")
+    assert open(local, "rb").read() == saved  # noqa: SIM115
 
 
 def _curve(curve, stored, trial_id):

@@ -1,0 +1,102 @@
+"""Ctrl-C (one SIGINT to the driver's process group, as a terminal sends it) ends a sweep
+cleanly at any moment, and `symsearch resume NAME` finishes its budget: each trial and each
+(trial, epoch) stored once, every trial of the FIFO sweep completed."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.sweep.helpers import (
+    StoreProgress,
+    assert_each_trial_and_epoch_once,
+    cli_env,
+    query,
+    symsearch,
+    wait_until,
+)
+
+pytestmark = pytest.mark.reliability
+
+EPOCHS, BUDGET = 8, 3
+SPACE = {
+    "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 300},
+    "trial": {"epochs": EPOCHS, "robustness": "none"},
+    "search": {
+        "candidate_group": ["trivial", "shift32"],
+        "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5},
+    },
+    "num_samples": BUDGET,
+    "scheduler": {"name": "fifo"},  # no early stops: every trial must end completed
+    "checkpoint_seconds": 0,
+    "searcher": "optuna",
+}
+
+
+def interrupt(args, cwd, ready, what, log):
+    """Run a command in its own session, send one SIGINT to its group once ready(), and return
+    its exit status and output (the wait is bounded)."""
+    command = [sys.executable, "-m", "pipeline.cli", *args]
+    with open(log, "w") as out:
+        driver = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=cli_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until(driver, ready, what)
+        os.killpg(driver.pid, signal.SIGINT)
+        code = driver.wait(timeout=120)
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.wait(timeout=60)
+    return code, log.read_text()
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_three_moments_then_resume_stores_every_trial_and_epoch_once(tmp_path):
+    space, store = tmp_path / "space.yaml", tmp_path / "store"
+    space.write_text(yaml.safe_dump(SPACE))
+    progress = StoreProgress(store, "k")
+    moments = [
+        ("the first epoch is stored", lambda: sum(progress.running_epochs().values()) >= 1),
+        (
+            "a trial finished, another 2+ epochs in",
+            lambda: (
+                len(progress.finished()) >= 1
+                and max(progress.running_epochs().values(), default=0) >= 2
+            ),
+        ),
+        (
+            "the last trial running",
+            lambda: (
+                len(progress.finished()) >= BUDGET - 1
+                and max(progress.running_epochs().values(), default=0) >= 1
+            ),
+        ),
+    ]
+    command = ["sweep", str(space), "--name", "k", "--store", str(store)]
+    for number, (what, ready) in enumerate(moments):
+        code, output = interrupt(command, tmp_path, ready, what, tmp_path / f"log{number}")
+        assert code == 130, f"after Ctrl-C when {what}: exit {code}\n{output[-3000:]}"
+        assert len(progress.finished()) < BUDGET, f"interrupted after the end, not when {what}"
+        assert "symsearch resume k" in output, output[-3000:]
+        assert "Tuner.restore" not in output and "Tuner(" not in output, output[-3000:]
+        command = ["resume", "k"]
+    done = symsearch(*command, cwd=tmp_path)
+    assert "Tuner.restore" not in done.stderr
+
+    assert_each_trial_and_epoch_once(store, tmp_path, "k", BUDGET, EPOCHS)
+    statuses = query(
+        "select status, count(*) n from trials where sweep='k' group by 1", store, tmp_path
+    )
+    assert statuses == [{"status": "completed", "n": BUDGET}]
+    status = symsearch("status", "k", cwd=tmp_path).stdout
+    assert f"k      {BUDGET}       {BUDGET}          0        0       0          True" in status
