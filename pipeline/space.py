@@ -251,6 +251,8 @@ class SearchSpace(BaseModel):
         default_factory=list, max_length=3
     )
     # experiment trackers fed by Ray Tune's logger callbacks (the `tracking` extra)
+    batch_trials: int = Field(1, ge=1, le=1024)  # > 1: one Ray trial trains up to this many
+    # configurations that share data and network as one batched model (sweep._batching)
 
     @field_validator("trial", "search")
     @classmethod
@@ -294,6 +296,16 @@ class SearchSpace(BaseModel):
             asha = scheduler.model_fields_set & {"grace_period", "reduction_factor", "brackets"}
             by_searcher = "asha" if self.searcher == "discover" else "fifo"
             scheduler.__dict__["name"] = "asha" if asha else by_searcher
+        return self
+
+    @model_validator(mode="after")
+    def _batching(self) -> SearchSpace:
+        """What a batched sweep cannot do: ASHA's rule applies per member with one bracket, and
+        trackers log one run per Ray trial (a batch)."""
+        if self.batch_trials > 1 and self.scheduler.brackets > 1:
+            raise ValueError("batch_trials: batched trials support one ASHA bracket (brackets: 1)")
+        if self.batch_trials > 1 and self.loggers:
+            raise ValueError("batch_trials: loggers log one run per Ray trial; use batch_trials: 1")
         return self
 
     def objectives(self) -> list[str]:

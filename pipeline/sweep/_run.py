@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline.space import SearchSpace
 from pipeline.sweep import _connect
+from pipeline.sweep._batching import MEMBERS_KEY, chunks, members_of
 from pipeline.sweep._prepare import Prepared
 from pipeline.sweep._record import Segment, SweepRecord
 from pipeline.sweep._strategy import build_searcher, first, scheduler_for
@@ -63,10 +64,17 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         if failure is None:
             raise
         raise failure from None
-    ended = results.num_terminated + results.num_errors
-    segment.finished = ended >= segment.num_samples
+    segment.finished = ended_configurations(results) >= segment.num_samples
     record.save()
     return segment.finished
+
+
+def ended_configurations(results: Any) -> int:
+    """Configurations whose trial ended (a batched Tune trial holds several)."""
+    ended = results.num_terminated + results.num_errors
+    if ended < len(results):  # interrupted: some Tune trials still hold unfinished members
+        return ended
+    return sum(len(members_of(result.config or {}) or [None]) for result in results)
 
 
 def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:
@@ -82,6 +90,8 @@ def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:
     points = grid_points(space)
     if segment.carried:
         points = _points_not_run(prepared.record, points)
+    if space.batch_trials > 1:
+        return {MEMBERS_KEY: tune.grid_search(chunks(points, space.batch_trials))}
     return {GRID_KEY: tune.grid_search(points)}
 
 
@@ -102,7 +112,7 @@ def _points_not_run(record: SweepRecord, points: list[dict[str, Any]]) -> list[d
 def _trainable(prepared: Prepared) -> Any:
     from ray import tune
 
-    from pipeline.sweep._trainable import make_trainable
+    from pipeline.sweep._entry import make_trainable
 
     resources = prepared.space.resources
     return tune.with_resources(
@@ -112,13 +122,20 @@ def _trainable(prepared: Prepared) -> Any:
 
 def _tune_config(prepared: Prepared, segment: Segment) -> Any:
     from ray import tune
+    from ray.tune.schedulers import FIFOScheduler
 
     space = prepared.space
     searcher = _searcher(prepared)
     # No metric/mode here: the searcher and the scheduler have them, and Ray refuses them twice.
+    batched = space.batch_trials > 1  # ASHA then judges each member (sweep._batching)
+    scheduler = FIFOScheduler() if batched else scheduler_for(space, prepared.mode)
+    if batched and searcher is not None:
+        from pipeline.sweep._groups import GroupSearch
+
+        searcher = GroupSearch(searcher, space.batch_trials, segment.num_samples)
     return tune.TuneConfig(
         search_alg=searcher,
-        scheduler=scheduler_for(space, prepared.mode),
+        scheduler=scheduler,
         num_samples=1 if space.searcher == "grid" else segment.num_samples,
         max_concurrent_trials=prepared.record.max_concurrent,
         reuse_actors=True,  # function trainables hold no state between trials

@@ -47,6 +47,7 @@ from pipeline.trial._train import (
 )
 
 STOP = "stop"  # a member's report returns this to leave the batch (stopped by the scheduler)
+Ended = Callable[[int, TrialResult], None]
 SHARED = ("dataset", "data_seed", "model", "symmetry_breaking", "batch_size", "device")
 
 
@@ -99,10 +100,12 @@ def run_trials(
     data_tests: Sequence[DataTest | None] | None = None,
     contexts: Sequence[RunContext | None] | None = None,
     options: BatchOptions | None = None,
+    ended: Ended | None = None,
 ) -> list[TrialResult]:
     """``run_trial`` for several configurations sharing ``batch_key``, trained as one batched
     model; one result per configuration, in order. The per-trial arguments are lists (None:
-    none for any); a report returning ``STOP`` ends that trial as ``stopped``."""
+    none for any); a report returning ``STOP`` ends that trial as ``stopped``. ``ended(i,
+    result)`` is called as soon as trial i's result is known (the others may train on)."""
     began = time.perf_counter()
     configs = [c if isinstance(c, TrialConfig) else make_config(c) for c in configs]
     _check_shared(configs)
@@ -123,20 +126,32 @@ def run_trials(
             member.epochs = [dict(row) for row in resume.epochs]
         members.append(member)
     built = time.perf_counter()
-    train_batched(members, options or BatchOptions())
-    results = [_result(member) for member in members]
-    for result in results:
+    results: list[TrialResult | None] = [None] * count
+
+    def finish(member: Member) -> None:
+        i = members.index(member)
+        results[i] = result = _result(member)
         result.trial.update(
             build_seconds=(built - began) / count, total_seconds=time.perf_counter() - began
         )
-    return results
+        if ended is not None:
+            ended(i, result)
+
+    train_batched(members, options or BatchOptions(), finish)
+    return [r for r in results if r is not None]
 
 
-def train_batched(members: list[Member], options: BatchOptions) -> None:
-    """Every member's remaining epochs, one batched epoch at a time."""
+def train_batched(
+    members: list[Member], options: BatchOptions, finish: Callable[[Member], None]
+) -> None:
+    """Every member's remaining epochs, one batched epoch at a time; ``finish(member)`` as each
+    one leaves (last epoch, stopped, failed), in order."""
     data, device = members[0].setup.dataset, members[0].setup.device
     inputs, targets = data.train.inputs.to(device), data.train.targets.to(device)
     forward = BatchedForward([m.setup.model for m in members], options)
+    for member in members:
+        if not member.training:  # resumed from its last epoch: nothing left to train
+            finish(member)
     while active := [m for m in members if m.training]:
         started = time.perf_counter()
         for member in active:
@@ -145,6 +160,8 @@ def train_batched(members: list[Member], options: BatchOptions) -> None:
         for member in active:
             if member.failure is None:
                 _finish_epoch(member, losses[id(member)], started)
+            if not member.training:
+                finish(member)
 
 
 def _begin(member: Member, size: int) -> None:
