@@ -282,7 +282,7 @@ class BatchedForward:
         self.template = template
         self.function = vmap(one, randomness="different")  # dropout: each member its own mask
         if options.compile:
-            self.function = torch.compile(self.function)
+            self.function = torch.compile(self.function, dynamic=False)
 
     def __call__(self, models: list[nn.Module], inputs: list[torch.Tensor]) -> torch.Tensor:
         """(members, batch, ...) outputs of each model on its own batch."""
