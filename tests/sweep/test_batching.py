@@ -175,3 +175,66 @@ def test_a_batched_sweep_stores_each_configuration_once_as_if_alone(ray_session,
 def _without_discovery(result):
     result.discovery = []
     return result
+
+
+@pytest.mark.slow
+@pytest.mark.reliability
+def test_a_killed_batched_sweep_resumes_each_configuration_and_epoch_once_then_grows(
+    ray_session, outputs, tmp_path
+):
+    import pipeline
+    from tests.sweep.helpers import (
+        StoreProgress,
+        assert_each_trial_and_epoch_once,
+        kill_driver,
+        query,
+        start_symsearch,
+        wait_until,
+    )
+
+    epochs, budget = 8, 6
+    space, store = tmp_path / "space.yaml", tmp_path / "store"
+    space.write_text(
+        yaml.safe_dump(
+            {
+                "dataset": {
+                    "name": "signals",
+                    "length": 32,
+                    "transform": "shift",
+                    "n_samples": 400,
+                },
+                "trial": {"epochs": epochs, "robustness": "none"},
+                "search": {"reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5}},
+                "num_samples": budget,
+                "scheduler": {"name": "fifo"},
+                "checkpoint_seconds": 0,
+                "searcher": "optuna",
+                "batch_trials": 3,
+            }
+        )
+    )
+    progress = StoreProgress(store, "kb")
+    driver = start_symsearch(
+        "sweep", str(space), "--name", "kb", "--store", str(store), cwd=tmp_path
+    )
+    wait_until(
+        driver,
+        lambda: max(progress.running_epochs().values(), default=0) >= 3,
+        "3 epochs of a member",
+    )
+    kill_driver(driver)
+    assert len(progress.finished()) < budget
+    symsearch("resume", "kb", cwd=tmp_path)
+    assert_each_trial_and_epoch_once(store, tmp_path, "kb", budget, epochs)
+    rows = query("select trial_id, status from trials where sweep='kb'", store, tmp_path)
+    assert {r["status"] for r in rows} == {"completed"}
+    assert all(re.fullmatch(r".+-m[0-2]", r["trial_id"]) for r in rows)
+    resumed = query(
+        "select trial_id, min(epoch) first from epochs where sweep='kb' and attempt >= 2 "
+        "group by 1",
+        store,
+        tmp_path,
+    )
+    assert any(r["first"] > 1 for r in resumed), f"no member continued from its state: {resumed}"
+    pipeline.open_sweep("kb").resume(num_samples=budget + 1)
+    assert_each_trial_and_epoch_once(store, tmp_path, "kb", budget + 1, epochs)
