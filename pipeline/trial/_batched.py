@@ -138,7 +138,10 @@ def run_trials(
             ended(i, result)
 
     train_batched(members, options or BatchOptions(), finish)
-    return [r for r in results if r is not None]
+    done = [r for r in results if r is not None]
+    if len(done) != count:  # every member leaves through finish(): a bug otherwise
+        raise RuntimeError(f"{count - len(done)} batched trial(s) ended without a result")
+    return done
 
 
 def train_batched(
