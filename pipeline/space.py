@@ -254,6 +254,8 @@ class SearchSpace(BaseModel):
     compact: bool = True  # a finished sweep rewrites its table files as a few per table
     # (`symsearch compact`): a direct read of <store>/<table>/sweep=<name>/ then reads what
     # `symsearch query` reads
+    batch_trials: int = Field(1, ge=1, le=1024)  # > 1: one Ray trial trains up to this many
+    # configurations that share data and network as one batched model (sweep._batching)
 
     @field_validator("trial", "search")
     @classmethod
@@ -297,6 +299,16 @@ class SearchSpace(BaseModel):
             asha = scheduler.model_fields_set & {"grace_period", "reduction_factor", "brackets"}
             by_searcher = "asha" if self.searcher == "discover" else "fifo"
             scheduler.__dict__["name"] = "asha" if asha else by_searcher
+        return self
+
+    @model_validator(mode="after")
+    def _batching(self) -> SearchSpace:
+        """What a batched sweep cannot do: ASHA's rule applies per member with one bracket, and
+        trackers log one run per Ray trial (a batch)."""
+        if self.batch_trials > 1 and self.scheduler.brackets > 1:
+            raise ValueError("batch_trials: batched trials support one ASHA bracket (brackets: 1)")
+        if self.batch_trials > 1 and self.loggers:
+            raise ValueError("batch_trials: loggers log one run per Ray trial; use batch_trials: 1")
         return self
 
     def objectives(self) -> list[str]:

@@ -181,6 +181,11 @@ class SymPE(nn.Module):
         field = self.reference.expand(len(x), *self.reference.shape)
         return act(self.group, h, field, self.kind)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def backbone_inputs(self, x: Tensor) -> Tensor:
+        """What the backbone reads: x with h . v0 as extra channels (trials trained as one
+        batched model run this per trial, then their stacked backbones at once)."""
         channels = x[:, None] if x.dim() == self.channelless else x
-        return self.backbone(torch.cat([channels, self.encoding(x)], dim=1))
+        return torch.cat([channels, self.encoding(x)], dim=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.backbone(self.backbone_inputs(x))

@@ -17,6 +17,7 @@ from typing import Any
 from ray.tune import Callback
 
 from pipeline.errors import TrialStatus
+from pipeline.sweep._batching import member_id, member_ids, members_of
 from pipeline.sweep._trainable import TrialSpec, searched
 
 
@@ -25,21 +26,43 @@ class StoreCallback(Callback):
         self.spec, self.dataset = spec, dataset
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        if members_of(trial.config) is not None:  # members write their own rows; FIFO never
+            return  # stops a batch (its members' rungs do, inside it)
         if "trial_status" not in trial.last_result:  # ended between epochs: a scheduler stop
-            self._write(trial, TrialStatus.STOPPED, None)
+            self._write(trial.trial_id, trial.config, trial.last_result, TrialStatus.STOPPED, None)
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self._write(trial, TrialStatus.FAILED, error_line(trial))
+        members, error = members_of(trial.config), error_line(trial)
+        if members is None:
+            self._write(trial.trial_id, trial.config, trial.last_result, TrialStatus.FAILED, error)
+            return
+        from pipeline.store import open_store
+        from pipeline.sweep._members import stored_trials
 
-    def _write(self, trial: Any, status: str, error: str | None) -> None:
+        ids = member_ids(trial.trial_id, trial.config)
+        ended = stored_trials(open_store(self.spec.store), self.spec.sweep, ids)
+        last = trial.last_result or {}
+        for k, (trial_id, params) in enumerate(zip(ids, members, strict=True)):
+            if trial_id not in ended:  # a member that had not written its row: failed with it
+                own = last if last.get("member") == k else {}
+                self._write(trial_id, params, own, TrialStatus.FAILED, error)
+
+    def _write(
+        self,
+        trial_id: str,
+        params: dict[str, Any],
+        last: dict[str, Any] | None,
+        status: str,
+        error: str | None,
+    ) -> None:
         from pipeline.space import make_config
         from pipeline.store import StoreWriter, next_attempt, open_store
         from pipeline.trial import RunContext, trial_row
 
-        last = trial.last_result or {}
-        config = make_config(self.spec.values(trial.config))
+        last = last or {}
+        config = make_config(self.spec.values(params))
         location = open_store(self.spec.store)
-        attempt = max(1, next_attempt(location, self.spec.sweep, trial.trial_id) - 1)
+        attempt = max(1, next_attempt(location, self.spec.sweep, trial_id) - 1)
         row = trial_row(
             config,
             self.dataset,
@@ -52,7 +75,7 @@ class StoreCallback(Callback):
             robustness=last.get("robustness"),  # stopped by a rung: its latest score
             context=RunContext(last.get("node", last.get("hostname")), self.spec.git_commit),
         )
-        writer = StoreWriter(location, self.spec.sweep, trial.trial_id, attempt)
+        writer = StoreWriter(location, self.spec.sweep, trial_id, attempt)
         writer.add("trials", row)
         writer.flush()
 
@@ -116,6 +139,7 @@ class ProgressCallback(Callback):
         self.ending: dict[str, str] = {}  # ended trials (Tune may still list them as running)
         self.started_here: set[str] = set()  # trials this run started or continued
         self.interrupted: set[str] = set()  # of those, ones Ctrl-C stopped (Tune: terminated)
+        self.members: dict[str, dict] = {}  # batched trials' members: their final results
         self.last_draw = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
@@ -142,6 +166,22 @@ class ProgressCallback(Callback):
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self.started_here.add(trial.trial_id)
+
+    def on_trial_result(
+        self, iteration: int, trials: list, trial: Any, result: dict, **info: Any
+    ) -> None:
+        """A member of a batched trial ends with its own final report."""
+        if "member" in result and "trial_status" in result:
+            member = member_id(trial.trial_id, int(result["member"]))
+            self.members[member] = result
+            self.ending[member] = str(result["trial_status"])
+            if self.live is None:
+                value = result.get(self.metric)
+                shown = f" {self.metric} {value:.4f}" if isinstance(value, float) else ""
+                if result["trial_status"] == TrialStatus.FAILED:
+                    shown = f": {result.get('error')}"
+                line = f"trial {member} {result['trial_status']}{shown}"
+                self._say(f"{line} | {self.summary_line()}")
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._finished(trials, trial)
@@ -175,6 +215,8 @@ class ProgressCallback(Callback):
         self.trials = trials
         if trial.trial_id in self.ending:
             return
+        if members_of(trial.config) is not None and trial.status != "ERROR":
+            return  # each member said how it ended (on_trial_result)
         ended = "failed" if trial.status == "ERROR" else ended_state(trial)
         self.ending[trial.trial_id] = ended
         value = trial.last_result.get(self.metric)
@@ -194,8 +236,12 @@ class ProgressCallback(Callback):
 
     def counts(self) -> dict[str, int]:
         found = dict.fromkeys(self.STATES, 0)
-        for trial in self.trials:
-            found[self._state(trial)] += 1
+        for trial in self.trials:  # a batched Ray trial counts each of its configurations
+            if members_of(trial.config) is None:
+                found[self._state(trial)] += 1
+                continue
+            for member in member_ids(trial.trial_id, trial.config):
+                found[self.ending.get(member) or self._state(trial)] += 1
         return found
 
     def _state(self, trial: Any) -> str:
@@ -209,7 +255,12 @@ class ProgressCallback(Callback):
         scored = [
             (t.last_result.get(self.metric), t)
             for t in self.trials
-            if self._state(t) in ("completed", "stopped")
+            if self._state(t) in ("completed", "stopped") and members_of(t.config) is None
+        ]
+        scored += [
+            (r.get(self.metric), r)
+            for r in self.members.values()
+            if r.get("trial_status") in ("completed", "stopped")
         ]
         scored = [(v, t) for v, t in scored if isinstance(v, float) and v == v]
         if not scored:
@@ -243,4 +294,7 @@ class ProgressCallback(Callback):
 
 
 def _candidate(trial: Any) -> str:
+    """A trial's candidate group (a member's final result names its own)."""
+    if isinstance(trial, dict):
+        return str(trial.get("candidate_group", ""))
     return str(searched(trial.config).get("candidate_group", ""))

@@ -16,6 +16,7 @@ from pipeline.space import (
     load_space,
     with_overrides,
 )
+from pipeline.sweep._batching import rungs_for
 from pipeline.sweep._cluster import with_cluster_resources
 from pipeline.sweep._options import SweepOptions
 from pipeline.sweep._record import SweepError, SweepRecord, check_name, outputs_dir, sweep_folder
@@ -50,6 +51,8 @@ class Prepared:
             self.space.checkpoint_seconds,
             git_commit(),
             self.data_tests,
+            self.space.batch_trials,
+            rungs_for(self.space, self.mode) if self.space.batch_trials > 1 else None,
         )
 
     def run_tests(self) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from pipeline.sweep._batching import member_ids
 from pipeline.sweep._record import Segment, SweepRecord
 
 
@@ -33,7 +34,8 @@ def known_trials(record: SweepRecord, filesystem: Any) -> set[str]:
         path = record.experiment_path(segment)
         if tune.Tuner.can_restore(path, storage_filesystem=filesystem):
             analysis = ExperimentAnalysis(path, storage_filesystem=filesystem)
-            known |= {trial.trial_id for trial in analysis.trials}
+            for trial in analysis.trials:  # a batched trial knows its members' ids
+                known |= {trial.trial_id, *member_ids(trial.trial_id, trial.config)}
     return known
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline.space import SearchSpace
 from pipeline.sweep import _connect
+from pipeline.sweep._batching import MEMBERS_KEY, chunks, member_ids
 from pipeline.sweep._interrupt import ray_hints_replaced
 from pipeline.sweep._prepare import Prepared
 from pipeline.sweep._record import Segment, SweepRecord
@@ -65,25 +66,27 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         if failure is None:
             raise
         raise failure from None
-    segment.finished = ended_trials(results, record) >= segment.num_samples
+    segment.finished = ended_configurations(results, record) >= segment.num_samples
     record.save()
     return segment.finished
 
 
-def ended_trials(results: Any, record: SweepRecord) -> int:
-    """Trials of an experiment that ended: failures, and trials the store holds a ``trials``
-    row of (a trial writes its own; the driver writes a scheduler stop's). Ray calls a trial
-    that Ctrl-C stopped terminated too, but it has no row: it is not ended, and a resume
-    continues it from its saved state."""
+def ended_configurations(results: Any, record: SweepRecord) -> int:
+    """Configurations of an experiment that ended: those of failed Tune trials, and those the
+    store holds a ``trials`` row of (a trial writes its own; the driver writes a scheduler
+    stop's). Ray calls a trial that Ctrl-C stopped terminated too, but it has no row: it is not
+    ended, and a resume continues it from its saved state. A batched Tune trial holds several
+    configurations (its members' ids)."""
     from pipeline.store import open_store, read_table
 
     stored = set(
         read_table(open_store(record.store), "trials", record.name)["trial_id"].to_pylist()
     )
-    return sum(
-        result.error is not None or (result.metrics or {}).get("trial_id") in stored
-        for result in results
-    )
+    ended = 0
+    for result in results:
+        ids = member_ids((result.metrics or {}).get("trial_id") or "", result.config or {})
+        ended += len(ids) if result.error is not None else sum(i in stored for i in ids)
+    return ended
 
 
 def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:
@@ -99,6 +102,8 @@ def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:
     points = grid_points(space)
     if segment.carried:
         points = _points_not_run(prepared.record, points)
+    if space.batch_trials > 1:
+        return {MEMBERS_KEY: tune.grid_search(chunks(points, space.batch_trials))}
     return {GRID_KEY: tune.grid_search(points)}
 
 
@@ -119,7 +124,7 @@ def _points_not_run(record: SweepRecord, points: list[dict[str, Any]]) -> list[d
 def _trainable(prepared: Prepared) -> Any:
     from ray import tune
 
-    from pipeline.sweep._trainable import make_trainable
+    from pipeline.sweep._entry import make_trainable
 
     resources = prepared.space.resources
     return tune.with_resources(
@@ -129,13 +134,20 @@ def _trainable(prepared: Prepared) -> Any:
 
 def _tune_config(prepared: Prepared, segment: Segment) -> Any:
     from ray import tune
+    from ray.tune.schedulers import FIFOScheduler
 
     space = prepared.space
     searcher = _searcher(prepared)
     # No metric/mode here: the searcher and the scheduler have them, and Ray refuses them twice.
+    batched = space.batch_trials > 1  # ASHA then judges each member (sweep._batching)
+    scheduler = FIFOScheduler() if batched else scheduler_for(space, prepared.mode)
+    if batched and searcher is not None:
+        from pipeline.sweep._groups import GroupSearch
+
+        searcher = GroupSearch(searcher, space.batch_trials, segment.num_samples)
     return tune.TuneConfig(
         search_alg=searcher,
-        scheduler=scheduler_for(space, prepared.mode),
+        scheduler=scheduler,
         num_samples=1 if space.searcher == "grid" else segment.num_samples,
         max_concurrent_trials=prepared.record.max_concurrent,
         reuse_actors=True,  # function trainables hold no state between trials

@@ -36,6 +36,8 @@ class TrialSpec:
     checkpoint_seconds: float = 10.0  # at most one checkpoint per this many seconds
     git_commit: str | None = None  # the driver's: Tune runs trials in their own folders
     data_tests: dict[str, Any] = field(default_factory=dict)  # candidate -> the sweep's DataTest
+    batch_trials: int = 1  # > 1: Tune trials hold batches of configurations (sweep._batching)
+    rungs: Any = None  # under batching, ASHA applied per member (sweep._batching.Rungs)
 
     def values(self, params: dict[str, Any]) -> dict[str, Any]:
         device = "cuda" if self.gpu > 0 else "cpu"
@@ -45,15 +47,6 @@ class TrialSpec:
 def searched(params: dict[str, Any]) -> dict[str, Any]:
     """The searched values of a trial's Tune config (a grid point is nested under GRID_KEY)."""
     return params.get(GRID_KEY, params)
-
-
-def make_trainable(spec: TrialSpec):
-    """The function Ray Tune runs for each trial (its name is part of a restorable experiment)."""
-
-    def symsearch_trial(params: dict[str, Any]) -> None:
-        run_tune_trial(spec, params)
-
-    return symsearch_trial
 
 
 def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
@@ -69,7 +62,7 @@ def run_tune_trial(spec: TrialSpec, params: dict[str, Any]) -> None:
     location = open_store(spec.store)
     attempt = claim_attempt(location, spec.sweep, trial_id)  # a retry or a resume: one more
     writer = StoreWriter(location, spec.sweep, trial_id, attempt)
-    _share_gpu(spec.gpu)
+    share_gpu(spec.gpu)
     reporter = EpochReporter(writer, config.epochs, spec.checkpoint_seconds)
     state = load_state(location, spec.sweep, trial_id)
     if isinstance(state, str):  # unreadable: the trial restarts, and its row says why
@@ -108,8 +101,11 @@ def sweep_test(spec: TrialSpec, config: Any) -> Any:
 class EpochReporter:
     """Writes each epoch to the store, saves the state when due, then reports it to Tune."""
 
-    def __init__(self, writer: Any, epochs: int, checkpoint_seconds: float) -> None:
+    def __init__(
+        self, writer: Any, epochs: int, checkpoint_seconds: float, member: int | None = None
+    ) -> None:
         self.writer, self.epochs, self.checkpoint_seconds = writer, epochs, checkpoint_seconds
+        self.member = member  # its place in a batched Tune trial (None: a trial of its own)
         self.last_checkpoint = time.monotonic()
         self.state: Any = None
         self.node = ray_node()
@@ -145,6 +141,8 @@ class EpochReporter:
         metrics.update({key: trial.get(key) for key in FINAL_FIELDS})
         metrics.update(figures or {})
         metrics["trial_status"] = trial["status"]
+        if self.member is not None:  # the live view names a member's candidate from here
+            metrics["candidate_group"] = trial.get("candidate_group")
         if trial["status"] == TrialStatus.FAILED:  # the searcher records a failure, not a score
             metrics["val_metric"] = metrics["train_loss"] = metrics["robustness"] = math.nan
             metrics["error"] = trial["error"]
@@ -153,7 +151,9 @@ class EpochReporter:
     def _metrics(self, row: dict[str, Any]) -> dict[str, Any]:
         if row.get("robustness") is not None:
             self.robustness = row["robustness"]
+        member = {} if self.member is None else {"member": self.member}
         return {
+            **member,
             "epoch": row["epoch"],
             "train_loss": row["train_loss"],
             "val_metric": row["val_metric"],
@@ -228,7 +228,7 @@ def load_state(location: Any, sweep: str, trial_id: str) -> Any:
         return reason
 
 
-def _share_gpu(fraction: float) -> None:
+def share_gpu(fraction: float) -> None:
     """A fractional GPU also caps this trial's share of the device memory."""
     if 0 < fraction < 1:
         import torch

@@ -5,9 +5,12 @@
 module each: ``_setup`` (data, model, augmentation, checked before training), ``_train`` (epochs
 and checkpoints), ``_predict`` (the averaging sets a trial predicts with), ``_evaluate`` (test
 metric, equivariance, discovery readout), ``_robustness`` (moved test sets, the per-epoch
-objective) and ``_rows`` (the rows, the ``trials`` row included), ``_run`` (all of it in order).
+objective), ``_rows`` (the rows, the ``trials`` row included), ``_run`` (all of it in order) and
+``_batched`` (several trials that share data and network, trained as one batched model:
+``run_trials``).
 """
 
+from pipeline.trial._batched import STOP, BatchOptions, batch_key, run_trials
 from pipeline.trial._evaluate import chance_level, chance_note, evaluate, test_seeds
 from pipeline.trial._predict import (
     TEST_SEED_OFFSET,
@@ -31,13 +34,16 @@ from pipeline.trial._train import make_optimizer, train
 
 __all__ = [
     "RANDOM_BASIS_LR",
+    "STOP",
     "TEST_SEED_OFFSET",
     "TIMING_FIELDS",
+    "BatchOptions",
     "RunContext",
     "Setup",
     "TrialResult",
     "TrialState",
     "basis_plan",
+    "batch_key",
     "build",
     "chance_level",
     "chance_note",
@@ -51,6 +57,7 @@ __all__ = [
     "make_optimizer",
     "robustness_score",
     "run_trial",
+    "run_trials",
     "test_averaging",
     "test_seeds",
     "train",

@@ -36,7 +36,7 @@ TIMING_FIELDS = (
 BREAKDOWNS = (NumericalBreakdown, torch.linalg.LinAlgError)
 
 
-def _breakdown_line(reason: Exception, epochs: list[dict[str, Any]]) -> str:
+def breakdown_line(reason: Exception, epochs: list[dict[str, Any]]) -> str:
     if isinstance(reason, Diverged):
         return str(reason)  # says where already
     return f"numerical breakdown after {len(epochs)} epochs: {first_line(reason)}"
@@ -73,7 +73,7 @@ def run_trial(
         result = evaluate(setup, epochs, time.perf_counter() - started)
     except BREAKDOWNS as reason:  # the trial fails with the reason; a sweep goes on
         seconds = time.perf_counter() - started
-        row = setup_row(setup, TrialStatus.FAILED, _breakdown_line(reason, epochs), epochs, seconds)
+        row = setup_row(setup, TrialStatus.FAILED, breakdown_line(reason, epochs), epochs, seconds)
         result = TrialResult(row, epochs)
     result.trial.update(build_seconds=started - began, total_seconds=time.perf_counter() - began)
     return result

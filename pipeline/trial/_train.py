@@ -17,7 +17,7 @@ from pipeline.trial._predict import evaluate_split, learned_averaging
 from pipeline.trial._robustness import robustness_score
 from pipeline.trial._setup import Setup, TrialState, generators
 
-Report = Callable[[dict[str, Any]], None]
+Report = Callable[[dict[str, Any]], Any]  # a batched trial leaves its batch when it returns STOP
 
 Save = Callable[["TrialState"], None]
 
@@ -37,25 +37,47 @@ def train(
     optimizer = make_optimizer(setup)
     rng = torch.Generator().manual_seed(config.seed)
     if resume is not None:
-        _restore(setup, optimizer, rng, resume)
+        restore(setup, optimizer, rng, resume)
     inputs, targets = data.train.inputs.to(setup.device), data.train.targets.to(setup.device)
     first = resume.epoch + 1 if resume else 1
     for epoch in range(first, config.epochs + 1):
         started = time.perf_counter()
-        augmenting = epoch > config.aug_warmup
-        optimizer.param_groups[1]["lr"] = config.aug_lr if augmenting else 0.0
-        optimizer.param_groups[2]["lr"] = setup.basis_lr if augmenting else 0.0
-        if epoch == config.aug_warmup + config.basis_warmup + 1:  # the direction phase ends
-            setup.augmentation.release_widths()
+        begin_epoch(setup, optimizer, epoch)
         train_loss = _train_epoch(setup, optimizer, inputs, targets, rng, epoch)
-        val = _validation_metric(setup, epoch)
-        row = _epoch_row(setup, epoch, train_loss, val, time.perf_counter() - started)
-        if _robustness_due(config, epoch):
-            row["robustness"] = robustness_score(setup, _val_averaging(setup, epoch))
-        epochs.append(row)
-        if save is not None:
-            save(_state(setup, optimizer, rng, epoch, epochs))
-        report(row)
+        end_epoch(setup, optimizer, rng, epochs, (epoch, train_loss, started), report, save)
+
+
+def begin_epoch(setup: Setup, optimizer: torch.optim.Optimizer, epoch: int) -> None:
+    """The augmentation's rates for this epoch (0 while it warms up), and the end of a learned
+    basis's direction phase."""
+    config = setup.config
+    augmenting = epoch > config.aug_warmup
+    optimizer.param_groups[1]["lr"] = config.aug_lr if augmenting else 0.0
+    optimizer.param_groups[2]["lr"] = setup.basis_lr if augmenting else 0.0
+    if epoch == config.aug_warmup + config.basis_warmup + 1:  # the direction phase ends
+        setup.augmentation.release_widths()
+
+
+def end_epoch(
+    setup: Setup,
+    optimizer: torch.optim.Optimizer,
+    rng: torch.Generator,
+    epochs: list[dict[str, Any]],
+    done: tuple[int, float, float],
+    report: Report,
+    save: Save | None,
+) -> Any:
+    """Validation, the epoch's row, the checkpoint and the report of one trained epoch
+    (``done``: epoch, mean training loss, its start); returns what ``report`` returns."""
+    epoch, train_loss, started = done
+    val = _validation_metric(setup, epoch)
+    row = _epoch_row(setup, epoch, train_loss, val, time.perf_counter() - started)
+    if _robustness_due(setup.config, epoch):
+        row["robustness"] = robustness_score(setup, _val_averaging(setup, epoch))
+    epochs.append(row)
+    if save is not None:
+        save(_state(setup, optimizer, rng, epoch, epochs))
+    return report(row)
 
 
 def state_damage(setup: Setup, state: Any) -> str | None:
@@ -72,7 +94,7 @@ def state_damage(setup: Setup, state: Any) -> str | None:
             setup, model=copy.deepcopy(setup.model), augmentation=copy.deepcopy(setup.augmentation)
         )
         rng = torch.Generator().manual_seed(0)
-        _restore(trial_copy, make_optimizer(trial_copy), rng, state)
+        restore(trial_copy, make_optimizer(trial_copy), rng, state)
     except Exception as error:  # any damage: a key, a shape, a type, a missing generator
         return f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
     return None
@@ -95,7 +117,7 @@ def _state(
     )
 
 
-def _restore(
+def restore(
     setup: Setup, optimizer: torch.optim.Optimizer, rng: torch.Generator, state: TrialState
 ) -> None:
     setup.model.load_state_dict(state.model)
@@ -133,34 +155,57 @@ def _train_epoch(
 ) -> float:
     setup.model.train()
     order = torch.randperm(len(inputs), generator=rng).to(setup.device)
-    holding = epoch <= setup.config.aug_warmup + setup.config.basis_warmup
     total, batches = 0.0, 0
     for start in range(0, len(inputs), setup.config.batch_size):
         index = order[start : start + setup.config.batch_size]
-        x, y = inputs[index], targets[index]
-        moved, elements = setup.augmentation(x, rng)
-        if setup.task.target_kind is not None:  # equivariant targets move with their inputs
-            y = setup.dataset.act_targets(setup.candidate, elements, y)
-        task_loss = loss(setup.task, setup.model(moved), y)
-        orthogonality, sparsity = setup.augmentation.basis_penalties()
-        objective = (
-            task_loss
-            + setup.config.reg * setup.augmentation.regularizer()
-            + setup.config.basis_orthogonality * orthogonality
-            + setup.config.basis_sparsity * sparsity
-        )
-        if not torch.isfinite(objective):
-            raise Diverged(f"loss became {objective.item()} at epoch {epoch}, batch {batches + 1}")
+        moved, y = augment_batch(setup, inputs[index], targets[index], rng)
+        task_loss, objective = objective_of(setup, setup.model(moved), y, (epoch, batches + 1))
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
-        optimizer.step()
-        setup.augmentation.after_step(hold_widths=holding)
-        if not bool(torch.isfinite(setup.augmentation.all_widths()).all()):
-            raise Diverged(
-                f"augmentation widths became NaN or infinite at epoch {epoch}, batch {batches + 1}"
-            )
+        step(setup, optimizer, (epoch, batches + 1))
         total, batches = total + task_loss.item(), batches + 1
     return total / batches
+
+
+def augment_batch(
+    setup: Setup, x: torch.Tensor, y: torch.Tensor, rng: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A training batch moved by draws from the learned distribution (equivariant targets move
+    with their inputs)."""
+    moved, elements = setup.augmentation(x, rng)
+    if setup.task.target_kind is not None:
+        y = setup.dataset.act_targets(setup.candidate, elements, y)
+    return moved, y
+
+
+def objective_of(
+    setup: Setup, output: torch.Tensor, y: torch.Tensor, where: tuple[int, int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(task loss, objective) of one batch; Diverged where the objective is not finite
+    (``where``: epoch and batch, for the message)."""
+    task_loss = loss(setup.task, output, y)
+    orthogonality, sparsity = setup.augmentation.basis_penalties()
+    objective = (
+        task_loss
+        + setup.config.reg * setup.augmentation.regularizer()
+        + setup.config.basis_orthogonality * orthogonality
+        + setup.config.basis_sparsity * sparsity
+    )
+    if not torch.isfinite(objective):
+        raise Diverged(f"loss became {objective.item()} at epoch {where[0]}, batch {where[1]}")
+    return task_loss, objective
+
+
+def step(setup: Setup, optimizer: torch.optim.Optimizer, where: tuple[int, int]) -> None:
+    """The optimizer's step and the augmentation's constraints after it; Diverged where a
+    width became NaN or infinite."""
+    optimizer.step()
+    holding = where[0] <= setup.config.aug_warmup + setup.config.basis_warmup
+    setup.augmentation.after_step(hold_widths=holding)
+    if not bool(torch.isfinite(setup.augmentation.all_widths()).all()):
+        raise Diverged(
+            f"augmentation widths became NaN or infinite at epoch {where[0]}, batch {where[1]}"
+        )
 
 
 def _validation_metric(setup: Setup, epoch: int) -> float:

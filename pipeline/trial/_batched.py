@@ -1,0 +1,324 @@
+"""Several trials trained as one batched model (``batch_trials``): trials that share the data,
+the network and the batch size stack their networks' parameters and run one vectorized forward
+and backward pass per batch (``torch.func.functional_call`` under ``vmap``).
+
+Everything else stays each trial's own, exactly as when it trains alone: its parameters (the
+stack is rebuilt from them at every step, so gradients land in each trial's own tensors), its
+Adam and learning rates, its augmentation (widths, group, prior), its seeded generator (the
+same draws in the same order: batch order, augmentation, SymPE), its validation, checkpoints,
+rows and report. A trial whose ``report`` returns ``STOP`` (a scheduler's stop), that diverges
+or that reaches its last epoch leaves the batch; the others go on. With the same seeds a
+batched trial matches the same configuration trained alone up to float rounding.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from pipeline.data import build_dataset
+from pipeline.discovery import DataTest
+from pipeline.errors import TrialStatus
+from pipeline.space import SpaceError, TrialConfig, make_config
+from pipeline.trial._evaluate import evaluate
+from pipeline.trial._rows import RunContext, TrialResult, setup_row
+from pipeline.trial._run import BREAKDOWNS, breakdown_line
+from pipeline.trial._setup import Setup, TrialState, build
+from pipeline.trial._train import (
+    Report,
+    Save,
+    augment_batch,
+    begin_epoch,
+    end_epoch,
+    make_optimizer,
+    objective_of,
+    restore,
+    state_damage,
+    step,
+)
+
+STOP = "stop"  # a member's report returns this to leave the batch (stopped by the scheduler)
+Ended = Callable[[int, TrialResult], None]
+SHARED = ("dataset", "data_seed", "model", "symmetry_breaking", "batch_size", "device")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How the batched network runs; neither changes what a trial computes beyond rounding."""
+
+    compile: bool = False  # torch.compile the vectorized forward (the first batch compiles)
+    amp: bool = False  # bf16 autocast of the vectorized forward; CUDA only (ignored on CPU)
+
+
+def batch_key(config: TrialConfig) -> str:
+    """Trials with equal keys can train as one batched model: the same data (and so the same
+    number of batches), the same network, the same device."""
+    shared = {name: getattr(config, name) for name in SHARED}
+    return json.dumps(shared, sort_keys=True, default=str)
+
+
+@dataclass
+class Member:
+    """One trial of a batch and where it stands."""
+
+    setup: Setup
+    report: Report
+    save: Save | None
+    optimizer: torch.optim.Optimizer = field(init=False)
+    rng: torch.Generator = field(init=False)
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    train_seconds: float = 0.0
+    failure: BaseException | None = None
+    stopped: bool = False
+    order: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        self.optimizer = make_optimizer(self.setup)
+        self.rng = torch.Generator().manual_seed(self.setup.config.seed)
+
+    @property
+    def training(self) -> bool:
+        done = len(self.epochs) >= self.setup.config.epochs
+        return self.failure is None and not self.stopped and not done
+
+
+def run_trials(
+    configs: Sequence[TrialConfig | dict[str, Any]],
+    reports: Sequence[Report | None] | None = None,
+    *,
+    resumes: Sequence[TrialState | None] | None = None,
+    saves: Sequence[Save | None] | None = None,
+    data_tests: Sequence[DataTest | None] | None = None,
+    contexts: Sequence[RunContext | None] | None = None,
+    options: BatchOptions | None = None,
+    ended: Ended | None = None,
+) -> list[TrialResult]:
+    """``run_trial`` for several configurations sharing ``batch_key``, trained as one batched
+    model; one result per configuration, in order. The per-trial arguments are lists (None:
+    none for any); a report returning ``STOP`` ends that trial as ``stopped``. ``ended(i,
+    result)`` is called as soon as trial i's result is known (the others may train on)."""
+    began = time.perf_counter()
+    configs = [c if isinstance(c, TrialConfig) else make_config(c) for c in configs]
+    _check_shared(configs)
+    count = len(configs)
+    dataset = build_dataset(configs[0].dataset, configs[0].data_seed)
+    members = []
+    for i, config in enumerate(configs):
+        setup = build(config, dataset)
+        setup.data_test = _nth(data_tests, i)
+        resume = _nth(resumes, i)
+        damage = state_damage(setup, resume) if resume is not None else None
+        context = _nth(contexts, i) or RunContext()
+        setup.context = replace(context, restarted=damage) if damage else context
+        report = _nth(reports, i) or (lambda metrics: None)
+        member = Member(setup, report, _nth(saves, i))
+        if resume is not None and not damage:
+            restore(setup, member.optimizer, member.rng, resume)
+            member.epochs = [dict(row) for row in resume.epochs]
+        members.append(member)
+    built = time.perf_counter()
+    results: list[TrialResult | None] = [None] * count
+
+    def finish(member: Member) -> None:
+        i = members.index(member)
+        results[i] = result = _result(member)
+        result.trial.update(
+            build_seconds=(built - began) / count, total_seconds=time.perf_counter() - began
+        )
+        if ended is not None:
+            ended(i, result)
+
+    train_batched(members, options or BatchOptions(), finish)
+    done = [r for r in results if r is not None]
+    if len(done) != count:  # every member leaves through finish(): a bug otherwise
+        raise RuntimeError(f"{count - len(done)} batched trial(s) ended without a result")
+    return done
+
+
+def train_batched(
+    members: list[Member], options: BatchOptions, finish: Callable[[Member], None]
+) -> None:
+    """Every member's remaining epochs, one batched epoch at a time; ``finish(member)`` as each
+    one leaves (last epoch, stopped, failed), in order."""
+    data, device = members[0].setup.dataset, members[0].setup.device
+    inputs, targets = data.train.inputs.to(device), data.train.targets.to(device)
+    forward = BatchedForward([m.setup.model for m in members], options)
+    for member in members:
+        if not member.training:  # resumed from its last epoch: nothing left to train
+            finish(member)
+    while active := [m for m in members if m.training]:
+        started = time.perf_counter()
+        for member in active:
+            _guarded(member, _begin, member, len(inputs))
+        losses = _train_epoch(active, forward, inputs, targets)
+        for member in active:
+            if member.failure is None:
+                _finish_epoch(member, losses[id(member)], started)
+            if not member.training:
+                finish(member)
+
+
+def _begin(member: Member, size: int) -> None:
+    setup = member.setup
+    begin_epoch(setup, member.optimizer, len(member.epochs) + 1)
+    setup.model.train()
+    member.order = torch.randperm(size, generator=member.rng).to(setup.device)
+
+
+def _train_epoch(
+    active: list[Member], forward: BatchedForward, inputs: torch.Tensor, targets: torch.Tensor
+) -> dict[int, float]:
+    """One epoch of every active member; each member's mean training loss, by ``id``."""
+    size, batch = len(inputs), active[0].setup.config.batch_size
+    totals = {id(m): 0.0 for m in active}
+    for number, start in enumerate(range(0, size, batch), start=1):
+        moved = {}
+        for m in (m for m in active if m.failure is None):
+            index = m.order[start : start + batch]
+            found = _guarded(m, augment_batch, m.setup, inputs[index], targets[index], m.rng)
+            if found is not None:
+                moved[id(m)] = found
+        running = [m for m in active if id(m) in moved]
+        if not running:
+            break
+        outputs = forward([m.setup.model for m in running], [moved[id(m)][0] for m in running])
+        _backward_and_step(running, outputs, [moved[id(m)][1] for m in running], number, totals)
+    batches = -(-size // batch)
+    return {key: total / batches for key, total in totals.items()}
+
+
+def _backward_and_step(
+    running: list[Member],
+    outputs: torch.Tensor,
+    targets: list[torch.Tensor],
+    number: int,
+    totals: dict[int, float],
+) -> None:
+    """One summed backward pass (each member's parameters see only their own loss), then each
+    member's own optimizer step; a member whose loss or widths break down leaves the batch."""
+    kept, objectives = [], []
+    for member, output, y in zip(running, outputs, targets, strict=True):
+        where = (len(member.epochs) + 1, number)
+        found = _guarded(member, objective_of, member.setup, output, y, where)
+        if found is not None:
+            kept.append((member, found[0]))
+            objectives.append(found[1])
+    for member, _ in kept:
+        member.optimizer.zero_grad(set_to_none=True)
+    if not kept:
+        return
+    torch.stack(objectives).sum().backward()
+    for member, task_loss in kept:
+        where = (len(member.epochs) + 1, number)
+        _guarded(member, step, member.setup, member.optimizer, where)
+        totals[id(member)] += task_loss.item()
+
+
+def _finish_epoch(member: Member, train_loss: float, started: float) -> None:
+    """Validation, row, checkpoint and report; ``STOP`` from the report ends the member."""
+    done = (len(member.epochs) + 1, train_loss, started)
+    verdict = _guarded(
+        member,
+        end_epoch,
+        member.setup,
+        member.optimizer,
+        member.rng,
+        member.epochs,
+        done,
+        member.report,
+        member.save,
+    )
+    if member.failure is None:
+        member.train_seconds += member.epochs[-1]["seconds"]
+        member.stopped = verdict == STOP
+
+
+def _guarded(member: Member, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)``; a numerical breakdown fails this member alone (None returned)."""
+    try:
+        return function(*args)
+    except BREAKDOWNS as reason:
+        member.failure = reason
+        return None
+
+
+def _result(member: Member) -> TrialResult:
+    setup, epochs = member.setup, member.epochs
+    if member.failure is not None:
+        line = breakdown_line(member.failure, epochs)
+        row = setup_row(setup, TrialStatus.FAILED, line, epochs, member.train_seconds)
+        return TrialResult(row, epochs)
+    if member.stopped and len(epochs) < setup.config.epochs:
+        row = setup_row(setup, TrialStatus.STOPPED, None, epochs, member.train_seconds)
+        return TrialResult(row, epochs)
+    try:
+        return evaluate(setup, epochs, member.train_seconds)
+    except BREAKDOWNS as reason:
+        line = breakdown_line(reason, epochs)
+        row = setup_row(setup, TrialStatus.FAILED, line, epochs, member.train_seconds)
+        return TrialResult(row, epochs)
+
+
+class BatchedForward:
+    """The members' networks as one vectorized function of their stacked parameters.
+
+    A SymPE network contributes its backbone: its encoding (a draw from its own generator)
+    is computed per member first."""
+
+    def __init__(self, models: list[nn.Module], options: BatchOptions) -> None:
+        template = copy.deepcopy(_core(models[0])).to("meta")
+        self.device = next(models[0].parameters()).device
+        self.amp = options.amp and self.device.type == "cuda"
+
+        def one(params: dict, buffers: dict, x: torch.Tensor) -> torch.Tensor:
+            return functional_call(template, (params, buffers), (x,))
+
+        self.template = template
+        self.function = vmap(one, randomness="different")  # dropout: each member its own mask
+        if options.compile:
+            self.function = torch.compile(self.function, dynamic=False)
+
+    def __call__(self, models: list[nn.Module], inputs: list[torch.Tensor]) -> torch.Tensor:
+        """(members, batch, ...) outputs of each model on its own batch."""
+        cores = [_core(m) for m in models]
+        prepared = []
+        for model, x in zip(models, inputs, strict=True):
+            prepare = getattr(model, "backbone_inputs", None)
+            prepared.append(prepare(x) if prepare is not None else x)
+        params = _stacked([dict(c.named_parameters()) for c in cores])
+        buffers = _stacked([dict(c.named_buffers()) for c in cores])
+        self.template.train(models[0].training)
+        autocast = torch.autocast("cuda", torch.bfloat16) if self.amp else nullcontext()
+        with autocast:
+            out = self.function(params, buffers, torch.stack(prepared))
+        return out.float()
+
+
+def _core(model: nn.Module) -> nn.Module:
+    """The part of a network that is stacked: a SymPE network's backbone, else all of it."""
+    return model.backbone if hasattr(model, "backbone_inputs") else model
+
+
+def _stacked(named: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    return {name: torch.stack([n[name] for n in named]) for name in named[0]}
+
+
+def _check_shared(configs: list[TrialConfig]) -> None:
+    if not configs:
+        raise SpaceError("batch_trials: no trials to train")
+    keys = {batch_key(c) for c in configs}
+    if len(keys) > 1:
+        raise SpaceError("batch_trials: trials trained together must share " + ", ".join(SHARED))
+
+
+def _nth(values: Sequence[Any] | None, i: int) -> Any:
+    return None if values is None else values[i]

@@ -1,0 +1,162 @@
+"""Trials trained as one batched model (``run_trials``) against the same trials trained alone:
+per data kind, the same metrics to 1e-4 over a few epochs; members that stop, diverge or
+resume leave or join the batch without touching the others."""
+
+import math
+
+import pytest
+import torch
+
+from pipeline.errors import SymsearchError
+from pipeline.trial import STOP, TIMING_FIELDS, BatchOptions, run_trial, run_trials
+from pipeline.trial import _batched as batched_module
+
+TOLERANCE = 1e-4
+SMALL = {
+    "epochs": 3,
+    "batch_size": 32,
+    "eval_samples": 2,
+    "val_samples": 2,
+    "aug_warmup": 1,
+    "discovery": "widths",  # the readout after training is each trial's own, batched or not
+    "robustness": "none",
+}
+KINDS = {
+    "image": {
+        "dataset": {"name": "digits", "transform": "SO2", "limit": 120, "size": 12, "upsample": 12},
+        "model": {"channels": [4], "hidden": 16},
+        "candidate_group": "SO2",
+    },
+    "points": {
+        "dataset": {"name": "pointclouds", "dim": 2, "transform": "rotate", "n_samples": 120},
+        "model": {"hidden": 16, "layers": 1},
+        "candidate_group": "SO2",
+    },
+    "sequence": {
+        "dataset": {"name": "signals", "length": 16, "n_samples": 120},
+        "model": {"channels": [4], "hidden": 16},
+        "candidate_group": "shift16",
+    },
+    "lattice": {
+        "dataset": {"name": "ising", "task": "ground_state", "size": 4, "n_samples": 60},
+        "model": {"channels": [4]},
+        "candidate_group": "flip",
+        "symmetry_breaking": "sympe",
+    },
+}
+
+
+def members(kind: str) -> list[dict]:
+    """Three configurations of one kind: different seeds, learning rates and widths."""
+    base = {**KINDS[kind], **SMALL}
+    return [
+        {**base, "seed": 0},
+        {**base, "seed": 1, "lr": 0.01, "init_width": 0.2},
+        {**base, "seed": 2, "lr": 0.001, "reg": 0.5},
+    ]
+
+
+def figures(result) -> list[float]:
+    """Every number a trial's rows report per epoch and at the end, in a fixed order."""
+    values = []
+    for row in result.epochs:
+        values += [row["train_loss"], row["val_metric"], *row["widths"]]
+    values += [result.trial["test_metric"], *(d["learned_width"] for d in result.discovery)]
+    return [float(v) for v in values]
+
+
+def max_abs_diff(alone, batched) -> float:
+    worst = 0.0
+    for a, b in zip(alone, batched, strict=True):
+        fa, fb = figures(a), figures(b)
+        assert len(fa) == len(fb)
+        worst = max([worst, *(abs(x - y) for x, y in zip(fa, fb, strict=True))])
+    return worst
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_batched_trial_equals_the_same_trial_alone(kind):
+    torch.use_deterministic_algorithms(True)
+    try:
+        configs = members(kind)
+        alone = [run_trial(c) for c in configs]
+        batched = run_trials(configs)
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert [r.trial["status"] for r in batched] == ["completed"] * 3
+    assert [len(r.epochs) for r in batched] == [3, 3, 3]
+    assert max_abs_diff(alone, batched) <= TOLERANCE
+    # the members really differ: a batch that trained one network three times would not
+    assert len({round(r.epochs[-1]["train_loss"], 6) for r in batched}) == 3
+    for a, b in zip(alone, batched, strict=True):
+        assert b.trial["config_json"] == a.trial["config_json"]
+        assert b.trial["discovered_group"] == a.trial["discovered_group"]
+        assert {k: v for k, v in b.trial.items() if k not in TIMING_FIELDS}.keys() == {
+            k for k in a.trial if k not in TIMING_FIELDS
+        }
+
+
+def test_a_stopped_member_leaves_the_batch_and_the_others_go_on():
+    configs = members("sequence")
+    seen: list[list[int]] = [[], [], []]
+
+    def reporter(i):
+        def report(row):
+            seen[i].append(row["epoch"])
+            return STOP if i == 1 and row["epoch"] == 1 else None
+
+        return report
+
+    batched = run_trials(configs, [reporter(i) for i in range(3)])
+    assert seen == [[1, 2, 3], [1], [1, 2, 3]]
+    assert [r.trial["status"] for r in batched] == ["completed", "stopped", "completed"]
+    assert batched[1].trial["epochs"] == 1 and batched[1].discovery == []
+    alone = [run_trial(configs[0]), run_trial(configs[2])]
+    assert max_abs_diff(alone, [batched[0], batched[2]]) <= TOLERANCE
+
+
+def test_a_diverging_member_fails_alone(monkeypatch):
+    built = batched_module.build
+
+    def build(config, dataset=None):  # the member with seed 1 starts with a NaN width
+        setup = built(config, dataset)
+        if config.seed == 1:
+            with torch.no_grad():
+                for parameter in setup.augmentation.distribution_parameters():
+                    parameter.fill_(math.nan)
+        return setup
+
+    monkeypatch.setattr(batched_module, "build", build)
+    configs = members("sequence")
+    batched = run_trials(configs)
+    assert [r.trial["status"] for r in batched] == ["completed", "failed", "completed"]
+    assert "epoch 1, batch 1" in batched[1].trial["error"] and batched[1].epochs == []
+    alone = [run_trial(configs[0]), run_trial(configs[2])]
+    assert max_abs_diff(alone, [batched[0], batched[2]]) <= TOLERANCE
+
+
+def test_members_resume_from_their_own_states_at_different_epochs():
+    configs = members("sequence")
+    states: list[dict] = [{}, {}, {}]
+
+    def keeper(i):
+        return lambda state: states[i].setdefault(state.epoch, state)
+
+    uninterrupted = run_trials(configs, saves=[keeper(i) for i in range(3)])
+    resumed = run_trials(configs, resumes=[states[0][1], None, states[2][2]])
+    assert max_abs_diff(uninterrupted, resumed) <= TOLERANCE
+    assert run_trial(configs[0], resume=states[0][2]).trial["status"] == "completed"
+
+
+def test_trials_that_do_not_share_data_and_network_are_refused():
+    configs = members("sequence")
+    configs[1] = {**configs[1], "batch_size": 16}
+    with pytest.raises(SymsearchError, match=r"batch_trials: .*batch_size"):
+        run_trials(configs)
+
+
+def test_amp_is_ignored_off_cuda_and_changes_nothing():
+    configs = members("sequence")[:2]
+    plain = run_trials(configs)
+    amp = run_trials(configs, options=BatchOptions(amp=True))
+    assert max_abs_diff(plain, amp) == 0.0
