@@ -16,7 +16,14 @@ from pipeline.trial._predict import (
     test_averaging,
 )
 from pipeline.trial._robustness import in_support, robustness_score
-from pipeline.trial._rows import RunContext, TrialResult, dataset_fields, trial_row
+from pipeline.trial._rows import (
+    PARAMS_PREFIX,
+    RunContext,
+    TrialResult,
+    dataset_fields,
+    params_fields,
+    trial_row,
+)
 from pipeline.trial._run import TIMING_FIELDS, run_trial
 from pipeline.trial._setup import (
     RANDOM_BASIS_LR,
@@ -30,6 +37,7 @@ from pipeline.trial._setup import (
 from pipeline.trial._train import make_optimizer, train
 
 __all__ = [
+    "PARAMS_PREFIX",
     "RANDOM_BASIS_LR",
     "TEST_SEED_OFFSET",
     "TIMING_FIELDS",
@@ -49,6 +57,7 @@ __all__ = [
     "in_support",
     "learned_averaging",
     "make_optimizer",
+    "params_fields",
     "robustness_score",
     "run_trial",
     "test_averaging",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline._util.provenance import provenance
 from pipeline.data import Dataset
-from pipeline.space import TrialConfig
+from pipeline.space import SEARCHABLE, TrialConfig
 
 if TYPE_CHECKING:
     from pipeline.trial._setup import Setup
@@ -103,7 +103,17 @@ def trial_row(
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         **provenance(device, context.git_commit),
         "robustness": robustness,
+        **params_fields(config),
     }
+
+
+PARAMS_PREFIX = "params_"  # the store's name for a trial setting's column
+
+
+def params_fields(config: TrialConfig) -> dict[str, Any]:
+    """Every trial setting as its own column, ``params_<setting>`` (the value it ran with,
+    searched or fixed), so SQL and dataframes filter and group by it without config_json."""
+    return {PARAMS_PREFIX + name: getattr(config, name) for name in SEARCHABLE}
 
 
 def setup_row(
