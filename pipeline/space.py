@@ -129,6 +129,20 @@ class TrialConfig(BaseModel):
             raise ValueError("give exactly one of name (a built-in dataset) or factory")
         return spec
 
+    @field_validator("model")
+    @classmethod
+    def _model_factory(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """``model: {factory: module:function}``: spelled so; imported when a trial builds it."""
+        from pipeline._util.factories import FACTORY_SPELLING
+
+        path = options.get("factory", "")
+        if "factory" in options and not (
+            isinstance(path, str) and FACTORY_SPELLING.fullmatch(path)
+        ):
+            shown = str(path)[:200]
+            raise ValueError(f"factory must look like 'package.module:function', got {shown!r}")
+        return options
+
     def to_json(self) -> str:
         return json.dumps(self.model_dump(), sort_keys=True)
 
@@ -369,6 +383,10 @@ def parse_space(raw: Any, label: str = "space") -> SearchSpace:
             _validate_value(key, value)
     for key, value in space.trial.items():
         _validate_value(key, value, section="trial")
+    try:  # the model section's own rules (a factory's spelling); options: when a trial builds
+        TrialConfig.model_validate({"model": space.model})
+    except ValidationError as error:
+        raise SpaceError(first_error(error)) from None
     return space
 
 
