@@ -178,6 +178,25 @@ class Sweep:
             config = make_config(_config_values(row["config_json"]))
             return load_model(open_location(self.store), self.name, row["trial_id"], config, device)
 
+    def predictor(
+        self,
+        trial_id: str | None = None,
+        device: str = "cpu",
+        *,
+        allow_factories: tuple[str, ...] = (),
+        trust_store: bool = False,
+    ) -> Any:
+        """The trial's model as a function of raw inputs of its dataset's kind
+        (``pipeline.api.Predictor``): the dataset's own preprocessing (raw 8x8 digits become
+        the padded images the network saw), then the trial's averaged prediction; without
+        ``trial_id``, the best trial's. Arguments as in ``load_model``."""
+        from pipeline.api._model import Predictor
+
+        model = self.load_model(
+            trial_id, device, allow_factories=allow_factories, trust_store=trust_store
+        )
+        return Predictor(model)
+
     def _row(self, trial_id: str) -> dict[str, Any]:
         import pyarrow.compute as pc
 

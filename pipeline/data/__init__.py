@@ -6,7 +6,14 @@
 ('shift16', 'sequence', 600)
 """
 
-from pipeline.data._base import Dataset, DatasetError, Split, make_splits, split_indices
+from pipeline.data._base import (
+    Dataset,
+    DatasetError,
+    Preprocess,
+    Split,
+    make_splits,
+    split_indices,
+)
 from pipeline.data._registry import BUILTIN, build_dataset, load_factory
 from pipeline.data._shifts import Shift, lattice_size, shift_grid, shifted_test_set
 
@@ -14,6 +21,7 @@ __all__ = [
     "BUILTIN",
     "Dataset",
     "DatasetError",
+    "Preprocess",
     "Shift",
     "Split",
     "build_dataset",
