@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pipeline.space import SearchSpace
+from pipeline.space import Choice, Distribution, SearchSpace, TrialConfig
 from pipeline.sweep import _connect
 from pipeline.sweep._prepare import Prepared
 from pipeline.sweep._record import Segment, SweepRecord
@@ -43,7 +43,7 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         if not record.verbose:
             budget = segment.num_samples
             progress = ProgressCallback(
-                record.name, first(space.metric), first(prepared.mode), budget
+                record.name, first(space.metric), first(prepared.mode), budget, trial_epochs(space)
             )
             callbacks.append(progress)
         run_config = _run_config(record, space, segment, callbacks, filesystem)
@@ -67,6 +67,16 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
     segment.finished = ended >= segment.num_samples
     record.save()
     return segment.finished
+
+
+def trial_epochs(space: SearchSpace) -> int:
+    """Each trial's epochs as the space fixes them (a searched budget: its default or middle,
+    for trials not yet drawn; the live view reads a drawn trial's own)."""
+    value = space.search.get("epochs", space.trial.get("epochs"))
+    dimension = space.dimensions().get("epochs")
+    if isinstance(dimension, Distribution | Choice):
+        value = dimension.middle()
+    return int(value) if value else TrialConfig.model_fields["epochs"].default
 
 
 def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:
