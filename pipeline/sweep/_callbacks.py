@@ -123,7 +123,7 @@ class ProgressCallback(Callback):
         return {k: self.__dict__[k] for k in ("sweep", "metric", "mode", "budget", "epochs")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({"epochs": 1, **state})  # an experiment saved without epochs
         self._reset()
 
     def setup(self, **info: Any) -> None:

@@ -183,3 +183,15 @@ def test_the_view_knows_each_trials_epochs_from_the_space():
     assert trial_epochs(parse_space(base)) == 30
     assert trial_epochs(parse_space({**base, "trial": {"epochs": 4}})) == 4
     assert trial_epochs(parse_space({**base, "search": {"epochs": [2, 8]}})) == 2
+
+
+def test_a_view_pickled_by_an_older_experiment_restores():
+    """Tune pickles the callbacks with the experiment; one saved before epochs were kept."""
+    import pickle
+
+    callback = ProgressCallback("s", "val_metric", "max", budget=3, epochs=5)
+    assert pickle.loads(pickle.dumps(callback)).epochs == 5
+    old = ProgressCallback.__new__(ProgressCallback)
+    old.__setstate__({"sweep": "s", "metric": "val_metric", "mode": "max", "budget": 3})
+    old.trials = [running_trial("t1", 2)]
+    assert "0 of 3 done" in old.summary_line() and "t1 1/1" in old.summary_line()
