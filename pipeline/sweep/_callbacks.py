@@ -213,6 +213,10 @@ class ProgressCallback(Callback):
         return Progress(self.budget, self.epochs)
 
     def eta(self) -> str:
+        """``ETA 4m05s``; ``""`` once the budget's trials have all ended."""
+        counts = self.counts()
+        if counts["completed"] + counts["stopped"] + counts["failed"] >= self.budget:
+            return ""
         elapsed = time.monotonic() - self.started
         return format_eta(self.progress().eta_seconds(self.trials, self._state, elapsed))
 
@@ -226,7 +230,8 @@ class ProgressCallback(Callback):
         value, trial = self.best()
         if trial is not None:
             parts.append(f"best {self.metric} {value:.4f} ({_candidate(trial)})")
-        return ", ".join([*parts, f"{time.monotonic() - self.started:.0f}s", self.eta()])
+        elapsed = f"{time.monotonic() - self.started:.0f}s"
+        return ", ".join(part for part in [*parts, elapsed, self.eta()] if part)
 
     def render(self) -> Any:
         from rich.table import Table
@@ -246,7 +251,7 @@ class ProgressCallback(Callback):
             progress.running_epochs(self.trials, self._state) or "-",
             best,
             elapsed,
-            self.eta().removeprefix("ETA "),
+            self.eta().removeprefix("ETA ") or "-",
         )
         return table
 

@@ -195,3 +195,11 @@ def test_a_view_pickled_by_an_older_experiment_restores():
     old.__setstate__({"sweep": "s", "metric": "val_metric", "mode": "max", "budget": 3})
     old.trials = [running_trial("t1", 2)]
     assert "0 of 3 done" in old.summary_line() and "t1 1/1" in old.summary_line()
+
+
+def test_once_every_trial_ended_the_line_has_no_eta():
+    callback = ProgressCallback("s", "val_metric", "max", budget=1, epochs=2)
+    callback.trials = [finished_trial("t1", 0.5)]
+    callback.ending["t1"] = "completed"
+    assert callback.summary_line().startswith("s: 1 of 1 done, best val_metric 0.5000 (C4), ")
+    assert "ETA" not in callback.summary_line()
