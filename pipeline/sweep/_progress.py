@@ -44,7 +44,7 @@ class Progress:
         """Each running trial's epochs, ``"t1 4/30, t2 1/30"``; ``""`` where none runs."""
         running = [t for t in trials if state(t) == "running"]
         shown = [
-            f"{_short(t.trial_id)} {self.epochs_done(t)}/{self.trial_epochs(t)}"
+            f"{t.trial_id} {self.epochs_done(t)}/{self.trial_epochs(t)}"
             for t in running[:SHOWN_RUNNING]
         ]
         if len(running) > SHOWN_RUNNING:
@@ -76,9 +76,3 @@ def format_eta(seconds: float | None) -> str:
     if hours:
         return f"ETA {hours}h{minutes:02d}m"
     return f"ETA {minutes}m{secs:02d}s" if minutes else f"ETA {secs}s"
-
-
-def _short(trial_id: str) -> str:
-    """Tune's ids end in the trial's number (``abc12_00003``): that number, else the id."""
-    tail = str(trial_id).rsplit("_", 1)[-1]
-    return f"#{int(tail)}" if tail.isdigit() and tail != str(trial_id) else str(trial_id)[:12]

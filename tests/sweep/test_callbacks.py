@@ -144,14 +144,14 @@ def test_the_live_view_says_k_of_n_each_running_trials_epochs_and_an_eta(monkeyp
     monkeypatch.setattr("pipeline.sweep._callbacks.time.monotonic", lambda: clock[0])
     callback = ProgressCallback("s", "val_metric", "max", budget=4, epochs=10)
     out = logged(callback)
-    ended = finished_trial("abc_00000", 0.75)
+    ended = finished_trial("t1", 0.75)
     ended.last_result["epoch"] = 10
-    trials = [ended, running_trial("abc_00001", 4), running_trial("abc_00002", 3, {"epochs": 6})]
+    trials = [ended, running_trial("t2", 4), running_trial("t3", 3, {"epochs": 6})]
     clock[0] = 134.0
     callback.on_trial_complete(iteration=1, trials=trials, trial=ended)
     line = out.getvalue().splitlines()[0]
-    assert line.startswith("trial abc_00000 completed val_metric 0.7500 (10/10 epochs) | s: ")
-    assert "1 of 4 done, 2 running" in line and "epochs #1 4/10, #2 3/6" in line
+    assert line.startswith("trial t1 completed val_metric 0.7500 (10/10 epochs) | s: ")
+    assert "1 of 4 done, 2 running" in line and "epochs t2 4/10, t3 3/6" in line
     # done: 10 + 4 + 3 = 17 of 10 + 10 + 6 + 10 = 36: 19 left at 17 epochs per 34 s
     assert line.endswith("34s, ETA 38s"), line
     table = Console(file=io.StringIO(), width=200)
