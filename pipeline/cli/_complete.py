@@ -33,11 +33,6 @@ def sweep_names(ctx: Any, incomplete: str) -> list[str]:
     return sorted(n for n in found if n.startswith(incomplete) and NAME.fullmatch(n))
 
 
-def known_sweeps(store: str | None = None) -> list[str]:
-    """Every sweep name this machine can name (for "did you mean" suggestions)."""
-    return sweep_names(type("Context", (), {"params": {"store": store}})(), "")
-
-
 def _outputs() -> Path:
     return Path(os.environ.get("SYMSEARCH_OUTPUTS") or "outputs")
 
