@@ -14,7 +14,7 @@ from pipeline.data._base import (
     make_splits,
     split_indices,
 )
-from pipeline.data._registry import BUILTIN, build_dataset, load_factory
+from pipeline.data._registry import BUILTIN, build_dataset, load_factory, option_types
 from pipeline.data._shifts import Shift, lattice_size, shift_grid, shifted_test_set
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "lattice_size",
     "load_factory",
     "make_splits",
+    "option_types",
     "shift_grid",
     "shifted_test_set",
     "split_indices",

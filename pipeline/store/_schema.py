@@ -14,7 +14,8 @@ SCHEMA_VERSION = 5  # 2: discovery gains p_value, extent, extent_unit, present, 
 #    epochs gain robustness; discovery gains test_note;
 # 4: the data_tests table (the sweep's data test, once per dataset and candidate); trials gain
 #    model_group, data_test_id and val_size; discovery gains used_by_model and invariant_order;
-# 5: trials gain one typed ``params_<setting>`` column per trial setting (PARAMS)
+# 5: trials gain one typed ``params_<setting>`` column per trial setting (PARAMS) and one
+#    ``params_dataset_<option>`` per built-in dataset option (DATASET_PARAMS)
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
@@ -54,6 +55,29 @@ PARAMS: list[tuple[str, pa.DataType]] = [
     ("seed", _INT),
     ("data_seed", _INT),
     ("device", _STR),
+]
+# The options of the built-in datasets (``pipeline.data.option_types``), flattened as
+# ``params_dataset_<option>``: the values the trial's dataset was built with, defaults included.
+DATASET_PARAMS: list[tuple[str, pa.DataType]] = [
+    ("transform", _STR),
+    ("max_angle", _FLOAT),
+    ("max_shift", _FLOAT),
+    ("max_scale", _FLOAT),
+    ("upsample", _INT),
+    ("size", _INT),
+    ("limit", _INT),
+    ("dim", _INT),
+    ("n_points", _INT),
+    ("n_samples", _INT),
+    ("noise", _FLOAT),
+    ("length", _INT),
+    ("n_classes", _INT),
+    ("harmonics", _INT),
+    ("dt", _FLOAT),
+    ("steps", _INT),
+    ("task", _STR),
+    ("coupling", _FLOAT),
+    ("field", _FLOAT),
 ]
 PARAMS_PREFIX = "params_"
 
@@ -110,6 +134,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("data_test_id", _STR),
             ("val_size", _INT),
             *((PARAMS_PREFIX + name, kind) for name, kind in PARAMS),
+            *((f"{PARAMS_PREFIX}dataset_{name}", kind) for name, kind in DATASET_PARAMS),
         ]
     ),
     "epochs": pa.schema(

@@ -21,6 +21,7 @@ from pipeline.trial._rows import (
     RunContext,
     TrialResult,
     dataset_fields,
+    dataset_params,
     params_fields,
     trial_row,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "check_candidate",
     "check_model_options",
     "dataset_fields",
+    "dataset_params",
     "evaluate",
     "evaluate_split",
     "in_support",
