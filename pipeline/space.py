@@ -23,9 +23,10 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,11 +35,13 @@ from pydantic import (
     model_validator,
 )
 
+from pipeline._util.factories import model_section
 from pipeline._util.safe_yaml import check_shape, read_yaml
 from pipeline._util.text import did_you_mean
 from pipeline.errors import SpaceError
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,3})?")
+Model = Annotated[dict[str, Any], AfterValidator(model_section)]  # options, or a factory's
 
 
 class TrialConfig(BaseModel):
@@ -47,7 +50,7 @@ class TrialConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dataset: dict[str, Any] = Field(default_factory=lambda: {"name": "digits"})
-    model: dict[str, Any] = Field(default_factory=dict)
+    model: Model = Field(default_factory=dict)
     candidate_group: str = "trivial"
     prior: Literal["uniform", "gaussian"] = "uniform"
     init_width: float = Field(0.3, gt=0, le=10)  # fraction of each generator's natural range
@@ -128,20 +131,6 @@ class TrialConfig(BaseModel):
         if ("name" in spec) == ("factory" in spec):
             raise ValueError("give exactly one of name (a built-in dataset) or factory")
         return spec
-
-    @field_validator("model")
-    @classmethod
-    def _model_factory(cls, options: dict[str, Any]) -> dict[str, Any]:
-        """``model: {factory: module:function}``: spelled so; imported when a trial builds it."""
-        from pipeline._util.factories import FACTORY_SPELLING
-
-        path = options.get("factory", "")
-        if "factory" in options and not (
-            isinstance(path, str) and FACTORY_SPELLING.fullmatch(path)
-        ):
-            shown = str(path)[:200]
-            raise ValueError(f"factory must look like 'package.module:function', got {shown!r}")
-        return options
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(), sort_keys=True)
@@ -240,7 +229,7 @@ class SearchSpace(BaseModel):
     name: str | None = None
     description: str = ""
     dataset: dict[str, Any]
-    model: dict[str, Any] = Field(default_factory=dict)
+    model: Model = Field(default_factory=dict)
     trial: dict[str, Any] = Field(default_factory=dict)
     search: dict[str, Any] = Field(default_factory=dict)
     metric: Objective | list[Objective] = "val_metric"  # reported every epoch; a list: a
@@ -383,10 +372,6 @@ def parse_space(raw: Any, label: str = "space") -> SearchSpace:
             _validate_value(key, value)
     for key, value in space.trial.items():
         _validate_value(key, value, section="trial")
-    try:  # the model section's own rules (a factory's spelling); options: when a trial builds
-        TrialConfig.model_validate({"model": space.model})
-    except ValidationError as error:
-        raise SpaceError(first_error(error)) from None
     return space
 
 
