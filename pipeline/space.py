@@ -23,9 +23,10 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,11 +35,13 @@ from pydantic import (
     model_validator,
 )
 
+from pipeline._util.factories import model_section
 from pipeline._util.safe_yaml import check_shape, read_yaml
 from pipeline._util.text import did_you_mean
 from pipeline.errors import SpaceError
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,3})?")
+Model = Annotated[dict[str, Any], AfterValidator(model_section)]  # options, or a factory's
 
 
 class TrialConfig(BaseModel):
@@ -47,7 +50,7 @@ class TrialConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dataset: dict[str, Any] = Field(default_factory=lambda: {"name": "digits"})
-    model: dict[str, Any] = Field(default_factory=dict)
+    model: Model = Field(default_factory=dict)
     candidate_group: str = "trivial"
     prior: Literal["uniform", "gaussian"] = "uniform"
     init_width: float = Field(0.3, gt=0, le=10)  # fraction of each generator's natural range
@@ -226,7 +229,7 @@ class SearchSpace(BaseModel):
     name: str | None = None
     description: str = ""
     dataset: dict[str, Any]
-    model: dict[str, Any] = Field(default_factory=dict)
+    model: Model = Field(default_factory=dict)
     trial: dict[str, Any] = Field(default_factory=dict)
     search: dict[str, Any] = Field(default_factory=dict)
     metric: Objective | list[Objective] = "val_metric"  # reported every epoch; a list: a

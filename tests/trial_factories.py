@@ -65,3 +65,46 @@ def oriented_digits(options: dict, seed: int) -> Dataset:
         true_group="trivial",
         num_classes=4,
     )
+
+
+class TinyNet(torch.nn.Module):
+    """A user's own network: one hidden layer over the flattened input."""
+
+    def __init__(self, in_features: int, hidden: int, out_features: int) -> None:
+        super().__init__()
+        self.body = torch.nn.Sequential(
+            torch.nn.Flatten(),
+            torch.nn.Linear(in_features, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, out_features),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+def tiny_net(data, options: dict) -> torch.nn.Module:
+    """model: {factory: "tests.trial_factories:tiny_net", hidden: 8}; records what it was told."""
+    import math
+
+    SEEN.append(data)
+    out = data.out_features if data.out_shape is None else math.prod(data.out_shape)
+    return TinyNet(math.prod(data.in_shape), int(options.get("hidden", 16)), out)
+
+
+SEEN: list = []  # the DataSpec of each tiny_net call, for tests
+
+
+def not_a_module(data, options: dict) -> dict:
+    return {"weights": []}
+
+
+def wrong_outputs(data, options: dict) -> torch.nn.Module:
+    """Three outputs per example whatever the task."""
+    import math
+
+    return TinyNet(math.prod(data.in_shape), 4, 3)
+
+
+def raising_net(data, options: dict) -> torch.nn.Module:
+    raise KeyError("hidden")

@@ -96,6 +96,16 @@ def _import(module_name: str) -> Any:
 FACTORY_SPELLING = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 
+def model_section(options: dict[str, Any]) -> dict[str, Any]:
+    """A space's ``model:``: backbone options, or ``factory: module:function`` (spelled so;
+    imported when a trial builds the network) with the factory's options; ValueError else."""
+    path = options.get("factory")
+    if "factory" in options and not (isinstance(path, str) and FACTORY_SPELLING.fullmatch(path)):
+        shown = str(path)[:200]
+        raise ValueError(f"factory must look like 'package.module:function', got {shown!r}")
+    return options
+
+
 def check_allow_list(allowed: object) -> frozenset[str]:
     """``--allow-factory`` values (or the API's ``allow_factories``): module:function paths."""
     from pipeline.errors import SpaceError

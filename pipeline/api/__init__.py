@@ -19,6 +19,8 @@ __all__ = [
     "BestTrialError",
     "Detection",
     "ModelStateError",
+    "Predictor",
+    "RawInputError",
     "Sweep",
     "TrainedModel",
     "detect",
@@ -30,7 +32,7 @@ __all__ = [
 
 def __getattr__(name: str):
     """The model classes import torch: only when asked for."""
-    if name in ("TrainedModel", "ModelStateError"):
+    if name in ("TrainedModel", "ModelStateError", "Predictor", "RawInputError"):
         from pipeline.api import _model
 
         return getattr(_model, name)

@@ -140,14 +140,16 @@ class Sweep:
 
         rows = self.table("trials", "arrow").to_pylist()
         if not rows:
+            from pipeline._util.text import did_you_mean
             from pipeline.api._tables import open_location
             from pipeline.store import sweeps_in
             from pipeline.sweep import BestTrialError
 
-            known = ", ".join(sweeps_in(open_location(self.store))) or "none yet"
+            names = sweeps_in(open_location(self.store))
+            known = ", ".join(names) or "none yet"
             raise BestTrialError(
-                f"sweep {self.name}: no trials in the store {self.store} "
-                f"(sweeps with trials: {known})"
+                f"sweep {self.name}: no trials in the store {self.store}"
+                f"{did_you_mean(self.name, names)} (sweeps with trials: {known})"
             )
         return best_of(rows, self.name, self.state_url, metric, mode, self._space_mode())
 
@@ -189,6 +191,25 @@ class Sweep:
         with allowed:
             config = make_config(_config_values(row["config_json"]))
             return load_model(open_location(self.store), self.name, row["trial_id"], config, device)
+
+    def predictor(
+        self,
+        trial_id: str | None = None,
+        device: str = "cpu",
+        *,
+        allow_factories: tuple[str, ...] = (),
+        trust_store: bool = False,
+    ) -> Any:
+        """The trial's model as a function of raw inputs of its dataset's kind
+        (``pipeline.api.Predictor``): the dataset's own preprocessing (raw 8x8 digits become
+        the padded images the network saw), then the trial's averaged prediction; without
+        ``trial_id``, the best trial's. Arguments as in ``load_model``."""
+        from pipeline.api._model import Predictor
+
+        model = self.load_model(
+            trial_id, device, allow_factories=allow_factories, trust_store=trust_store
+        )
+        return Predictor(model)
 
     def _row(self, trial_id: str) -> dict[str, Any]:
         import pyarrow.compute as pc

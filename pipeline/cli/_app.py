@@ -78,12 +78,24 @@ def main(argv: list[str] | None = None) -> None:
         context = getattr(error, "ctx", None)
         where = f"{context.command_path}: " if context is not None else ""
         hint = f" (see {context.command_path} --help)" if context is not None else ""
-        message = " ".join(error.format_message().split())
+        message = " ".join(error.format_message().split()) + _set_hint(error, argv)
         typer.echo(f"error: {where}{message}{hint}", err=True)
         code = error.exit_code if error.exit_code != 1 else 2
     except typer.Abort:  # end of input at a prompt
         code = 130
     sys.exit(code or 0)
+
+
+def _set_hint(error: Exception, argv: list[str] | None) -> str:
+    """An unknown flag that is a setting (``--epochs 4``) names ``--set epochs=4``."""
+    option, context = getattr(error, "option_name", None), getattr(error, "ctx", None)
+    if not option or context is None or context.command.name is None:
+        return ""
+    from pipeline.cli._hints import set_hint
+
+    flags = [flag for param in context.command.params for flag in getattr(param, "opts", [])]
+    given = sys.argv[1:] if argv is None else argv
+    return set_hint(context.command.name, option, given, flags)
 
 
 def _click_exceptions():

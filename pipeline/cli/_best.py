@@ -9,10 +9,11 @@ from typing import Annotated
 import typer
 
 from pipeline.cli._common import StoreOption, check_name, fail, user_errors
+from pipeline.cli._complete import sweep_names
 
 
 def best(
-    name: Annotated[str, typer.Argument(help="Sweep name.")],
+    name: Annotated[str, typer.Argument(help="Sweep name.", autocompletion=sweep_names)],
     store: StoreOption = None,
     output_format: Annotated[
         str, typer.Option("--format", help="yaml or json (both are spaces `trial` reads).")

@@ -10,6 +10,7 @@ import typer
 
 from pipeline._util.text import format_rows, unique_names
 from pipeline.cli._common import StoreOption, check_name, fail, user_errors
+from pipeline.cli._complete import sweep_names
 
 
 def query(
@@ -86,7 +87,7 @@ def set_aside_files(
 
 
 def compact(
-    name: Annotated[str, typer.Argument(help="Sweep name.")],
+    name: Annotated[str, typer.Argument(help="Sweep name.", autocompletion=sweep_names)],
     store: StoreOption = None,
 ) -> None:
     """Rewrite a sweep's small files as a few large ones per table (latest attempts only; the
@@ -104,7 +105,10 @@ def compact(
 
 def analyze(
     name: Annotated[
-        str | None, typer.Argument(help="Sweep name (default: the store's only sweep).")
+        str | None,
+        typer.Argument(
+            help="Sweep name (default: the store's only sweep).", autocompletion=sweep_names
+        ),
     ] = None,
     store: StoreOption = None,
     out: Annotated[str | None, typer.Option("--out", help="Output directory.")] = None,

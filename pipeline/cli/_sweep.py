@@ -18,6 +18,7 @@ from pipeline.cli._common import (
     parse_overrides,
     user_errors,
 )
+from pipeline.cli._complete import sweep_names
 from pipeline.errors import TrialStatus
 
 
@@ -196,7 +197,7 @@ def sweep(
 
 
 def resume(
-    name: Annotated[str, typer.Argument(help="Sweep name.")],
+    name: Annotated[str, typer.Argument(help="Sweep name.", autocompletion=sweep_names)],
     num_samples: Annotated[
         int | None, typer.Option("--num-samples", help="Raise the budget.")
     ] = None,
@@ -260,7 +261,9 @@ def resume(
 
 
 def status(
-    name: Annotated[str | None, typer.Argument(help="Sweep name.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="Sweep name.", autocompletion=sweep_names)
+    ] = None,
     store: Annotated[
         str | None, typer.Option("--store", help="Read the sweep's record from this store.")
     ] = None,

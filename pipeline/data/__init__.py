@@ -6,20 +6,29 @@
 ('shift16', 'sequence', 600)
 """
 
-from pipeline.data._base import Dataset, DatasetError, Split, make_splits, split_indices
-from pipeline.data._registry import BUILTIN, build_dataset, load_factory
+from pipeline.data._base import (
+    Dataset,
+    DatasetError,
+    Preprocess,
+    Split,
+    make_splits,
+    split_indices,
+)
+from pipeline.data._registry import BUILTIN, build_dataset, load_factory, option_types
 from pipeline.data._shifts import Shift, lattice_size, shift_grid, shifted_test_set
 
 __all__ = [
     "BUILTIN",
     "Dataset",
     "DatasetError",
+    "Preprocess",
     "Shift",
     "Split",
     "build_dataset",
     "lattice_size",
     "load_factory",
     "make_splits",
+    "option_types",
     "shift_grid",
     "shifted_test_set",
     "split_indices",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,17 @@ class Split:
 
 
 @dataclass(frozen=True)
+class Preprocess:
+    """How raw inputs of the dataset's kind (what a user has in hand: scikit-learn's 8x8 digit
+    images) become the inputs the network was trained on. ``function`` maps a batch of raw
+    examples ``(N, *raw_shape)`` to ``(N, *input shape)``; ``raw`` says what a raw example is."""
+
+    raw_shape: tuple[int, ...]
+    function: Callable[[Tensor], Tensor]
+    raw: str = ""
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A dataset with a known symmetry.
 
@@ -64,6 +75,8 @@ class Dataset:
         support: how far the data already extend along a shift generator, in the robustness
             grid's unit (``{"rot": 45.0}``: rotated within +-45 degrees). Shifts up to it are
             in support; generators of the true group not named here are in support all along.
+        preprocess: how raw inputs become the network's inputs (``Preprocess``); None where
+            the inputs are raw already (the predictor then takes examples of the inputs' shape).
     """
 
     name: str
@@ -79,6 +92,7 @@ class Dataset:
     num_classes: int | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     support: Mapping[str, float] = field(default_factory=dict)
+    preprocess: Preprocess | None = None
 
     def __post_init__(self) -> None:
         kinds = ", ".join(kind_names())

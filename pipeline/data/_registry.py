@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,16 @@ BUILTIN: dict[str, Entry] = {
         "8x8 periodic spins: energy per site, or antiferromagnet ground states (generation)",
     ),
 }
+
+
+def option_types() -> dict[str, type]:
+    """Every built-in dataset's options by name, with their value type (int, float, str for a
+    choice): the typed ``params_dataset_<option>`` columns of the ``trials`` table."""
+    found: dict[str, type] = {}
+    for entry in BUILTIN.values():
+        for name, hint in typing.get_type_hints(entry.options).items():
+            found[name] = type(typing.get_args(hint)[0]) if typing.get_origin(hint) else hint
+    return found
 
 
 def build_dataset(spec: str | Mapping[str, Any], seed: int) -> Dataset:

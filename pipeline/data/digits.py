@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -10,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from pipeline.actions import act
-from pipeline.data._base import Dataset, check_range
+from pipeline.data._base import Dataset, Preprocess, check_range
 from pipeline.groups import get_group
 
 # transform -> true group. Upright digits have none: a 6 is not a rotated 9. A rotation range
@@ -44,18 +45,28 @@ class DigitsOptions:
         check_range("limit", self.limit, 0, 1797)
 
 
+RAW_SHAPE = (8, 8)  # scikit-learn's digits: 8x8 images of 0..16 ink levels
+
+
 def load_images(options: DigitsOptions) -> tuple[torch.Tensor, torch.Tensor]:
     """Upright digits as (N, 1, size, size) in [0, 1] and their labels (N,)."""
     from sklearn.datasets import load_digits  # bundled with scikit-learn: nothing downloaded
 
     digits = load_digits()
-    images = torch.tensor(digits.images, dtype=torch.float32)[:, None] / 16.0
+    images = torch.tensor(digits.images, dtype=torch.float32)
     labels = torch.tensor(digits.target, dtype=torch.long)
     if options.limit:
         images, labels = images[: options.limit], labels[: options.limit]
-    images = F.interpolate(images, size=options.upsample, mode="bilinear", align_corners=False)
-    pad = options.size - options.upsample
-    return F.pad(images, (pad // 2, pad - pad // 2, pad // 2, pad - pad // 2)), labels
+    return preprocess(images, options.upsample, options.size), labels
+
+
+def preprocess(raw: torch.Tensor, upsample: int, size: int) -> torch.Tensor:
+    """Raw 8x8 digits (N, 8, 8) with ink levels 0..16 as the network's (N, 1, size, size)
+    inputs in [0, 1]: scaled, upsampled (bilinear) and zero-padded around the centre."""
+    images = raw.to(torch.float32)[:, None] / 16.0
+    images = F.interpolate(images, size=upsample, mode="bilinear", align_corners=False)
+    pad = size - upsample
+    return F.pad(images, (pad // 2, pad - pad // 2, pad // 2, pad - pad // 2))
 
 
 def _transform_elements(options: DigitsOptions, n: int, rng: torch.Generator) -> torch.Tensor:
@@ -92,6 +103,11 @@ def build(options: DigitsOptions, seed: int) -> Dataset:
         num_classes=10,
         options=vars(options),
         support=_support(options),
+        preprocess=Preprocess(
+            RAW_SHAPE,
+            functools.partial(preprocess, upsample=options.upsample, size=options.size),
+            "scikit-learn's 8x8 digits (load_digits().images), ink levels 0..16",
+        ),
     )
 
 

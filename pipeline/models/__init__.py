@@ -2,7 +2,8 @@
 
 Each kind's record (``pipeline.kinds``) names its options dataclass and its builder (for the
 built-in kinds, the ``*Config`` classes and ``*_backbone`` functions here); a builder takes
-``(options, in_shape, out_features, out_shape)``.
+``(options, in_shape, out_features, out_shape)``. ``model: {factory: "module:function"}``
+builds the user's own network instead (``DataSpec`` says what it is told about the data).
 
 >>> from pipeline.models import build_model
 >>> net = build_model("image", "classification", (1, 24, 24), 10, None, {})
@@ -32,6 +33,13 @@ from pipeline.models._backbones import (
     PointsConfig,
     SequenceConfig,
     SequenceNet,
+)
+from pipeline.models._factory import (
+    DataSpec,
+    ModelFactoryError,
+    build_factory_model,
+    check_output,
+    is_factory_model,
 )
 
 Shape = tuple[int, ...]
@@ -65,9 +73,16 @@ def build_model(
     out_features: int | None,
     out_shape: tuple[int, ...] | None,
     options: Mapping[str, Any],
+    *,
+    num_classes: int | None = None,
+    target_kind: str | None = None,
 ) -> nn.Module:
     """The backbone for ``kind``: ``out_features`` outputs per example, or per-element outputs of
-    ``out_shape`` (equivariant targets, generated lattices) when ``out_features`` is None."""
+    ``out_shape`` (equivariant targets, generated lattices) when ``out_features`` is None; the
+    user's factory's network where ``options`` name one."""
+    if is_factory_model(options):
+        spec = DataSpec(kind, task, in_shape, out_features, out_shape, num_classes, target_kind)
+        return build_factory_model(spec, options)
     config = model_config(kind, options)
     return kind_record(kind).backbone_builder()(config, in_shape, out_features, out_shape)
 
@@ -109,13 +124,18 @@ def _needs(out_features: int | None, kind: str) -> int:
 
 
 __all__ = [
+    "DataSpec",
     "ImageConfig",
     "LatticeConfig",
     "ModelConfigError",
+    "ModelFactoryError",
     "PointsConfig",
     "SequenceConfig",
+    "build_factory_model",
     "build_model",
+    "check_output",
     "image_backbone",
+    "is_factory_model",
     "lattice_backbone",
     "model_config",
     "points_backbone",

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline._util.text import did_you_mean
 from pipeline.store._location import (
     Location,
     StoreError,
@@ -34,7 +35,7 @@ from pipeline.store._location import (
     one_line,
     store_errors,
 )
-from pipeline.store._reader import read_files, table_paths
+from pipeline.store._reader import read_files, sweeps_in, table_paths
 from pipeline.store._schema import PARTITION, RECORD_KEYS, SCHEMAS, TABLES
 from pipeline.store._writer import _publish
 from pipeline.store.layout import compacted_files, file_generation, read_keys, supersede
@@ -60,7 +61,11 @@ def compact_sweep(location: Location, sweep: str, on_step: Step | None = None) -
     step = on_step or (lambda _: None)
     listed = {table: table_paths(location, table, sweep) for table in TABLES}
     if not any(listed.values()):
-        raise StoreError(f"sweep {sweep!r} has no table files in {location.url}")
+        names = sweeps_in(location)
+        raise StoreError(
+            f"sweep {sweep!r} has no table files in {location.url}{did_you_mean(sweep, names)}"
+            f" (sweeps with trials: {', '.join(names) or 'none yet'})"
+        )
     generations = [file_generation(p) or 0 for files in listed.values() for p in files]
     report = Compaction(generation=max(generations) + 1)
     replaced = {}

@@ -9,15 +9,77 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 4  # 2: discovery gains p_value, extent, extent_unit, present, extent_error;
+SCHEMA_VERSION = 5  # 2: discovery gains p_value, extent, extent_unit, present, extent_error;
 # 3: trials gain the provenance columns (versions, git commit, device name, host); trials and
 #    epochs gain robustness; discovery gains test_note;
 # 4: the data_tests table (the sweep's data test, once per dataset and candidate); trials gain
-#    model_group, data_test_id and val_size; discovery gains used_by_model and invariant_order
+#    model_group, data_test_id and val_size; discovery gains used_by_model and invariant_order;
+# 5: trials gain one typed ``params_<setting>`` column per trial setting (PARAMS) and one
+#    ``params_dataset_<option>`` per built-in dataset option (DATASET_PARAMS)
 PARTITION = "sweep"
 
 _KEYS = [("trial_id", pa.string()), ("attempt", pa.int32())]
 _FLOAT, _STR, _BOOL, _INT = pa.float64(), pa.string(), pa.bool_(), pa.int64()
+
+# Every trial setting (``pipeline.space.SEARCHABLE``: what a space can search) as its own typed
+# column ``params_<setting>``, the value the trial ran with, searched or fixed; the names are
+# the settings' names and stay as they are (tests/trial/test_rows.py checks the two lists agree).
+PARAMS: list[tuple[str, pa.DataType]] = [
+    ("candidate_group", _STR),
+    ("prior", _STR),
+    ("init_width", _FLOAT),
+    ("reg", _FLOAT),
+    ("tolerance", _FLOAT),
+    ("symmetry_breaking", _STR),
+    ("lr", _FLOAT),
+    ("aug_lr", _FLOAT),
+    ("aug_warmup", _INT),
+    ("weight_decay", _FLOAT),
+    ("epochs", _INT),
+    ("batch_size", _INT),
+    ("eval_samples", _INT),
+    ("val_samples", _INT),
+    ("temperature", _FLOAT),
+    ("basis_orthogonality", _FLOAT),
+    ("basis_sparsity", _FLOAT),
+    ("basis_lr", _FLOAT),
+    ("basis_warmup", _INT),
+    ("basis_init", _STR),
+    ("cosine_threshold", _FLOAT),
+    ("active_threshold", _FLOAT),
+    ("robustness", _STR),
+    ("robustness_every", _INT),
+    ("discovery", _STR),
+    ("test_seed", _INT),
+    ("test_repeats", _INT),
+    ("seed", _INT),
+    ("data_seed", _INT),
+    ("device", _STR),
+]
+# The options of the built-in datasets (``pipeline.data.option_types``), flattened as
+# ``params_dataset_<option>``: the values the trial's dataset was built with, defaults included.
+DATASET_PARAMS: list[tuple[str, pa.DataType]] = [
+    ("transform", _STR),
+    ("max_angle", _FLOAT),
+    ("max_shift", _FLOAT),
+    ("max_scale", _FLOAT),
+    ("upsample", _INT),
+    ("size", _INT),
+    ("limit", _INT),
+    ("dim", _INT),
+    ("n_points", _INT),
+    ("n_samples", _INT),
+    ("noise", _FLOAT),
+    ("length", _INT),
+    ("n_classes", _INT),
+    ("harmonics", _INT),
+    ("dt", _FLOAT),
+    ("steps", _INT),
+    ("task", _STR),
+    ("coupling", _FLOAT),
+    ("field", _FLOAT),
+]
+PARAMS_PREFIX = "params_"
 
 SCHEMAS: dict[str, pa.Schema] = {
     "trials": pa.schema(
@@ -71,6 +133,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("model_group", _STR),
             ("data_test_id", _STR),
             ("val_size", _INT),
+            *((PARAMS_PREFIX + name, kind) for name, kind in PARAMS),
+            *((f"{PARAMS_PREFIX}dataset_{name}", kind) for name, kind in DATASET_PARAMS),
         ]
     ),
     "epochs": pa.schema(

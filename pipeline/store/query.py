@@ -246,7 +246,20 @@ def _query_error(error: Exception) -> QueryError:
     message = (str(error).strip().splitlines() or [type(error).__name__])[0]
     if isinstance(error, duckdb.PermissionException):
         return QueryError(f"refused: the query reaches outside the store ({message})")
-    return QueryError(f"query failed: {message}")
+    return QueryError(f"query failed: {message}{_table_hint(message)}")
+
+
+def _table_hint(message: str) -> str:
+    """An unknown table: the closest of the store's tables, and all of them."""
+    import re
+
+    from pipeline._util.text import did_you_mean
+    from pipeline.store._schema import TABLES
+
+    unknown = re.search(r"Table with name (\S+?)!? does not exist", message)
+    if unknown is None:
+        return ""
+    return f"{did_you_mean(unknown.group(1), TABLES)} (tables: {', '.join(TABLES)})"
 
 
 def check_read_only(connection: Any, sql: str) -> None:

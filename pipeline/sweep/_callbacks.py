@@ -18,6 +18,7 @@ from ray.tune import Callback
 
 from pipeline.errors import TrialStatus
 from pipeline.sweep._batching import member_id, member_ids, members_of
+from pipeline.sweep._progress import ENDED, Progress, format_eta
 from pipeline.sweep._trainable import TrialSpec, searched
 
 
@@ -119,7 +120,8 @@ def trial_state(trial: Any) -> str:
 
 
 class ProgressCallback(Callback):
-    """A compact live view: trials by state, the best metric so far and the elapsed time.
+    """A compact live view: "k of N" trials done, trials by state, each running trial's epochs,
+    the best metric so far, the elapsed time and an ETA (``_progress``).
 
     On a terminal it redraws one small table (rich); otherwise it prints one line per finished
     trial, which keeps logs of cluster jobs readable.
@@ -127,8 +129,9 @@ class ProgressCallback(Callback):
 
     STATES = ("completed", "stopped", "failed", "running", "pending", "interrupted")
 
-    def __init__(self, sweep: str, metric: str, mode: str, budget: int) -> None:
+    def __init__(self, sweep: str, metric: str, mode: str, budget: int, epochs: int = 1) -> None:
         self.sweep, self.metric, self.mode, self.budget = sweep, metric, mode, budget
+        self.epochs = epochs  # each trial's epochs where the space fixes them
         self._reset()
 
     def _reset(self) -> None:
@@ -143,10 +146,10 @@ class ProgressCallback(Callback):
         self.last_draw = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: self.__dict__[k] for k in ("sweep", "metric", "mode", "budget")}
+        return {k: self.__dict__[k] for k in ("sweep", "metric", "mode", "budget", "epochs")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({"epochs": 1, **state})  # an experiment saved without epochs
         self._reset()
 
     def setup(self, **info: Any) -> None:
@@ -221,6 +224,8 @@ class ProgressCallback(Callback):
         self.ending[trial.trial_id] = ended
         value = trial.last_result.get(self.metric)
         shown = f" {self.metric} {value:.4f}" if isinstance(value, float) else ""
+        progress = self.progress()
+        shown += f" ({progress.epochs_done(trial)}/{progress.trial_epochs(trial)} epochs)"
         if ended == "failed":
             shown = f": {error_line(trial)}"
         if self.live is None:
@@ -268,15 +273,33 @@ class ProgressCallback(Callback):
         choose = max if self.mode == "max" else min
         return choose(scored, key=lambda pair: pair[0])
 
+    def progress(self) -> Progress:
+        return Progress(self.budget, self.epochs)
+
+    def eta(self) -> str:
+        """``ETA 4m05s``; ``""`` once the budget's trials have all ended."""
+        counts = self.counts()
+        if counts["completed"] + counts["stopped"] + counts["failed"] >= self.budget:
+            return ""
+        elapsed = time.monotonic() - self.started
+        return format_eta(self.progress().eta_seconds(self.trials, self._state, elapsed))
+
+    def _done(self, counts: dict[str, int]) -> str:
+        """ "k of N done", configurations counted (a batched Ray trial holds several)."""
+        return f"{sum(n for state, n in counts.items() if state in ENDED)} of {self.budget} done"
+
     def summary_line(self) -> str:
         counts = self.counts()
-        done = counts["completed"] + counts["stopped"] + counts["failed"]
-        parts = [f"{self.sweep}: {done}/{self.budget} done"]
+        parts = [f"{self.sweep}: {self._done(counts)}"]
         parts += [f"{n} {state}" for state, n in counts.items() if n and state != "completed"]
+        epochs = self.progress().running_epochs(self.trials, self._state)
+        if epochs:
+            parts.append(f"epochs {epochs}")
         value, trial = self.best()
         if trial is not None:
             parts.append(f"best {self.metric} {value:.4f} ({_candidate(trial)})")
-        return ", ".join([*parts, f"{time.monotonic() - self.started:.0f}s"])
+        elapsed = f"{time.monotonic() - self.started:.0f}s"
+        return ", ".join(part for part in [*parts, elapsed, self.eta()] if part)
 
     def render(self) -> Any:
         from rich.table import Table
@@ -284,12 +307,21 @@ class ProgressCallback(Callback):
         table = Table(title=f"sweep {self.sweep}", show_header=True, box=None)
         counts = self.counts()
         states = [s for s in self.STATES if s != "interrupted" or counts[s]]
-        for column in (*states, f"best {self.metric}", "elapsed"):
+        columns = ("done", *states, "epochs (running)", f"best {self.metric}", "elapsed", "ETA")
+        for column in columns:
             table.add_column(column, justify="right")
         value, trial = self.best()
         best = "-" if trial is None else f"{value:.4f} ({_candidate(trial)})"
         elapsed = f"{time.monotonic() - self.started:.0f}s"
-        table.add_row(*(str(counts[s]) for s in states), best, elapsed)
+        progress = self.progress()
+        table.add_row(
+            self._done(counts).removesuffix(" done"),
+            *(str(counts[s]) for s in states),
+            progress.running_epochs(self.trials, self._state) or "-",
+            best,
+            elapsed,
+            self.eta().removeprefix("ETA ") or "-",
+        )
         return table
 
 

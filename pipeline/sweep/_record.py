@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline._util.text import did_you_mean
 from pipeline.errors import SymsearchError
 
 
@@ -134,10 +135,11 @@ def load_record(name: str, store: str | None = None, quiet: bool = False) -> Swe
         return load_from_store(name, store, quiet)
     path = sweep_folder(name) / "sweep.json"
     if not path.is_file():
-        known = ", ".join(list_sweeps()) or "none yet"
+        names = list_sweeps()
+        known = ", ".join(names) or "none yet"
         raise SweepError(
-            f"no sweep named {name!r} under {path.parents[1]} (sweeps: {known}); "
-            "--store URL finds a sweep in its store"
+            f"no sweep named {name!r} under {path.parents[1]}{did_you_mean(name, names)} "
+            f"(sweeps: {known}); --store URL finds a sweep in its store"
         )
     try:
         text = path.read_text()
@@ -152,8 +154,12 @@ def load_from_store(name: str, store: str, quiet: bool = False) -> SweepRecord:
     location = open_store(store if "://" in store else str(Path(store).resolve()))
     payload = read_blob(location, record_name(name))
     if payload is None:
-        known = ", ".join(sweeps_in_store(location)) or "none yet"
-        raise SweepError(f"no sweep named {name!r} in store {location.url} (sweeps: {known})")
+        names = sweeps_in_store(location)
+        known = ", ".join(names) or "none yet"
+        raise SweepError(
+            f"no sweep named {name!r} in store {location.url}{did_you_mean(name, names)} "
+            f"(sweeps: {known})"
+        )
     record = parse_record(
         name, payload.decode("utf-8", "replace"), location.path(record_name(name))
     )

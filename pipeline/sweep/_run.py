@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pipeline.space import SearchSpace
+from pipeline.space import Choice, Distribution, SearchSpace, TrialConfig
 from pipeline.sweep import _connect
 from pipeline.sweep._batching import MEMBERS_KEY, chunks, member_ids
 from pipeline.sweep._interrupt import ray_hints_replaced
@@ -45,7 +45,7 @@ def run_prepared(prepared: Prepared, segment: Segment, restore: bool) -> bool:
         if not record.verbose:
             budget = segment.num_samples
             progress = ProgressCallback(
-                record.name, first(space.metric), first(prepared.mode), budget
+                record.name, first(space.metric), first(prepared.mode), budget, trial_epochs(space)
             )
             callbacks.append(progress)
         run_config = _run_config(record, space, segment, callbacks, filesystem)
@@ -87,6 +87,16 @@ def ended_configurations(results: Any, record: SweepRecord) -> int:
         ids = member_ids((result.metrics or {}).get("trial_id") or "", result.config or {})
         ended += len(ids) if result.error is not None else sum(i in stored for i in ids)
     return ended
+
+
+def trial_epochs(space: SearchSpace) -> int:
+    """Each trial's epochs as the space fixes them (a searched budget: its default or middle,
+    for trials not yet drawn; the live view reads a drawn trial's own)."""
+    value = space.search.get("epochs", space.trial.get("epochs"))
+    dimension = space.dimensions().get("epochs")
+    if isinstance(dimension, Distribution | Choice):
+        value = dimension.middle()
+    return int(value) if value else TrialConfig.model_fields["epochs"].default
 
 
 def _param_space(prepared: Prepared, segment: Segment) -> dict[str, Any]:

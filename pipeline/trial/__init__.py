@@ -19,7 +19,15 @@ from pipeline.trial._predict import (
     test_averaging,
 )
 from pipeline.trial._robustness import in_support, robustness_score
-from pipeline.trial._rows import RunContext, TrialResult, dataset_fields, trial_row
+from pipeline.trial._rows import (
+    PARAMS_PREFIX,
+    RunContext,
+    TrialResult,
+    dataset_fields,
+    dataset_params,
+    params_fields,
+    trial_row,
+)
 from pipeline.trial._run import TIMING_FIELDS, run_trial
 from pipeline.trial._setup import (
     RANDOM_BASIS_LR,
@@ -33,6 +41,7 @@ from pipeline.trial._setup import (
 from pipeline.trial._train import make_optimizer, train
 
 __all__ = [
+    "PARAMS_PREFIX",
     "RANDOM_BASIS_LR",
     "STOP",
     "TEST_SEED_OFFSET",
@@ -50,11 +59,13 @@ __all__ = [
     "check_candidate",
     "check_model_options",
     "dataset_fields",
+    "dataset_params",
     "evaluate",
     "evaluate_split",
     "in_support",
     "learned_averaging",
     "make_optimizer",
+    "params_fields",
     "robustness_score",
     "run_trial",
     "run_trials",

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pipeline._util.provenance import provenance
-from pipeline.data import Dataset
-from pipeline.space import TrialConfig
+from pipeline.data import Dataset, option_types
+from pipeline.space import SEARCHABLE, TrialConfig
 
 if TYPE_CHECKING:
     from pipeline.trial._setup import Setup
@@ -40,7 +41,24 @@ def dataset_fields(dataset: Dataset) -> dict[str, Any]:
         "metric_name": dataset.metric,
         "metric_mode": dataset.metric_mode,
         "val_size": len(dataset.val),
+        **dataset_params(dataset.options),
     }
+
+
+def dataset_params(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options a dataset was built with, as ``params_dataset_<option>`` columns: those the
+    built-in datasets declare, where the value has the option's type (a factory's own options,
+    or values of another type, stay in config_json only)."""
+    types = option_types()
+    found = {}
+    for name, value in options.items():
+        expected = types.get(name)
+        fits = expected is not None and type(value) is expected
+        if expected is float and type(value) is int:
+            value, fits = float(value), True
+        if fits:
+            found[f"{PARAMS_PREFIX}dataset_{name}"] = value
+    return found
 
 
 RESTARTED = "saved state unusable ({}); restarted from epoch 1"
@@ -103,7 +121,17 @@ def trial_row(
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         **provenance(device, context.git_commit),
         "robustness": robustness,
+        **params_fields(config),
     }
+
+
+PARAMS_PREFIX = "params_"  # the store's name for a trial setting's column
+
+
+def params_fields(config: TrialConfig) -> dict[str, Any]:
+    """Every trial setting as its own column, ``params_<setting>`` (the value it ran with,
+    searched or fixed), so SQL and dataframes filter and group by it without config_json."""
+    return {PARAMS_PREFIX + name: getattr(config, name) for name in SEARCHABLE}
 
 
 def setup_row(

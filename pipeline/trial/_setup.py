@@ -25,7 +25,13 @@ from pipeline.methods.augment import LearnableAugmentation
 from pipeline.methods.learned_start import data_start
 from pipeline.methods.symmetrize import Task, loss
 from pipeline.methods.sympe import SymPE, with_encoding_channel
-from pipeline.models import build_model, model_config
+from pipeline.models import (
+    DataSpec,
+    build_model,
+    check_output,
+    is_factory_model,
+    model_config,
+)
 from pipeline.space import SpaceError, TrialConfig
 
 if TYPE_CHECKING:
@@ -156,7 +162,7 @@ def check_model_options(config: TrialConfig) -> None:
     """Model options against the backbone's schema, before the dataset is built when its kind
     is known (built-in datasets); a factory's kind is known once it is built (build_model)."""
     name = config.dataset.get("name")
-    if isinstance(name, str) and name in BUILTIN:
+    if isinstance(name, str) and name in BUILTIN and not is_factory_model(config.model):
         model_config(BUILTIN[name].kind, config.model)
 
 
@@ -170,14 +176,20 @@ def dry_run(setup: Setup) -> None:
     kept = {name: g.get_state() for name, g in generators(setup, torch.Generator()).items()}
     training = setup.model.training
     setup.model.eval()
+    factory = setup.config.model.get("factory") if is_factory_model(setup.config.model) else None
+    caught = Exception if factory else (RuntimeError, ValueError, IndexError)  # a user's code
     try:
         with torch.no_grad(), torch.random.fork_rng(devices=[]):
             moved, elements = setup.augmentation(x, torch.Generator().manual_seed(0))
             y = setup.dataset.act_targets(setup.candidate, elements, y)
-            loss(setup.task, setup.model(moved), y)
+            output = setup.model(moved)
+            if factory:  # before the loss: a wrong shape can broadcast into a silent loss
+                spec = data_spec(setup.dataset, tuple(x.shape[1:]))
+                check_output(str(factory), spec, output, len(x))
+            loss(setup.task, output, y)
     except SymsearchError:
         raise
-    except (RuntimeError, ValueError, IndexError) as error:
+    except caught as error:
         config = setup.config
         raise SpaceError(
             f"model {config.model or '{}'} with candidate_group "
@@ -232,6 +244,22 @@ def _model(config: TrialConfig, dataset: Dataset, candidate: Group) -> nn.Module
 
 
 def _backbone(config: TrialConfig, dataset: Dataset, in_shape: tuple[int, ...]) -> nn.Module:
+    spec = data_spec(dataset, in_shape)
+    return build_model(
+        spec.kind,
+        spec.task,
+        spec.in_shape,
+        spec.out_features,
+        spec.out_shape,
+        config.model,
+        num_classes=spec.num_classes,
+        target_kind=spec.target_kind,
+    )
+
+
+def data_spec(dataset: Dataset, in_shape: tuple[int, ...]) -> DataSpec:
+    """What a network for ``dataset`` is built from: per-example outputs (``out_features``) or
+    per-element ones (``out_shape``) where the targets move with the inputs."""
     target_shape = tuple(dataset.train.targets.shape[1:])
     if dataset.task == "classification":
         out_features, out_shape = dataset.num_classes, None
@@ -239,4 +267,12 @@ def _backbone(config: TrialConfig, dataset: Dataset, in_shape: tuple[int, ...]) 
         out_features, out_shape = None, target_shape
     else:
         out_features, out_shape = max(1, math.prod(target_shape)), None
-    return build_model(dataset.kind, dataset.task, in_shape, out_features, out_shape, config.model)
+    return DataSpec(
+        dataset.kind,
+        dataset.task,
+        in_shape,
+        out_features,
+        out_shape,
+        dataset.num_classes if dataset.task == "classification" else None,
+        dataset.target_kind,
+    )

@@ -33,6 +33,7 @@ def test_the_readme_notebook_runs_and_its_model_reproduces_the_test_metric(
     scope: dict = {}
     exec(compile(readme_block("python-api"), "README.md:python-api", "exec"), scope)
     trials, best = scope["trials"], scope["best"]
+    assert scope["predictor"].labels(scope["load_digits"]().images[:10]).shape == (10,)
     # the default searcher tests the data first (no probe trial), then runs two full trials
     assert len(trials) == 2 and sorted(trials["epochs"]) == [2, 2]
     assert len(scope["sweep"].data_tests()) >= 1  # the data test, stored once

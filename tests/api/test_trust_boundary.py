@@ -101,3 +101,52 @@ def test_the_working_directory_never_stays_on_sys_path(tmp_path, monkeypatch):
     factory = plant(tmp_path, tmp_path / "marker")
     assert callable(load_factory(factory))  # a module beside the space is found (user's own)
     assert str(tmp_path) not in sys.path
+
+
+def test_a_model_factory_in_stored_data_is_imported_only_when_allowed(tmp_path, monkeypatch):
+    """``model: {factory: ...}`` in a record or a row is someone else's code, like a data or
+    group factory: resume and load_model refuse it in one line unless allowed."""
+    from pipeline.api import Sweep
+    from pipeline.sweep._record import SweepRecord
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SYMSEARCH_OUTPUTS", str(tmp_path / "outputs"))
+    marker = tmp_path / "marker"
+    factory = plant(tmp_path, marker)
+    store = str(tmp_path / "store")
+    signals = {"name": "signals", "length": 16, "n_samples": 120}
+    space = {"dataset": signals, "model": {"factory": factory}, "trial": {"epochs": 1}}
+    record = SweepRecord(
+        name="m", space=space, space_path="", store=store, storage_path=f"{store}-ray"
+    )
+    record.add_segment(2)
+    record.save()
+    done = runner.invoke(app, ["resume", "m", "--store", store])
+    assert done.exit_code == 2 and "model.factory" in done.output and "not imported" in done.output
+    assert not marker.exists()
+    config = {"dataset": signals, "model": {"factory": factory}}
+    writer = StoreWriter(open_store(store), "m", "t1", 1)
+    writer.add("trials", {**ROW, "config_json": json.dumps(config)})
+    writer.flush()
+    save_empty_state(store, "m", "t1")
+    with pytest.raises(SymsearchError, match=r"model\.factory .*not imported"):
+        Sweep("m", store).load_model("t1")
+    assert not marker.exists()
+    with pytest.raises(SymsearchError, match=r"returned NoneType, expected a torch\.nn\.Module"):
+        Sweep("m", store).load_model("t1", allow_factories=[factory])
+    assert marker.exists()
+
+
+def save_empty_state(store, sweep, trial_id):
+    """A readable saved state (no weights): load_model gets as far as building the model."""
+    import io
+
+    import torch
+
+    from pipeline.store import write_blob
+    from pipeline.sweep import state_name
+    from pipeline.trial import TrialState
+
+    buffer = io.BytesIO()
+    torch.save(TrialState(1, [], {}, {}, {}, {}).to_dict(), buffer)
+    write_blob(open_store(store), state_name(sweep, trial_id), buffer.getvalue())

@@ -63,7 +63,7 @@ def test_retries_and_failures_are_told_in_one_line_each():
     )
     assert lines[1].startswith(
         "trial abc12345 failed: Died: The actor died unexpectedly before "
-        "finishing this task. | s: 1/2 done, 1 failed"
+        "finishing this task. | s: 1 of 2 done, 1 failed"
     )
     assert len(lines) == 2
 
@@ -140,4 +140,90 @@ def test_trials_ctrl_c_stopped_are_interrupted_not_stopped_or_done():
     cut.last_result = {"val_metric": 0.4}  # its last epoch: no trial_status
     callback.on_experiment_end(trials=[done, cut])
     last = out.getvalue().splitlines()[-1]
-    assert last.startswith("s: 1/3 done, 1 interrupted, best val_metric 0.5000"), last
+    assert last.startswith("s: 1 of 3 done, 1 interrupted, best val_metric 0.5000"), last
+
+
+def running_trial(trial_id, epoch, config=None):
+    return SimpleNamespace(
+        trial_id=trial_id,
+        status="RUNNING",
+        num_failures=0,
+        last_result={"epoch": epoch, "val_metric": 0.5} if epoch else {},
+        config=config or {},
+    )
+
+
+def test_the_live_view_says_k_of_n_each_running_trials_epochs_and_an_eta(monkeypatch):
+    """A budget of 4 trials of 10 epochs: one ended, two running (epoch 4 of 10, epoch 3 of its
+    own 6), one to come."""
+    clock = [100.0]
+    monkeypatch.setattr("pipeline.sweep._callbacks.time.monotonic", lambda: clock[0])
+    callback = ProgressCallback("s", "val_metric", "max", budget=4, epochs=10)
+    out = logged(callback)
+    ended = finished_trial("t1", 0.75)
+    ended.last_result["epoch"] = 10
+    trials = [ended, running_trial("t2", 4), running_trial("t3", 3, {"epochs": 6})]
+    clock[0] = 134.0
+    callback.on_trial_complete(iteration=1, trials=trials, trial=ended)
+    line = out.getvalue().splitlines()[0]
+    assert line.startswith("trial t1 completed val_metric 0.7500 (10/10 epochs) | s: ")
+    assert "1 of 4 done, 2 running" in line and "epochs t2 4/10, t3 3/6" in line
+    # done: 10 + 4 + 3 = 17 of 10 + 10 + 6 + 10 = 36: 19 left at 17 epochs per 34 s
+    assert line.endswith("34s, ETA 38s"), line
+    table = Console(file=io.StringIO(), width=200)
+    table.print(callback.render())
+    assert "ETA" in table.file.getvalue() and "1 of 4" in table.file.getvalue()
+
+
+def test_before_the_first_epoch_the_eta_is_unknown():
+    callback = ProgressCallback("s", "val_metric", "max", budget=3, epochs=5)
+    callback.trials = [running_trial("t1", 0)]
+    assert callback.summary_line().endswith("ETA -") and "0 of 3 done" in callback.summary_line()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "ETA -"), (42.4, "ETA 42s"), (245, "ETA 4m05s"), (7300, "ETA 2h01m")],
+)
+def test_eta_reads_in_hours_minutes_and_seconds(seconds, text):
+    from pipeline.sweep._progress import format_eta
+
+    assert format_eta(seconds) == text
+
+
+def test_the_view_knows_each_trials_epochs_from_the_space():
+    from pipeline.space import parse_space
+    from pipeline.sweep._run import trial_epochs
+
+    base = {"dataset": {"name": "digits"}}
+    assert trial_epochs(parse_space(base)) == 30
+    assert trial_epochs(parse_space({**base, "trial": {"epochs": 4}})) == 4
+    assert trial_epochs(parse_space({**base, "search": {"epochs": [2, 8]}})) == 2
+
+
+def test_a_view_pickled_by_an_older_experiment_restores():
+    """Tune pickles the callbacks with the experiment; one saved before epochs were kept."""
+    import pickle
+
+    callback = ProgressCallback("s", "val_metric", "max", budget=3, epochs=5)
+    assert pickle.loads(pickle.dumps(callback)).epochs == 5
+    old = ProgressCallback.__new__(ProgressCallback)
+    old.__setstate__({"sweep": "s", "metric": "val_metric", "mode": "max", "budget": 3})
+    old.trials = [running_trial("t1", 2)]
+    assert "0 of 3 done" in old.summary_line() and "t1 1/1" in old.summary_line()
+
+
+def test_once_every_trial_ended_the_line_has_no_eta():
+    callback = ProgressCallback("s", "val_metric", "max", budget=1, epochs=2)
+    callback.trials = [finished_trial("t1", 0.5)]
+    callback.ending["t1"] = "completed"
+    assert callback.summary_line().startswith("s: 1 of 1 done, best val_metric 0.5000 (C4), ")
+    assert "ETA" not in callback.summary_line()
+
+
+def test_k_of_n_counts_the_configurations_of_a_batched_trial():
+    callback = ProgressCallback("s", "val_metric", "max", budget=6, epochs=2)
+    batch = running_trial("b", 1, {"members": [{}, {}, {}]})
+    callback.trials = [batch]
+    callback.ending.update({"b-m0": "completed", "b-m1": "stopped"})
+    assert callback.summary_line().startswith("s: 2 of 6 done, 1 stopped, 1 running")

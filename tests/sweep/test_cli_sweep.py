@@ -18,7 +18,7 @@ def test_quickstart_sweep_stores_every_trial_once(tmp_path):
     # the README's quickstart as it is, smaller through --set: less data, fewer epochs, the
     # data test and three trials (the last the baseline on trivial)
     budget = 3
-    symsearch(
+    swept = symsearch(
         "sweep",
         str(QUICKSTART),
         "--name",
@@ -39,6 +39,14 @@ def test_quickstart_sweep_stores_every_trial_once(tmp_path):
         "select count(*) n, count(distinct trial_id) d from trials where sweep='q'", store, tmp_path
     )
     assert counts == [{"n": budget, "d": budget}]
+    # the live view in a log: one line per ended trial, k of N done, its epochs, an ETA
+    lines = [line for line in swept.stderr.splitlines() if line.startswith("trial ")]
+    assert len(lines) == budget and f"q: {budget} of {budget} done" in lines[-1], swept.stderr
+    assert all(" epochs) | q: " in line for line in lines), lines
+    assert all("ETA " in line for line in lines[:-1]) and "ETA" not in lines[-1], lines
+    # every trial's settings as typed columns: the fixed epochs, the searched reg
+    params = query("select params_epochs e, params_reg r, reg from trials", store, tmp_path)
+    assert all(row["e"] == 6 and row["r"] == row["reg"] for row in params), params
     status = symsearch("status", "q", cwd=tmp_path).stdout
     assert "best trial" in status and str(store) in status
 
