@@ -83,12 +83,25 @@ def ray_session():
 SHARED_FIXTURES = {"ray_session": "ray", "quickstart_sweep": "quickstart"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items):
-    for item in items:
-        for fixture, group in SHARED_FIXTURES.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(group))
+def pytest_itemcollected(item):
+    """Groups a test by the shared fixtures it uses (as each test is collected: before xdist
+    reads the groups in pytest_collection_modifyitems)."""
+    for fixture, group in SHARED_FIXTURES.items():
+        if fixture in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_finish(session):
+    """Fails loudly where xdist's groups have no effect (each worker would build the shared
+    fixtures again: one more Ray, one more quickstart sweep)."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    for item in session.items:
+        if any(item.iter_markers("xdist_group")) and "@" not in item.nodeid:
+            raise pytest.UsageError(
+                "pytest-xdist's --dist loadgroup has no effect with this pytest "
+                f"({pytest.__version__}); install the pytest that pyproject.toml pins"
+            )
 
 
 @dataclass(frozen=True)
