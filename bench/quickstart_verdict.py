@@ -13,7 +13,8 @@ stretch and shear absent. Prints one line per run, then
                    test, times its median cost), over the whole runs' trials
 
 Target: K >= 9. Run: ``python bench/quickstart_verdict.py [--runs 10] [--first 0]``; a test
-runs one seed (tests/test_bench_quickstart_verdict.py).
+judges seed 0, the README's command verbatim
+(tests/test_bench_quickstart_verdict.py).
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ def run_once(seed: int, work: Path) -> dict[str, Any]:
     sweep = pipeline.sweep(
         SPACE, name=f"quickstart{seed}", store=store, searcher_seed=seed, test_seed=seed
     )
-    analysis = sweep.analyze(work / f"analysis{seed}")
+    return judge(sweep, work / f"analysis{seed}", seed)
+
+
+def judge(sweep: Any, out: Path, seed: int = 0) -> dict[str, Any]:
+    """Whether a finished quickstart sweep's analysis names SO2 with rot present and the rest
+    absent, and what its data test and trials cost."""
+    analysis = sweep.analyze(out)
     report = analysis.report.read_text()
     table = analysis.tables["generator_verdicts"]
     tested = table[table["candidate_group"] == analysis.verdict.get("candidate")]

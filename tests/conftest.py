@@ -1,12 +1,19 @@
-"""Shared test settings (hypothesis derandomized, no deadlines), the local S3 server and one Ray
-for the in-process sweep tests."""
+"""Shared test settings (hypothesis derandomized, no deadlines), the local S3 server, one Ray
+for the in-process sweep tests and one quickstart sweep for the tests that read it."""
 
 import os
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # the workers share the cores: torch (and the CLI processes tests start) take their share
+    # of threads, so that two workers on two cores do not each run two threads
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
 settings.register_profile("thorough", max_examples=300, deadline=None)
@@ -69,6 +76,56 @@ def ray_session():
     )
     yield ray
     ray.shutdown()
+
+
+# a session fixture is built once per xdist worker: the tests that use one of these run on one
+# worker (with --dist loadgroup), so that the fixture is built once in all
+SHARED_FIXTURES = {"ray_session": "ray", "quickstart_sweep": "quickstart"}
+
+
+def pytest_itemcollected(item):
+    """Groups a test by the shared fixtures it uses (as each test is collected: before xdist
+    reads the groups in pytest_collection_modifyitems)."""
+    for fixture, group in SHARED_FIXTURES.items():
+        if fixture in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_finish(session):
+    """Fails loudly where xdist's groups have no effect (each worker would build the shared
+    fixtures again: one more Ray, one more quickstart sweep)."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    for item in session.items:
+        if any(item.iter_markers("xdist_group")) and "@" not in item.nodeid:
+            raise pytest.UsageError(
+                "pytest-xdist's --dist loadgroup has no effect with this pytest "
+                f"({pytest.__version__}); install the pytest that pyproject.toml pins"
+            )
+
+
+@dataclass(frozen=True)
+class QuickstartRun:
+    folder: Path  # the working directory (its outputs/ holds the sweep's record)
+    store: Path
+    name: str
+    log: str  # what the sweep printed on stderr (its live view, one line per ended trial)
+
+
+@pytest.fixture(scope="session")
+def quickstart_sweep(tmp_path_factory) -> QuickstartRun:
+    """The README's main job as a user runs it, every setting at its default (searcher and test
+    seed 0): ``symsearch sweep search_spaces/quickstart.yaml`` in its own process, once per
+    session. Its verdict (tests/test_bench_quickstart_verdict.py) and the CLI's sweep, status
+    and analyze (tests/sweep/test_cli_sweep.py) are checked on it."""
+    from tests.sweep.helpers import symsearch
+
+    folder = tmp_path_factory.mktemp("quickstart")
+    store = folder / "store"
+    swept = symsearch(
+        "sweep", str(ROOT / "search_spaces" / "quickstart.yaml"), "--store", str(store), cwd=folder
+    )
+    return QuickstartRun(folder, store, "quickstart", swept.stderr)
 
 
 @pytest.fixture

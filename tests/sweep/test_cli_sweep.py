@@ -13,45 +13,33 @@ QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
 
 
 @pytest.mark.slow
-def test_quickstart_sweep_stores_every_trial_once(tmp_path):
-    store = tmp_path / "store"
-    # the README's quickstart as it is, smaller through --set: less data, fewer epochs, the
-    # data test and three trials (the last the baseline on trivial)
-    budget = 3
-    swept = symsearch(
-        "sweep",
-        str(QUICKSTART),
-        "--name",
-        "q",
-        "--store",
-        str(store),
-        "--set",
-        "epochs=6",
-        "--set",
-        "dataset.limit=400",
-        "--set",
-        "scheduler.grace_period=3",
-        "--set",
-        f"num_samples={budget}",
-        cwd=tmp_path,
-    )
+def test_quickstart_sweep_stores_every_trial_once(quickstart_sweep, tmp_path):
+    # the README's quickstart as it is (`symsearch sweep search_spaces/quickstart.yaml`, run
+    # once per session by the quickstart_sweep fixture): the data test, then its budget of trials
+    run, space = quickstart_sweep, yaml.safe_load(QUICKSTART.read_text())
+    budget, name = space["num_samples"], quickstart_sweep.name
     counts = query(
-        "select count(*) n, count(distinct trial_id) d from trials where sweep='q'", store, tmp_path
+        f"select count(*) n, count(distinct trial_id) d from trials where sweep='{run.name}'",
+        run.store,
+        run.folder,
     )
     assert counts == [{"n": budget, "d": budget}]
     # the live view in a log: one line per ended trial, k of N done, its epochs, an ETA
-    lines = [line for line in swept.stderr.splitlines() if line.startswith("trial ")]
-    assert len(lines) == budget and f"q: {budget} of {budget} done" in lines[-1], swept.stderr
-    assert all(" epochs) | q: " in line for line in lines), lines
+    lines = [line for line in run.log.splitlines() if line.startswith("trial ")]
+    assert len(lines) == budget and f"{name}: {budget} of {budget} done" in lines[-1], run.log
+    assert all(f" epochs) | {name}: " in line for line in lines), lines
     assert all("ETA " in line for line in lines[:-1]) and "ETA" not in lines[-1], lines
     # every trial's settings as typed columns: the fixed epochs, the searched reg
-    params = query("select params_epochs e, params_reg r, reg from trials", store, tmp_path)
-    assert all(row["e"] == 6 and row["r"] == row["reg"] for row in params), params
-    status = symsearch("status", "q", cwd=tmp_path).stdout
-    assert "best trial" in status and str(store) in status
+    params = query("select params_epochs e, params_reg r, reg from trials", run.store, run.folder)
+    epochs = space["trial"]["epochs"]
+    assert all(row["e"] == epochs and row["r"] == row["reg"] for row in params), params
+    status = symsearch("status", name, cwd=run.folder).stdout
+    assert "best trial" in status and str(run.store) in status
 
     out = tmp_path / "analysis"
-    said = symsearch("analyze", "q", "--store", str(store), "--out", str(out), cwd=tmp_path)
+    said = symsearch(
+        "analyze", run.name, "--store", str(run.store), "--out", str(out), cwd=run.folder
+    )
     verdict = said.stdout.splitlines()[0]  # the data test's answer first
     assert verdict.startswith("The data have ")
     discovered = verdict.removeprefix("The data have ").split(":")[0]
