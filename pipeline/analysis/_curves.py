@@ -31,9 +31,18 @@ class Trace:
     color: str | None = None  # one colour per candidate (or repeat) across panels
 
 
-PALETTE = (  # matplotlib's tab10
-    "#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf"
-).split()
+PALETTE = [  # matplotlib's tab10
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 def colour(names: list[str], name: str) -> str:

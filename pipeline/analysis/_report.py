@@ -206,6 +206,7 @@ COLUMNS = {
         "trial_number",
         "trial_id",
         "candidate_group",
+        "role",
         "status",
         "val_metric",
         "best_so_far",

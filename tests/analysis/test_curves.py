@@ -85,3 +85,9 @@ def test_the_html_report_draws_the_curves_interactively(tested):
     assert sorted(learning) == sorted(["SO2", "trivial", PROBE])
     tv = [t for t in figures["tv_curves"] if t["meta"]["kind"] == "extent"]
     assert {t["x"][0] for t in tv} >= {180.0}
+
+
+def test_the_search_summary_marks_the_probe(tested):
+    search = tested.tables["search_summary"].set_index("trial_id")
+    assert search.loc["p", "role"] == "probe"
+    assert set(search.drop(index="p")["role"]) == {"trial"}
