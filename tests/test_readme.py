@@ -25,3 +25,14 @@ def test_both_commands_install_the_cpu_build_and_the_package():
         assert "-c constraints/cpu.txt" in command and "pip install" in command
     assert "symsearch" in _command_after("main-command")
     assert "pytest" in _command_after("test-command")
+
+
+def test_ci_installs_chromium_before_the_tests_and_requires_the_browser_test():
+    """The headless-browser test of report.html runs in CI, never skips (README says so)."""
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    install = next(i for i, line in enumerate(lines) if "apt-get install" in line)
+    assert "chromium" in lines[install]
+    assert "export SYMSEARCH_REQUIRE_BROWSER=1" in lines[install:]
+    assert lines.index(_command_after("test-command")) > install
+    text = (ROOT / "README.md").read_text()
+    assert "`.ci/run` installs Chromium" in text

@@ -1,7 +1,9 @@
 """report.html: the same report as report.md in one self-contained file.
 
-Plots are embedded as base64 PNG and every table sorts by a click on its header (a few lines of
-inline JavaScript): the file can be mailed or opened offline, nothing is fetched from anywhere.
+Plots are embedded as base64 PNG, the curves (learning curves, widths over epochs, the data
+test's TV curves) as interactive plotly figures whose plotly.js is inlined once, and every table
+sorts by a click on its header (a few lines of inline JavaScript): the file can be mailed or
+opened offline, nothing is fetched from anywhere.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from pipeline.analysis._report import (
     COLUMNS,
+    CURVE_TEXT,
     _best_rows,
     _cell,
     verdict_display,
@@ -93,6 +96,24 @@ def embedded_image(path: Path | None, label: str) -> str:
     return f'<img alt="{html.escape(label)}" src="data:image/png;base64,{data}">'
 
 
+def interactive(figures: dict[str, Any], key: str) -> str:
+    """A curve figure drawn by the inlined plotly.js, with its paragraph (nothing without it)."""
+    if key not in figures:
+        return ""
+    from pipeline.analysis._curve_plots import plotly_div
+
+    return _text(CURVE_TEXT[key]) + f'<div class="figure">{plotly_div(figures[key])}</div>'
+
+
+def plotly_script(figures: dict[str, Any]) -> str:
+    """plotly.js inlined, once, where there is a figure to draw."""
+    if not figures:
+        return ""
+    from pipeline.analysis._curve_plots import plotly_bundle
+
+    return f'<script type="text/javascript">{plotly_bundle()}</script>'
+
+
 def _text(markdown: str) -> str:
     """One paragraph of the markdown report's prose: escaped, **bold** and `code` kept."""
     text = html.escape(markdown.strip())
@@ -110,6 +131,9 @@ def write_html_report(
     metric_name: str,
     study_plots: list[Path],
 ) -> Path:
+    from pipeline.analysis._curves import curve_figures
+
+    figures = {figure.key: figure for figure in curve_figures(tables, metric_name)}
     out = path.parent
     image = lambda name, label: embedded_image(out / name, label)  # noqa: E731
     table = lambda name: html_table(tables[name], COLUMNS.get(name))  # noqa: E731
@@ -119,14 +143,17 @@ def write_html_report(
         f'<div class="verdict">{_text(verdict_sentence(verdict, metric_name))[3:-4]}</div>',
         html_table(verdict_display(tables["generator_verdicts"])),
         _text(verdict_rule(verdict, metric_name)),
+        interactive(figures, "tv_curves"),
         "<h2>Which candidate served the task</h2>",
         table("candidate_summary"),
         _text(f"Store: `{store}`. Every table sorts by a click on a column's header."),
+        interactive(figures, "learning_curves"),
         "<h2>Discovery</h2>",
         table("discovery_summary"),
         _text("Mean normalized width per generator over completed trials (active from 0.5):"),
         table("discovery_widths"),
         image("widths.png", "widths"),
+        interactive(figures, "width_curves"),
         "<h2>Robustness under distribution shift</h2>",
         _text(
             f"Test {metric_name} on test sets moved along each generator, for the best trial "
@@ -148,7 +175,8 @@ def write_html_report(
     ]
     document = (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style>{plotly_script(figures)}"
+        "</head>\n<body>\n"
         + "\n".join(part for part in body if part)
         + f"\n<script>{SORT_SCRIPT}</script>\n</body></html>\n"
     )

@@ -93,7 +93,18 @@ def best_so_far_plot(search: Any, metric_name: str, path: Path) -> Path:
     plt = _pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     left.step(search["trial_number"], search["best_so_far"], where="post")
-    left.scatter(search["trial_number"], search["val_metric"], s=10, alpha=0.6)
+    probe = search["role"] == "probe" if "role" in search else search["trial_number"] < 0
+    left.scatter(search["trial_number"][~probe], search["val_metric"][~probe], s=10, alpha=0.6)
+    if probe.any():  # the discovery strategy's probe: a trial that reads the data, no candidate
+        left.scatter(
+            search["trial_number"][probe],
+            search["val_metric"][probe],
+            marker="X",
+            s=60,
+            color="black",
+            label="probe (not a candidate)",
+        )
+        left.legend(fontsize=7)
     left.set(title="best so far", xlabel="trials finished", ylabel=f"validation {metric_name}")
     right.step(search["cumulative_epochs"], search["best_so_far"], where="post")
     right.set(title="best so far", xlabel="trial-epochs spent", ylabel=f"validation {metric_name}")

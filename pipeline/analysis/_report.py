@@ -206,6 +206,7 @@ COLUMNS = {
         "trial_number",
         "trial_id",
         "candidate_group",
+        "role",
         "status",
         "val_metric",
         "best_so_far",
@@ -235,6 +236,33 @@ WIDTHS_RULE = (
 def verdict_rule(verdict: dict[str, Any], metric_name: str) -> str:
     rule = VERDICT_RULE if verdict.get("evidence") == "data test" else WIDTHS_RULE
     return rule.format(metric=metric_name)
+
+
+CURVE_TEXT = {
+    "tv_curves": (
+        "The data test's TV curves: per generator, the total variation between the data and "
+        "the data moved by each step of the grid, one curve per repeat; the dashed vertical "
+        "line marks the repeat's extent (how far the data are unchanged; tv_curves.csv)."
+    ),
+    "learning_curves": (
+        "Learning curves: the validation metric per epoch of each candidate group's best "
+        "trial; the discovery strategy's probe (a short trial that reads the data, not a "
+        "candidate) is drawn apart, black and dotted (learning_curves.csv)."
+    ),
+    "width_curves": (
+        "Width over epochs: per generator, the normalized learned width per epoch of each "
+        "candidate's best trial (and of the probe, drawn apart); the dashed line is where a "
+        "width reads active (width_curves.csv)."
+    ),
+}
+
+
+def curve_section(key: str, tables: dict[str, Any]) -> list[str]:
+    """A curve figure's paragraph and PNG (nothing where the sweep stored no such curve)."""
+    frame = tables.get(key)
+    if frame is None or len(frame) == 0:
+        return []
+    return [CURVE_TEXT[key] + "\n", f"![{key.replace('_', ' ')}]({key}.png)\n"]
 
 
 def pareto_section(front: Any) -> list[str]:
@@ -268,17 +296,20 @@ def write_report(
         "## Which symmetries the data have\n",
         markdown_table(verdict_display(tables["generator_verdicts"])),
         verdict_rule(verdict, metric_name),
+        *curve_section("tv_curves", tables),
         "## Which candidate served the task\n",
         f"Best validation {metric_name} per candidate group ({candidates or '-'}), with its 95% "
         "interval (Wilson over the validation examples, for an accuracy); `model_group` is "
         "what the best trial's learned widths span (what the model uses):\n",
         markdown_table(tables.get("candidate_summary")),
         f"Store: `{store}`.\n",
+        *curve_section("learning_curves", tables),
         "## Discovery (learned widths)\n",
         table("discovery_summary"),
         "Mean normalized width per generator over completed trials (active from 0.5):\n",
         table("discovery_widths"),
         "![widths](widths.png)\n",
+        *curve_section("width_curves", tables),
         "## Robustness under distribution shift\n",
         f"Test {metric_name} on test sets moved along each generator, for the best trial of each "
         "candidate (below; all trials in robustness_summary.csv), with and without test-time "

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.analysis._curves import learning_curves, plan_curves, tv_curves, width_curves
 from pipeline.analysis._evidence import (
     candidate_summary,
     data_verdict,
@@ -129,6 +130,7 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
         "verdict": plan_verdict(trials, discovery),
         "robustness": plan_robustness(trials, load_table(location, "robustness", sweep)),
         "epochs": plan_epochs(load_table(location, "epochs", sweep, columns=[])),
+        "curves": plan_curves(trials, location, sweep),
     }
     say("computing discovery, robustness and search summaries")
     with progress():
@@ -152,6 +154,9 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
         "tolerance_summary": tolerance_summary(trials),
         "search_summary": search_summary(trials, computed["epochs"]),
         "pareto_front": pareto_front(trials, metric_mode(trials)),
+        "learning_curves": learning_curves(trials, computed["curves"]),
+        "width_curves": width_curves(trials, computed["curves"]),
+        "tv_curves": tv_curves(tests),
         "trials": trials,
     }
     return tables, _headline(trials, tests, verdicts, candidates)
@@ -197,6 +202,11 @@ def _plots(tables: dict[str, Any], metric_name: str, out: Path) -> list[Path]:
     ]
     if len(tables["pareto_front"]):  # a sweep that reported robustness (multi-objective)
         drawn.append(pareto_plot(tables["pareto_front"], metric_name, out / "pareto.png"))
+    from pipeline.analysis._curve_plots import curve_png
+    from pipeline.analysis._curves import curve_figures
+
+    for figure in curve_figures(tables, metric_name):
+        drawn.append(curve_png(figure, out / f"{figure.key}.png"))
     return drawn
 
 

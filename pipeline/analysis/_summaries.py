@@ -278,12 +278,15 @@ def plan_epochs(epochs: Any) -> Any:
 
 
 def search_summary(trials: Any, epochs_per_trial: Any) -> Any:
-    """Best-so-far in the order trials finished, against trials and against trial-epochs."""
+    """Best-so-far in the order trials finished, against trials and against trial-epochs;
+    ``role``: the discovery strategy's probe, or a trial."""
     ordered = trials.sort_values(["finished_at", "trial_id"]).reset_index(drop=True)
     spent = epochs_per_trial.reindex(ordered["trial_id"]).fillna(0).astype(int).to_numpy()
     values = ordered["val_metric"].astype("float64").where(ordered["status"] != TrialStatus.FAILED)
     best = values.cummax() if metric_mode(trials) == "max" else values.cummin()
+    probes = ordered["trial_id"].isin(probe_ids(trials))
     return ordered[["trial_id", "candidate_group", "status"]].assign(
+        role=probes.map({True: "probe", False: "trial"}).to_numpy(),
         trial_number=range(1, len(ordered) + 1),
         val_metric=values.to_numpy(),
         best_so_far=best.to_numpy(),

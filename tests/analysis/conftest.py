@@ -39,6 +39,7 @@ def write_sweep(url: str, sweep: str = "syn", trials: int = 18, seed: int = 0) -
                         "train_loss": 1 / epoch,
                         "val_metric": rng.uniform(0.1, 0.9) + attempt,
                         "widths": [0.1] * len(CANDIDATES[candidate]),
+                        "normalized_widths": [0.1 * epoch] * len(CANDIDATES[candidate]),
                         "seconds": 0.5,
                     },
                 )

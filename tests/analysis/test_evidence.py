@@ -69,6 +69,16 @@ def _write(url: str, sweep: str, true_group: str, repeats_rot: list[bool]) -> No
                 "config_json": json.dumps({"epochs": epochs, "discovery": discovery}),
             },
         )
+        for epoch in range(1, min(epochs, 3) + 1):  # a few epochs: the curves' rows
+            writer.add(
+                "epochs",
+                {
+                    "epoch": epoch,
+                    "val_metric": val - 0.1 / epoch,
+                    "normalized_widths": [0.2 * epoch] * (6 if candidate == "affine2" else 0)
+                    + ([0.3 * epoch] if candidate == "SO2" else []),
+                },
+            )
         if candidate == "SO2":  # the model never used the rotation: a width far below
             writer.add(
                 "discovery",

@@ -1,6 +1,7 @@
 """report.html: self-contained (plots embedded, no outside references), sortable tables, Optuna's
 plots; and rendered by a real browser (headless Chromium) where one is installed."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -60,11 +61,28 @@ def test_the_html_report_is_one_self_contained_file(report):
         "param importances",
         "parallel coordinate",
     } <= set(images)
-    # nothing to fetch: no external script, stylesheet, image or font
-    assert not re.search(r'(src|href)="(?!data:)', page)
-    assert "http://" not in page and "https://" not in page
+    # nothing to fetch: no external script, stylesheet, image or font (the inlined plotly.js
+    # holds URLs in its own code, never fetched for the figures drawn here)
+    assert not re.search(r"<script[^>]*\bsrc=", page)
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.DOTALL)
+    assert not re.search(r'(src|href)="(?!data:)', markup)
+    assert "http://" not in markup and "https://" not in markup
     assert page.count('<table class="sortable">') >= 6
     assert "learned widths report" in page  # the verdict sentence (no data test in this sweep)
+
+
+def test_plotly_is_inlined_once_and_draws_a_learning_curve_per_candidate(report):
+    from tests.analysis.test_curves import embedded_figures
+
+    page = report.read_text()
+    assert page.count("plotly.js v") == 1  # the bundle's banner: inlined once, offline
+    assert "cdn.plot.ly" not in re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.DOTALL)
+    figures = embedded_figures(page)
+    assert set(figures) == {"learning_curves", "width_curves"}  # no data test in this sweep
+    assert sorted(t["name"] for t in figures["learning_curves"]) == ["SO2", "affine2", "trivial"]
+    markdown = (report.parent / "report.md").read_text()
+    assert "![learning curves](learning_curves.png)" in markdown
+    assert "tv_curves.png" not in markdown
 
 
 def test_the_markdown_report_shows_optunas_plots_too(report):
@@ -110,7 +128,10 @@ def _browser():
 def test_a_headless_browser_renders_the_report(report, tmp_path):
     browser = _browser()
     if browser is None:
-        pytest.skip("no Chromium here: apt-get install chromium (the test needs a real browser)")
+        why = "no Chromium here: apt-get install chromium (the test needs a real browser)"
+        if os.environ.get("SYMSEARCH_REQUIRE_BROWSER"):  # .ci/run installed one: it must run
+            pytest.fail(why)
+        pytest.skip(why)
     Image = pytest.importorskip("PIL.Image")
     flags = [
         browser,
@@ -127,6 +148,8 @@ def test_a_headless_browser_renders_the_report(report, tmp_path):
     ).stdout
     assert "<title>symsearch: sweep syn</title>" in dom
     assert 'data-sortable="ready"' in dom  # the inline script ran without an error
+    assert dom.count('class="plot-container plotly"') == 2  # plotly.js drew both curve figures
+    assert 'class="legendtext"' in dom and ">SO2</text>" in dom  # with the candidates' legend
     shot = tmp_path / "report.png"
     subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=120)
     image = Image.open(shot).convert("L")
