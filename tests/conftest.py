@@ -78,9 +78,10 @@ def ray_session():
     ray.shutdown()
 
 
-# a session fixture is built once per xdist worker: the tests that use one of these run on one
-# worker (with --dist loadgroup), so that the fixture is built once in all
-SHARED_FIXTURES = {"ray_session": "ray", "quickstart_sweep": "quickstart"}
+# A session fixture is built once per xdist worker. The tests that read the quickstart sweep run
+# on one worker (--dist loadgroup), so that it runs once in all; each worker starts its own Ray
+# (ray_session) for its share of the in-process sweep tests, which then run on both cores.
+SHARED_FIXTURES = {"quickstart_sweep": "quickstart"}
 
 
 def pytest_itemcollected(item):
