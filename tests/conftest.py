@@ -92,6 +92,20 @@ def pytest_itemcollected(item):
             item.add_marker(pytest.mark.xdist_group(group))
 
 
+def pytest_collection_modifyitems(items):
+    """The quickstart sweep's readers first, then the other slow tests, then the rest (each in
+    collection order): the longest work starts first, so that the workers end together."""
+    items.sort(key=lambda item: (not _shares_a_fixture(item), not _is_slow(item)))
+
+
+def _shares_a_fixture(item) -> bool:
+    return any(fixture in getattr(item, "fixturenames", ()) for fixture in SHARED_FIXTURES)
+
+
+def _is_slow(item) -> bool:
+    return item.get_closest_marker("slow") is not None
+
+
 def pytest_collection_finish(session):
     """Fails loudly where xdist's groups have no effect (each worker would build the shared
     fixtures again: one more Ray, one more quickstart sweep)."""
