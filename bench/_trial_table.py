@@ -135,7 +135,7 @@ def load_table(path: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         return {}
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {row["key"]: row for row in rows}
+    return {row["key"]: row for row in rows if "probe_test_seed" not in row}  # trials only
 
 
 def build_tables(
