@@ -27,9 +27,10 @@ the search for the best trial; Optuna never sees it either.
 A wrong probe must not trap the search: every EXPLORE_EVERY-th trial (the 9th, the 17th, ...)
 runs the space's defaults on a candidate the narrowing left out (each once, in the space's
 order; ``trivial`` only where no baseline will run it), and Optuna does not see it. Where such
-a trial ends better than every trial of the narrowed search so far, or its own data test finds
-a generator the probe's group lacks, the probe was wrong: the search widens to that candidate
-too, in a new study (``<study>-widened<n>``) that starts with every result of the old one.
+a trial's own data test finds a generator outside the probe's group, the probe missed it: the
+search widens to that candidate too, in a new study (``<study>-widened<n>``) that starts with
+every result of the old one. Accuracy alone does not widen it: a smaller group of the right
+symmetry (C4 inside SO2) may score as well, and the search is for the data's symmetry.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ from pipeline.sweep._probe import (
     narrowed_space,
     probe_point,
 )
-from pipeline.sweep._strategy import first
 
 REDRAWS = 8  # draws before a repeated point is run anyway (a small space may be exhausted)
 TOLERANCE = 0.02  # share of a continuous range (log scale for loguniform) within which two
@@ -204,29 +204,12 @@ class DiscoverSearch(Searcher):
         point = self.explored_points.pop(trial_id)
         if error or not result:
             return
-        ended = "trial_status" in result  # else stopped by a rung
-        if ended and (
-            self._beats_narrowed(result) or self._probe_missed(result.get("discovered_group"))
-        ):
+        ended = "trial_status" in result  # else stopped by a rung: its test did not run
+        if ended and self._probe_missed(result.get("discovered_group")):
             self._widen(candidate)
         # known from now on: a widened search that draws this point learns this result
         self.ended[_key(point)] = {**result, "trial_id": trial_id}
         self.ended_points = {**getattr(self, "ended_points", {}), _key(point): point}
-
-    def _beats_narrowed(self, result: dict[str, Any]) -> bool:
-        metric, sign = first(self.metric), 1 if first(self.mode) == "max" else -1
-        value, points = result.get(metric), getattr(self, "ended_points", {})
-        inside = [
-            r.get(metric)
-            for k, r in self.ended.items()
-            if points.get(k, {}).get("candidate_group") in self.narrowing
-        ]
-        inside = [v for v in inside if isinstance(v, int | float)]
-        return (
-            isinstance(value, int | float)
-            and bool(inside)
-            and sign * value > max(sign * v for v in inside)
-        )
 
     def _probe_missed(self, discovered: str | None) -> bool:
         """Did the exploring trial's own test find a generator outside the probe's group?"""
