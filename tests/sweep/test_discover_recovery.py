@@ -9,7 +9,7 @@ import pytest
 from ray.tune.search import Searcher
 
 from pipeline.space import SearchSpace
-from pipeline.sweep._discover import TOLERANCE, DiscoverSearch, same_point
+from pipeline.sweep._discover import EXPLORE_EVERY, TOLERANCE, DiscoverSearch, same_point
 from pipeline.sweep._strategy import build_searcher
 
 SPACE = {
@@ -47,30 +47,34 @@ def run(searcher, count, accuracy):
 
 def test_a_wrong_probe_is_overturned_by_a_trial_outside_the_narrowing():
     space = SearchSpace.model_validate(SPACE)
+    space = SearchSpace.model_validate({**SPACE, "num_samples": 3 * EXPLORE_EVERY})
     searcher = build_searcher(space, "max", "wrong_probe", None, found="trivial")  # missed SO2
     accuracy = {"trivial": 0.5, "C4": 0.5, "SO2": 0.9, "affine2": 0.6}
-    points = run(searcher, 24, accuracy)
-    assert {p["candidate_group"] for p in points[:8]} == {"trivial"}  # the narrowing
-    assert points[8]["candidate_group"] == "C4"  # explored: its test finds C4, beyond trivial
+    one, two = EXPLORE_EVERY, 2 * EXPLORE_EVERY
+    points = run(searcher, 3 * EXPLORE_EVERY, accuracy)
+    assert {p["candidate_group"] for p in points[:one]} == {"trivial"}  # the narrowing
+    assert points[one]["candidate_group"] == "C4"  # explored: its test finds C4, beyond trivial
     assert searcher.narrowing == ["trivial", "C4", "SO2"]  # widened by C4, then by SO2
-    assert points[16] == {"candidate_group": "SO2", "lr": 0.003, "reg": pytest.approx(0.1, 0.01)}
-    drawn = [p["candidate_group"] for p in points[17:]]
+    assert points[two] == {"candidate_group": "SO2", "lr": 0.003, "reg": pytest.approx(0.1, 0.01)}
+    drawn = [p["candidate_group"] for p in points[two + 1 :]]
     assert drawn.count("SO2") >= 2, drawn  # TPE now draws the better candidate itself
     study = searcher.inner._ot_study
     assert study.study_name == "wrong_probe-widened2"
     carried = {t.user_attrs.get("trial_id") for t in study.trials}
     assert study.trials[0].user_attrs["trial_id"] == "t0"  # it starts with the old results
-    assert carried >= {"t0", "t1", "t2", "t9", "t10"}, carried
+    assert carried >= {"t0", "t1", "t2", f"t{one + 1}", f"t{one + 2}"}, carried
 
 
-def test_a_right_probe_explores_one_trial_in_eight_and_stays_narrowed():
-    space = SearchSpace.model_validate(SPACE)
+def test_a_right_probe_explores_one_trial_in_explore_every_and_stays_narrowed():
+    count = 2 * EXPLORE_EVERY + 2
+    space = SearchSpace.model_validate({**SPACE, "num_samples": count})
     searcher = build_searcher(space, "max", "right_probe", None, found="SO2")
     accuracy = {"trivial": 0.5, "C4": 0.95, "SO2": 0.9, "affine2": 0.7}
-    points = run(searcher, 24, accuracy)
+    points = run(searcher, count, accuracy)
     groups = [p["candidate_group"] for p in points]
     outside = {n: g for n, g in enumerate(groups) if g != "SO2"}
-    assert outside == {8: "C4", 16: "affine2", 23: "trivial"}  # explored twice; the baseline
+    explored = {EXPLORE_EVERY: "C4", 2 * EXPLORE_EVERY: "affine2", count - 1: "trivial"}
+    assert outside == explored  # explored twice; the baseline last
     # C4 scored best, but its test found nothing the probe's SO2 lacks: no widening
     assert searcher.narrowing == ["SO2"]
     seen = {t.params["candidate_group"] for t in searcher.inner._ot_study.trials}
@@ -80,13 +84,14 @@ def test_a_right_probe_explores_one_trial_in_eight_and_stays_narrowed():
 def test_an_explored_trial_stopped_by_a_rung_does_not_widen():
     space = SearchSpace.model_validate(SPACE)
     searcher = build_searcher(space, "max", "stopped", None, found="SO2")
-    for n in range(8):
+    for n in range(EXPLORE_EVERY):
         searcher.suggest(f"t{n}")
         searcher.on_trial_complete(
             f"t{n}", {"val_metric": 0.5, "epoch": 16, "trial_status": "completed"}
         )
-    assert searcher.suggest("t8")["candidate_group"] == "C4"
-    searcher.on_trial_complete("t8", {"val_metric": 0.99, "epoch": 3})  # a rung: no end
+    assert searcher.suggest("x")["candidate_group"] == "C4"
+    # stopped by a rung (no end, so its own test never ran): no widening
+    searcher.on_trial_complete("x", {"val_metric": 0.99, "epoch": 3, "discovered_group": "C4"})
     assert searcher.narrowing == ["SO2"]
 
 
