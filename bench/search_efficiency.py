@@ -224,7 +224,8 @@ def bootstrap_ert_ratio(
             b_spent[picks], b_hit[picks].astype(bool)
         )
         ratios = np.nan_to_num(ratios, nan=np.inf, posinf=np.inf)
-        return point, *map(float, np.quantile(ratios, [0.05, 0.95]))  # inf - inf: no warning
+        bounds = np.nan_to_num(np.quantile(ratios, [0.05, 0.95]), nan=np.inf)  # inf - inf
+    return (np.inf if np.isnan(point) else point), *map(float, bounds)
 
 
 def measure(
