@@ -154,3 +154,17 @@ def test_tpe_runs_no_two_trials_within_tolerance(seed):
         searcher.on_trial_complete(f"t{n}", {"val_metric": accuracy, "trial_status": "completed"})
     for a, b in itertools.combinations(regs, 2):
         assert abs(math.log(a) - math.log(b)) > TOLERANCE * math.log(5), regs
+
+
+def test_a_widened_search_survives_a_saved_and_restored_searcher(tmp_path):
+    space = SearchSpace.model_validate({**SPACE, "num_samples": 3 * EXPLORE_EVERY})
+    searcher = build_searcher(space, "max", "saved", None, found="trivial")
+    run(searcher, EXPLORE_EVERY + 1, {"trivial": 0.5, "C4": 0.5, "SO2": 0.9, "affine2": 0.6})
+    running = searcher.suggest("r")  # drawn from the widened study, running at the snapshot
+    searcher.save(str(tmp_path / "searcher.pkl"))
+    restored = build_searcher(space, "max", "saved", None, found="trivial")
+    restored.restore(str(tmp_path / "searcher.pkl"))
+    assert restored.narrowing == ["trivial", "C4"] and running is not None
+    restored.on_trial_complete("r", {"val_metric": 0.7, "trial_status": "completed"})
+    values = [t.value for t in restored.inner._ot_study.trials if t.state.is_finished()]
+    assert 0.7 in values and restored.suggest("next") is not None
