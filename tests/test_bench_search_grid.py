@@ -54,3 +54,13 @@ def test_the_cached_table_holds_every_point_of_the_bench_space(name):
     cached = load_table(table_path(name, False, CACHE))
     missing = [p for p in table_points(bench_space(name, False)) if key_of(p) not in cached]
     assert not missing, f"{len(missing)} points not in {table_path(name, False, CACHE)}"
+
+
+@pytest.mark.parametrize("name", list(REDUCED))
+def test_the_cached_table_holds_the_probe_at_every_test_seed(name):
+    from _probe_table import PROBE_SEEDS, load_probes, most_general_candidate
+
+    probes = load_probes(table_path(name, False, CACHE))
+    assert sorted(probes) == list(range(PROBE_SEEDS))
+    assert {p["candidate_group"] for p in probes.values()} == {most_general_candidate(name)}
+    assert all(p["cpu_seconds"] > 0 for p in probes.values())

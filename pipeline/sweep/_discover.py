@@ -14,13 +14,23 @@ space's defaults on the discovered group, and TPE models from the first result o
 (``startup_trials`` 0 unless the space sets it: the narrowed space is small and the defaults
 are an informed start). A point that another trial has run (to its end, or to the rung that
 stopped it) or is running is not run again: a trial is a function of its configuration and
-seed. A probe trial is a real trial: it is stored, counted in the budget and its epochs are
-spent, but Optuna never sees it (its epochs and test setting are not a point of the space).
+seed; a continuous value within TOLERANCE of its range (on its sampling scale) of another
+trial's value is that value. A probe trial is a real trial: it is stored, counted in the
+budget and its epochs are spent, but Optuna never sees it (its epochs and test setting are not
+a point of the space).
 
 The baseline: where the space offers ``trivial`` and the narrowing left it out, the last trial of
 the space's budget runs the defaults on ``trivial`` (budgets of at least 3 trials), so the report
 can say whether encoding the discovered symmetry helped the task; last, so that it never delays
 the search for the best trial; Optuna never sees it either.
+
+A wrong probe must not trap the search: every EXPLORE_EVERY-th trial (the 13th, the 25th, ...)
+runs the space's defaults on a candidate the narrowing left out (each once, in the space's
+order; ``trivial`` only where no baseline will run it), and Optuna does not see it. Where such
+a trial's own data test finds a generator outside the probe's group, the probe missed it: the
+search widens to that candidate too, in a new study (``<study>-widened<n>``) that starts with
+every result of the old one. Accuracy alone does not widen it: a smaller group of the right
+symmetry (C4 inside SO2) may score as well, and the search is for the data's symmetry.
 """
 
 from __future__ import annotations
@@ -33,16 +43,23 @@ from ray.tune.search import Searcher
 
 from pipeline.space import SearchSpace
 from pipeline.sweep._probe import (
+    BASELINE,
     PROBE_EPOCHS,
     baseline_point,
     candidate_choices,
+    contains,
     default_point,
+    defaults_on,
     narrowed,
     narrowed_space,
     probe_point,
 )
 
 REDRAWS = 8  # draws before a repeated point is run anyway (a small space may be exhausted)
+TOLERANCE = 0.02  # share of a continuous range (log scale for loguniform) within which two
+# values are one point: TPE's draws near an earlier point train the same model in effect
+EXPLORE_EVERY = 12  # one trial in this many runs a candidate outside the narrowing (one in 8
+# cost digits_rotation 8 of 20 searches in the bench: its rungs then compare with C4)
 
 
 def _key(point: dict[str, Any]) -> str:
@@ -51,13 +68,43 @@ def _key(point: dict[str, Any]) -> str:
     return json.dumps(point, sort_keys=True, default=str)
 
 
+def same_point(a: dict[str, Any], b: dict[str, Any], dimensions: dict[str, Any]) -> bool:
+    """Are ``a`` and ``b`` one point: equal but for continuous values within TOLERANCE?"""
+    from pipeline.space import Distribution
+
+    if a.keys() != b.keys():
+        return False
+    for key, value in a.items():
+        other, dimension = b[key], dimensions.get(key)
+        if value == other:
+            continue
+        if not isinstance(dimension, Distribution) or dimension.distribution == "randint":
+            return False
+        if not all(isinstance(v, int | float) for v in (value, other)):
+            return False
+        if not _close(float(value), float(other), dimension):
+            return False
+    return True
+
+
+def _close(a: float, b: float, dimension: Any) -> bool:
+    import math
+
+    log = dimension.distribution == "loguniform"
+    if log and min(a, b, dimension.low) <= 0:
+        return False
+    scale = math.log if log else float
+    span = abs(scale(dimension.high) - scale(dimension.low))
+    return abs(scale(a) - scale(b)) <= TOLERANCE * span
+
+
 class DiscoverSearch(Searcher):
     """Probe first, then ``inner(space narrowed to the discovery)`` draws every other trial."""
 
     def __init__(
         self,
         space: SearchSpace,
-        inner: Callable[[SearchSpace], Searcher],
+        inner: Callable[..., Searcher],  # (space) or (space, study name suffix)
         metric: Any,
         mode: Any,
         probe_epochs: int = PROBE_EPOCHS,
@@ -72,6 +119,9 @@ class DiscoverSearch(Searcher):
         self.inner_ids: dict[str, str] = {}  # running trial -> its id in the inner searcher
         self.twins: dict[str, list[str]] = {}  # running trial -> inner ids that drew its point
         self.found: str | None = found
+        self.exploring: dict[str, str] = {}  # running trial -> its candidate outside the search
+        self.explored_points: dict[str, dict[str, Any]] = {}
+        self.owners: dict[str, Searcher] = {}  # running trial -> the study before a widening
         self.inner: Searcher | None = None if self.candidates else inner(space)
         if self.candidates and found is not None:  # the sweep's data test read the data: no probe
             self._narrow(found)
@@ -82,7 +132,7 @@ class DiscoverSearch(Searcher):
             if baseline is not None and self._last_of_budget():
                 self.baseline, self.baseline_id = None, trial_id
                 return baseline
-            return self._new_point(trial_id)
+            return self._explore(trial_id) or self._new_point(trial_id)
         if self.probe_id is None:
             self.probe_id = trial_id
             return probe_point(self.space, self.probe_epochs)
@@ -98,7 +148,7 @@ class DiscoverSearch(Searcher):
             point = self.inner.suggest(inner_id)
             if point is None or attempt == REDRAWS - 1:
                 break
-            known, twin = self.ended.get(_key(point)), self._running(point)
+            known, twin = self._ended(point), self._running(point)
             if known is not None:  # the study trial stands for the trial that ran its point
                 self._link(inner_id, known.get("trial_id"))
                 self.inner.on_trial_complete(inner_id, known)
@@ -120,9 +170,68 @@ class DiscoverSearch(Searcher):
             link(inner_id, trial_id)
 
     def _running(self, point: dict[str, Any]) -> str | None:
-        """The running trial of ``point``, if any."""
-        key = _key(point)
-        return next((t for t, p in self.points.items() if p is not None and _key(p) == key), None)
+        """The running trial of ``point`` (or of a point within TOLERANCE of it), if any."""
+        dims = self.space.dimensions()
+        return next(
+            (t for t, p in self.points.items() if p is not None and same_point(p, point, dims)),
+            None,
+        )
+
+    def _ended(self, point: dict[str, Any]) -> dict[str, Any] | None:
+        """The last result of the trial that ran ``point`` (or a point within TOLERANCE)."""
+        known = self.ended.get(_key(point))
+        if known is not None:
+            return known
+        dims = self.space.dimensions()
+        ran = getattr(self, "ended_points", {})
+        return next((self.ended[k] for k, p in ran.items() if same_point(p, point, dims)), None)
+
+    def _explore(self, trial_id: str) -> dict[str, Any] | None:
+        """Every EXPLORE_EVERY-th trial: the defaults on the next candidate outside the
+        narrowing (None: not this trial, or none is left)."""
+        drawn, left = getattr(self, "drawn", 0), getattr(self, "unexplored", [])
+        if not left or drawn == 0 or drawn % EXPLORE_EVERY:
+            return None
+        candidate = left.pop(0)
+        self.drawn = drawn + 1
+        self.exploring[trial_id] = candidate
+        point = self.explored_points[trial_id] = defaults_on(self.space, candidate)
+        return point
+
+    def _explored(self, trial_id: str, result: dict[str, Any] | None, error: bool) -> None:
+        """An exploring trial ended: widen the search to its candidate where it shows the
+        probe was wrong (see the module docstring)."""
+        candidate = self.exploring.pop(trial_id)
+        point = self.explored_points.pop(trial_id)
+        if error or not result:
+            return
+        ended = "trial_status" in result  # else stopped by a rung: its test did not run
+        if ended and self._probe_missed(result.get("discovered_group")):
+            self._widen(candidate)
+        # known from now on: a widened search that draws this point learns this result
+        self.ended[_key(point)] = {**result, "trial_id": trial_id}
+        self.ended_points = {**getattr(self, "ended_points", {}), _key(point): point}
+
+    def _probe_missed(self, discovered: str | None) -> bool:
+        """Did the exploring trial's own test find a generator outside the probe's group?"""
+        if not discovered or not self.found:
+            return False
+        try:
+            return not contains(self.found, discovered)
+        except (ValueError, KeyError):  # a span name the catalog cannot rebuild
+            return False
+
+    def _widen(self, candidate: str) -> None:
+        """Search ``candidate`` too, in a new study that starts with the old one's results;
+        trials running now report to the study that drew them."""
+        self.narrowing = [c for c in self.candidates if c in self.narrowing or c == candidate]
+        self.widened = getattr(self, "widened", 0) + 1
+        old = self.inner
+        for trial_id in self.inner_ids:
+            self.owners[trial_id] = old
+        space = narrowed_space(self.space, self.narrowing)
+        self.inner = self.make_inner(space, f"-widened{self.widened}")
+        carry_over(old, self.inner, self.narrowing)
 
     def _defaults_first(self, candidates: list[str]) -> None:
         """The first trial after the probe runs the space's defaults (its author's best guess)
@@ -136,13 +245,20 @@ class DiscoverSearch(Searcher):
         study.enqueue_trial(point, skip_if_exists=True)
 
     def _narrow(self, found: str | None) -> None:
-        """Search the candidates ``found`` points to, the defaults first, the baseline last."""
+        """Search the candidates ``found`` points to, the defaults first, the baseline last,
+        the others explored now and then."""
         self.found = found
-        candidates = narrowed(self.candidates, found)
+        candidates = self.narrowing = narrowed(self.candidates, found)
         self.inner = self.make_inner(narrowed_space(self.space, candidates))
         self._defaults_first(candidates)
         self.baseline = baseline_point(self.space, candidates)
         self.baseline_id: str | None = None
+        baseline_runs = self.baseline is not None
+        self.unexplored = [
+            c
+            for c in self.candidates
+            if c not in candidates and not (c == BASELINE and baseline_runs)
+        ]
 
     def _last_of_budget(self) -> bool:
         """The next trial is the last of the space's budget (the probe counts as one)."""
@@ -152,11 +268,14 @@ class DiscoverSearch(Searcher):
     def _outside(self, trial_id: str) -> bool:
         """The probe and the baseline are no points of the narrowed space: Optuna never sees
         them."""
-        return trial_id in (self.probe_id, getattr(self, "baseline_id", None))
+        return trial_id in (self.probe_id, getattr(self, "baseline_id", None)) or (
+            trial_id in self.exploring
+        )
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if not self._outside(trial_id) and self.inner is not None:
-            self.inner.on_trial_result(self.inner_ids.get(trial_id, trial_id), result)
+            inner = self.owners.get(trial_id, self.inner)
+            inner.on_trial_result(self.inner_ids.get(trial_id, trial_id), result)
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
@@ -164,12 +283,16 @@ class DiscoverSearch(Searcher):
         if trial_id == self.probe_id and self.inner is None:
             self._narrow(None if error or not result else result.get("discovered_group"))
             return
-        if self.inner is not None and not self._outside(trial_id):
+        if trial_id in self.exploring:
+            self._explored(trial_id, result, error)
+        elif self.inner is not None and not self._outside(trial_id):
             point = self.points.pop(trial_id, None)
             if point is not None and result and not error:  # ended, or stopped by a rung
                 self.ended[_key(point)] = {**result, "trial_id": trial_id}
+                self.ended_points = {**getattr(self, "ended_points", {}), _key(point): point}
+            inner = self.owners.pop(trial_id, self.inner)
             for inner_id in [self.inner_ids.pop(trial_id, trial_id), *self.twins.pop(trial_id, [])]:
-                self.inner.on_trial_complete(inner_id, result, error)
+                inner.on_trial_complete(inner_id, result, error)
 
     def set_search_properties(self, metric: Any, mode: Any, config: dict, **spec: Any) -> bool:
         return True  # metric and mode are set at construction, the space is the define-by-run
@@ -181,3 +304,30 @@ class DiscoverSearch(Searcher):
     def restore(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "rb") as handle:
             self.__dict__.update(pickle.load(handle))
+
+
+def carry_over(old: Searcher, new: Searcher, candidates: list[str]) -> None:
+    """Every finished trial of ``old``'s study into ``new``'s, ``candidate_group`` as a choice
+    among ``candidates`` (a study's choices cannot change)."""
+    import optuna
+
+    source, target = getattr(old, "_ot_study", None), getattr(new, "_ot_study", None)
+    if source is None or target is None or target.trials:
+        return
+    choice = optuna.distributions.CategoricalDistribution(candidates)
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    for trial in source.get_trials(deepcopy=False, states=done):
+        complete = trial.state == optuna.trial.TrialState.COMPLETE
+        target.add_trial(
+            optuna.trial.create_trial(
+                state=trial.state,
+                params=trial.params,
+                distributions={
+                    k: choice if k == "candidate_group" else d
+                    for k, d in trial.distributions.items()
+                },
+                values=trial.values if complete else None,
+                intermediate_values=trial.intermediate_values,
+                user_attrs=trial.user_attrs,
+            )
+        )

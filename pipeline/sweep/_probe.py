@@ -68,12 +68,17 @@ def baseline_point(space: SearchSpace, narrowed_to: list[str]) -> dict[str, Any]
         return None
     if space.num_samples < BASELINE_BUDGET:
         return None
+    return defaults_on(space, BASELINE)
+
+
+def defaults_on(space: SearchSpace, candidate: str) -> dict[str, Any]:
+    """The space's defaults on ``candidate``: a trial outside a narrowed search."""
     constants = {
         key: value
         for key, value in space.dimensions().items()
         if not isinstance(value, Choice | Distribution) and key != "candidate_group"
     }
-    return {"candidate_group": BASELINE, **default_point(space, BASELINE), **constants}
+    return {"candidate_group": candidate, **default_point(space, candidate), **constants}
 
 
 def is_baseline(config: dict[str, Any], space: SearchSpace) -> bool:

@@ -41,7 +41,9 @@ class OptunaFactory:
     def __init__(self, metric: Any, mode: Any, study_name: str, storage: Any) -> None:
         self.metric, self.mode, self.study_name, self.storage = metric, mode, study_name, storage
 
-    def __call__(self, space: SearchSpace) -> Any:
+    def __call__(self, space: SearchSpace, part: str = "") -> Any:
+        """The searcher over study ``study_name + part`` (a widened search is a new study:
+        a study's choices of a parameter cannot change)."""
         from pipeline.sweep._optuna import ResumableOptunaSearch
         from pipeline.sweep._search import define_by_run
 
@@ -50,7 +52,7 @@ class OptunaFactory:
             metric=self.metric,
             mode=self.mode,
             sampler=make_sampler(space),
-            study_name=self.study_name,
+            study_name=self.study_name + part,
             storage=self.storage,
         )
 
