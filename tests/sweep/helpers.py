@@ -93,6 +93,9 @@ class StoreProgress:
     def finished(self) -> set[str]:
         return {p.name.split("-a")[0] for p in self.trials.glob("*.parquet")}
 
+    def epoch_files(self) -> int:
+        return sum(1 for _ in self.epochs.glob("*.parquet"))
+
     def running_epochs(self) -> Counter:
         """Epoch files per trial that has not finished (any attempt)."""
         done = self.finished()
