@@ -35,13 +35,13 @@ symmetry (C4 inside SO2) may score as well, and the search is for the data's sym
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from typing import Any
 
 from ray.tune.search import Searcher
 
 from pipeline.space import SearchSpace
+from pipeline.sweep._pickled import PickledSearcher
 from pipeline.sweep._probe import (
     BASELINE,
     PROBE_EPOCHS,
@@ -98,7 +98,7 @@ def _close(a: float, b: float, dimension: Any) -> bool:
     return abs(scale(a) - scale(b)) <= TOLERANCE * span
 
 
-class DiscoverSearch(Searcher):
+class DiscoverSearch(PickledSearcher):
     """Probe first, then ``inner(space narrowed to the discovery)`` draws every other trial."""
 
     def __init__(
@@ -296,14 +296,6 @@ class DiscoverSearch(Searcher):
 
     def set_search_properties(self, metric: Any, mode: Any, config: dict, **spec: Any) -> bool:
         return True  # metric and mode are set at construction, the space is the define-by-run
-
-    def save(self, checkpoint_path: str) -> None:
-        with open(checkpoint_path, "wb") as handle:
-            pickle.dump(self.__dict__, handle)
-
-    def restore(self, checkpoint_path: str) -> None:
-        with open(checkpoint_path, "rb") as handle:
-            self.__dict__.update(pickle.load(handle))
 
 
 def carry_over(old: Searcher, new: Searcher, candidates: list[str]) -> None:

@@ -3,15 +3,15 @@ each under its own id (``sweep._batching``)."""
 
 from __future__ import annotations
 
-import pickle
 from typing import Any
 
 from ray.tune.search import Searcher
 
 from pipeline.sweep._batching import MEMBERS_KEY, member_id
+from pipeline.sweep._pickled import PickledSearcher
 
 
-class GroupSearch(Searcher):
+class GroupSearch(PickledSearcher):
     """Groups up to ``size`` draws of ``inner`` into one Tune trial, at most ``budget`` draws
     in all; results reach ``inner`` under each member's id."""
 
@@ -62,11 +62,3 @@ class GroupSearch(Searcher):
                 self.inner.on_trial_complete(member, self.last.get(member), True)
             self.ended.discard(member)
             self.last.pop(member, None)
-
-    def save(self, checkpoint_path: str) -> None:
-        with open(checkpoint_path, "wb") as handle:
-            pickle.dump(self.__dict__, handle)
-
-    def restore(self, checkpoint_path: str) -> None:
-        with open(checkpoint_path, "rb") as handle:
-            self.__dict__.update(pickle.load(handle))
