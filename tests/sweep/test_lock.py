@@ -95,23 +95,30 @@ def test_the_record_is_created_exclusively(tmp_path, outputs):
 
 
 def test_concurrent_lock_creates_have_one_winner(tmp_path):
-    """Four processes race for one lock: exactly one creates it."""
+    """Four processes race for one lock: exactly one creates it. Each holds on (its process
+    alive) until all have tried: a winner that exited would leave a lock that is rightly stale."""
     code = (
         "import sys; from pipeline.store import open_store; from pipeline.sweep._lock import "
-        "acquire\ntry:\n    acquire(open_store(sys.argv[1]), 'race'); print('won')\n"
-        "except Exception as e:\n    print('lost', type(e).__name__)"
+        "acquire\ntry:\n    acquire(open_store(sys.argv[1]), 'race'); print('won', flush=True)\n"
+        "except Exception as e:\n    print('lost', type(e).__name__, flush=True)\n"
+        "sys.stdin.read()"
     )
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     racers = [
         subprocess.Popen(
             [sys.executable, "-c", code, str(tmp_path / "store")],
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for _ in range(4)
     ]
-    outcomes = [racer.communicate(timeout=120)[0].strip() for racer in racers]
+    try:
+        outcomes = [racer.stdout.readline().strip() for racer in racers]
+    finally:
+        for racer in racers:
+            racer.communicate(timeout=120)  # closes stdin: the racer ends
     assert outcomes.count("won") == 1, outcomes
     assert all(o in ("won", "lost SweepError") for o in outcomes), outcomes
 
