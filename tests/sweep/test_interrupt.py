@@ -3,9 +3,11 @@ cleanly at any moment, and `symsearch resume NAME` finishes its budget: each tri
 (trial, epoch) stored once, every trial of the FIFO sweep completed."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -34,6 +36,13 @@ SPACE = {
     "checkpoint_seconds": 0,
     "searcher": "optuna",
 }
+
+
+def paced_space(folder: Path) -> dict:
+    """SPACE with the user's paced network beside it (slowed while ``folder/pace`` exists)."""
+    shutil.copy(Path(__file__).with_name("paced_net.py"), folder / "paced_net.py")
+    model = {"factory": "paced_net:paced_net", "pace_file": str(folder / "pace")}
+    return {**SPACE, "model": model}
 
 
 def interrupt(args, cwd, ready, what, log):
@@ -70,7 +79,7 @@ def _after_a_new_epoch(progress: StoreProgress, ready):
 @pytest.mark.slow
 def test_ctrl_c_at_three_moments_then_resume_stores_every_trial_and_epoch_once(tmp_path):
     space, store = tmp_path / "space.yaml", tmp_path / "store"
-    space.write_text(yaml.safe_dump(SPACE))
+    space.write_text(yaml.safe_dump(paced_space(tmp_path)))
     progress = StoreProgress(store, "k")
     moments = [
         ("the first epoch is stored", lambda: sum(progress.running_epochs().values()) >= 1),
@@ -91,6 +100,8 @@ def test_ctrl_c_at_three_moments_then_resume_stores_every_trial_and_epoch_once(t
     ]
     command = ["sweep", str(space), "--name", "k", "--store", str(store)]
     for number, (what, ready) in enumerate(moments):
+        if number == len(moments) - 1:  # the last trial must not finish before the signal lands
+            (tmp_path / "pace").touch()
         # the store may meet a moment's condition from the run before: wait for this driver
         running = _after_a_new_epoch(progress, ready)
         code, output = interrupt(command, tmp_path, running, what, tmp_path / f"log{number}")
@@ -98,7 +109,8 @@ def test_ctrl_c_at_three_moments_then_resume_stores_every_trial_and_epoch_once(t
         assert len(progress.finished()) < BUDGET, f"interrupted after the end, not when {what}"
         assert "symsearch resume k" in output, output[-3000:]
         assert "Tuner.restore" not in output and "Tuner(" not in output, output[-3000:]
-        command = ["resume", "k"]
+        command = ["resume", "k", "--allow-factory", "paced_net:paced_net"]
+    (tmp_path / "pace").unlink()
     done = symsearch(*command, cwd=tmp_path)
     assert "Tuner.restore" not in done.stderr
 
