@@ -41,7 +41,7 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from pipeline.space import SearchSpace
-from pipeline.sweep._pickled import PickledSearcher
+from pipeline.sweep._dedup import DedupSearch
 from pipeline.sweep._probe import (
     BASELINE,
     PROBE_EPOCHS,
@@ -55,50 +55,11 @@ from pipeline.sweep._probe import (
     probe_point,
 )
 
-REDRAWS = 8  # draws before a repeated point is run anyway (a small space may be exhausted)
-TOLERANCE = 0.02  # share of a continuous range (log scale for loguniform) within which two
-# values are one point: TPE's draws near an earlier point train the same model in effect
 EXPLORE_EVERY = 12  # one trial in this many runs a candidate outside the narrowing (one in 8
 # cost digits_rotation 8 of 20 searches in the bench: its rungs then compare with C4)
 
 
-def _key(point: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(point, sort_keys=True, default=str)
-
-
-def same_point(a: dict[str, Any], b: dict[str, Any], dimensions: dict[str, Any]) -> bool:
-    """Are ``a`` and ``b`` one point: equal but for continuous values within TOLERANCE?"""
-    from pipeline.space import Distribution
-
-    if a.keys() != b.keys():
-        return False
-    for key, value in a.items():
-        other, dimension = b[key], dimensions.get(key)
-        if value == other:
-            continue
-        if not isinstance(dimension, Distribution) or dimension.distribution == "randint":
-            return False
-        if not all(isinstance(v, int | float) for v in (value, other)):
-            return False
-        if not _close(float(value), float(other), dimension):
-            return False
-    return True
-
-
-def _close(a: float, b: float, dimension: Any) -> bool:
-    import math
-
-    log = dimension.distribution == "loguniform"
-    if log and min(a, b, dimension.low) <= 0:
-        return False
-    scale = math.log if log else float
-    span = abs(scale(dimension.high) - scale(dimension.low))
-    return abs(scale(a) - scale(b)) <= TOLERANCE * span
-
-
-class DiscoverSearch(PickledSearcher):
+class DiscoverSearch(DedupSearch):
     """Probe first, then ``inner(space narrowed to the discovery)`` draws every other trial."""
 
     def __init__(
@@ -110,19 +71,15 @@ class DiscoverSearch(PickledSearcher):
         probe_epochs: int = PROBE_EPOCHS,
         found: str | None = None,
     ) -> None:
-        super().__init__(metric=metric, mode=mode)
-        self.space, self.make_inner, self.probe_epochs = space, inner, probe_epochs
-        self.candidates = candidate_choices(space)
+        candidates = candidate_choices(space)
+        super().__init__(space, None if candidates else inner(space), metric, mode)
+        self.make_inner, self.probe_epochs = inner, probe_epochs
+        self.candidates = candidates
         self.probe_id: str | None = None
-        self.ended: dict[str, dict[str, Any]] = {}  # point -> its last result (ended, stopped)
-        self.points: dict[str, dict[str, Any] | None] = {}  # running trial -> its point
-        self.inner_ids: dict[str, str] = {}  # running trial -> its id in the inner searcher
-        self.twins: dict[str, list[str]] = {}  # running trial -> inner ids that drew its point
         self.found: str | None = found
         self.exploring: dict[str, str] = {}  # running trial -> its candidate outside the search
         self.explored_points: dict[str, dict[str, Any]] = {}
         self.owners: dict[str, Searcher] = {}  # running trial -> the study before a widening
-        self.inner: Searcher | None = None if self.candidates else inner(space)
         if self.candidates and found is not None:  # the sweep's data test read the data: no probe
             self._narrow(found)
 
@@ -139,52 +96,9 @@ class DiscoverSearch(PickledSearcher):
         return None  # the probe has not ended: wait for its test
 
     def _new_point(self, trial_id: str) -> dict[str, Any] | None:
-        """The inner searcher's next point that no other trial has run or is running: a trial is
-        a function of its configuration and seed, so a repeat would only spend epochs on a known
-        result. A repeat is answered with the earlier trial's result (the searcher learns it
-        again; a running trial's when it ends) and redrawn, at most REDRAWS times; then it runs."""
-        for attempt in range(REDRAWS):
-            inner_id = f"{trial_id}~{attempt}" if attempt else trial_id
-            point = self.inner.suggest(inner_id)
-            if point is None or attempt == REDRAWS - 1:
-                break
-            known, twin = self._ended(point), self._running(point)
-            if known is not None:  # the study trial stands for the trial that ran its point
-                self._link(inner_id, known.get("trial_id"))
-                self.inner.on_trial_complete(inner_id, known)
-            elif twin is not None:
-                self._link(inner_id, twin)
-                self.twins.setdefault(twin, []).append(inner_id)
-            else:
-                break
-        if point is not None:
-            self._link(inner_id, trial_id)
-        self.inner_ids[trial_id], self.points[trial_id] = inner_id, point
+        point = super()._new_point(trial_id)
         self.drawn = getattr(self, "drawn", 0) + 1
         return point
-
-    def _link(self, inner_id: str, trial_id: str | None) -> None:
-        """The store's trial id as the study trial's user attribute (``_optuna.py``)."""
-        link = getattr(self.inner, "link", None)
-        if link is not None and trial_id is not None:
-            link(inner_id, trial_id)
-
-    def _running(self, point: dict[str, Any]) -> str | None:
-        """The running trial of ``point`` (or of a point within TOLERANCE of it), if any."""
-        dims = self.space.dimensions()
-        return next(
-            (t for t, p in self.points.items() if p is not None and same_point(p, point, dims)),
-            None,
-        )
-
-    def _ended(self, point: dict[str, Any]) -> dict[str, Any] | None:
-        """The last result of the trial that ran ``point`` (or a point within TOLERANCE)."""
-        known = self.ended.get(_key(point))
-        if known is not None:
-            return known
-        dims = self.space.dimensions()
-        ran = getattr(self, "ended_points", {})
-        return next((self.ended[k] for k, p in ran.items() if same_point(p, point, dims)), None)
 
     def _explore(self, trial_id: str) -> dict[str, Any] | None:
         """Every EXPLORE_EVERY-th trial: the defaults on the next candidate outside the
@@ -209,8 +123,7 @@ class DiscoverSearch(PickledSearcher):
         if ended and self._probe_missed(result.get("discovered_group")):
             self._widen(candidate)
         # known from now on: a widened search that draws this point learns this result
-        self.ended[_key(point)] = {**result, "trial_id": trial_id}
-        self.ended_points = {**getattr(self, "ended_points", {}), _key(point): point}
+        self._remember(point, trial_id, result)
 
     def _probe_missed(self, discovered: str | None) -> bool:
         """Did the exploring trial's own test find a generator outside the probe's group?"""
@@ -286,16 +199,7 @@ class DiscoverSearch(PickledSearcher):
         if trial_id in self.exploring:
             self._explored(trial_id, result, error)
         elif self.inner is not None and not self._outside(trial_id):
-            point = self.points.pop(trial_id, None)
-            if point is not None and result and not error:  # ended, or stopped by a rung
-                self.ended[_key(point)] = {**result, "trial_id": trial_id}
-                self.ended_points = {**getattr(self, "ended_points", {}), _key(point): point}
-            inner = self.owners.pop(trial_id, self.inner)
-            for inner_id in [self.inner_ids.pop(trial_id, trial_id), *self.twins.pop(trial_id, [])]:
-                inner.on_trial_complete(inner_id, result, error)
-
-    def set_search_properties(self, metric: Any, mode: Any, config: dict, **spec: Any) -> bool:
-        return True  # metric and mode are set at construction, the space is the define-by-run
+            self._point_ended(trial_id, result, error, self.owners.pop(trial_id, self.inner))
 
 
 def carry_over(old: Searcher, new: Searcher, candidates: list[str]) -> None:

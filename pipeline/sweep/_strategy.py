@@ -22,14 +22,17 @@ def build_searcher(
     space: SearchSpace, mode: str, study_name: str, storage: Any, found: str | None = None
 ) -> Any:
     """The space's Ray searcher over the Optuna study ``study_name`` (``storage`` None: in
-    memory); ``searcher: discover`` narrows TPE to ``found`` (the sweep's data test of its most
-    general candidate), or where none ran, to what a probe trial finds."""
+    memory), never running a point twice (``_dedup.py``); ``searcher: discover`` narrows TPE
+    to ``found`` (the sweep's data test of its most general candidate), or where none ran, to
+    what a probe trial finds."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     optuna_search = OptunaFactory(space.metric, mode, study_name, storage)
     if space.searcher != "discover":
-        return optuna_search(space)
+        from pipeline.sweep._dedup import DedupSearch
+
+        return DedupSearch(space, optuna_search(space), space.metric, mode)
     from pipeline.sweep._discover import DiscoverSearch
 
     return DiscoverSearch(space, optuna_search, space.metric, mode, found=found)

@@ -153,7 +153,7 @@ def test_multi_objective_asha_ranks_by_the_first_metric():
     searcher.on_trial_complete(
         "t0", {"val_metric": 0.5, "robustness": 0.4, "trial_status": "completed"}
     )
-    (trial,) = searcher._ot_study.trials
+    (trial,) = searcher.inner._ot_study.trials
     assert trial.values == [0.5, 0.4]
 
 

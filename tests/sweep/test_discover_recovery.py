@@ -9,7 +9,8 @@ import pytest
 from ray.tune.search import Searcher
 
 from pipeline.space import SearchSpace
-from pipeline.sweep._discover import EXPLORE_EVERY, TOLERANCE, DiscoverSearch, same_point
+from pipeline.sweep._dedup import TOLERANCE, same_point
+from pipeline.sweep._discover import EXPLORE_EVERY, DiscoverSearch
 from pipeline.sweep._strategy import build_searcher
 
 SPACE = {
@@ -136,24 +137,41 @@ def test_a_value_within_tolerance_of_a_run_point_is_not_run_again():
     assert searcher.inner.told == [("t0", 0.7), ("t1", 0.7), ("t1~1", 0.7)]
 
 
+@pytest.mark.parametrize("kind", ["discover", "optuna"])
 @pytest.mark.parametrize("seed", range(3))
-def test_tpe_runs_no_two_trials_within_tolerance(seed):
-    """The best value sits at the range's end: TPE keeps drawing near it (0.1034, 0.1033)."""
+def test_tpe_runs_no_two_trials_within_tolerance(seed, kind):
+    """The best value sits at the range's end: TPE keeps drawing near it (0.1034, 0.1033).
+    Plain optuna searches the one group the discovery would narrow to."""
+    groups = ["trivial", "SO2", "affine2"] if kind == "discover" else ["SO2"]
     search = {
-        "candidate_group": ["trivial", "SO2", "affine2"],
+        "candidate_group": groups,
         "reg": {"distribution": "loguniform", "low": 0.1, "high": 0.5, "default": 0.25},
     }
-    values = {**SPACE, "num_samples": 9, "searcher_seed": seed, "search": search}
-    space = SearchSpace.model_validate(values)
-    searcher = build_searcher(space, "max", f"tol{seed}", None, found="SO2")
+    values = {**SPACE, "num_samples": 11, "searcher_seed": seed, "search": search}
+    space = SearchSpace.model_validate({**values, "searcher": kind})
+    found = "SO2" if kind == "discover" else None
+    searcher = build_searcher(space, "max", f"tol{seed}{kind}", None, found=found)
     regs = []
-    for n in range(8):
+    for n in range(10):
         reg = searcher.suggest(f"t{n}")["reg"]
         regs.append(reg)
         accuracy = -abs(math.log(reg / 0.1))
         searcher.on_trial_complete(f"t{n}", {"val_metric": accuracy, "trial_status": "completed"})
     for a, b in itertools.combinations(regs, 2):
         assert abs(math.log(a) - math.log(b)) > TOLERANCE * math.log(5), regs
+
+
+def test_plain_optuna_saves_and_restores_what_it_ran(tmp_path):
+    space = SearchSpace.model_validate({**SPACE, "searcher": "optuna"})
+    searcher = build_searcher(space, "max", "plain", None)
+    point = searcher.suggest("t0")
+    searcher.on_trial_complete("t0", {"val_metric": 0.7, "trial_status": "completed"})
+    running = searcher.suggest("t1")
+    searcher.save(str(tmp_path / "searcher.pkl"))
+    restored = build_searcher(space, "max", "plain", None)
+    restored.restore(str(tmp_path / "searcher.pkl"))
+    assert restored._ended(point)["val_metric"] == 0.7
+    assert restored._running(running) == "t1"
 
 
 def test_a_widened_search_survives_a_saved_and_restored_searcher(tmp_path):
