@@ -1,6 +1,6 @@
 """A finished sweep compacts itself: DuckDB, Polars, pandas and Dask reading a table's folder
-directly (the README's recipe) read exactly the rows `symsearch query` reads, on sweeps with
-rerun and resumed trials and files of an older schema version."""
+directly (the recipe of docs/how-to/direct-reads.md) read exactly the rows `symsearch query`
+reads, on sweeps with rerun and resumed trials and files of an older schema version."""
 
 import json
 from types import SimpleNamespace
@@ -25,7 +25,7 @@ SCHEMA_4 = ("model_group", "data_test_id", "val_size")  # trials columns added i
 
 
 def direct_reads(store: str, table: str, sweep: str) -> dict[str, list[dict]]:
-    """The README's recipe, reader by reader."""
+    """The how-to's recipe, reader by reader."""
     import dask.dataframe as dd
     import duckdb
     import pandas as pd
