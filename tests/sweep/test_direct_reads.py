@@ -42,6 +42,21 @@ def direct_reads(store: str, table: str, sweep: str) -> dict[str, list[dict]]:
     return {reader: rows(frame, table) for reader, frame in frames.items()}
 
 
+def test_the_how_to_recipe_is_the_one_tested():
+    """docs/how-to/direct-reads.md shows the calls direct_reads makes, reader by reader."""
+    from tests.docs_blocks import marked_block
+
+    recipe = marked_block("docs/how-to/direct-reads.md", "direct-reads")
+    assert 'files = "outputs/store/trials/sweep=rot/*.parquet"' in recipe
+    for call in (
+        "duckdb.sql(f\"select * from read_parquet('{files}', union_by_name=true)\")",
+        "pl.read_parquet(files)",
+        'pd.read_parquet("outputs/store/trials/sweep=rot")',
+        "dd.read_parquet(files)",
+    ):
+        assert call in recipe, call
+
+
 def queried(store: str, table: str, sweep: str) -> list[dict]:
     import pandas as pd
 
