@@ -1,4 +1,5 @@
-"""A user dataset defined outside the package, loaded through ``factory:`` (see the README)."""
+"""A user dataset defined outside the package, loaded through ``factory:``
+(docs/how-to/own-data.md)."""
 
 import torch
 

@@ -1,6 +1,6 @@
 """Data and groups from outside the package, for the axis-subgroup and bring-your-own tests.
 
-``diagonal_rotations`` is the README's bring-your-own group example.
+``diagonal_rotations`` is the example of docs/how-to/own-group.md.
 """
 
 import math

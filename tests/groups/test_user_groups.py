@@ -67,16 +67,13 @@ def test_the_trial_config_and_the_dataset_name_the_field():
         type(data)(**{**data.__dict__, "true_group": f"{HERE}:broken"})
 
 
-def test_the_readme_example_is_the_tested_factory():
-    from pathlib import Path
-
+def test_the_how_to_example_is_the_tested_factory():
+    from tests.docs_blocks import marked_block
     from tests.groups.axis_factories import diagonal_rotations
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("### Bring your own group", 1)[1]
-    code = re.search(r"```python\n(.+?)\n```", section, re.DOTALL).group(1)
+    code = marked_block("docs/how-to/own-group.md", "own-group")
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    exec(compile(code, "docs/how-to/own-group.md", "exec"), namespace)
     ours, theirs = diagonal_rotations(), namespace["diagonal_rotations"]()
     assert torch.equal(ours.lie_algebra, theirs.lie_algebra)
     assert ours.summary() == theirs.summary() and ours.records() == theirs.records()

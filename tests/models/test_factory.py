@@ -139,15 +139,12 @@ def test_a_sweep_trains_the_users_network_on_ray(ray_session, outputs, tmp_path)
     assert isinstance(model.network, trial_factories.TinyNet)
 
 
-def test_the_readme_example_builds_and_trains(tmp_path, monkeypatch):
-    import re
+def test_the_how_to_example_builds_and_trains(tmp_path, monkeypatch):
     import sys
-    from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    block = re.search(r"<!-- own-model -->\s*```python\n(.+?)\n```", text, re.DOTALL)
-    assert block, "README.md has no own-model block"
-    (tmp_path / "my_net.py").write_text(block.group(1))
+    from tests.docs_blocks import marked_block
+
+    (tmp_path / "my_net.py").write_text(marked_block("docs/how-to/own-model.md", "own-model"))
     monkeypatch.chdir(tmp_path)  # found in the working directory, as for data factories
     monkeypatch.delitem(sys.modules, "my_net", raising=False)
     from pipeline.trial import run_trial

@@ -167,10 +167,10 @@ def test_kuberay_rayjob_has_the_fields_a_rayjob_requires():
     assert dask["kind"] == "DaskCluster" and dask["spec"]["scheduler"]["service"]["ports"]
 
 
-def test_readme_shows_each_cluster_file_with_its_commands():
-    readme = (ROOT / "README.md").read_text()
+def test_the_clusters_how_to_shows_each_cluster_file_with_its_commands():
+    how_to = (ROOT / "docs" / "how-to" / "clusters.md").read_text()
     for name in ("local.yaml", "aws.yaml", "gcp.yaml", "kuberay-rayjob.yaml", "dask.yaml"):
-        assert f"clusters/{name}" in readme
+        assert f"clusters/{name}" in how_to
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """A finished sweep compacts itself: DuckDB, Polars, pandas and Dask reading a table's folder
-directly (the README's recipe) read exactly the rows `symsearch query` reads, on sweeps with
-rerun and resumed trials and files of an older schema version."""
+directly (the recipe of docs/how-to/direct-reads.md) read exactly the rows `symsearch query`
+reads, on sweeps with rerun and resumed trials and files of an older schema version."""
 
 import json
 from types import SimpleNamespace
@@ -25,7 +25,7 @@ SCHEMA_4 = ("model_group", "data_test_id", "val_size")  # trials columns added i
 
 
 def direct_reads(store: str, table: str, sweep: str) -> dict[str, list[dict]]:
-    """The README's recipe, reader by reader."""
+    """The how-to's recipe, reader by reader."""
     import dask.dataframe as dd
     import duckdb
     import pandas as pd
@@ -40,6 +40,21 @@ def direct_reads(store: str, table: str, sweep: str) -> dict[str, list[dict]]:
         "dask": dd.read_parquet(files).compute(),
     }
     return {reader: rows(frame, table) for reader, frame in frames.items()}
+
+
+def test_the_how_to_recipe_is_the_one_tested():
+    """docs/how-to/direct-reads.md shows the calls direct_reads makes, reader by reader."""
+    from tests.docs_blocks import marked_block
+
+    recipe = marked_block("docs/how-to/direct-reads.md", "direct-reads")
+    assert 'files = "outputs/store/trials/sweep=rot/*.parquet"' in recipe
+    for call in (
+        "duckdb.sql(f\"select * from read_parquet('{files}', union_by_name=true)\")",
+        "pl.read_parquet(files)",
+        'pd.read_parquet("outputs/store/trials/sweep=rot")',
+        "dd.read_parquet(files)",
+    ):
+        assert call in recipe, call
 
 
 def queried(store: str, table: str, sweep: str) -> list[dict]:

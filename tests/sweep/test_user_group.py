@@ -22,7 +22,7 @@ SPACE = {
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # three CLI processes, one of them a Ray sweep
 def test_a_factory_group_runs_through_trial_sweep_and_analyze(tmp_path):
-    # The user's module sits beside the search space, as the README shows.
+    # The user's module sits beside the search space, as docs/how-to/own-group.md shows.
     shutil.copy(ROOT / "tests" / "groups" / "axis_factories.py", tmp_path / "my_axis.py")
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(SPACE))
