@@ -1,6 +1,6 @@
 """How a sweep searches: the Optuna sampler, the Ray searcher and the trial scheduler.
 
-Defaults chosen by ``bench/search_efficiency.py`` (README "Search strategy"): under
+Defaults chosen by ``bench/search_efficiency.py`` (the methods page, "Search strategy"): under
 ``searcher: discover`` ASHA judges trials from the end of the augmentation warm-up (after the
 probe they share one group: rungs compare hyperparameters) and TPE models from the first result
 (the probe's narrowing and the defaults trial start it); under the other searchers every trial
