@@ -81,7 +81,7 @@ def ray_session():
 # A session fixture is built once per xdist worker. The tests that read the quickstart sweep run
 # on one worker (--dist loadgroup), so that it runs once in all; each worker starts its own Ray
 # (ray_session) for its share of the in-process sweep tests, which then run on both cores.
-SHARED_FIXTURES = {"quickstart_sweep": "quickstart"}
+SHARED_FIXTURES = {"quickstart_sweep": "quickstart", "tutorial_run": "tutorial"}
 
 
 def pytest_itemcollected(item):

@@ -5,6 +5,7 @@ resume without Ray."""
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import yaml
@@ -49,9 +50,21 @@ def execute_tutorial(outputs: Path) -> dict:
     return json.loads(notebook.cells[-1].outputs[-1]["text"])
 
 
+class TutorialRun(NamedTuple):
+    outputs: Path
+    checked: dict
+
+
+@pytest.fixture(scope="module")
+def tutorial_run(tmp_path_factory) -> TutorialRun:
+    """The tutorial executed once (tests/conftest.py runs its readers on one worker)."""
+    outputs = tmp_path_factory.mktemp("tutorial") / "outputs"
+    return TutorialRun(outputs, execute_tutorial(outputs))
+
+
 @pytest.mark.slow
-def test_the_tutorial_notebook_runs_and_its_model_reproduces_the_test_metric(outputs):
-    checked = execute_tutorial(outputs)  # the notebook asserts the test metric itself
+def test_the_tutorial_notebook_runs_and_its_model_reproduces_the_test_metric(tutorial_run):
+    outputs, checked = tutorial_run  # the notebook asserts the test metric itself
     assert checked["labels"] == [10]  # the predictor on ten raw 8x8 digits
     sweep = pipeline.open_sweep("tutorial", store=str(outputs / "store"))
     trials = sweep.trials()
@@ -71,16 +84,13 @@ def test_the_tutorial_notebook_runs_and_its_model_reproduces_the_test_metric(out
 
 
 @pytest.mark.slow
-def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(ray_session, outputs, tmp_path):
-    store = str(tmp_path / "store")  # the sweep on the session's Ray; best and trial as CLIs
-    pipeline.sweep(
-        QUICKSTART, store=store, num_samples=2, epochs=2, dataset={"limit": 300}, robustness="none"
-    )  # the rerun compares val_metric only
-    best = symsearch("best", "quickstart", "--store", store, cwd=tmp_path)
+def test_symsearch_best_of_a_sweep_reruns_with_the_same_val_metric(tutorial_run, tmp_path):
+    store = str(tutorial_run.outputs / "store")  # the tutorial's sweep; best and trial as CLIs
+    best = symsearch("best", "tutorial", "--store", store, cwd=tmp_path)
     (tmp_path / "best.yaml").write_text(best.stdout)
-    assert "_checkpoints/sweep=quickstart/" in best.stderr
+    assert "_checkpoints/sweep=tutorial/" in best.stderr
     rerun = json.loads(symsearch("trial", "best.yaml", "--json", cwd=tmp_path).stdout)["trial"]
-    stored = pipeline.read_table(store, "trials", "quickstart")
+    stored = pipeline.read_table(store, "trials", "tutorial")
     row = stored[stored["trial_id"] == yaml.safe_load(best.stdout)["description"].split()[2]]
     assert rerun["val_metric"] == pytest.approx(float(row["val_metric"].iloc[0]), abs=1e-6)
     assert rerun["seed"] == int(row["seed"].iloc[0]) and sorted(stored["epochs"]) == [2, 2]
