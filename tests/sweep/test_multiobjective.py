@@ -50,6 +50,17 @@ def test_a_small_multi_objective_sweep_on_digits_partial_has_a_pareto_front(
     out = tmp_path / "analysis"
     symsearch("analyze", "mo", "--store", str(store), "--out", str(out), cwd=tmp_path)
     front = pd.read_csv(out / "pareto_front.csv")
-    assert front["on_front"].sum() >= 2, front
+    # the front is exactly the stored trials that no other beats on both objectives
+    stored = query("select trial_id, val_metric, robustness from trials", store, tmp_path)
+    points = {row["trial_id"]: (row["val_metric"], row["robustness"]) for row in stored}
+    beaten = {
+        t
+        for t, (v, r) in points.items()
+        for u, (v2, r2) in points.items()
+        if v2 >= v and r2 >= r and (v2 > v or r2 > r)
+    }
+    assert set(front["trial_id"]) == set(points) and len(beaten) < len(points)
+    assert set(front.loc[front["on_front"], "trial_id"]) == set(points) - beaten, front
+    assert front["on_front"].tolist() == sorted(front["on_front"], reverse=True)  # front first
     assert (out / "pareto.png").stat().st_size > 0
     assert "Pareto front" in (out / "report.md").read_text()
