@@ -110,11 +110,24 @@ def _state(
     return TrialState(
         epoch=epoch,
         epochs=[dict(row) for row in epochs],
-        model=copy.deepcopy(setup.model.state_dict()),
-        augmentation=copy.deepcopy(setup.augmentation.state_dict()),
-        optimizer=copy.deepcopy(optimizer.state_dict()),
+        model=owned(setup.model.state_dict()),
+        augmentation=owned(setup.augmentation.state_dict()),
+        optimizer=owned(optimizer.state_dict()),
         generators={k: g.get_state() for k, g in generators(setup, rng).items()},
     )
+
+
+def owned(value: Any) -> Any:
+    """A deep copy whose tensors hold only their own elements: a batched trial's parameters
+    and Adam state are views of its batch's stacks, which ``deepcopy`` (and ``torch.save``)
+    would copy whole."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return type(value)((key, owned(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return type(value)(owned(item) for item in value)
+    return copy.deepcopy(value)
 
 
 def restore(
