@@ -41,14 +41,16 @@ from pipeline.trial._stacked import BatchedForward, EachForward, StackedNetworks
 from pipeline.trial._train import (
     Report,
     Save,
+    advance,
     augment_batch,
     begin_epoch,
+    check_objective,
+    check_widths,
     end_epoch,
     make_optimizer,
-    objective_of,
+    objective_terms,
     restore,
     state_damage,
-    step,
 )
 
 STOP = "stop"  # a member's report returns this to leave the batch (stopped by the scheduler)
@@ -235,30 +237,48 @@ def _backward_and_step(
 ) -> None:
     """One summed backward pass (each member's parameters see only their own loss), one Adam
     step of the stacked networks, then each member's own step of the rest (its augmentation);
-    a member whose loss or widths break down leaves the batch."""
-    kept, objectives = [], []
+    a member whose loss or widths break down leaves the batch. Losses and widths are checked
+    for all members at once (one device sync each, not one per member)."""
+    found = {}
     for i, output, y in zip(rows, outputs, targets, strict=True):
         member = stacks.members[i]
-        where = (len(member.epochs) + 1, number)
-        found = _guarded(member, objective_of, member.setup, output, y, where)
-        if found is not None:
-            kept.append(i)
-            objectives.append(found)
-    if not kept:
+        terms = _guarded(member, objective_terms, member.setup, output, y)
+        if terms is not None:
+            found[i] = terms
+    finite = _all_finite([objective for _, objective in found.values()])
+    for (i, (_, objective)), ok in zip(list(found.items()), finite, strict=True):
+        where = (len(stacks.members[i].epochs) + 1, number)
+        _guarded(stacks.members[i], check_objective, objective, ok, where)
+        if stacks.members[i].failure is not None:
+            del found[i]
+    if not found:
         return
     stacked_ids = stacks.parameter_ids()
-    for i in kept:
+    for i in found:
         with unstacked_only(stacks.members[i].optimizer, stacked_ids):
             stacks.members[i].optimizer.zero_grad(set_to_none=True)
-    torch.stack([objective for _, objective in objectives]).sum().backward()
-    stacks.adam_step(None if len(kept) == len(stacks.members) else kept)
-    task_losses = torch.stack([task_loss.detach() for task_loss, _ in objectives]).tolist()
-    for i, task_loss in zip(kept, task_losses, strict=True):
+    torch.stack([objective for _, objective in found.values()]).sum().backward()
+    stacks.adam_step(None if len(found) == len(stacks.members) else list(found))
+    task_losses = torch.stack([task_loss.detach() for task_loss, _ in found.values()]).tolist()
+    stepped = []
+    for i, task_loss in zip(found, task_losses, strict=True):
         member = stacks.members[i]
-        where = (len(member.epochs) + 1, number)
         with unstacked_only(member.optimizer, stacked_ids):
-            _guarded(member, step, member.setup, member.optimizer, where)
+            _guarded(member, advance, member.setup, member.optimizer, len(member.epochs) + 1)
+        if member.failure is not None:
+            continue
         totals[id(member)] += task_loss
+        stepped.append(member)
+    widths = [m.setup.augmentation.all_widths() for m in stepped]
+    for member, ok in zip(stepped, _all_finite(widths), strict=True):
+        _guarded(member, check_widths, ok, (len(member.epochs) + 1, number))
+
+
+def _all_finite(tensors: list[torch.Tensor]) -> list[bool]:
+    """Whether each tensor is finite throughout, read in one transfer."""
+    if not tensors:
+        return []
+    return torch.stack([torch.isfinite(t).all() for t in tensors]).tolist()
 
 
 def _finish_epoch(member: Member, train_loss: float, started: float) -> None:

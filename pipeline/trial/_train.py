@@ -196,6 +196,16 @@ def objective_of(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(task loss, objective) of one batch; Diverged where the objective is not finite
     (``where``: epoch and batch, for the message)."""
+    task_loss, objective = objective_terms(setup, output, y)
+    check_objective(objective, bool(torch.isfinite(objective)), where)
+    return task_loss, objective
+
+
+def objective_terms(
+    setup: Setup, output: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(task loss, objective) of one batch, unchecked (a batch of trials checks all at once:
+    one device sync, not one per trial)."""
     task_loss = loss(setup.task, output, y)
     orthogonality, sparsity = setup.augmentation.basis_penalties()
     objective = (
@@ -204,18 +214,30 @@ def objective_of(
         + setup.config.basis_orthogonality * orthogonality
         + setup.config.basis_sparsity * sparsity
     )
-    if not torch.isfinite(objective):
-        raise Diverged(f"loss became {objective.item()} at epoch {where[0]}, batch {where[1]}")
     return task_loss, objective
+
+
+def check_objective(objective: torch.Tensor, finite: bool, where: tuple[int, int]) -> None:
+    if not finite:
+        raise Diverged(f"loss became {objective.item()} at epoch {where[0]}, batch {where[1]}")
 
 
 def step(setup: Setup, optimizer: torch.optim.Optimizer, where: tuple[int, int]) -> None:
     """The optimizer's step and the augmentation's constraints after it; Diverged where a
     width became NaN or infinite."""
+    advance(setup, optimizer, where[0])
+    check_widths(bool(torch.isfinite(setup.augmentation.all_widths()).all()), where)
+
+
+def advance(setup: Setup, optimizer: torch.optim.Optimizer, epoch: int) -> None:
+    """The optimizer's step and the augmentation's constraints after it, unchecked."""
     optimizer.step()
-    holding = where[0] <= setup.config.aug_warmup + setup.config.basis_warmup
+    holding = epoch <= setup.config.aug_warmup + setup.config.basis_warmup
     setup.augmentation.after_step(hold_widths=holding)
-    if not bool(torch.isfinite(setup.augmentation.all_widths()).all()):
+
+
+def check_widths(finite: bool, where: tuple[int, int]) -> None:
+    if not finite:
         raise Diverged(
             f"augmentation widths became NaN or infinite at epoch {where[0]}, batch {where[1]}"
         )
