@@ -220,26 +220,33 @@ def _train_epoch(
         rows = [i for i, m in enumerate(live) if id(m) in moved]
         if not rows:
             break
-        outputs = forward(stacks, rows, [moved[id(live[i])][0] for i in rows])
-        targets_of = [moved[id(live[i])][1] for i in rows]
-        _backward_and_step(stacks, rows, outputs, targets_of, number, totals)
+        xs = [moved[id(live[i])][0] for i in rows]
+        ys = [moved[id(live[i])][1] for i in rows]
+        if isinstance(forward, BatchedForward):
+            found = _vectorized_backward(stacks, forward, rows, xs, ys, number)
+        else:
+            found = _each_backward(stacks, forward, rows, xs, ys, number)
+        _step(stacks, found, number, totals)
     batches = -(-size // batch)
     return {key: total / batches for key, total in totals.items()}
 
 
-def _backward_and_step(
+Losses = dict[int, tuple[torch.Tensor, torch.Tensor]]  # pack row: (task loss, objective)
+
+
+def _vectorized_backward(
     stacks: StackedNetworks,
+    forward: BatchedForward,
     rows: list[int],
-    outputs: Sequence[torch.Tensor],
+    inputs: list[torch.Tensor],
     targets: list[torch.Tensor],
     number: int,
-    totals: dict[int, float],
-) -> None:
-    """One summed backward pass (each member's parameters see only their own loss), one Adam
-    step of the stacked networks, then each member's own step of the rest (its augmentation);
-    a member whose loss or widths break down leaves the batch. Losses and widths are checked
-    for all members at once (one device sync each, not one per member)."""
+) -> Losses:
+    """One vectorized forward pass and one summed backward pass (each member's parameters see
+    only their own loss); losses are checked for all members at once (one device sync, not one
+    per member). A member whose loss breaks down leaves the batch."""
     found = {}
+    outputs = forward(stacks, rows, inputs)
     for i, output, y in zip(rows, outputs, targets, strict=True):
         member = stacks.members[i]
         terms = _guarded(member, objective_terms, member.setup, output, y)
@@ -247,20 +254,66 @@ def _backward_and_step(
             found[i] = terms
     finite = _all_finite([objective for _, objective in found.values()])
     for (i, (_, objective)), ok in zip(list(found.items()), finite, strict=True):
-        where = (len(stacks.members[i].epochs) + 1, number)
-        _guarded(stacks.members[i], check_objective, objective, ok, where)
-        if stacks.members[i].failure is not None:
-            del found[i]
+        _check(stacks, i, found, objective, ok, number)
+    if found:
+        for i in found:
+            _zero_unstacked(stacks, i)
+        torch.stack([objective for _, objective in found.values()]).sum().backward()
+    return found
+
+
+def _each_backward(
+    stacks: StackedNetworks,
+    forward: EachForward,
+    rows: list[int],
+    inputs: list[torch.Tensor],
+    targets: list[torch.Tensor],
+    number: int,
+) -> Losses:
+    """Each member's forward and backward pass in turn, as alone (its activations are still in
+    the caches when its backward pass reads them); its gradients land in the stacks."""
+    found = {}
+    for i, x, y in zip(rows, inputs, targets, strict=True):
+        member = stacks.members[i]
+        terms = _guarded(
+            member, objective_terms, member.setup, forward.one(member.setup.model, x), y
+        )
+        if terms is None:
+            continue
+        found[i] = terms
+        _check(stacks, i, found, terms[1], bool(torch.isfinite(terms[1])), number)
+        if i in found:
+            _zero_unstacked(stacks, i)
+            terms[1].backward()
+    return found
+
+
+def _check(
+    stacks: StackedNetworks, i: int, found: Losses, objective: torch.Tensor, ok: bool, number: int
+) -> None:
+    """Member i's loss is finite, else it fails (and leaves ``found``)."""
+    member = stacks.members[i]
+    _guarded(member, check_objective, objective, ok, (len(member.epochs) + 1, number))
+    if member.failure is not None:
+        del found[i]
+
+
+def _zero_unstacked(stacks: StackedNetworks, i: int) -> None:
+    """Member i's gradients outside the stacks (its augmentation's) to None, as alone."""
+    optimizer = stacks.members[i].optimizer
+    with unstacked_only(optimizer, stacks.parameter_ids()):
+        optimizer.zero_grad(set_to_none=True)
+
+
+def _step(stacks: StackedNetworks, found: Losses, number: int, totals: dict[int, float]) -> None:
+    """One Adam step of the stacked networks, then each member's own step of the rest (its
+    augmentation); widths are checked for all members at once. A member whose widths break
+    down leaves the batch."""
     if not found:
         return
-    stacked_ids = stacks.parameter_ids()
-    for i in found:
-        with unstacked_only(stacks.members[i].optimizer, stacked_ids):
-            stacks.members[i].optimizer.zero_grad(set_to_none=True)
-    torch.stack([objective for _, objective in found.values()]).sum().backward()
     stacks.adam_step(None if len(found) == len(stacks.members) else list(found))
     task_losses = torch.stack([task_loss.detach() for task_loss, _ in found.values()]).tolist()
-    stepped = []
+    stepped, stacked_ids = [], stacks.parameter_ids()
     for i, task_loss in zip(found, task_losses, strict=True):
         member = stacks.members[i]
         with unstacked_only(member.optimizer, stacked_ids):

@@ -245,10 +245,8 @@ class EachForward:
     def __init__(self, model: nn.Module, amp: bool) -> None:
         self.amp = amp and next(model.parameters()).device.type == "cuda"
 
-    def __call__(
-        self, stacks: StackedNetworks, rows: list[int], inputs: list[torch.Tensor]
-    ) -> list[torch.Tensor]:
-        autocast = torch.autocast("cuda", torch.bfloat16) if self.amp else nullcontext()
-        with autocast:
-            outputs = [stacks.members[i].setup.model(x) for i, x in zip(rows, inputs, strict=True)]
-        return [out.float() for out in outputs]
+    def one(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if not self.amp:
+            return model(x)
+        with torch.autocast("cuda", torch.bfloat16):
+            return model(x).float()
