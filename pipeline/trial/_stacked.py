@@ -65,17 +65,15 @@ class StackedNetworks:
         if not members:
             return
         named = [dict(core(m.setup.model).named_parameters()) for m in members]
-        states = [
-            [m.optimizer.state.get(p, {}) for p in n.values()]
-            for m, n in zip(members, named, strict=True)
-        ]
+        trained = [name for name, p in named[0].items() if p.requires_grad]  # frozen: as alone
         with torch.no_grad():
-            for j, name in enumerate(named[0]):
+            for name in trained:
                 ones = [n[name] for n in named]
                 stacked = torch.stack([p.detach() for p in ones]).requires_grad_()
                 stacked.grad = torch.zeros_like(stacked)
                 self.params[name] = stacked
-                self.state[name] = _stacked_state([s[j] for s in states], stacked)
+                states = [m.optimizer.state.get(p, {}) for m, p in zip(members, ones, strict=True)]
+                self.state[name] = _stacked_state(states, stacked)
                 for i, (member, parameter) in enumerate(zip(members, ones, strict=True)):
                     parameter.data = stacked.detach()[i]
                     parameter.grad = stacked.grad[i]
@@ -87,6 +85,8 @@ class StackedNetworks:
     def release(self, member: Any) -> None:
         """Give a leaving member compact copies of its rows: later steps leave it as it is."""
         for parameter in core(member.setup.model).parameters():
+            if id(parameter) not in self._ids:
+                continue
             parameter.data = parameter.data.clone()
             parameter.grad = None
             own = member.optimizer.state.get(parameter)
@@ -225,15 +225,22 @@ class BatchedForward:
             index = torch.tensor(rows, device=next(iter(params.values())).device)
             params = {name: p.index_select(0, index) for name, p in params.items()}
         cores = [core(m) for m in models]
-        buffers = {
-            name: torch.stack([dict(c.named_buffers())[name] for c in cores])
-            for name, _ in cores[0].named_buffers()
-        }
+        frozen = [name for name, _ in cores[0].named_parameters() if name not in params]
+        params = {**params, **_stacked_tensors(cores, frozen, nn.Module.named_parameters)}
+        names = [name for name, _ in cores[0].named_buffers()]
+        buffers = _stacked_tensors(cores, names, nn.Module.named_buffers)
         self.template.train(models[0].training)
         autocast = torch.autocast("cuda", torch.bfloat16) if self.amp else nullcontext()
         with autocast:
             out = self.function(params, buffers, torch.stack(prepared))
         return out.float()
+
+
+def _stacked_tensors(cores: list[nn.Module], names: list[str], named: Any) -> dict:
+    """The named tensors (``named``: named_parameters or named_buffers) that the stacks do not
+    hold, stacked for one call (frozen parameters, buffers: constants of training)."""
+    found = [dict(named(c)) for c in cores] if names else []
+    return {name: torch.stack([f[name].detach() for f in found]) for name in names}
 
 
 class EachForward:

@@ -187,6 +187,9 @@ def test_the_stacked_adam_step_is_each_members_own_torch_adam():
     torch.manual_seed(0)
     x = torch.randn(5, 3)
     nets = [nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)) for _ in range(3)]
+    for net in nets:  # a frozen parameter: Adam never touches it
+        net[2].bias.requires_grad_(False)
+    frozen = [net[2].bias.clone() for net in nets]
     rates = [(0.01, 0.0), (0.001, 0.1), (0.03, 0.0)]  # (learning rate, weight decay)
     batch = [_adam_member(n, lr, d) for n, (lr, d) in zip(nets, rates, strict=True)]
     for _ in range(4):  # member 2 resumes at step 4: its own step count and moments
@@ -230,6 +233,8 @@ def test_the_stacked_adam_step_is_each_members_own_torch_adam():
             for name in ("exp_avg", "exp_avg_sq"):
                 assert torch.allclose(ours["state"][key][name], state[name], atol=1e-6, rtol=0)
     assert [float(m.optimizer.state_dict()["state"][0]["step"]) for m in batch] == [3, 3, 8]
+    assert all(torch.equal(n[2].bias, f) for n, f in zip(nets, frozen, strict=True))
+    assert "2.bias" not in stacks.params
 
 
 def test_a_batched_members_checkpoint_holds_only_its_own_state():
