@@ -19,7 +19,7 @@ with ``torch.compile``.
 
 Trials read their discovery from the widths and skip the robustness grid: a sweep runs the
 data test once per candidate before its trials, and evaluation is each trial's own either way.
-Run: ``python bench/trial_batching.py [--kind points] [--members 8] [--epochs 2] [--repeats 3]
+Run: ``python bench/trial_batching.py [--kind points] [--members 8] [--epochs 2] [--repeats 5]
 [--tiny]``.
 """
 
@@ -104,7 +104,7 @@ def measure_cpu(
     kind: str,
     members: int,
     epochs: int,
-    repeats: int = 3,
+    repeats: int = 5,
     tiny: bool = False,
     compile_too: bool = True,
 ) -> dict[str, Any]:
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kind", choices=sorted(KINDS), default="points")
     parser.add_argument("--members", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3, help="each way, order rotated")
+    parser.add_argument("--repeats", type=int, default=5, help="each way, order rotated")
     parser.add_argument("--tiny", action="store_true", help="a few seconds (the test's size)")
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     args = parser.parse_args(argv)
