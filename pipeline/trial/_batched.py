@@ -56,6 +56,7 @@ from pipeline.trial._train import (
 STOP = "stop"  # a member's report returns this to leave the batch (stopped by the scheduler)
 Ended = Callable[[int, TrialResult], None]
 Forward = BatchedForward | EachForward
+Losses = dict[int, tuple[torch.Tensor, torch.Tensor]]  # pack row: (task loss, objective)
 SHARED = ("dataset", "data_seed", "model", "symmetry_breaking", "batch_size", "device")
 
 
@@ -214,9 +215,9 @@ def _train_epoch(
         moved = {}
         for m in live:
             index = m.order[start : start + batch]
-            found = _guarded(m, augment_batch, m.setup, inputs[index], targets[index], m.rng)
-            if found is not None:
-                moved[id(m)] = found
+            pair = _guarded(m, augment_batch, m.setup, inputs[index], targets[index], m.rng)
+            if pair is not None:
+                moved[id(m)] = pair
         rows = [i for i, m in enumerate(live) if id(m) in moved]
         if not rows:
             break
@@ -229,9 +230,6 @@ def _train_epoch(
         _step(stacks, found, number, totals)
     batches = -(-size // batch)
     return {key: total / batches for key, total in totals.items()}
-
-
-Losses = dict[int, tuple[torch.Tensor, torch.Tensor]]  # pack row: (task loss, objective)
 
 
 def _vectorized_backward(
