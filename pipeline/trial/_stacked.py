@@ -25,6 +25,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 NETWORK_GROUP = 0  # the optimizer's group of the network's parameters (make_optimizer)
+Factors = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]  # step size, scale, decay
 
 
 def core(model: nn.Module) -> nn.Module:
@@ -40,7 +41,7 @@ class StackedNetworks:
         self.params: dict[str, torch.Tensor] = {}
         self.state: dict[str, dict[str, torch.Tensor]] = {}
         self._ids: set[int] = set()
-        self._factors: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._factors: dict[tuple, Factors] = {}
 
     def keep(self, members: Sequence[Any]) -> None:
         """Release the packed members not in ``members``, then stack ``members``."""
@@ -117,28 +118,35 @@ class StackedNetworks:
             steps += 1
             if index is not None:
                 state["step"][index] = steps
-            size, scale = self._bias(steps, lr, beta1, beta2, stacked)
+            factors = self._bias(steps, lr, decay, (beta1, beta2), stacked)
             parts = (stacked.detach(), stacked.grad, state["exp_avg"], state["exp_avg_sq"])
             if index is None:
-                _adam(*parts, size, scale, decay, (beta1, beta2, eps))
+                _adam(*parts, factors, (beta1, beta2, eps))
                 continue
             device_index = index.to(stacked.device)
             picked = [t.index_select(0, device_index) for t in parts]
-            _adam(*picked, size, scale, decay, (beta1, beta2, eps))
+            _adam(*picked, factors, (beta1, beta2, eps))
             for whole, part in zip(parts, picked, strict=True):
                 whole.index_copy_(0, device_index, part)
 
     def _bias(
-        self, steps: torch.Tensor, lr: torch.Tensor, beta1: float, beta2: float, like: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(lr / (1 - beta1^t), sqrt(1 - beta2^t)) per member, in float64 as Adam's Python
-        floats, then as ``like``'s dtype and device (computed once per distinct step vector)."""
+        self,
+        steps: torch.Tensor,
+        lr: torch.Tensor,
+        decay: torch.Tensor,
+        betas: tuple[float, float],
+        like: torch.Tensor,
+    ) -> Factors:
+        """(lr / (1 - beta1^t), sqrt(1 - beta2^t), weight decay or None where all are 0) per
+        member, in float64 as Adam's Python floats, then as ``like``'s dtype and device (once
+        per distinct step vector and step: one transfer, not one per parameter)."""
         key = (tuple(steps.tolist()), like.dtype, like.device)
         if key not in self._factors:
             t = steps.to(torch.float64)
-            size = lr / (1 - torch.pow(beta1, t))
-            scale = (1 - torch.pow(beta2, t)).sqrt()
-            self._factors[key] = (size.to(like), scale.to(like))
+            size = lr / (1 - torch.pow(betas[0], t))
+            scale = (1 - torch.pow(betas[1], t)).sqrt()
+            decays = decay.to(like) if bool((decay != 0).any()) else None
+            self._factors[key] = (size.to(like), scale.to(like), decays)
         return self._factors[key]
 
 
@@ -162,16 +170,14 @@ def _adam(
     grad: torch.Tensor,
     exp_avg: torch.Tensor,
     exp_avg_sq: torch.Tensor,
-    size: torch.Tensor,
-    scale: torch.Tensor,
-    decay: torch.Tensor,
+    factors: Factors,
     hyper: tuple[float, float, float],
 ) -> None:
     """torch.optim.Adam's single-tensor update, each member (dim 0) with its own factors."""
-    beta1, beta2, eps = hyper
+    (beta1, beta2, eps), (size, scale, decay) = hyper, factors
     shape = (-1,) + (1,) * (param.dim() - 1)
-    if bool((decay != 0).any()):
-        grad = grad + param * decay.to(param).view(shape)
+    if decay is not None:
+        grad = grad + param * decay.view(shape)
     exp_avg.lerp_(grad, 1 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     denom = (exp_avg_sq.sqrt() / scale.view(shape)).add_(eps)
