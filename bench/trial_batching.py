@@ -2,13 +2,16 @@
 
 On the CPU: K configurations of one data kind (default 8 point-cloud trials, seeds and learning
 rates differing) are trained one after another with ``run_trial`` (one trial per worker, the
-worker being this process), then together with ``run_trials``, deterministic kernels, same
-seeds, same run. Prints ``max_abs_diff`` (the largest difference of any epoch's training loss,
-validation metric and widths, or the test metric, batched vs alone), the wall seconds of both,
-``cpu_throughput_ratio`` (configurations per hour, batched over alone) and the same with the
-batched forward under ``torch.compile``, compile time included and again with the graphs
-compiled already (a failure is one line). AMP
-(bf16 autocast) applies on CUDA only.
+worker being this process: same threads, same kernels), then together with ``run_trials``,
+deterministic kernels, same seeds, same run. Prints ``max_abs_diff`` (the largest difference
+of any epoch's training loss, validation metric and widths, or the test metric, batched vs
+alone), the wall seconds of both, ``cpu_throughput_ratio`` (configurations per hour, batched
+over alone; on a CPU the batched trainer runs each member's network pass by itself over the
+stacked parameters; ``cpu_time_ratio``: the same in this process's CPU seconds, which other
+work on a shared machine disturbs less), the same with the vectorized pass (``cpu_vmap_ratio``,
+``forward="vmap"``) and with it under ``torch.compile``, compile time included and again with
+the graphs compiled already (a failure is one line). AMP (bf16 autocast) applies on CUDA only.
+Ray's own cost per trial is left out on both sides.
 
 With CUDA (else it says it skipped them): ``gpu_throughput_ratio_K`` for K = 1, 4, 16, 64
 against one trial at a time on the GPU, each with its peak GPU memory, and K = 16 with AMP and
@@ -16,7 +19,7 @@ with ``torch.compile``.
 
 Trials read their discovery from the widths and skip the robustness grid: a sweep runs the
 data test once per candidate before its trials, and evaluation is each trial's own either way.
-Run: ``python bench/trial_batching.py [--kind points] [--members 8] [--epochs 2] [--repeats 2]
+Run: ``python bench/trial_batching.py [--kind points] [--members 8] [--epochs 2] [--repeats 5]
 [--tiny]``.
 """
 
@@ -101,39 +104,53 @@ def measure_cpu(
     kind: str,
     members: int,
     epochs: int,
-    repeats: int = 2,
+    repeats: int = 5,
     tiny: bool = False,
     compile_too: bool = True,
 ) -> dict[str, Any]:
-    """Alone and batched on the CPU, alternating which goes first, ``repeats`` times (the
-    fastest of each: other work on the machine only slows a run down); then batched under
-    torch.compile once. Results compared from the first repeat."""
+    """Alone, batched (``BatchOptions()``: on a CPU each member's network runs its own pass
+    over the stacked parameters) and batched with the vectorized pass (``forward="vmap"``) on
+    the CPU, in a rotating order, ``repeats`` times (the fastest of each: other work on the
+    machine only slows a run down); then batched under torch.compile once. Results compared
+    from the first repeat."""
     import torch
 
     from pipeline.trial import BatchOptions, run_trial, run_trials
 
     chosen = configs(kind, members, epochs, tiny=tiny)
     run_trial({**chosen[0], "epochs": 1})  # warm caches and lazy imports for both sides
-    seconds: dict[str, list[float]] = {"alone": [], "batched": []}
+    runs = {
+        "alone": lambda: [run_trial(c) for c in chosen],
+        "batched": lambda: run_trials(chosen),
+        "vmap": lambda: run_trials(chosen, options=BatchOptions(forward="vmap")),
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}  # this process's CPU seconds
     results: dict[str, list] = {}
-    runs = {"alone": lambda: [run_trial(c) for c in chosen], "batched": lambda: run_trials(chosen)}
     torch.use_deterministic_algorithms(True)
     try:
         for repeat in range(repeats):
-            order = ("alone", "batched") if repeat % 2 == 0 else ("batched", "alone")
-            for name in order:
+            names = list(runs)
+            for name in names[repeat % 3 :] + names[: repeat % 3]:
+                used = time.process_time()
                 found, took = timed(runs[name])
+                cpu[name].append(time.process_time() - used)
                 results.setdefault(name, found)
                 seconds[name].append(took)
     finally:
         torch.use_deterministic_algorithms(False)
-    alone_seconds, batched_seconds = min(seconds["alone"]), min(seconds["batched"])
+    fastest = {name: min(values) for name, values in seconds.items()}
     found = {
         "max_abs_diff": max_abs_diff(results["alone"], results["batched"]),
-        "alone_seconds": alone_seconds,
-        "batched_seconds": batched_seconds,
-        "cpu_throughput_ratio": alone_seconds / batched_seconds,
+        "alone_seconds": fastest["alone"],
+        "batched_seconds": fastest["batched"],
+        "cpu_throughput_ratio": fastest["alone"] / fastest["batched"],
+        "cpu_time_ratio": min(cpu["alone"]) / min(cpu["batched"]),
+        "vmap_seconds": fastest["vmap"],
+        "vmap_ratio": fastest["alone"] / fastest["vmap"],
+        "vmap_diff": max_abs_diff(results["alone"], results["vmap"]),
     }
+    alone_seconds = fastest["alone"]
     if not compile_too:
         return found
     try:
@@ -179,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kind", choices=sorted(KINDS), default="points")
     parser.add_argument("--members", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=2, help="alone and batched, alternated")
+    parser.add_argument("--repeats", type=int, default=5, help="each way, order rotated")
     parser.add_argument("--tiny", action="store_true", help="a few seconds (the test's size)")
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     args = parser.parse_args(argv)
@@ -194,6 +211,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"alone_seconds: {cpu['alone_seconds']:.2f} (fastest of {args.repeats})")
     print(f"batched_seconds: {cpu['batched_seconds']:.2f} (fastest of {args.repeats})")
     print(f"cpu_throughput_ratio: {cpu['cpu_throughput_ratio']:.2f}")
+    print(f"cpu_time_ratio: {cpu['cpu_time_ratio']:.2f} (the same in this process's CPU seconds)")
+    print(f"cpu_vmap_seconds: {cpu['vmap_seconds']:.2f} (fastest of {args.repeats})")
+    print(f"cpu_vmap_ratio: {cpu['vmap_ratio']:.2f} (the vectorized pass on this CPU)")
+    print(f"cpu_vmap_max_abs_diff: {cpu['vmap_diff']:.3g}")
     if args.no_compile:
         print("cpu_compile: skipped (--no-compile)")
     elif "compile_error" in cpu:

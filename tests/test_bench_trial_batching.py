@@ -28,6 +28,8 @@ def test_the_bench_prints_its_figures_and_batched_equals_alone():
     lines = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
     assert float(lines["max_abs_diff"]) <= 1e-4
     assert float(lines["cpu_throughput_ratio"]) > 0
+    assert float(lines["cpu_vmap_ratio"].split()[0]) > 0  # the vectorized pass, measured too
+    assert float(lines["cpu_vmap_max_abs_diff"]) <= 1e-4
     assert lines["cpu_compile"] == "skipped (--no-compile)"
     if not torch.cuda.is_available():
         assert lines["gpu"] == "skipped (no CUDA device here)"

@@ -1,29 +1,33 @@
 """Several trials trained as one batched model (``batch_trials``): trials that share the data,
-the network and the batch size stack their networks' parameters and run one vectorized forward
-and backward pass per batch (``torch.func.functional_call`` under ``vmap``).
+the network and the batch size keep their networks' parameters as persistent stacks (one leaf
+per parameter with a leading member dimension, ``_stacked``) and take one Adam step for all
+members at once, each with its own learning rate, weight decay and step count.
 
-Everything else stays each trial's own, exactly as when it trains alone: its parameters (the
-stack is rebuilt from them at every step, so gradients land in each trial's own tensors), its
-Adam and learning rates, its augmentation (widths, group, prior), its seeded generator (the
-same draws in the same order: batch order, augmentation, SymPE), its validation, checkpoints,
-rows and report. A trial whose ``report`` returns ``STOP`` (a scheduler's stop), that diverges
-or that reaches its last epoch leaves the batch; the others go on. With the same seeds a
-batched trial matches the same configuration trained alone up to float rounding.
+The forward and backward passes run on the stacks as one vectorized function
+(``torch.func.functional_call`` under ``vmap``) on CUDA or under ``torch.compile``; on a CPU
+each member's network runs its own pass, one after another (``BatchOptions.forward``): there
+the vectorized kernels' K-times larger activations leave the caches and lose to K small
+passes. Either way the gradients land in the stacks, whose rows each member's own parameters,
+gradients and Adam state are views of.
+
+Everything else stays each trial's own, exactly as when it trains alone: its augmentation
+(widths, group, prior) and its optimizer step, its seeded generator (the same draws in the
+same order: batch order, augmentation, SymPE), its validation, checkpoints (the same
+``TrialState`` as alone), rows and report. A trial whose ``report`` returns ``STOP`` (a
+scheduler's stop), that diverges or that reaches its last epoch leaves the batch (the stacks
+are rebuilt from the others); the others go on. With the same seeds a batched trial matches
+the same configuration trained alone up to float rounding.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import torch
-from torch import nn
-from torch.func import functional_call, vmap
 
 from pipeline.data import build_dataset
 from pipeline.discovery import DataTest
@@ -33,30 +37,43 @@ from pipeline.trial._evaluate import evaluate
 from pipeline.trial._rows import RunContext, TrialResult, setup_row
 from pipeline.trial._run import BREAKDOWNS, breakdown_line
 from pipeline.trial._setup import Setup, TrialState, build
+from pipeline.trial._stacked import BatchedForward, EachForward, StackedNetworks, unstacked_only
 from pipeline.trial._train import (
     Report,
     Save,
+    advance,
     augment_batch,
     begin_epoch,
+    check_objective,
+    check_widths,
     end_epoch,
     make_optimizer,
-    objective_of,
+    objective_terms,
     restore,
     state_damage,
-    step,
 )
 
 STOP = "stop"  # a member's report returns this to leave the batch (stopped by the scheduler)
 Ended = Callable[[int, TrialResult], None]
+Forward = BatchedForward | EachForward
+Losses = dict[int, tuple[torch.Tensor, torch.Tensor]]  # pack row: (task loss, objective)
 SHARED = ("dataset", "data_seed", "model", "symmetry_breaking", "batch_size", "device")
 
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """How the batched network runs; neither changes what a trial computes beyond rounding."""
+    """How the batched network runs; none changes what a trial computes beyond rounding."""
 
     compile: bool = False  # torch.compile the vectorized forward (the first batch compiles)
-    amp: bool = False  # bf16 autocast of the vectorized forward; CUDA only (ignored on CPU)
+    amp: bool = False  # bf16 autocast of the networks' forward; CUDA only (ignored on CPU)
+    # vmap: one vectorized pass over the stacks; each: each member's own pass; auto: vmap on
+    # CUDA or with compile, else each (faster on a CPU, see the module docstring)
+    forward: Literal["auto", "vmap", "each"] = "auto"
+
+    def vectorized(self, device: torch.device) -> bool:
+        return self.forward == "vmap" or (
+            self.forward == "auto" and (device.type == "cuda" or self.compile)
+        )
 
 
 def batch_key(config: TrialConfig) -> str:
@@ -149,9 +166,14 @@ def train_batched(
 ) -> None:
     """Every member's remaining epochs, one batched epoch at a time; ``finish(member)`` as each
     one leaves (last epoch, stopped, failed), in order."""
-    data, device = members[0].setup.dataset, members[0].setup.device
-    inputs, targets = data.train.inputs.to(device), data.train.targets.to(device)
-    forward = BatchedForward([m.setup.model for m in members], options)
+    first = members[0].setup
+    inputs = first.dataset.train.inputs.to(first.device)
+    targets = first.dataset.train.targets.to(first.device)
+    if options.vectorized(first.device):
+        forward: Forward = BatchedForward(first.model, options.compile, options.amp)
+    else:
+        forward = EachForward(first.model, options.amp)
+    stacks = StackedNetworks()
     for member in members:
         if not member.training:  # resumed from its last epoch: nothing left to train
             finish(member)
@@ -159,11 +181,12 @@ def train_batched(
         started = time.perf_counter()
         for member in active:
             _guarded(member, _begin, member, len(inputs))
-        losses = _train_epoch(active, forward, inputs, targets)
+        losses = _train_epoch(active, stacks, forward, inputs, targets)
         for member in active:
             if member.failure is None:
                 _finish_epoch(member, losses[id(member)], started)
             if not member.training:
+                stacks.release(member)
                 finish(member)
 
 
@@ -175,52 +198,138 @@ def _begin(member: Member, size: int) -> None:
 
 
 def _train_epoch(
-    active: list[Member], forward: BatchedForward, inputs: torch.Tensor, targets: torch.Tensor
+    active: list[Member],
+    stacks: StackedNetworks,
+    forward: Forward,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
 ) -> dict[int, float]:
     """One epoch of every active member; each member's mean training loss, by ``id``."""
     size, batch = len(inputs), active[0].setup.config.batch_size
     totals = {id(m): 0.0 for m in active}
     for number, start in enumerate(range(0, size, batch), start=1):
+        live = [m for m in active if m.failure is None]
+        if not stacks.packs(live):  # first batch, or a member left: stack those that remain
+            stacks.keep(live)
+        stacks.zero_grad()
         moved = {}
-        for m in (m for m in active if m.failure is None):
+        for m in live:
             index = m.order[start : start + batch]
-            found = _guarded(m, augment_batch, m.setup, inputs[index], targets[index], m.rng)
-            if found is not None:
-                moved[id(m)] = found
-        running = [m for m in active if id(m) in moved]
-        if not running:
+            pair = _guarded(m, augment_batch, m.setup, inputs[index], targets[index], m.rng)
+            if pair is not None:
+                moved[id(m)] = pair
+        rows = [i for i, m in enumerate(live) if id(m) in moved]
+        if not rows:
             break
-        outputs = forward([m.setup.model for m in running], [moved[id(m)][0] for m in running])
-        _backward_and_step(running, outputs, [moved[id(m)][1] for m in running], number, totals)
+        xs = [moved[id(live[i])][0] for i in rows]
+        ys = [moved[id(live[i])][1] for i in rows]
+        if isinstance(forward, BatchedForward):
+            found = _vectorized_backward(stacks, forward, rows, xs, ys, number)
+        else:
+            found = _each_backward(stacks, forward, rows, xs, ys, number)
+        _step(stacks, found, number, totals)
     batches = -(-size // batch)
     return {key: total / batches for key, total in totals.items()}
 
 
-def _backward_and_step(
-    running: list[Member],
-    outputs: torch.Tensor,
+def _vectorized_backward(
+    stacks: StackedNetworks,
+    forward: BatchedForward,
+    rows: list[int],
+    inputs: list[torch.Tensor],
     targets: list[torch.Tensor],
     number: int,
-    totals: dict[int, float],
+) -> Losses:
+    """One vectorized forward pass and one summed backward pass (each member's parameters see
+    only their own loss); losses are checked for all members at once (one device sync, not one
+    per member). A member whose loss breaks down leaves the batch."""
+    found = {}
+    outputs = forward(stacks, rows, inputs)
+    for i, output, y in zip(rows, outputs, targets, strict=True):
+        member = stacks.members[i]
+        terms = _guarded(member, objective_terms, member.setup, output, y)
+        if terms is not None:
+            found[i] = terms
+    finite = _all_finite([objective for _, objective in found.values()])
+    for (i, (_, objective)), ok in zip(list(found.items()), finite, strict=True):
+        _check(stacks, i, found, objective, ok, number)
+    if found:
+        for i in found:
+            _zero_unstacked(stacks, i)
+        torch.stack([objective for _, objective in found.values()]).sum().backward()
+    return found
+
+
+def _each_backward(
+    stacks: StackedNetworks,
+    forward: EachForward,
+    rows: list[int],
+    inputs: list[torch.Tensor],
+    targets: list[torch.Tensor],
+    number: int,
+) -> Losses:
+    """Each member's forward and backward pass in turn, as alone (its activations are still in
+    the caches when its backward pass reads them); its gradients land in the stacks."""
+    found = {}
+    for i, x, y in zip(rows, inputs, targets, strict=True):
+        member = stacks.members[i]
+        terms = _guarded(
+            member, objective_terms, member.setup, forward.one(member.setup.model, x), y
+        )
+        if terms is None:
+            continue
+        found[i] = terms
+        _check(stacks, i, found, terms[1], bool(torch.isfinite(terms[1])), number)
+        if i in found:
+            _zero_unstacked(stacks, i)
+            terms[1].backward()
+    return found
+
+
+def _check(
+    stacks: StackedNetworks, i: int, found: Losses, objective: torch.Tensor, ok: bool, number: int
 ) -> None:
-    """One summed backward pass (each member's parameters see only their own loss), then each
-    member's own optimizer step; a member whose loss or widths break down leaves the batch."""
-    kept, objectives = [], []
-    for member, output, y in zip(running, outputs, targets, strict=True):
-        where = (len(member.epochs) + 1, number)
-        found = _guarded(member, objective_of, member.setup, output, y, where)
-        if found is not None:
-            kept.append((member, found[0]))
-            objectives.append(found[1])
-    for member, _ in kept:
-        member.optimizer.zero_grad(set_to_none=True)
-    if not kept:
+    """Member i's loss is finite, else it fails (and leaves ``found``)."""
+    member = stacks.members[i]
+    _guarded(member, check_objective, objective, ok, (len(member.epochs) + 1, number))
+    if member.failure is not None:
+        del found[i]
+
+
+def _zero_unstacked(stacks: StackedNetworks, i: int) -> None:
+    """Member i's gradients outside the stacks (its augmentation's) to None, as alone."""
+    optimizer = stacks.members[i].optimizer
+    with unstacked_only(optimizer, stacks.parameter_ids()):
+        optimizer.zero_grad(set_to_none=True)
+
+
+def _step(stacks: StackedNetworks, found: Losses, number: int, totals: dict[int, float]) -> None:
+    """One Adam step of the stacked networks, then each member's own step of the rest (its
+    augmentation); widths are checked for all members at once. A member whose widths break
+    down leaves the batch."""
+    if not found:
         return
-    torch.stack(objectives).sum().backward()
-    for member, task_loss in kept:
-        where = (len(member.epochs) + 1, number)
-        _guarded(member, step, member.setup, member.optimizer, where)
-        totals[id(member)] += task_loss.item()
+    stacks.adam_step(None if len(found) == len(stacks.members) else list(found))
+    task_losses = torch.stack([task_loss.detach() for task_loss, _ in found.values()]).tolist()
+    stepped, stacked_ids = [], stacks.parameter_ids()
+    for i, task_loss in zip(found, task_losses, strict=True):
+        member = stacks.members[i]
+        with unstacked_only(member.optimizer, stacked_ids):
+            _guarded(member, advance, member.setup, member.optimizer, len(member.epochs) + 1)
+        if member.failure is not None:
+            continue
+        totals[id(member)] += task_loss
+        stepped.append(member)
+    widths = [m.setup.augmentation.all_widths() for m in stepped]
+    for member, ok in zip(stepped, _all_finite(widths), strict=True):
+        _guarded(member, check_widths, ok, (len(member.epochs) + 1, number))
+
+
+def _all_finite(tensors: list[torch.Tensor]) -> list[bool]:
+    """Whether each tensor is finite throughout, read in one transfer."""
+    if not tensors:
+        return []
+    return torch.stack([torch.isfinite(t).all() for t in tensors]).tolist()
 
 
 def _finish_epoch(member: Member, train_loss: float, started: float) -> None:
@@ -266,50 +375,6 @@ def _result(member: Member) -> TrialResult:
         line = breakdown_line(reason, epochs)
         row = setup_row(setup, TrialStatus.FAILED, line, epochs, member.train_seconds)
         return TrialResult(row, epochs)
-
-
-class BatchedForward:
-    """The members' networks as one vectorized function of their stacked parameters.
-
-    A SymPE network contributes its backbone: its encoding (a draw from its own generator)
-    is computed per member first."""
-
-    def __init__(self, models: list[nn.Module], options: BatchOptions) -> None:
-        template = copy.deepcopy(_core(models[0])).to("meta")
-        self.device = next(models[0].parameters()).device
-        self.amp = options.amp and self.device.type == "cuda"
-
-        def one(params: dict, buffers: dict, x: torch.Tensor) -> torch.Tensor:
-            return functional_call(template, (params, buffers), (x,))
-
-        self.template = template
-        self.function = vmap(one, randomness="different")  # dropout: each member its own mask
-        if options.compile:
-            self.function = torch.compile(self.function, dynamic=False)
-
-    def __call__(self, models: list[nn.Module], inputs: list[torch.Tensor]) -> torch.Tensor:
-        """(members, batch, ...) outputs of each model on its own batch."""
-        cores = [_core(m) for m in models]
-        prepared = []
-        for model, x in zip(models, inputs, strict=True):
-            prepare = getattr(model, "backbone_inputs", None)
-            prepared.append(prepare(x) if prepare is not None else x)
-        params = _stacked([dict(c.named_parameters()) for c in cores])
-        buffers = _stacked([dict(c.named_buffers()) for c in cores])
-        self.template.train(models[0].training)
-        autocast = torch.autocast("cuda", torch.bfloat16) if self.amp else nullcontext()
-        with autocast:
-            out = self.function(params, buffers, torch.stack(prepared))
-        return out.float()
-
-
-def _core(model: nn.Module) -> nn.Module:
-    """The part of a network that is stacked: a SymPE network's backbone, else all of it."""
-    return model.backbone if hasattr(model, "backbone_inputs") else model
-
-
-def _stacked(named: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    return {name: torch.stack([n[name] for n in named]) for name in named[0]}
 
 
 def _check_shared(configs: list[TrialConfig]) -> None:

@@ -110,11 +110,24 @@ def _state(
     return TrialState(
         epoch=epoch,
         epochs=[dict(row) for row in epochs],
-        model=copy.deepcopy(setup.model.state_dict()),
-        augmentation=copy.deepcopy(setup.augmentation.state_dict()),
-        optimizer=copy.deepcopy(optimizer.state_dict()),
+        model=owned(setup.model.state_dict()),
+        augmentation=owned(setup.augmentation.state_dict()),
+        optimizer=owned(optimizer.state_dict()),
         generators={k: g.get_state() for k, g in generators(setup, rng).items()},
     )
+
+
+def owned(value: Any) -> Any:
+    """A deep copy whose tensors hold only their own elements: a batched trial's parameters
+    and Adam state are views of its batch's stacks, which ``deepcopy`` (and ``torch.save``)
+    would copy whole."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return type(value)((key, owned(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return type(value)(owned(item) for item in value)
+    return copy.deepcopy(value)
 
 
 def restore(
@@ -183,6 +196,16 @@ def objective_of(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(task loss, objective) of one batch; Diverged where the objective is not finite
     (``where``: epoch and batch, for the message)."""
+    task_loss, objective = objective_terms(setup, output, y)
+    check_objective(objective, bool(torch.isfinite(objective)), where)
+    return task_loss, objective
+
+
+def objective_terms(
+    setup: Setup, output: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(task loss, objective) of one batch, unchecked (a batch of trials checks all at once:
+    one device sync, not one per trial)."""
     task_loss = loss(setup.task, output, y)
     orthogonality, sparsity = setup.augmentation.basis_penalties()
     objective = (
@@ -191,18 +214,30 @@ def objective_of(
         + setup.config.basis_orthogonality * orthogonality
         + setup.config.basis_sparsity * sparsity
     )
-    if not torch.isfinite(objective):
-        raise Diverged(f"loss became {objective.item()} at epoch {where[0]}, batch {where[1]}")
     return task_loss, objective
+
+
+def check_objective(objective: torch.Tensor, finite: bool, where: tuple[int, int]) -> None:
+    if not finite:
+        raise Diverged(f"loss became {objective.item()} at epoch {where[0]}, batch {where[1]}")
 
 
 def step(setup: Setup, optimizer: torch.optim.Optimizer, where: tuple[int, int]) -> None:
     """The optimizer's step and the augmentation's constraints after it; Diverged where a
     width became NaN or infinite."""
+    advance(setup, optimizer, where[0])
+    check_widths(bool(torch.isfinite(setup.augmentation.all_widths()).all()), where)
+
+
+def advance(setup: Setup, optimizer: torch.optim.Optimizer, epoch: int) -> None:
+    """The optimizer's step and the augmentation's constraints after it, unchecked."""
     optimizer.step()
-    holding = where[0] <= setup.config.aug_warmup + setup.config.basis_warmup
+    holding = epoch <= setup.config.aug_warmup + setup.config.basis_warmup
     setup.augmentation.after_step(hold_widths=holding)
-    if not bool(torch.isfinite(setup.augmentation.all_widths()).all()):
+
+
+def check_widths(finite: bool, where: tuple[int, int]) -> None:
+    if not finite:
         raise Diverged(
             f"augmentation widths became NaN or infinite at epoch {where[0]}, batch {where[1]}"
         )

@@ -2,14 +2,20 @@
 per data kind, the same metrics to 1e-4 over a few epochs; members that stop, diverge or
 resume leave or join the batch without touching the others."""
 
+import copy
+import functools
+import io
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
+from torch import nn
 
 from pipeline.errors import SymsearchError
 from pipeline.trial import STOP, TIMING_FIELDS, BatchOptions, run_trial, run_trials
 from pipeline.trial import _batched as batched_module
+from pipeline.trial._stacked import StackedNetworks
 
 TOLERANCE = 1e-4
 SMALL = {
@@ -74,13 +80,23 @@ def max_abs_diff(alone, batched) -> float:
     return worst
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-def test_a_batched_trial_equals_the_same_trial_alone(kind):
+@functools.cache
+def alone_results(kind: str) -> tuple:
     torch.use_deterministic_algorithms(True)
     try:
-        configs = members(kind)
-        alone = [run_trial(c) for c in configs]
-        batched = run_trials(configs)
+        return tuple(run_trial(c) for c in members(kind))
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+# auto: each member's own network pass on this CPU; vmap: the vectorized pass over the stacks
+@pytest.mark.parametrize("forward", ["auto", "vmap"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_batched_trial_equals_the_same_trial_alone(kind, forward):
+    alone = alone_results(kind)
+    torch.use_deterministic_algorithms(True)
+    try:
+        batched = run_trials(members(kind), options=BatchOptions(forward=forward))
     finally:
         torch.use_deterministic_algorithms(False)
     assert [r.trial["status"] for r in batched] == ["completed"] * 3
@@ -160,3 +176,81 @@ def test_amp_is_ignored_off_cuda_and_changes_nothing():
     plain = run_trials(configs)
     amp = run_trials(configs, options=BatchOptions(amp=True))
     assert max_abs_diff(plain, amp) == 0.0
+
+
+def _adam_member(net: nn.Module, lr: float, decay: float) -> SimpleNamespace:
+    groups = [{"params": list(net.parameters()), "lr": lr, "weight_decay": decay}]
+    return SimpleNamespace(setup=SimpleNamespace(model=net), optimizer=torch.optim.Adam(groups))
+
+
+def test_the_stacked_adam_step_is_each_members_own_torch_adam():
+    torch.manual_seed(0)
+    x = torch.randn(5, 3)
+    nets = [nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)) for _ in range(3)]
+    for net in nets:  # a frozen parameter: Adam never touches it
+        net[2].bias.requires_grad_(False)
+    frozen = [net[2].bias.clone() for net in nets]
+    rates = [(0.01, 0.0), (0.001, 0.1), (0.03, 0.0)]  # (learning rate, weight decay)
+    batch = [_adam_member(n, lr, d) for n, (lr, d) in zip(nets, rates, strict=True)]
+    for _ in range(4):  # member 2 resumes at step 4: its own step count and moments
+        batch[2].optimizer.zero_grad()
+        nets[2](x).square().sum().backward()
+        batch[2].optimizer.step()
+    alone = []
+    for member in batch:
+        net = copy.deepcopy(member.setup.model)
+        group = member.optimizer.param_groups[0]
+        twin = _adam_member(net, group["lr"], group["weight_decay"])
+        twin.optimizer.load_state_dict(copy.deepcopy(member.optimizer.state_dict()))
+        alone.append(twin)
+    stacks = StackedNetworks()
+    stacks.keep(batch)
+    for rows in ([0, 1, 2], [0, 2], [0, 1, 2]):  # member 1 sits the second step out
+        stacks.zero_grad()
+        sum(m.setup.model(x).square().sum() for m in batch).backward()
+        stacks.adam_step(None if len(rows) == 3 else rows)
+        for i in rows:
+            alone[i].optimizer.zero_grad()
+            alone[i].setup.model(x).square().sum().backward()
+            alone[i].optimizer.step()
+    stacks.keep(batch[1:])  # member 0 leaves: later steps leave it as it is
+    left = copy.deepcopy(nets[0].state_dict())
+    stacks.zero_grad()
+    sum(m.setup.model(x).square().sum() for m in batch[1:]).backward()
+    stacks.adam_step()
+    for twin in alone[1:]:
+        twin.optimizer.zero_grad()
+        twin.setup.model(x).square().sum().backward()
+        twin.optimizer.step()
+    assert all(torch.equal(v, nets[0].state_dict()[k]) for k, v in left.items())
+    for member, twin in zip(batch, alone, strict=True):
+        pairs = zip(member.setup.model.parameters(), twin.setup.model.parameters(), strict=True)
+        for mine, theirs in pairs:
+            assert torch.allclose(mine, theirs, atol=1e-6, rtol=0)
+        ours, reference = member.optimizer.state_dict(), twin.optimizer.state_dict()
+        for key, state in reference["state"].items():
+            assert float(ours["state"][key]["step"]) == float(state["step"])
+            for name in ("exp_avg", "exp_avg_sq"):
+                assert torch.allclose(ours["state"][key][name], state[name], atol=1e-6, rtol=0)
+    assert [float(m.optimizer.state_dict()["state"][0]["step"]) for m in batch] == [3, 3, 8]
+    assert all(torch.equal(n[2].bias, f) for n, f in zip(nets, frozen, strict=True))
+    assert "2.bias" not in stacks.params
+
+
+def test_a_batched_members_checkpoint_holds_only_its_own_state():
+    configs = members("sequence")
+    batched: list[list] = [[], [], []]
+    run_trials(configs, saves=[batched[i].append for i in range(3)])
+    alone: list = []
+    run_trial(configs[1], save=alone.append)
+
+    def size(state) -> int:
+        buffer = io.BytesIO()
+        torch.save(state.to_dict(), buffer)
+        return len(buffer.getvalue())
+
+    assert [size(s) for s in batched[1]] == [size(s) for s in alone]
+    last, own = batched[1][-1], alone[-1]
+    assert last.optimizer["param_groups"] == own.optimizer["param_groups"]
+    for key, value in own.model.items():
+        assert torch.allclose(last.model[key], value, atol=1e-5, rtol=0)
