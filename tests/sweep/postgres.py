@@ -25,7 +25,9 @@ def as_postgres(*command: str) -> list[str]:
     """Run as the postgres user (initdb refuses root), unless we are that user already."""
     if os.geteuid() != 0:
         return list(command)
-    return ["runuser", "-u", "postgres", "--", *command]
+    # runuser lives in sbin, which a login PATH may leave out
+    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    return [shutil.which("runuser", path=path) or "runuser", "-u", "postgres", "--", *command]
 
 
 @contextlib.contextmanager
