@@ -133,7 +133,6 @@ def test_sympe_needs_grid_data():
         ("none", lambda energy: energy > -0.5),
     ],
 )
-@pytest.mark.slow
 def test_only_symmetry_breaking_reaches_the_ground_state(breaking, check):
     # SymPE canonicalizes over the candidate: the lattice's translations, turns and spin flip
     config = {
@@ -145,6 +144,7 @@ def test_only_symmetry_breaking_reaches_the_ground_state(breaking, check):
         "eval_samples": 1,
         "val_samples": 1,
         "robustness": "none",
+        "discovery": "widths",  # the data test (30 s of the trial's 33) says nothing of SymPE
     }
     energy = run_trial(config).trial["test_metric"]
     assert check(energy), energy

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.reliability
 EPOCHS, BUDGET = 8, 3
 SPACE = {
     "dataset": {"name": "signals", "length": 32, "transform": "shift", "n_samples": 300},
-    "trial": {"epochs": EPOCHS, "robustness": "none"},
+    # no data tests: Ctrl-C is the subject (the driver-killed sweep of test_reliability has them)
+    "trial": {"epochs": EPOCHS, "robustness": "none", "discovery": "widths"},
     "search": {
         "candidate_group": ["trivial", "shift32"],
         "reg": {"distribution": "loguniform", "low": 0.02, "high": 0.5},
