@@ -133,6 +133,7 @@ def test_sympe_needs_grid_data():
         ("none", lambda energy: energy > -0.5),
     ],
 )
+@pytest.mark.slow
 def test_only_symmetry_breaking_reaches_the_ground_state(breaking, check):
     # SymPE canonicalizes over the candidate: the lattice's translations, turns and spin flip
     config = {
