@@ -113,7 +113,8 @@ class DedupSearch(PickledSearcher):
 
     def _remember(self, point: dict[str, Any], trial_id: str, result: dict[str, Any]) -> None:
         self.ended[point_key(point)] = {**result, "trial_id": trial_id}
-        self.ended_points = {**getattr(self, "ended_points", {}), point_key(point): point}
+        # absent in searchers pickled whole before it existed (Tune restores the old object)
+        self.__dict__.setdefault("ended_points", {})[point_key(point)] = point
 
     def _link(self, inner_id: str, trial_id: str | None) -> None:
         """The store's trial id as the study trial's user attribute (``_optuna.py``)."""

@@ -14,10 +14,10 @@ space's defaults on the discovered group, and TPE models from the first result o
 (``startup_trials`` 0 unless the space sets it: the narrowed space is small and the defaults
 are an informed start). A point that another trial has run (to its end, or to the rung that
 stopped it) or is running is not run again: a trial is a function of its configuration and
-seed; a continuous value within TOLERANCE of its range (on its sampling scale) of another
-trial's value is that value. A probe trial is a real trial: it is stored, counted in the
-budget and its epochs are spent, but Optuna never sees it (its epochs and test setting are not
-a point of the space).
+seed; a continuous value within a tolerance of its range (on its sampling scale) of another
+trial's value is that value (``_dedup.py``, shared with the other Optuna searchers). A probe
+trial is a real trial: it is stored, counted in the budget and its epochs are spent, but Optuna
+never sees it (its epochs and test setting are not a point of the space).
 
 The baseline: where the space offers ``trivial`` and the narrowing left it out, the last trial of
 the space's budget runs the defaults on ``trivial`` (budgets of at least 3 trials), so the report
