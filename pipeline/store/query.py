@@ -251,10 +251,7 @@ def _query_error(error: Exception) -> QueryError:
 
 def _table_hint(message: str) -> str:
     """An unknown table: the closest of the store's tables, and all of them."""
-    import re
-
     from pipeline._util.text import did_you_mean
-    from pipeline.store._schema import TABLES
 
     unknown = re.search(r"Table with name (\S+?)!? does not exist", message)
     if unknown is None:

@@ -43,18 +43,7 @@ def probe_point(space: SearchSpace, epochs: int = PROBE_EPOCHS) -> dict[str, Any
     at its default (the middle of its range), the data's test, ``epochs`` epochs."""
 
     candidate = most_general(candidate_choices(space))
-    constants = {
-        key: value
-        for key, value in space.dimensions().items()
-        if not isinstance(value, Choice | Distribution) and key != "candidate_group"
-    }
-    return {
-        "candidate_group": candidate,
-        **default_point(space, candidate),
-        **constants,
-        "discovery": "test",
-        "epochs": epochs,
-    }
+    return {**defaults_on(space, candidate), "discovery": "test", "epochs": epochs}
 
 
 BASELINE = "trivial"

@@ -176,7 +176,7 @@ def dry_run(setup: Setup) -> None:
     kept = {name: g.get_state() for name, g in generators(setup, torch.Generator()).items()}
     training = setup.model.training
     setup.model.eval()
-    factory = setup.config.model.get("factory") if is_factory_model(setup.config.model) else None
+    factory = setup.config.model.get("factory")
     caught = Exception if factory else (RuntimeError, ValueError, IndexError)  # a user's code
     try:
         with torch.no_grad(), torch.random.fork_rng(devices=[]):

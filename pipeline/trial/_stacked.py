@@ -88,6 +88,7 @@ class StackedNetworks:
         for parameter in core(member.setup.model).parameters():
             if id(parameter) not in self._ids:
                 continue
+            self._ids.discard(id(parameter))  # released once: a later keep() skips it
             parameter.data = parameter.data.clone()
             parameter.grad = None
             own = member.optimizer.state.get(parameter)

@@ -89,8 +89,8 @@ def alone_results(kind: str) -> tuple:
         torch.use_deterministic_algorithms(False)
 
 
-# auto: each member's own network pass on this CPU; vmap: the vectorized pass over the stacks
-@pytest.mark.parametrize("forward", ["auto", "vmap"])
+# each: each member's own network pass (auto's choice on a CPU); vmap: the vectorized pass
+@pytest.mark.parametrize("forward", ["each", "vmap"])
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_batched_trial_equals_the_same_trial_alone(kind, forward):
     alone = alone_results(kind)
