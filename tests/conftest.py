@@ -19,6 +19,7 @@ settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True
 settings.register_profile("thorough", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 ROOT = Path(__file__).resolve().parents[1]
+SESSION_RAY = "SYMSEARCH_TEST_RAY"  # the address of this worker's session Ray (ray_session)
 
 
 def free_port() -> int:
@@ -67,14 +68,16 @@ def ray_session():
     import ray
 
     # workers import test factories (tests.trial_factories) from the repository root
-    ray.init(
+    context = ray.init(
         address="local",
         num_cpus=2,
         include_dashboard=False,
         log_to_driver=False,
         runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
     )
+    os.environ[SESSION_RAY] = context.address_info["gcs_address"]  # CLI drivers may join it
     yield ray
+    os.environ.pop(SESSION_RAY, None)
     ray.shutdown()
 
 

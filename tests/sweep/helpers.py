@@ -9,32 +9,39 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.conftest import SESSION_RAY
 
-def cli_env():
+
+def cli_env(join: bool = False):
     """outputs/ under the test's folder (the working directory); workers without uv; a Ray of
-    its own, as a user gets (ray.init in this process exported RAY_ADDRESS, which would join
-    the test session's Ray instead)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("SYMSEARCH_OUTPUTS", "RAY_ADDRESS")}
+    its own, as a user gets. ``join``: the driver joins this worker's session Ray instead, where
+    the test started it (``ray_session``), as a user's driver joins a running cluster: a Ray of
+    its own costs about 4 CPU seconds to start and stop, and the suite is bound by its CPU."""
+    dropped = ("SYMSEARCH_OUTPUTS", "RAY_ADDRESS", SESSION_RAY)
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    if join and os.environ.get(SESSION_RAY):
+        env["RAY_ADDRESS"] = os.environ[SESSION_RAY]
     return {**env, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
 
 
-def symsearch(*args, cwd, check=True, **options):
+def symsearch(*args, cwd, check=True, join=False, **options):
     command = [sys.executable, "-m", "pipeline.cli", *args]
+    env = cli_env(join)
     done = subprocess.run(
-        command, cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=600, **options
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, **options
     )
     if check and done.returncode != 0:
         raise AssertionError(f"{args} exited {done.returncode}:\n{done.stderr[-3000:]}")
     return done
 
 
-def start_symsearch(*args, cwd, log=None):
+def start_symsearch(*args, cwd, log=None, join=False):
     """A CLI command in the background (to be interrupted); its output goes to the file log."""
     command = [sys.executable, "-m", "pipeline.cli", *args]
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (the child holds it)
     try:
         return subprocess.Popen(
-            command, cwd=cwd, env=cli_env(), stdout=out, stderr=subprocess.STDOUT
+            command, cwd=cwd, env=cli_env(join), stdout=out, stderr=subprocess.STDOUT
         )
     finally:
         if log:

@@ -215,7 +215,7 @@ def test_a_killed_batched_sweep_resumes_each_configuration_and_epoch_once_then_g
     )
     progress = StoreProgress(store, "kb")
     driver = start_symsearch(
-        "sweep", str(space), "--name", "kb", "--store", str(store), cwd=tmp_path
+        "sweep", str(space), "--name", "kb", "--store", str(store), cwd=tmp_path, join=True
     )
     wait_until(
         driver,
@@ -224,7 +224,7 @@ def test_a_killed_batched_sweep_resumes_each_configuration_and_epoch_once_then_g
     )
     kill_driver(driver)
     assert len(progress.finished()) < budget
-    symsearch("resume", "kb", cwd=tmp_path)
+    symsearch("resume", "kb", cwd=tmp_path, join=True)
     assert_each_trial_and_epoch_once(store, tmp_path, "kb", budget, epochs)
     rows = query("select trial_id, status from trials where sweep='kb'", store, tmp_path)
     assert {r["status"] for r in rows} == {"completed"}

@@ -54,7 +54,7 @@ def interrupt(args, cwd, ready, what, log):
         driver = subprocess.Popen(
             command,
             cwd=cwd,
-            env=cli_env(),
+            env=cli_env(join=True),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -78,7 +78,9 @@ def _after_a_new_epoch(progress: StoreProgress, ready):
 
 
 @pytest.mark.slow
-def test_ctrl_c_at_three_moments_then_resume_stores_every_trial_and_epoch_once(tmp_path):
+def test_ctrl_c_at_three_moments_then_resume_stores_every_trial_and_epoch_once(
+    ray_session, tmp_path
+):
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(paced_space(tmp_path)))
     progress = StoreProgress(store, "k")
@@ -112,7 +114,7 @@ def test_ctrl_c_at_three_moments_then_resume_stores_every_trial_and_epoch_once(t
         assert "Tuner.restore" not in output and "Tuner(" not in output, output[-3000:]
         command = ["resume", "k", "--allow-factory", "paced_net:paced_net"]
     (tmp_path / "pace").unlink()
-    done = symsearch(*command, cwd=tmp_path)
+    done = symsearch(*command, cwd=tmp_path, join=True)
     assert "Tuner.restore" not in done.stderr
 
     assert_each_trial_and_epoch_once(store, tmp_path, "k", BUDGET, EPOCHS)

@@ -92,13 +92,13 @@ def test_driver_killed_at_three_moments_resumes_every_trial_and_epoch_once_then_
     ]
     command = ["sweep", str(space), "--name", "k", "--store", str(store)]
     for what, ready in moments:
-        driver = start_symsearch(*command, cwd=tmp_path)
+        driver = start_symsearch(*command, cwd=tmp_path, join=True)
         wait_until(driver, ready, what)
         kill_driver(driver)
         assert len(progress.finished()) < BUDGET, f"killed after the end, not when {what}"
         assert_every_file_readable(store)
         command = ["resume", "k"]
-    symsearch(*command, cwd=tmp_path)
+    symsearch(*command, cwd=tmp_path, join=True)
 
     assert_each_trial_and_epoch_once(store, tmp_path, "k", BUDGET, EPOCHS)
     assert_every_file_readable(store)
@@ -144,12 +144,12 @@ def test_resume_sets_aside_a_trial_no_experiment_snapshot_knows(ray_session, out
         writer.flush()
     write_blob(location, "_checkpoints/sweep=f/0rphan00.pt", b"state")
 
-    said = symsearch("resume", "f", cwd=tmp_path)
+    said = symsearch("resume", "f", cwd=tmp_path, join=True)
     assert "1 trial(s) started after the last experiment snapshot (0rphan00)" in said.stderr
     assert_each_trial_and_epoch_once(store, tmp_path, "f", 2, epochs)
     assert len(list((store / "_superseded" / "epochs" / "sweep=f").glob("0rphan00-a1-*"))) == 2
     assert read_blob(location, "_checkpoints/sweep=f/0rphan00.pt") is None
-    again = symsearch("resume", "f", cwd=tmp_path)
+    again = symsearch("resume", "f", cwd=tmp_path, join=True)
     assert "experiment snapshot" not in again.stderr
 
 

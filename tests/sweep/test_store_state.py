@@ -29,8 +29,8 @@ SPACE = {
 }
 
 
-def run(args, cwd, outputs, **options):
-    env = {**cli_env(), "SYMSEARCH_OUTPUTS": str(outputs)}
+def run(args, cwd, outputs, join=False, **options):
+    env = {**cli_env(join), "SYMSEARCH_OUTPUTS": str(outputs)}
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", *args],
         cwd=cwd,
@@ -42,8 +42,8 @@ def run(args, cwd, outputs, **options):
     )
 
 
-def start(args, cwd, outputs):
-    env = {**cli_env(), "SYMSEARCH_OUTPUTS": str(outputs)}
+def start(args, cwd, outputs, join=False):
+    env = {**cli_env(join), "SYMSEARCH_OUTPUTS": str(outputs)}
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", *args],
         cwd=cwd,
@@ -80,11 +80,12 @@ GRID = {
 }
 
 
-def resume_elsewhere(tmp_path, store: str, sweep: str, settings=SPACE) -> None:
-    """Interrupt a sweep run under outputs A, delete A, resume it under B from the store."""
+def resume_elsewhere(tmp_path, store: str, sweep: str, settings=SPACE, join=False) -> None:
+    """Interrupt a sweep run under outputs A, delete A, resume it under B from the store
+    (``join``: both drivers join the session's Ray, as two machines of one cluster)."""
     space, a, b = tmp_path / "space.yaml", tmp_path / "A", tmp_path / "B"
     space.write_text(yaml.safe_dump(settings))
-    driver = start(["sweep", str(space), "--name", sweep, "--store", store], tmp_path, a)
+    driver = start(["sweep", str(space), "--name", sweep, "--store", store], tmp_path, a, join)
     kill_after_first_trial(driver, store, sweep)
     shutil.rmtree(a)
     space.unlink()  # the record in the store holds the space
@@ -92,7 +93,7 @@ def resume_elsewhere(tmp_path, store: str, sweep: str, settings=SPACE) -> None:
     status = run(["status", sweep, "--store", store], tmp_path, b)
     assert status.returncode == 0, status.stderr
     assert f"{sweep} " in status.stdout and " 4 " in status.stdout  # its budget
-    done = run(["resume", sweep, "--store", store], tmp_path, b)
+    done = run(["resume", sweep, "--store", store], tmp_path, b, join)
     assert done.returncode == 0, done.stderr
     if settings is GRID:  # each point once: the lost segment's points that ran are not rerun
         points = query(
@@ -119,14 +120,14 @@ def resume_elsewhere(tmp_path, store: str, sweep: str, settings=SPACE) -> None:
 
 
 @pytest.mark.slow
-def test_a_local_store_resumes_on_another_machine_with_exactly_its_budget(tmp_path):
-    resume_elsewhere(tmp_path, str(tmp_path / "store"), "moved")
+def test_a_local_store_resumes_on_another_machine_with_exactly_its_budget(ray_session, tmp_path):
+    resume_elsewhere(tmp_path, str(tmp_path / "store"), "moved", join=True)
     assert not (tmp_path / "A").exists()
 
 
 @pytest.mark.slow
-def test_a_grid_sweep_resumed_elsewhere_runs_each_remaining_point_once(tmp_path):
-    resume_elsewhere(tmp_path, str(tmp_path / "store"), "grid", GRID)
+def test_a_grid_sweep_resumed_elsewhere_runs_each_remaining_point_once(ray_session, tmp_path):
+    resume_elsewhere(tmp_path, str(tmp_path / "store"), "grid", GRID, join=True)
 
 
 @pytest.mark.slow

@@ -21,13 +21,13 @@ SPACE = {
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # three CLI processes, one of them a Ray sweep
-def test_a_factory_group_runs_through_trial_sweep_and_analyze(tmp_path):
+def test_a_factory_group_runs_through_trial_sweep_and_analyze(ray_session, tmp_path):
     # The user's module sits beside the search space, as docs/how-to/own-group.md shows.
     shutil.copy(ROOT / "tests" / "groups" / "axis_factories.py", tmp_path / "my_axis.py")
     space, store = tmp_path / "space.yaml", tmp_path / "store"
     space.write_text(yaml.safe_dump(SPACE))
-    symsearch("trial", str(space), "--store", str(store), cwd=tmp_path)
-    symsearch("sweep", str(space), "--name", "byo", "--store", str(store), cwd=tmp_path)
+    symsearch("trial", str(space), "--store", str(store), cwd=tmp_path, join=True)
+    symsearch("sweep", str(space), "--name", "byo", "--store", str(store), cwd=tmp_path, join=True)
     rows = query(
         "select sweep, candidate_group, true_group, status, discovered_group, "
         "discovery_note from trials order by sweep, candidate_group",
