@@ -26,9 +26,19 @@ def latest(store, table):
         where floor is null or epoch < floor)"""
 
 
-@pytest.fixture
-def analysis(synthetic_store, tmp_path):
-    return analyze(open_store(synthetic_store), "syn", tmp_path / "out", say=lambda m: None)
+@pytest.fixture(scope="module")
+def synthetic_store(tmp_path_factory):
+    """conftest's synthetic sweep, written once for this module: its tests only read it."""
+    url = str(tmp_path_factory.mktemp("synthetic") / "store")
+    write_sweep(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def analysis(synthetic_store, tmp_path_factory):
+    """One analysis of the synthetic sweep, shared by the tests that read it."""
+    out = tmp_path_factory.mktemp("analysis") / "out"
+    return analyze(open_store(synthetic_store), "syn", out, say=lambda m: None)
 
 
 def test_epochs_keep_each_epoch_of_the_latest_attempt(synthetic_store):

@@ -116,6 +116,7 @@ def test_an_s3_store_without_credentials_exits_2(command, s3_endpoint, no_aws):
     assert "s3://symsearch-test/nocreds" in one_error_line(result)
 
 
+@pytest.mark.slow  # botocore's retries of a refused connection take seconds
 def test_an_s3_endpoint_that_does_not_answer_exits_2_in_bounded_time(monkeypatch, fresh_s3fs):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -83,6 +83,10 @@ def table_files(store, sweep="s"):
     return found
 
 
+# On the local S3 server the compaction takes seconds (many small requests): the full tier
+@pytest.mark.parametrize(
+    "store_url", ["local", "memory", pytest.param("s3", marks=pytest.mark.slow)], indirect=True
+)
 def test_compaction_keeps_every_answer_and_leaves_a_few_files(store_url):
     store = open_store(store_url)
     sweep_with_attempts(store)
