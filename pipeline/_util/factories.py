@@ -106,6 +106,27 @@ def model_section(options: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def named_factories(data: Any) -> list[str]:
+    """Every module:function path that ``data`` (a space as a dict) names, sorted, once each:
+    what a resume from the store must be allowed to import (``--allow-factory``)."""
+    found: set[str] = set()
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, str) and FACTORY_SPELLING.fullmatch(value):
+            found.add(value)
+    return sorted(found)
+
+
+def resume_flags(data: Any) -> str:
+    """`` --allow-factory PATH`` per factory ``data`` names ('' where none)."""
+    return "".join(f" --allow-factory {path}" for path in named_factories(data))
+
+
 def check_allow_list(allowed: object) -> frozenset[str]:
     """``--allow-factory`` values (or the API's ``allow_factories``): module:function paths."""
     from pipeline.errors import SpaceError

@@ -50,17 +50,22 @@ def sweep(
     )
     prepared = prepare_sweep(given, options)
     if not start_sweep(prepared):
-        _interrupted(prepared.record.name)
+        _interrupted(prepared.record.name, prepared.record.space)
     return Sweep(prepared.record.name, prepared.record.store)
 
 
-def _interrupted(name: str) -> None:
-    """Ctrl-C (or a stopped cluster) ended the run early: how to finish it, in one line."""
+def _interrupted(name: str, space: dict[str, Any]) -> None:
+    """Ctrl-C (or a stopped cluster) ended the run early: how to finish it, in one line (with
+    the factories the space names, which a resume from the store imports only when allowed)."""
     import sys
 
+    from pipeline._util.factories import named_factories, resume_flags
+
+    factories = named_factories(space)
+    allowed = f"allow_factories={factories!r}" if factories else ""
     print(
-        f"sweep {name} was interrupted: `symsearch resume {name}` (or "
-        f"pipeline.open_sweep({name!r}).resume()) continues it",
+        f"sweep {name} was interrupted: `symsearch resume {name}{resume_flags(space)}` (or "
+        f"pipeline.open_sweep({name!r}).resume({allowed})) continues it",
         file=sys.stderr,
     )
 
@@ -268,8 +273,9 @@ class Sweep:
             allow_factories=allow_factories,
             trust_store=trust_store,
         )
-        if not resume_sweep(options)[1]:
-            _interrupted(self.name)
+        prepared, finished = resume_sweep(options)
+        if not finished:
+            _interrupted(self.name, prepared.record.space)
         return self
 
 

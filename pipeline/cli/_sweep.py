@@ -303,14 +303,16 @@ def _status_row(entry: dict) -> dict[str, object]:
 
 
 def _sweep_report(name: str, finished: bool, store: str) -> None:
+    from pipeline._util.factories import resume_flags
     from pipeline.sweep import load_record, sweep_status
 
-    entry = sweep_status(load_record(name, store))
+    record = load_record(name, store)
+    entry = sweep_status(record)
     typer.echo(format_table([_status_row(entry)]))
     if not finished:
         typer.echo(
             f"sweep {name} was interrupted: `symsearch resume {name} --store "
-            f"{entry['store']}` continues it",
+            f"{entry['store']}{resume_flags(record.space)}` continues it",
             err=True,
         )
         raise typer.Exit(130)

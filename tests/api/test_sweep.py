@@ -164,3 +164,21 @@ def test_an_interrupted_sweep_from_python_says_how_to_resume_it(
     pipeline.sweep(space, name="cut", store=str(tmp_path / "store"))
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert "`symsearch resume cut`" in line and "Tuner" not in line
+
+
+def test_an_interrupted_factory_sweep_names_the_flags_its_resume_needs(
+    tmp_path, outputs, monkeypatch, capsys
+):
+    import importlib
+
+    module = importlib.import_module("pipeline.sweep")
+    monkeypatch.setattr(module, "start_sweep", lambda prepared: False)  # as after Ctrl-C
+    space = {
+        "dataset": {"name": "signals", "length": 16, "n_samples": 60},
+        "model": {"factory": "tests.trial_factories:tiny_net"},
+        "num_samples": 1,
+    }
+    pipeline.sweep(space, name="net", store=str(tmp_path / "store"))
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "`symsearch resume net --allow-factory tests.trial_factories:tiny_net`" in line
+    assert "resume(allow_factories=['tests.trial_factories:tiny_net'])" in line

@@ -3,6 +3,7 @@ cleanly at any moment, and `symsearch resume NAME` finishes its budget: each tri
 (trial, epoch) stored once, every trial of the FIFO sweep completed."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -110,9 +111,10 @@ def test_ctrl_c_at_three_moments_then_resume_stores_every_trial_and_epoch_once(
         code, output = interrupt(command, tmp_path, running, what, tmp_path / f"log{number}")
         assert code == 130, f"after Ctrl-C when {what}: exit {code}\n{output[-3000:]}"
         assert len(progress.finished()) < BUDGET, f"interrupted after the end, not when {what}"
-        assert "symsearch resume k" in output, output[-3000:]
+        hint = re.search(r"was interrupted: `symsearch (resume k [^`]+)`", output)
+        assert hint and "--allow-factory paced_net:paced_net" in hint[1], output[-3000:]
         assert "Tuner.restore" not in output and "Tuner(" not in output, output[-3000:]
-        command = ["resume", "k", "--allow-factory", "paced_net:paced_net"]
+        command = hint[1].split()  # the hint, run as printed: it names the space's factory
     (tmp_path / "pace").unlink()
     done = symsearch(*command, cwd=tmp_path, join=True)
     assert "Tuner.restore" not in done.stderr
