@@ -3,8 +3,10 @@ and when the sweep should end (ETA).
 
 The ETA counts work in epochs: an ended trial did all of its (a scheduler's stop leaves none
 to do), a running trial did the epochs it reported, a trial not yet started does its whole
-budget; the rate is the epochs done per second of the sweep so far. Under ASHA it is an upper
-bound (rungs stop trials early); before the first epoch it is unknown.
+budget; the rate is the epochs done per second of the sweep so far. The budget counts
+configurations, so a batched Ray trial counts its members' epochs (they train side by side).
+Under ASHA it is an upper bound (rungs stop trials early); before the first epoch it is
+unknown.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.sweep._batching import members_of
 from pipeline.sweep._trainable import searched
 
 ENDED = ("completed", "stopped", "failed")
@@ -50,15 +53,23 @@ class Progress:
         self, trials: Sequence[Any], state: Callable[[Any], str], elapsed: float
     ) -> float | None:
         """Seconds until the budget's last epoch at the rate so far; None before any epoch."""
-        done = total = 0
+        done = total = configurations = 0
         for trial in trials:
+            width = _width(trial)  # a batched Ray trial trains its members side by side
             budget = self.trial_epochs(trial)
-            total += budget
-            done += budget if state(trial) in ENDED else self.epochs_done(trial)
-        total += max(0, self.budget - len(trials)) * self.epochs
+            total += width * budget
+            done += width * (budget if state(trial) in ENDED else self.epochs_done(trial))
+            configurations += width
+        total += max(0, self.budget - configurations) * self.epochs
         if done <= 0 or elapsed <= 0:
             return None
         return max(0.0, total - done) * elapsed / done
+
+
+def _width(trial: Any) -> int:
+    """The configurations one Ray trial trains: its members where batched, else 1."""
+    members = members_of(getattr(trial, "config", {}) or {})
+    return max(1, len(members)) if members is not None else 1
 
 
 def format_eta(seconds: float | None) -> str:

@@ -227,3 +227,15 @@ def test_k_of_n_counts_the_configurations_of_a_batched_trial():
     callback.trials = [batch]
     callback.ending.update({"b-m0": "completed", "b-m1": "stopped"})
     assert callback.summary_line().startswith("s: 2 of 6 done, 1 stopped, 1 running")
+
+
+def test_the_eta_of_batched_trials_counts_configurations_not_ray_trials(monkeypatch):
+    """A budget of 6 configurations of 10 epochs in two batched Ray trials of 3 members, both
+    half way: as many epochs left as done, whatever the batching."""
+    clock = [100.0]
+    monkeypatch.setattr("pipeline.sweep._callbacks.time.monotonic", lambda: clock[0])
+    callback = ProgressCallback("s", "val_metric", "max", budget=6, epochs=10)
+    members = {"members": [{}, {}, {}]}
+    callback.trials = [running_trial("a", 5, members), running_trial("b", 5, members)]
+    clock[0] = 130.0
+    assert callback.summary_line().endswith("30s, ETA 30s"), callback.summary_line()
