@@ -122,6 +122,11 @@ def stream_writer(output_format: str, out: Callable[[str], None]) -> Callable[..
     return write
 
 
+def name_hint(word: str, known: Sequence[str], label: str = "sweeps with trials") -> str:
+    """``"; did you mean X? (LABEL: a, b)"`` for a name not found among ``known``."""
+    return f"{did_you_mean(word, known)} ({label}: {', '.join(known) or 'none yet'})"
+
+
 def did_you_mean(word: str, known: Sequence[str]) -> str:
     """``"; did you mean X?"`` for a misspelled key close to one of ``known``, else ``""``."""
     import difflib

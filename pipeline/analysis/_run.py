@@ -116,13 +116,12 @@ def _compute(location: Location, sweep: str, say: Say, progress: Any) -> tuple[d
     say(f"reading the trials of sweep {sweep!r} from {location.url}")
     trials = load_table(location, "trials", sweep).compute()
     if trials.empty:
-        from pipeline._util.text import did_you_mean
+        from pipeline._util.text import name_hint
         from pipeline.store import sweeps_in
 
         names = sweeps_in(location)
         raise AnalysisError(
-            f"sweep {sweep!r} has no trials in {location.url}{did_you_mean(sweep, names)} "
-            f"(sweeps with trials: {', '.join(names) or 'none yet'})"
+            f"sweep {sweep!r} has no trials in {location.url}{name_hint(sweep, names)}"
         )
     discovery = load_table(location, "discovery", sweep)  # read once for both plans
     plans = {

@@ -145,17 +145,14 @@ class Sweep:
 
         rows = self.table("trials", "arrow").to_pylist()
         if not rows:
-            from pipeline._util.text import did_you_mean
+            from pipeline._util.text import name_hint
             from pipeline.api._tables import open_location
             from pipeline.store import sweeps_in
             from pipeline.sweep import BestTrialError
 
             names = sweeps_in(open_location(self.store))
-            known = ", ".join(names) or "none yet"
-            raise BestTrialError(
-                f"sweep {self.name}: no trials in the store {self.store}"
-                f"{did_you_mean(self.name, names)} (sweeps with trials: {known})"
-            )
+            hint = name_hint(self.name, names)
+            raise BestTrialError(f"sweep {self.name}: no trials in the store {self.store}{hint}")
         return best_of(rows, self.name, self.state_url, metric, mode, self._space_mode())
 
     def _space_mode(self) -> str | None:

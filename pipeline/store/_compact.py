@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline._util.text import did_you_mean
+from pipeline._util.text import name_hint
 from pipeline.store._location import (
     Location,
     StoreError,
@@ -63,8 +63,7 @@ def compact_sweep(location: Location, sweep: str, on_step: Step | None = None) -
     if not any(listed.values()):
         names = sweeps_in(location)
         raise StoreError(
-            f"sweep {sweep!r} has no table files in {location.url}{did_you_mean(sweep, names)}"
-            f" (sweeps with trials: {', '.join(names) or 'none yet'})"
+            f"sweep {sweep!r} has no table files in {location.url}{name_hint(sweep, names)}"
         )
     generations = [file_generation(p) or 0 for files in listed.values() for p in files]
     report = Compaction(generation=max(generations) + 1)

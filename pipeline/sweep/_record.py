@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline._util.text import did_you_mean
+from pipeline._util.text import name_hint
 from pipeline.errors import SymsearchError
 
 
@@ -136,10 +136,9 @@ def load_record(name: str, store: str | None = None, quiet: bool = False) -> Swe
     path = sweep_folder(name) / "sweep.json"
     if not path.is_file():
         names = list_sweeps()
-        known = ", ".join(names) or "none yet"
         raise SweepError(
-            f"no sweep named {name!r} under {path.parents[1]}{did_you_mean(name, names)} "
-            f"(sweeps: {known}); --store URL finds a sweep in its store"
+            f"no sweep named {name!r} under {path.parents[1]}{name_hint(name, names, 'sweeps')}; "
+            "--store URL finds a sweep in its store"
         )
     try:
         text = path.read_text()
@@ -155,10 +154,8 @@ def load_from_store(name: str, store: str, quiet: bool = False) -> SweepRecord:
     payload = read_blob(location, record_name(name))
     if payload is None:
         names = sweeps_in_store(location)
-        known = ", ".join(names) or "none yet"
         raise SweepError(
-            f"no sweep named {name!r} in store {location.url}{did_you_mean(name, names)} "
-            f"(sweeps: {known})"
+            f"no sweep named {name!r} in store {location.url}{name_hint(name, names, 'sweeps')}"
         )
     record = parse_record(
         name, payload.decode("utf-8", "replace"), location.path(record_name(name))
