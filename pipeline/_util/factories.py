@@ -122,9 +122,9 @@ def named_factories(data: Any) -> list[str]:
     return sorted(found)
 
 
-def resume_flags(data: Any) -> str:
-    """`` --allow-factory PATH`` per factory ``data`` names ('' where none)."""
-    return "".join(f" --allow-factory {path}" for path in named_factories(data))
+def resume_flags(factories: list[str]) -> str:
+    """`` --allow-factory PATH`` per factory path ('' where none)."""
+    return "".join(f" --allow-factory {path}" for path in factories)
 
 
 def check_allow_list(allowed: object) -> frozenset[str]:

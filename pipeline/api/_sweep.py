@@ -64,7 +64,7 @@ def _interrupted(name: str, space: dict[str, Any]) -> None:
     factories = named_factories(space)
     allowed = f"allow_factories={factories!r}" if factories else ""
     print(
-        f"sweep {name} was interrupted: `symsearch resume {name}{resume_flags(space)}` (or "
+        f"sweep {name} was interrupted: `symsearch resume {name}{resume_flags(factories)}` (or "
         f"pipeline.open_sweep({name!r}).resume({allowed})) continues it",
         file=sys.stderr,
     )

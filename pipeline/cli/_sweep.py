@@ -303,7 +303,7 @@ def _status_row(entry: dict) -> dict[str, object]:
 
 
 def _sweep_report(name: str, finished: bool, store: str) -> None:
-    from pipeline._util.factories import resume_flags
+    from pipeline._util.factories import named_factories, resume_flags
     from pipeline.sweep import load_record, sweep_status
 
     record = load_record(name, store)
@@ -312,7 +312,7 @@ def _sweep_report(name: str, finished: bool, store: str) -> None:
     if not finished:
         typer.echo(
             f"sweep {name} was interrupted: `symsearch resume {name} --store "
-            f"{entry['store']}{resume_flags(record.space)}` continues it",
+            f"{entry['store']}{resume_flags(named_factories(record.space))}` continues it",
             err=True,
         )
         raise typer.Exit(130)

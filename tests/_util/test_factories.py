@@ -13,8 +13,8 @@ def test_named_factories_are_every_module_function_path_once():
         "again": ["my_data:build"],
     }
     assert named_factories(space) == ["my_data:build", "my_groups:wobble", "nets.small:make"]
-    assert resume_flags(space) == (
+    assert resume_flags(named_factories(space)) == (
         " --allow-factory my_data:build --allow-factory my_groups:wobble"
         " --allow-factory nets.small:make"
     )
-    assert resume_flags({"dataset": {"name": "digits"}}) == ""
+    assert resume_flags(named_factories({"dataset": {"name": "digits"}})) == ""
