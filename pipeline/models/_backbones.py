@@ -58,14 +58,16 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
 
 
 class ImageNet(nn.Module):
-    """conv-relu-maxpool blocks, flatten, one hidden layer: (B, C, H, W) -> (B, out)."""
+    """conv-maxpool-relu blocks, flatten, one hidden layer: (B, C, H, W) -> (B, out)."""
 
     def __init__(self, config: ImageConfig, in_shape: tuple[int, ...], out_features: int):
         super().__init__()
         channels, height, width = in_shape
         blocks: list[nn.Module] = []
         for c in config.channels:
-            blocks += [nn.Conv2d(channels, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            # pool, then ReLU: the same function and gradients as ReLU then pool (ReLU is
+            # monotone), with the ReLU on a quarter of the values
+            blocks += [nn.Conv2d(channels, c, 3, padding=1), nn.MaxPool2d(2), nn.ReLU()]
             channels, height, width = c, height // 2, width // 2
         self.features = nn.Sequential(*blocks, nn.Flatten())
         self.head = nn.Sequential(
