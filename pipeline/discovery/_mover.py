@@ -170,13 +170,37 @@ class Mover:
             half = self.group.exp(amounts.float()[:, None] / 2 * self.probes[probe].direction)
         else:
             half = self.halves[probe][amounts.long()]
-        half = half.to(x.dtype)
+        return self._warp_twice(half.to(x.dtype), x, back, rng)
+
+    def _warp_twice(self, half: Tensor, x: Tensor, back: bool, rng: torch.Generator) -> Tensor:
+        """x warped by ``half`` (per input) and again by it, or by its inverse (``back``)."""
         side = min(x.shape[-2:])
         second = torch.linalg.inv(half) if back else half
         for element in (half, second):
             moved = element @ _jitter(self.group, len(x), side, rng).to(element.dtype)
             x = act(self.group, moved.to(self.device), x, self.kind)
         return x
+
+    def move_batch(
+        self, moves: dict[int, tuple[Tensor, Tensor]], x: Tensor, y: Tensor, rng: torch.Generator
+    ) -> tuple[Tensor, dict[int, Tensor]]:
+        """A training batch: per probe p, the rows ``moves[p][0]`` of (x, y) moved by the
+        amounts ``moves[p][1]``; the moved inputs and each probe's moved targets. The rows of
+        every probe warped in halves (by bins) share the two warps: at a training batch's size a
+        warp costs mostly per call, and a group such as affine2 has five such probes."""
+        moved, targets, shared = x.clone(), {}, []
+        for p, (rows, amounts) in moves.items():
+            if self.halves[p] is None or amounts.is_floating_point():
+                moved[rows], targets[p] = self.move(p, amounts, x[rows], y[rows], rng)
+                continue
+            element = self.elements(p, amounts).to(self.device)
+            targets[p] = self.dataset.act_targets(self.group, element, y[rows])
+            shared.append((rows, self.halves[p][amounts.long()]))
+        if shared:
+            rows = torch.cat([r for r, _ in shared])
+            half = torch.cat([h for _, h in shared]).to(x.dtype)
+            moved[rows] = self._warp_twice(half, x[rows], False, rng)
+        return moved, targets
 
     def _turn(self, images: Tensor, g: Tensor) -> Tensor:
         block = g[:, self.plane, self.plane]

@@ -206,18 +206,18 @@ def _batch_loss(
     rng: torch.Generator,
 ) -> Tensor:
     """Each input moved along one random probe; that probe's head learns the amount."""
-    moved, targets = x.clone(), {}
-    condition = torch.zeros(len(x), conditioner.size, device=x.device)
+    moves = {}
     for p in which.unique().tolist():
         rows = (which == p).nonzero().squeeze(1).to(x.device)
-        amounts = mover.draw(p, len(rows), rng)
-        moved[rows], moved_y = mover.move(p, amounts, x[rows], y[rows], rng)
-        condition[rows] = conditioner(moved_y)
-        targets[p] = (rows, amounts.to(x.device))
+        moves[p] = (rows, mover.draw(p, len(rows), rng))
+    moved, moved_y = mover.move_batch(moves, x, y, rng)
+    condition = torch.zeros(len(x), conditioner.size, device=x.device)
+    for p, (rows, _) in moves.items():
+        condition[rows] = conditioner(moved_y[p])
     outputs = reader(moved, condition)
     total = x.new_zeros(())
-    for p, (rows, amounts) in targets.items():
-        total = total + _head_loss(mover.probes[p], outputs[p][rows], amounts)
+    for p, (rows, amounts) in moves.items():
+        total = total + _head_loss(mover.probes[p], outputs[p][rows], amounts.to(x.device))
     return total / len(x)
 
 
