@@ -39,7 +39,7 @@ def textures(n: int, side: int, seed: int, upright: bool = False) -> Dataset:
     disc = (x**2 + y**2 <= (side / 2) ** 2).float()
     if upright:
         disc = disc * (1.0 - y / side)  # contrast 1.5 at the top, 0.5 at the bottom
-    return _dataset((field * disc)[:, None], labels, seed, "textures", upright)
+    return image_dataset((field * disc)[:, None], labels, seed, "textures", upright)
 
 
 def shapes(n: int, side: int, seed: int, upright: bool = False) -> Dataset:
@@ -58,10 +58,10 @@ def shapes(n: int, side: int, seed: int, upright: bool = False) -> Dataset:
     r = torch.sqrt((u / long.view(n, 1, 1)) ** 2 + (v / short.view(n, 1, 1)) ** 2)
     edge = side / 28  # about a pixel at 28 x 28: smooth, not a step
     images = torch.sigmoid((1 - r) * short.view(n, 1, 1) / edge)
-    return _dataset(images[:, None], labels, seed, "shapes", upright)
+    return image_dataset(images[:, None], labels, seed, "shapes", upright)
 
 
-def _dataset(x: torch.Tensor, y: torch.Tensor, seed: int, name: str, upright: bool) -> Dataset:
+def image_dataset(x: torch.Tensor, y: torch.Tensor, seed: int, name: str, upright: bool) -> Dataset:
     return Dataset.from_tensors(
         x,
         y,

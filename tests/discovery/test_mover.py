@@ -3,9 +3,9 @@ result as moving each probe's rows on its own."""
 
 import torch
 
-from pipeline.data import Dataset
 from pipeline.discovery import _mover, probes
 from pipeline.groups import get_group
+from tests.discovery.never_warped import image_dataset
 
 
 def test_a_batch_moves_each_probes_rows_as_moving_them_alone_does(monkeypatch):
@@ -15,19 +15,8 @@ def test_a_batch_moves_each_probes_rows_as_moving_them_alone_does(monkeypatch):
     )
     rng = torch.Generator().manual_seed(0)
     images = torch.nn.functional.avg_pool2d(torch.rand(96, 1, 20, 20, generator=rng), 3, 1, 1)
-    labels = torch.randint(3, (96,), generator=rng)
-    data = Dataset.from_tensors(
-        images,
-        labels,
-        0,
-        name="smooth",
-        kind="image",
-        task="classification",
-        metric="accuracy",
-        metric_mode="max",
-        true_group="trivial",
-        num_classes=3,
-    )
+    labels = torch.randint(2, (96,), generator=rng)
+    data = image_dataset(images, labels, 0, "smooth", upright=True)
     group = get_group("affine2").to(dtype=torch.float32)
     found = probes(group, "image")
     mover = _mover.Mover(data, group, found, torch.device("cpu"))
