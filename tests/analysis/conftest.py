@@ -3,6 +3,7 @@ resumed trials (epochs in two attempts) and a retried trial (two trials rows).""
 
 import math
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -203,3 +204,18 @@ def _known_row(candidate: str, generator: str, seed: int, good: bool) -> dict:
         width = KNOWN_TX_WIDTHS[seed] if good else 1.0 - KNOWN_TX_WIDTHS[seed]
         row.update(learned_width=width, normalized_width=width, active=width >= 0.5)
     return row
+
+
+def written_store(tmp_path_factory, write: Callable[[str], None]) -> str:
+    """A fresh store URL that ``write`` filled (a module fixture's sweep, written once)."""
+    url = str(tmp_path_factory.mktemp("store") / "store")
+    write(url)
+    return url
+
+
+def analyzed(url: str, sweep: str, tmp_path_factory):
+    """``analyze`` of one sweep of the store at ``url``, quietly, into a fresh folder."""
+    from pipeline.analysis import analyze
+
+    out = tmp_path_factory.mktemp("analysis") / "out"
+    return analyze(open_store(url), sweep, out, say=lambda m: None)

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.analysis import analyze, load_table
 from pipeline.store import open_store
-from tests.analysis.conftest import write_sweep
+from tests.analysis.conftest import analyzed, write_sweep, written_store
 
 
 def latest(store, table):
@@ -29,16 +29,13 @@ def latest(store, table):
 @pytest.fixture(scope="module")
 def synthetic_store(tmp_path_factory):
     """conftest's synthetic sweep, written once for this module: its tests only read it."""
-    url = str(tmp_path_factory.mktemp("synthetic") / "store")
-    write_sweep(url)
-    return url
+    return written_store(tmp_path_factory, write_sweep)
 
 
 @pytest.fixture(scope="module")
 def analysis(synthetic_store, tmp_path_factory):
     """One analysis of the synthetic sweep, shared by the tests that read it."""
-    out = tmp_path_factory.mktemp("analysis") / "out"
-    return analyze(open_store(synthetic_store), "syn", out, say=lambda m: None)
+    return analyzed(synthetic_store, "syn", tmp_path_factory)
 
 
 def test_epochs_keep_each_epoch_of_the_latest_attempt(synthetic_store):

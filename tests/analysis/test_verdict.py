@@ -6,23 +6,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from pipeline.analysis import analyze
 from pipeline.analysis._verdict import wilson_interval
-from pipeline.store import open_store
-from tests.analysis.conftest import KNOWN_ROT_EXTENTS, KNOWN_TX_WIDTHS, write_known_sweep
+from tests.analysis.conftest import (
+    KNOWN_ROT_EXTENTS,
+    KNOWN_TX_WIDTHS,
+    analyzed,
+    write_known_sweep,
+    written_store,
+)
 
 
 @pytest.fixture(scope="module")
 def known_store(tmp_path_factory):
-    url = str(tmp_path_factory.mktemp("known") / "store")
-    write_known_sweep(url)
-    return url
+    return written_store(tmp_path_factory, write_known_sweep)
 
 
 @pytest.fixture(scope="module")
 def known(known_store, tmp_path_factory):
-    out = tmp_path_factory.mktemp("analysis")
-    return analyze(open_store(known_store), "known", out, say=lambda m: None)
+    return analyzed(known_store, "known", tmp_path_factory)
 
 
 def by_generator(analysis):
