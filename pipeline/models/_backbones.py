@@ -78,7 +78,25 @@ class ImageNet(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))
+        if torch.is_grad_enabled() or x.dim() != 4:
+            return self.head(self.features(x))
+        return self.head(self._features_channels_last(x))
+
+    def _features_channels_last(self, x: Tensor) -> Tensor:
+        """The features without gradients, in channels-last layout: on CPU its convolutions are
+        about twice and its max pooling ten times as fast as the default layout's, for
+        evaluation's many passes (the averaged test set, the robustness sets, validation after
+        every epoch), equal to the default layout's within float rounding (about 1e-7).
+        Training keeps the default layout and its gradients. ``to`` (not ``contiguous``)
+        restrides a single channel, which ``contiguous`` would take as channels-last already."""
+        x = x.to(memory_format=torch.channels_last)
+        for module in self.features:
+            if isinstance(module, nn.Conv2d):
+                weight = module.weight.to(memory_format=torch.channels_last)
+                x = module._conv_forward(x, weight, module.bias)
+            else:
+                x = module(x)
+        return x
 
 
 class DeepSets(nn.Module):
