@@ -84,6 +84,13 @@ def translate_x(options: dict, seed: int) -> Dataset:
     return _images(x, y, seed, "translate_x", "T2", {"tx": shift})
 
 
+def translate_fine(options: dict, seed: int) -> Dataset:
+    """Digits moved left or right within +-1/16 of the side (a pixel or so): the resolution."""
+    x, y, rng = _digits(options, seed)
+    x = act(PLANE, _plane_moves(rng, len(x), tx=2 / 16), x, "image")
+    return _images(x, y, seed, "translate_fine", "T2", {"tx": 1 / 16})
+
+
 def zoom(options: dict, seed: int) -> Dataset:
     """Digits zoomed by factors log-uniform within [1/max_factor, max_factor] (default 1.6)."""
     x, y, rng = _digits(options, seed)

@@ -145,6 +145,20 @@ def rgb64_shift(options: dict, seed: int) -> Dataset:
     return _dataset(x, y, seed, "rgb64_shift", "T2", {"tx": 0.2})
 
 
+def shapes_shift_fine(options: dict, seed: int) -> Dataset:
+    """Chiral shapes drawn upright, moved left or right within +-1/16 of the side, 28 x 28."""
+    y, rng = _labels(options, seed)
+    x = render(y, _poses(len(y), rng, shift_x=2 / 16), options.get("side", 28))
+    return _dataset(x, y, seed, "shapes_shift_fine", "T2", {"tx": 1 / 16})
+
+
+def rgb64_shift_fine(options: dict, seed: int) -> Dataset:
+    """Coloured shapes on 64 x 64 RGB, moved left or right within +-1/16 of the side."""
+    y, rng = _labels(options, seed)
+    x = render(y, _poses(len(y), rng, shift_x=2 / 16), options.get("side", 64), rgb=True)
+    return _dataset(x, y, seed, "rgb64_shift_fine", "T2", {"tx": 1 / 16})
+
+
 def rgb64_upright(options: dict, seed: int) -> Dataset:
     """Control: coloured shapes on 64 x 64 RGB, upright and centred."""
     y, rng = _labels(options, seed)

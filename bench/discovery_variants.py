@@ -198,6 +198,7 @@ VARIANTS = [
     ("discovery_rendered:shapes_heading", IMAGES, _images("rot"), False),
     ("discovery_rendered:textures_oriented", IMAGES, {**_images(), "rot": 2}, False),
     ("discovery_rendered:rgb64_upright", IMAGES, _images(), True),
+    ("discovery_rendered:rgb64_shift_fine", IMAGES, _images("tx"), False),
     ("digits_thirds", "SO2", {"rot": 3}, False),
     ("discovery_rendered:shear_x", "affine2", AFFINE_SHEAR_X, False),
 ]

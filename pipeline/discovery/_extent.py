@@ -27,6 +27,7 @@ import torch
 C_MIN = 0.5  # a reader reaching less than half the TV of a full move cannot place the data
 TIE = 1e-4  # prefers c = 1 among fits about equally good (+-120 degrees and a perfect reader
 # read exactly like +-60 degrees and a reader reaching TV 1/2 at most)
+BOOTSTRAP = 200  # resamples for the extent's confidence bound
 FULL_SHARE = 0.9  # a circle's extent within this share of P/2 reads as the whole circle
 
 
@@ -59,3 +60,22 @@ def fitted_extent(sizes: list[float], tv: list[float], circle: float | None) -> 
 def is_full(extent: float, circle: float | None) -> bool:
     """A fitted extent that covers (nearly) the whole circle."""
     return circle is not None and extent >= FULL_SHARE * circle / 2
+
+
+def extent_lower_bound(
+    sizes: list[float],
+    differences: torch.Tensor,
+    circle: float | None,
+    level: float,
+    generator: torch.Generator,
+    resamples: int = BOOTSTRAP,
+) -> float:
+    """The one-sided lower confidence bound (confidence 1 - level) of the fitted extent:
+    the level-quantile of the extents fitted to TV curves of inputs drawn with replacement.
+    differences: (n, T) paired differences per scored input and grid step (each row one input,
+    so a resample keeps an input's readings across the steps together)."""
+    n = len(differences)
+    rows = torch.randint(n, (resamples, n), generator=generator)
+    curves = differences.double()[rows].mean(1).clamp(0.0, 1.0)  # (resamples, T)
+    extents = torch.tensor([fitted_extent(sizes, c.tolist(), circle) for c in curves])
+    return float(torch.quantile(extents, level))

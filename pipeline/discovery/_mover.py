@@ -1,11 +1,11 @@
 """Moving data along the test's probes: inputs with their targets, on both arms alike.
 
 - Images moved along a rotation go through the band-limited rotation of ``_resample`` (both
-  arms prepared alike; the reference arm is moved by the same element and back). Any other
-  image move is a bilinear warp after a random sub-pixel translation, on both arms: a
-  translation by t plus a uniform sub-pixel offset has the same fractional offset distribution
-  as the offset alone, so translations carry no interpolation trace either. Zooms, stretches and
-  shears still blur by their magnitude (not neutral; the reader may read the blur).
+  arms prepared alike; the reference arm is moved by the same element and back), and images
+  moved along a translation through its band-limited shift (both arms low-passed alike; the
+  reference arm is not moved). Any other continuous image move is a bilinear warp in two halves
+  on both arms, each after a random sub-pixel translation (``_warp_in_halves``); discrete ones
+  one jittered warp.
 - Targets move with their inputs (``Dataset.act_targets``): equivariant targets by the same
   element, invariant ones not at all. The reader sees them as its condition.
 - The marker: a fixed random pattern added to some training inputs and to the positive
@@ -23,7 +23,7 @@ from torch import Tensor
 from pipeline.actions import act
 from pipeline.data import Dataset
 from pipeline.discovery._probes import Probe
-from pipeline.discovery._resample import prepare, rotate
+from pipeline.discovery._resample import prepare, rotate, translate
 from pipeline.groups import Group
 from pipeline.kinds import kind_record
 
@@ -76,15 +76,17 @@ class Mover:
             (span for factor, span in group.blocks() if factor.domain == "plane"), None
         )
         self.band_limited = [self._turns_images(p) for p in found]
+        self.translated = [self._translates_images(p) for p in found]
         # Other continuous moves of images warp bilinearly, in two halves on both arms (see
         # ``move``): per probe, the half elements of its bins (None where not split).
         self.halves = [
-            self._half_table(p) if self.interpolated and not turned else None
-            for p, turned in zip(found, self.band_limited, strict=True)
+            self._half_table(p) if self.interpolated and not (turned or shifted) else None
+            for p, turned, shifted in zip(found, self.band_limited, self.translated, strict=True)
         ]
         # The reference arm is moved by the step and back (it depends on the step).
         self.paired = [
-            t or h is not None for t, h in zip(self.band_limited, self.halves, strict=True)
+            t or s or h is not None
+            for t, s, h in zip(self.band_limited, self.translated, self.halves, strict=True)
         ]
 
     def _half_table(self, probe: Probe) -> Tensor | None:
@@ -113,6 +115,31 @@ class Mover:
         turn_only = bool(torch.allclose(block[:2, 2], torch.zeros(2, dtype=block.dtype)))
         return turn_only and bool(torch.allclose(rest, torch.eye(len(rest), dtype=rest.dtype)))
 
+    def _translates_images(self, probe: Probe) -> bool:
+        """A continuous probe that only translates images: the band-limited shift."""
+        if not self.interpolated or self.plane is None or probe.mode == "discrete":
+            return False
+        element, span = probe.element, self.plane
+        rest = element.clone()
+        rest[span, span] = torch.eye(span.stop - span.start, dtype=element.dtype)
+        block = element[span, span]
+        eye = torch.eye(2, dtype=block.dtype)
+        moves = bool(block[:2, 2].abs().max() > 0)
+        return (
+            moves
+            and bool(torch.allclose(block[:2, :2], eye))
+            and bool(torch.allclose(rest, torch.eye(len(rest), dtype=rest.dtype)))
+        )
+
+    def _shift(self, images: Tensor, g: Tensor | None) -> Tensor:
+        """Images low-passed and moved by the translations of ``g`` (None: not moved)."""
+        return translate(images, None if g is None else self._pixels(g, images))
+
+    def _pixels(self, g: Tensor, images: Tensor) -> Tensor:
+        """The translations of ``g`` in pixels (x, y); the plane's unit is half the shorter
+        side (``pipeline.actions``' isotropic coordinates)."""
+        return g[:, self.plane, self.plane][:, :2, 2] * min(images.shape[-2:]) / 2
+
     def elements(self, probe: int, amounts: Tensor) -> Tensor:
         """Coefficients t (floats) or bin indices (integers) as group elements."""
         if not amounts.is_floating_point():
@@ -131,7 +158,9 @@ class Mover:
         """Move (x, y) along ``probe`` by ``amounts``; ``back``: by them and back again (the
         reference arm of a band-limited rotation: the same resampling, no move)."""
         g = self.elements(probe, amounts)
-        if self.band_limited[probe]:
+        if self.translated[probe]:
+            x = self._shift(x, None if back else g)  # a move and back: not moved
+        elif self.band_limited[probe]:
             x = self._turn(prepare(x), g)
             if back:
                 x = self._turn(x, torch.linalg.inv(g))

@@ -8,23 +8,50 @@ positive steps (the tests compare the data with the data moved by +-step):
                                                        powers of the 15-degree element (the
                                                        multiples of 30 degrees stay on the grid)
     other continuous generators                        3, 6, ..., 18 twelfths of the natural
-                                                       range (1/8 .. 3/4 of an image side,
-                                                       factors 2^(1/4) ... 2^(3/2))
+                                                       range (factors 2^(1/4) ... 2^(3/2))
+    translations of images (their own reader)          1, 2, 3, 6, 12 and 18 24ths of the side
     discrete generators of order n                     every power 1..n/2 (at most 16, spaced
                                                        geometrically beyond that)
 
-The grid is fine where TV curves rise (the first steps) and coarse where they have saturated. The
-first step is the *resolution*: presence means the data extend beyond it (see ``_test``), so the
-smallest extent the test resolves is 15 degrees for planar rotations (a +-30 degree tilt is
-placed), 30 degrees for turns of 3D point sets about an axis,
-and a quarter of the natural range for other continuous generators: 1/8 of an image side, a
-factor 2^(1/4); a discrete generator resolves whole powers. A translation step of 1/24 of the
-side placed digits moved within +-1/16 of the side (extent 0.086-0.089 in three seeds), but
-also read the position spread of digits turned about the canvas centre (their centre of mass
-sits off it by about a pixel) as a partial translation, in 6 of 20 verdicts of turned digits
-that the held-out suites call absent; and point clouds' sizes and positions read as partial
-zooms, shears and shifts at 1/12 of the range. The linear grid keeps its quarter-range first
-step.
+The grid is fine where TV curves rise (the first steps) and coarse where they have saturated.
+Presence means the data extend beyond the test's *resolution* (see ``_test``), the smallest
+extent it claims:
+
+    planar rotations                 RESOLVED first steps: 18.75 degrees (a +-30 degree tilt
+                                     is placed)
+    turns of 3D point sets           37.5 degrees about an axis
+    translations of images           RESOLVED first steps of 1/24 of the side (0.052 of the
+                                     side; 1.25 steps of 1/8, 0.156, where the reader learns
+                                     from fewer than FINE_TRAIN = 400 inputs)
+    other continuous generators      RESOLVED quarter ranges (a factor 2^(5/16) for zooms)
+    discrete generators              whole powers
+
+Image translations start at 1/24 of the side, finer than the other linear grids, and are read
+by a reader of their own (``fine_probe``; ``_test.measure``): a reader shared with the group's
+other generators, trained on the fine translation bins too, lost the mirror of never-warped
+textures in 2 of 4 seeds (its positive control's TV fell from 0.20-0.58 to 0.11-0.31), so the
+shared reader keeps the quarter-range translation grid and its verdicts are replaced. A
+translation's claim must clear its bar with confidence: the lower confidence bound of the
+extent (bootstrap over the scored inputs, ``extent_lower``). Translations of images are
+band-limited shifts, with no sub-pixel jitter (``_resample.translate``), so what a reader reads
+is the data's own spread. Fitted extents, seeds 0-1, MIN_SIDE_EXTENT = 0.052:
+
+    data without a translation               digits upright, turned, by thirds, on a small
+                                             canvas: 0.023-0.036; shapes drawn centred: 0.005
+    moved within +-1/16 of the side          digits 0.078-0.086 (lower bounds 0.075-0.080),
+                                             shapes drawn there, 28 x 28 and 64 x 64 RGB:
+                                             0.069-0.076 (lower bounds 0.066-0.072)
+
+With bilinear warps each arm carried two jittered warps (+-1 pixel of spread of their own) and
+the same data read 0.039-0.068 and 0.073-0.11: no bar separated them. A weak reader reads every
+extent wider, so the fine bar needs a reader trained on FINE_TRAIN inputs or more for
+FINE_EPOCHS epochs or more, else the bar is COARSE_SIDE_EXTENT, 1.25 steps of 1/8 of the side:
+200 shapes drawn centred read up to 0.067 (lower bound 0.054); turned digits read lower bounds
+0.054, 0.048, 0.036 and 0.032 after 10, 20, 40 and 80 epochs (upright 1,000 digits after one
+epoch: ty 0.082), while digits within +-1/16 read 0.079-0.082 from 10 epochs on. The positive
+control of a translation moves by 1/8 of the side (``Probe.control_step``): at the first step a
+trained reader placed marked inputs at TV 0.15 only, which would leave a present translation
+undecided.
 
 Lattice translations move whole sites, so they are probed as discrete generators.
 
@@ -41,11 +68,12 @@ a posterior over the bins keeps both modes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
 
+from pipeline.discovery._records import RESOLVED
 from pipeline.groups import Group
 from pipeline.kinds import kind_record
 
@@ -61,6 +89,16 @@ PERIODIC_POWERS = (1, 2, 4, 6, 8, 10, 12)  # 15, 30, 60, ..., 180 degrees
 SPACE_POWERS = (2, 4, 6, 8, 10, 12)
 LINEAR_BASE_PER_RANGE = 12  # the linear element: 1/12 of the natural range
 LINEAR_POWERS = (3, 6, 9, 12, 15, 18)  # a quarter range .. 1.5 natural ranges
+# Image translations start at 1/24 of the side (a pixel or two) and claim a spread only beyond
+# MIN_SIDE_EXTENT, with confidence, where the reader learns from FINE_TRAIN inputs or more (else
+# beyond COARSE_SIDE_EXTENT); their positive control moves by 1/8 of the side (CONTROL_POWER),
+# which a trained reader sees in any image, whatever the first step (see the module docstring).
+IMAGE_TRANSLATION_POWERS = (1, 2, 3, 6, 12, 18)
+MIN_SIDE_EXTENT = RESOLVED / 24  # 1.25 first steps, as for the other generators
+COARSE_SIDE_EXTENT = RESOLVED / 8  # 1.25 steps of 1/8 of the side
+FINE_TRAIN = 400
+FINE_EPOCHS = 40
+CONTROL_POWER = 3
 MAX_POWERS = 16
 
 
@@ -95,6 +133,8 @@ class Probe:
     log_scale: bool = False
     bin_powers: tuple[int, ...] = ()  # the powers the reader tells apart, 0 first
     powers: tuple[int, ...] = ()  # the power of ``element`` each grid step moves by
+    control_step: int = 0  # the grid step the positive control moves marked inputs by
+    min_extent: float = 0.0  # the smallest extent claimed (0: RESOLVED first steps)
 
     @property
     def whole(self) -> bool:
@@ -133,6 +173,33 @@ def probes(group: Group, kind: str, lattice_side: int = 0) -> list[Probe]:
     ):
         found.append(_discrete_probe(name, element, order))
     return found
+
+
+def fine_probe(probe: Probe, train: int, epochs: int = FINE_EPOCHS) -> Probe | None:
+    """The fine grid of an image translation's probe (None for other probes): steps from 1/24
+    of the side, a claim beyond MIN_SIDE_EXTENT (COARSE_SIDE_EXTENT where the reader learns
+    from fewer than FINE_TRAIN inputs or for fewer than FINE_EPOCHS epochs), the positive
+    control at 1/8 of the side. The element is the coarse probe's (1/24 of the side), only its
+    powers change."""
+    if probe.unit != "side":
+        return None
+    powers = IMAGE_TRANSLATION_POWERS
+    base_step, base_magnitude = (
+        probe.steps[0] / probe.powers[0],
+        probe.magnitudes[0] / probe.powers[0],
+    )
+    return replace(
+        probe,
+        magnitudes=tuple(base_magnitude * k for k in powers),
+        steps=tuple(base_step * k for k in powers),
+        limit=base_step * powers[-1],
+        bin_powers=(0, *(k * sign for k in powers for sign in (1, -1))),
+        powers=powers,
+        control_step=powers.index(CONTROL_POWER),
+        min_extent=(
+            MIN_SIDE_EXTENT if train >= FINE_TRAIN and epochs >= FINE_EPOCHS else COARSE_SIDE_EXTENT
+        ),
+    )
 
 
 def _lie_probe(group: Group, i: int, name: str, natural: float, kind: str, side: int) -> Probe:

@@ -73,6 +73,9 @@ class Verdict:
     matrix: Tensor | None = None  # a proposed direction's (d, d) matrix; None for the basis
     tv_upper: list[float] = field(default_factory=list)  # upper confidence bound per magnitude
     threshold: float = EXTENT_TV  # presence: tv_upper at the first step below this
-    control_tv: float = 0.0  # the positive control's TV (marked pairs, moved by the first step)
+    control_tv: float = 0.0  # the positive control's TV (marked pairs, moved by the control step)
     # A discrete move's TV read by its own binary reader (``_confirm``), where one was trained
     confirm_tv: float | None = None
+    # The lower confidence bound of the extent (bootstrap over the scored inputs), where the
+    # probe claims extents beyond an absolute bar (image translations: ``_probes``)
+    extent_lower: float | None = None

@@ -16,6 +16,14 @@ symmetry. Here every image of a rotation probe, moved or not, first passes throu
   so both arms see only the disc a rotation maps onto itself. The taper is wide, so the window
   adds little beyond the band.
 
+Translations of images go the same way without the window (a translation moves content across
+the frame, which no window holds still): both arms are low-passed on a canvas padded by a side
+on each edge (``translate``), the moved arm is shifted there by a Fourier phase ramp, exact for
+band-limited content, and cropped. The reference arm is the low-passed crop (a move by t and
+back is the identity on the canvas). No sub-pixel jitter is needed: a bilinear warp's jitter,
+which equalizes its blur, adds a spread of its own (two warps of +-1/2 pixel: +-1 pixel) that a
+reader of fine translations reads as a partial translation of every image.
+
 Rotations are then band-limited (sinc) interpolations: exact turns by multiples of 90 degrees
 (pixel permutations) and, for the rest within +-45 degrees, three shears (Unser, Thevenaz &
 Yaroslavsky 1995), each a per-row or per-column Fourier phase shift. On prepared images that is
@@ -44,17 +52,43 @@ def _taper(r: Tensor, flat: float, zero: float) -> Tensor:
     return 0.5 * (1 + torch.cos(math.pi * u))
 
 
+def _band(height: int, width: int, like: Tensor) -> Tensor:
+    """The isotropic low-pass on a (height, width) spectrum, as fft2 orders its frequencies."""
+    rows = torch.fft.fftfreq(height, device=like.device, dtype=like.dtype) * 2  # of Nyquist
+    cols = torch.fft.fftfreq(width, device=like.device, dtype=like.dtype) * 2
+    return _taper(torch.sqrt(rows[:, None] ** 2 + cols[None, :] ** 2), *BAND)
+
+
 def prepare(images: Tensor) -> Tensor:
     """Band-limit and window (B, C, H, W) square images (see the module docstring)."""
     side = images.shape[-1]
     pad = side // 4  # the low-pass's tails must not wrap around to the opposite edge
-    freq = torch.fft.fftfreq(side + 2 * pad, device=images.device, dtype=images.dtype) * 2
-    band = _taper(torch.sqrt(freq[:, None] ** 2 + freq[None, :] ** 2), *BAND)  # of Nyquist
     padded = torch.fft.fft2(torch.nn.functional.pad(images, (pad,) * 4))
+    band = _band(side + 2 * pad, side + 2 * pad, images)
     smooth = torch.fft.ifft2(padded * band).real[..., pad : pad + side, pad : pad + side]
     centre = torch.arange(side, dtype=images.dtype, device=images.device) - (side - 1) / 2
     radius = torch.sqrt(centre[:, None] ** 2 + centre[None, :] ** 2) / (side / 2)
     return smooth * _taper(radius, *WINDOW)  # smooth: adds little beyond the band
+
+
+def translate(images: Tensor, shifts: Tensor | None) -> Tensor:
+    """Low-pass (B, C, H, W) images and move their content by ``shifts`` (B, 2) pixels (x right,
+    y down; None: not moved, the reference arm), exactly for the low-passed content.
+
+    The canvas is padded by the image's height and width on each side, so content a move takes
+    out of the frame leaves it (and the low-pass's tails stay clear of the opposite edge) for
+    moves of up to a side; what enters the frame is the padding's zeros, as in a warp."""
+    height, width = images.shape[-2:]
+    canvas = torch.nn.functional.pad(images, (width, width, height, height))
+    spectrum = torch.fft.fft2(canvas) * _band(3 * height, 3 * width, images)
+    if shifts is not None:
+        rows = 2 * math.pi * torch.fft.fftfreq(3 * height, device=images.device, dtype=images.dtype)
+        cols = 2 * math.pi * torch.fft.fftfreq(3 * width, device=images.device, dtype=images.dtype)
+        shifts = shifts.to(images.device, images.dtype)
+        angle = -(shifts[:, 1, None, None] * rows[:, None] + shifts[:, 0, None, None] * cols)
+        spectrum = spectrum * torch.polar(torch.ones_like(angle), angle)[:, None]
+    moved = torch.fft.ifft2(spectrum).real  # the band is zero at Nyquist: the result is real
+    return moved[..., height : 2 * height, width : 2 * width]
 
 
 def _shear(images: Tensor, amount: Tensor, axis: int) -> Tensor:

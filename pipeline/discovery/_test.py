@@ -9,7 +9,8 @@ each fitted on data the test never scores:
    was moved along it, given its label or targets (the test concerns x with its label): a
    posterior over the grid's moves (``_probes``), read for step k as the likelihood ratio
    log p(+-k | x) / p(0 | x), and as the posterior's mean move. One reader, a head per
-   generator, serves the whole group.
+   generator, serves the whole group; image translations are read again by a reader of their
+   own on a finer grid (``_probes``), whose verdicts replace the shared reader's.
 2. per step t, a histogram classifier on one reading, fitted on one held-out split moved and
    unmoved: it learns where the data's own pose spread ends. For regression data one more
    reading is the residual of a predictor fitted to the training split (``_residuals``): a
@@ -30,9 +31,10 @@ dependence). From the curve:
 - *presence*, from a confidence bound: the one-sided upper bound of the first step's TV
   (``tv_upper``, confidence 1 - alpha with the folds combined) lies below a threshold. For a
   continuous generator the threshold is 1/2, the extent's own definition: the data extend
-  beyond the first step, the test's resolution; and the extent fitted to the whole curve
-  must clear that step by a quarter (``RESOLVED``), since a reader's TV at the first step is
-  lowest where the data's own pose varies. For a discrete generator, whose one move
+  beyond the first step; and the extent fitted to the whole curve must clear the test's
+  resolution (``RESOLVED`` first steps; for image translations cleared by the extent's lower
+  confidence bound, and coarser for weakly trained readers: ``_probes``), since a reader's TV at the first step is lowest where the data's own pose
+  varies. For a discrete generator, whose one move
   cannot be a small step, it is the equivalence margin ``TestConfig.margin`` (see there).
   Holm's procedure over the group's generators bounds the chance of any false discovery in the
   group by alpha.
@@ -41,14 +43,16 @@ dependence). From the curve:
   would make presence more likely. So a fixed random pattern (the *marker*, no symmetry of any
   generator) is added to a share of the training inputs, and the test is run once more on
   held-out inputs carrying it: presence needs the trained reader to place the marked inputs
-  moved by the first step beyond the same threshold (a lower confidence bound above it, folds
-  combined), i.e. to see, at this step, a non-invariance of the size the presence claim rules
-  out. Where it does not, the verdict is undecided (not present, with a note).
+  moved by the first step (image translations: by 1/8 of the side, ``Probe.control_step``)
+  beyond the same threshold (a lower confidence bound above it, folds combined), i.e. to see,
+  at this step, a non-invariance of the size the presence claim rules out. Where it does not,
+  the verdict is undecided (not present, with a note).
 
 Interpolation: images moved along a rotation pass through a band-limited rotation after a
 matched low-pass and a soft circular window, on both arms, the reference arm being moved by the
-same element and back (``_resample``); any other image move is a bilinear warp after a random
-sub-pixel translation, on both arms.
+same element and back; images moved along a translation through a band-limited shift after the
+same low-pass, on both arms (``_resample``); any other image move is bilinear warps after random
+sub-pixel translations, on both arms (``_mover``).
 """
 
 from __future__ import annotations
@@ -63,9 +67,9 @@ from torch import Tensor
 
 from pipeline.data import Dataset
 from pipeline.discovery._confirm import confirming_differences, vetoes
-from pipeline.discovery._extent import fitted_extent, is_full
+from pipeline.discovery._extent import extent_lower_bound, fitted_extent, is_full
 from pipeline.discovery._mover import Conditioner, Mover, marker
-from pipeline.discovery._probes import Probe, probes
+from pipeline.discovery._probes import Probe, fine_probe, probes
 from pipeline.discovery._readers import Reader
 from pipeline.discovery._records import EXTENT_TV, RESOLVED, TestConfig, Verdict
 from pipeline.discovery._residuals import Residuals, residuals_for
@@ -86,6 +90,7 @@ from pipeline.kinds import kind_record
 # Feature changes below this share of the features' norm are the float arithmetic's own noise
 # (a generator that leaves an input where it was still runs it through a resampling or product).
 FLOAT_NOISE = 1e-4
+FINE_SEED = 104_729  # the fine translation reader's generator: seed + this (its own draws)
 _Outputs = tuple[Tensor, Tensor | None]  # a head's logits, the residual reading or None
 
 
@@ -103,7 +108,8 @@ def measure(
     dataset: Dataset, group: Group, config: TestConfig, device: torch.device | str = "cpu"
 ) -> Measured:
     """TV curves, extents, p-values and controls of every generator of ``group`` (undecided:
-    ``_discover.discovery_test`` decides; see the module docstring)."""
+    ``_discover.discovery_test`` decides; see the module docstring). One reader is shared by
+    the generators; image translations have their own, on a finer grid (``_probes``)."""
     group = group.to(device="cpu", dtype=torch.float32)  # elements move to the data's device
     dataset = at_reader_resolution(dataset)
     side = dataset.train.inputs.shape[-1] if kind_record(dataset.kind).whole_sites else 0
@@ -111,18 +117,32 @@ def measure(
     if not found:
         return Measured([], [], lambda p, j: torch.zeros(0))
     device = torch.device(device)
-    mover = Mover(dataset, group, found, device)
+    train = _training_sample(dataset, config, device)
+    translations = [p for p, probe in enumerate(found) if probe.unit == "side"]  # of images
+    epochs = _reader_epochs(config, len(translations))  # the fine reader's
+    fine = {p: fine_probe(found[p], len(train[0]), epochs) for p in translations}
     conditioner = Conditioner(dataset, config.seed)
     mark = marker(dataset.train.inputs, dataset.kind, config.seed).to(device)
     rng = torch.Generator().manual_seed(config.seed)
+    mover = Mover(dataset, group, found, device)
     reader = _train_reader(dataset, mover, conditioner, config, rng)
     scored = splits_for_test(dataset, config.max_train, config.max_held_out)[1:]
     folds = [_held_out(split, config.max_held_out, rng, device) for split in scored]
-    train = _training_sample(dataset, config, device)
     confirm = _Confirmer(mover, conditioner, train, folds, config.seed)
     residuals = residuals_for(dataset, conditioner, train, config.seed)
+    verdicts: list[Verdict | None] = [None] * len(found)
     scorer = _Scorer(reader, mover, conditioner, rng, residuals)
-    verdicts = [_test_probe(scorer, p, folds, mark, config, confirm) for p in range(len(found))]
+    for p in range(len(found)):
+        if p not in fine:
+            verdicts[p] = _test_probe(scorer, p, folds, mark, config, confirm)
+    found = [fine.get(p, probe) for p, probe in enumerate(found)]
+    if fine:
+        fine_rng = torch.Generator().manual_seed(config.seed + FINE_SEED)
+        fine_mover = Mover(dataset, group, list(fine.values()), device)
+        fine_reader = _train_reader(dataset, fine_mover, conditioner, config, fine_rng)
+        fine_scorer = _Scorer(fine_reader, fine_mover, conditioner, fine_rng, residuals)
+        for q, p in enumerate(fine):
+            verdicts[p] = _test_probe(fine_scorer, q, folds, mark, config)
     return Measured(verdicts, found, confirm)
 
 
@@ -165,6 +185,11 @@ def _training_sample(
     return own.inputs[index].float().to(device), own.targets[index].to(device)
 
 
+def _reader_epochs(config: TestConfig, probes: int) -> int:
+    """A reader's training epochs: ``epochs``, or ``epochs_per_probe`` for each of its probes."""
+    return max(config.epochs, config.epochs_per_probe * probes)
+
+
 def _train_reader(
     dataset: Dataset,
     mover: Mover,
@@ -184,7 +209,7 @@ def _train_reader(
         ).to(mover.device)
     optimizer = torch.optim.Adam(reader.parameters(), lr=config.lr)
     reader.train()
-    for _ in range(max(config.epochs, config.epochs_per_probe * len(mover.probes))):
+    for _ in range(_reader_epochs(config, len(mover.probes))):
         order = torch.randperm(len(x), generator=rng).to(mover.device)
         for start in range(0, len(x), config.batch_size):
             batch = order[start : start + config.batch_size]
@@ -330,11 +355,12 @@ def _test_probe(
 @torch.no_grad()
 def _visibility(scorer: _Scorer, p: int, marked) -> tuple[float, float]:
     """The positive control on an injected non-invariance: p-value of H0 "the trained reader
-    does not see marked inputs move by +-step 1", and the control's TV.
+    does not see marked inputs move by +-(the probe's control step)", and the control's TV.
 
     A C2ST between pairs of the trained reader's features of the same marked input: A = (x, x)
-    in the reference arm twice (independent resamplings), B = (x, x moved by +-step 1); the
-    statistic is the distance between the features. The marker moves with its input whatever
+    in the reference arm twice (independent resamplings, or the same exact one for image
+    translations), B = (x, x moved by +-control step); the statistic is the distance between
+    the features. The marker moves with its input whatever
     the data's own distribution, so a reader whose features register the generator tells B from
     A, and one blind to it (a whole symmetry and blindness both read TV 0 on the data) does not.
     """
@@ -349,10 +375,10 @@ def _visibility(scorer: _Scorer, p: int, marked) -> tuple[float, float]:
 
 
 def _pair_distance(scorer: _Scorer, p: int, x: Tensor, y: Tensor, moved: bool) -> Tensor:
-    """|features(reference x) - features(x moved by +-step 1, or reference again)| per input;
+    """|features(reference x) - features(x moved by +-control step, or reference again)| per input;
     changes below the float arithmetic's own noise (relative FLOAT_NOISE) count as none."""
     mover, reader, condition = scorer.mover, scorer.reader, scorer.conditioner
-    amounts = mover.step(p, 0, len(x), scorer.rng)
+    amounts = mover.step(p, mover.probes[p].control_step, len(x), scorer.rng)
     back = mover.paired[p]
     still = amounts if back else torch.zeros(len(x)).long()
     first_x, first_y = mover.move(p, still, x, y, scorer.rng, back=True)
@@ -389,7 +415,17 @@ def _verdict(probe: Probe, per_step: list[tuple[Tensor, Tensor]], config: TestCo
     circle = _circle(probe)
     size = fitted_extent([probe.size(m) for m in probe.magnitudes], tv, circle)
     full = probe.whole and is_full(size, circle)
-    if probe.mode != "discrete" and not full and size < RESOLVED * probe.size(probe.magnitudes[0]):
+    lower = None
+    if probe.min_extent and not full:  # an absolute bar: the spread must clear it with confidence
+        differences = torch.stack([torch.cat(folds) for folds in per_step], dim=1)
+        rng = torch.Generator().manual_seed(config.seed)
+        sizes = [probe.size(m) for m in probe.magnitudes]
+        lower = extent_lower_bound(sizes, differences, circle, config.alpha, rng)
+        if lower < probe.size(probe.min_extent):
+            p_value = 1.0
+    elif (
+        probe.mode != "discrete" and not full and size < RESOLVED * probe.size(probe.magnitudes[0])
+    ):
         p_value = 1.0  # within the resolution: no evidence of a spread beyond it
     if full or size >= probe.size(probe.magnitudes[-1]):
         extent = probe.magnitudes[-1]
@@ -408,6 +444,7 @@ def _verdict(probe: Probe, per_step: list[tuple[Tensor, Tensor]], config: TestCo
         tv_upper=tv_upper,
         threshold=threshold,
         tv_error=tv_error,
+        extent_lower=lower,
     )
 
 

@@ -61,6 +61,21 @@ def shapes(n: int, side: int, seed: int, upright: bool = False) -> Dataset:
     return image_dataset(images[:, None], labels, seed, "shapes", upright)
 
 
+def shifted_shapes(n: int, side: int, seed: int, shift: float) -> Dataset:
+    """Upright shapes (``shapes``) drawn moved left or right within +-shift of the side, each at
+    its own position (never resampled): the translation tx within +-shift, nothing else."""
+    rng = torch.Generator().manual_seed(seed)
+    labels = torch.randint(2, (n,), generator=rng)
+    long = side * torch.tensor([0.18, 0.3])[labels]
+    short = side * 0.12
+    moved = side * shift * (2 * torch.rand(n, generator=rng) - 1)
+    x, y = _grid(side)
+    u = (x - moved.view(n, 1, 1)) / long.view(n, 1, 1)
+    r = torch.sqrt(u**2 + (y / short) ** 2)
+    images = torch.sigmoid((1 - r) * short / (side / 28))
+    return image_dataset(images[:, None], labels, seed, "shifted_shapes", upright=True)
+
+
 def image_dataset(x: torch.Tensor, y: torch.Tensor, seed: int, name: str, upright: bool) -> Dataset:
     return Dataset.from_tensors(
         x,

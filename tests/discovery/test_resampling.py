@@ -10,7 +10,7 @@ import torch
 
 from pipeline.actions import act
 from pipeline.discovery import TestConfig, discovery_test
-from pipeline.discovery._resample import prepare, rotate
+from pipeline.discovery._resample import prepare, rotate, translate
 from pipeline.groups import get_group
 from tests.discovery.never_warped import shapes, textures
 
@@ -83,7 +83,31 @@ def _sharpness(images: torch.Tensor) -> float:
     return float(images.diff(dim=-1).pow(2).mean() + images.diff(dim=-2).pow(2).mean())
 
 
-@pytest.mark.parametrize("generator", ["tx", "shear"])
+@pytest.mark.parametrize("side", [20, 28, 64])
+def test_band_limited_translations_compose_invert_and_move_like_the_image_action(side):
+    rng = torch.Generator().manual_seed(side)
+    field = torch.randn(4, 1, side, side, dtype=torch.float64, generator=rng)
+    for _ in range(2):  # smooth content: the low-pass leaves it alone
+        field = torch.nn.functional.avg_pool2d(field, 5, 1, 2, count_include_pad=False)
+    centred = torch.arange(side, dtype=torch.float64) - (side - 1) / 2
+    envelope = torch.exp(-(centred[:, None] ** 2 + centred[None, :] ** 2) / (2 * (side / 10) ** 2))
+    images = translate(field * envelope, None)  # content away from the frame, as on a background
+    scale = float(images.abs().max())
+    shifts = torch.tensor(
+        [[1.3, -0.4], [-2.7, 0.5], [0.25, 3.0], [-0.5, -0.5]], dtype=torch.float64
+    )
+    again = translate(translate(images, None), None)  # each call low-passes: as many here
+    back = translate(translate(images, shifts), -shifts)
+    assert float((back - again).abs().max()) < 0.005 * scale
+    twice = translate(translate(images, shifts / 2), shifts / 2)
+    assert float((twice - translate(translate(images, shifts), None)).abs().max()) < 0.005 * scale
+    group = get_group("T2").to(dtype=torch.float64)
+    whole = torch.tensor([[2.0, -1.0], [-3.0, 0.0], [0.0, 4.0], [1.0, 1.0]], dtype=torch.float64)
+    warped = act(group, group.exp(whole * 2 / side), images, "image")  # whole pixels: exact
+    assert float((translate(images, whole) - translate(warped, None)).abs().max()) < 0.005 * scale
+
+
+@pytest.mark.parametrize("generator", ["shear", "stretch"])
 def test_both_arms_of_a_bilinear_move_carry_the_same_blur(generator):
     """Moved by h h, the reference arm by h h^-1, each warp jittered: on white noise (every
     frequency present) the two arms are about as sharp as each other (a zoom changes the noise's
