@@ -42,7 +42,8 @@ from pipeline.discovery import TestConfig  # noqa: E402
 from pipeline.discovery._mover import Conditioner, Mover  # noqa: E402
 from pipeline.discovery._probes import probes  # noqa: E402
 from pipeline.discovery._residuals import residuals_for  # noqa: E402
-from pipeline.discovery._test import _Scorer, _train_reader, _verdict  # noqa: E402
+from pipeline.discovery._test import _Scorer, _verdict  # noqa: E402
+from pipeline.discovery._training import train_reader  # noqa: E402
 from pipeline.discovery._twosample import combined_p, sign_test_p  # noqa: E402
 from pipeline.groups import get_group  # noqa: E402
 from tests.discovery.never_warped import textures  # noqa: E402
@@ -176,7 +177,7 @@ class _Fitted:
         mover = Mover(data, group, found, torch.device("cpu"))
         conditioner = Conditioner(data, seed)
         rng = torch.Generator().manual_seed(seed)
-        reader = _train_reader(data, mover, conditioner, self.config, rng)
+        reader = train_reader(data, mover, conditioner, self.config, rng)
         train = (data.train.inputs.float(), data.train.targets)
         residuals = residuals_for(data, conditioner, train, seed)  # regression only
         self.scorer = _Scorer(reader, mover, conditioner, rng, residuals)

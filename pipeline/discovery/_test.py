@@ -5,12 +5,12 @@ held-out data moved by exp(+-t L) (a C2ST, Lopez-Paz & Oquab 2017). Targets move
 inputs (equivariant targets by the same element; ``_mover``). The discriminator has two stages,
 each fitted on data the test never scores:
 
-1. a *reader*, trained on the training split, estimates for every generator how far an input
-   was moved along it, given its label or targets (the test concerns x with its label): a
-   posterior over the grid's moves (``_probes``), read for step k as the likelihood ratio
-   log p(+-k | x) / p(0 | x), and as the posterior's mean move. One reader, a head per
-   generator, serves the whole group; image translations are read again by a reader of their
-   own on a finer grid (``_probes``), whose verdicts replace the shared reader's.
+1. a *reader*, trained on the training split (``_training``), estimates for every generator
+   how far an input was moved along it, given its label or targets (the test concerns x with
+   its label): a posterior over the grid's moves (``_probes``), read for step k as the
+   likelihood ratio log p(+-k | x) / p(0 | x), and as the posterior's mean move. One reader, a
+   head per generator, serves the whole group; image translations are read again by a reader
+   of their own on a finer grid (``_probes``), whose verdicts replace the shared reader's.
 2. per step t, a histogram classifier on one reading, fitted on one held-out split moved and
    unmoved: it learns where the data's own pose spread ends. For regression data one more
    reading is the residual of a predictor fitted to the training split (``_residuals``): a
@@ -33,9 +33,10 @@ dependence). From the curve:
   continuous generator the threshold is 1/2, the extent's own definition: the data extend
   beyond the first step; and the extent fitted to the whole curve must clear the test's
   resolution (``RESOLVED`` first steps; for image translations cleared by the extent's lower
-  confidence bound, and coarser for weakly trained readers: ``_probes``), since a reader's TV at the first step is lowest where the data's own pose
-  varies. For a discrete generator, whose one move
-  cannot be a small step, it is the equivalence margin ``TestConfig.margin`` (see there).
+  confidence bound, and coarser for weakly trained readers: ``_probes``), since a reader's TV
+  at the first step is lowest where the data's own pose varies. For a discrete generator,
+  whose one move cannot be a small step, it is the equivalence margin ``TestConfig.margin``
+  (see there).
   Holm's procedure over the group's generators bounds the chance of any false discovery in the
   group by alpha.
 - a *positive control* with the trained reader: a reader that cannot see a generator reads TV 0
@@ -74,6 +75,7 @@ from pipeline.discovery._readers import Reader
 from pipeline.discovery._records import EXTENT_TV, RESOLVED, TestConfig, Verdict
 from pipeline.discovery._residuals import Residuals, residuals_for
 from pipeline.discovery._splits import at_reader_resolution, splits_for_test
+from pipeline.discovery._training import reader_epochs, subset, train_reader, training_sample
 from pipeline.discovery._twosample import (
     accuracy_p,
     combined_p,
@@ -117,15 +119,15 @@ def measure(
     if not found:
         return Measured([], [], lambda p, j: torch.zeros(0))
     device = torch.device(device)
-    train = _training_sample(dataset, config, device)
+    train = training_sample(dataset, config, device)
     translations = [p for p, probe in enumerate(found) if probe.unit == "side"]  # of images
-    epochs = _reader_epochs(config, len(translations))  # the fine reader's
+    epochs = reader_epochs(config, len(translations))  # the fine reader's
     fine = {p: fine_probe(found[p], len(train[0]), epochs) for p in translations}
     conditioner = Conditioner(dataset, config.seed)
     mark = marker(dataset.train.inputs, dataset.kind, config.seed).to(device)
     rng = torch.Generator().manual_seed(config.seed)
     mover = Mover(dataset, group, found, device)
-    reader = _train_reader(dataset, mover, conditioner, config, rng)
+    reader = train_reader(dataset, mover, conditioner, config, rng)
     scored = splits_for_test(dataset, config.max_train, config.max_held_out)[1:]
     folds = [_held_out(split, config.max_held_out, rng, device) for split in scored]
     confirm = _Confirmer(mover, conditioner, train, folds, config.seed)
@@ -139,7 +141,7 @@ def measure(
     if fine:
         fine_rng = torch.Generator().manual_seed(config.seed + FINE_SEED)
         fine_mover = Mover(dataset, group, list(fine.values()), device)
-        fine_reader = _train_reader(dataset, fine_mover, conditioner, config, fine_rng)
+        fine_reader = train_reader(dataset, fine_mover, conditioner, config, fine_rng)
         fine_scorer = _Scorer(fine_reader, fine_mover, conditioner, fine_rng, residuals)
         for q, p in enumerate(fine):
             verdicts[p] = _test_probe(fine_scorer, q, folds, mark, config)
@@ -168,95 +170,11 @@ class _Confirmer:
         return self.done[p, j]
 
 
-# -- the reader -------------------------------------------------------------------------------
-
-
-def _subset(n: int, limit: int, rng: torch.Generator) -> Tensor:
-    order = torch.randperm(n, generator=rng)
-    return order[:limit] if limit < n else order
-
-
-def _training_sample(
-    dataset: Dataset, config: TestConfig, device: torch.device
-) -> tuple[Tensor, Tensor]:
-    """The inputs a reader trains on: the training split less the held-out fold (_splits.py)."""
-    own = splits_for_test(dataset, config.max_train, config.max_held_out)[0]
-    index = _subset(len(own), config.max_train, torch.Generator().manual_seed(config.seed))
-    return own.inputs[index].float().to(device), own.targets[index].to(device)
-
-
-def _reader_epochs(config: TestConfig, probes: int) -> int:
-    """A reader's training epochs: ``epochs``, or ``epochs_per_probe`` for each of its probes."""
-    return max(config.epochs, config.epochs_per_probe * probes)
-
-
-def _train_reader(
-    dataset: Dataset,
-    mover: Mover,
-    conditioner: Conditioner,
-    config: TestConfig,
-    rng: torch.Generator,
-) -> Reader:
-    """The reader, trained on the training split less the held-out fold (_splits.py)."""
-    own = splits_for_test(dataset, config.max_train, config.max_held_out)[0]
-    index = _subset(len(own), config.max_train, rng)
-    x = own.inputs[index].float().to(mover.device)
-    y = own.targets[index].to(mover.device)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)  # layer initializers draw from the global generator
-        reader = Reader(
-            dataset.kind, tuple(x.shape[1:]), conditioner.size, [p.outputs for p in mover.probes]
-        ).to(mover.device)
-    optimizer = torch.optim.Adam(reader.parameters(), lr=config.lr)
-    reader.train()
-    for _ in range(_reader_epochs(config, len(mover.probes))):
-        order = torch.randperm(len(x), generator=rng).to(mover.device)
-        for start in range(0, len(x), config.batch_size):
-            batch = order[start : start + config.batch_size]
-            which = torch.randint(len(mover.probes), (len(batch),), generator=rng)
-            loss = _batch_loss(reader, mover, conditioner, x[batch], y[batch], which, rng)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-    return reader.eval()
-
-
-def _batch_loss(
-    reader: Reader,
-    mover: Mover,
-    conditioner: Conditioner,
-    x: Tensor,
-    y: Tensor,
-    which: Tensor,
-    rng: torch.Generator,
-) -> Tensor:
-    """Each input moved along one random probe; that probe's head learns the amount."""
-    moves = {}
-    for p in which.unique().tolist():
-        rows = (which == p).nonzero().squeeze(1).to(x.device)
-        moves[p] = (rows, mover.draw(p, len(rows), rng))
-    moved, moved_y = mover.move_batch(moves, x, y, rng)
-    condition = torch.zeros(len(x), conditioner.size, device=x.device)
-    for p, (rows, _) in moves.items():
-        condition[rows] = conditioner(moved_y[p])
-    outputs = reader(moved, condition)
-    total = x.new_zeros(())
-    for p, (rows, amounts) in moves.items():
-        total = total + _head_loss(mover.probes[p], outputs[p][rows], amounts.to(x.device))
-    return total / len(x)
-
-
-def _head_loss(probe: Probe, output: Tensor, amounts: Tensor) -> Tensor:
-    if probe.mode == "periodic":  # the nearest bin
-        amounts = torch.round(amounts * probe.limit / (2 * math.pi)).remainder(probe.limit)
-    return F.cross_entropy(output, amounts.long(), reduction="sum")
-
-
 # -- the two-sample tests ---------------------------------------------------------------------
 
 
 def _held_out(split, limit: int, rng: torch.Generator, device: torch.device):
-    index = _subset(len(split), limit, rng)
+    index = subset(len(split), limit, rng)
     return split.inputs[index].float().to(device), split.targets[index].to(device)
 
 

@@ -84,13 +84,13 @@ def test_translations_get_their_own_reader_and_the_shared_one_keeps_its_grid(mon
     from pipeline.discovery import _test
 
     trained = []
-    real = _test._train_reader
+    real = _test.train_reader
 
     def recording(dataset, mover, *args):
         trained.append([(p.generator, p.magnitudes[0]) for p in mover.probes])
         return real(dataset, mover, *args)
 
-    monkeypatch.setattr(_test, "_train_reader", recording)
+    monkeypatch.setattr(_test, "train_reader", recording)
     quick = TestConfig(epochs=1, epochs_per_probe=0, max_train=120, max_held_out=60)
     group = get_group("SO2*T2*D1")
     measured = _test.measure(shifted_shapes(300, 16, 0, 1 / 16), group, quick)
