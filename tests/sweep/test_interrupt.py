@@ -43,7 +43,13 @@ SPACE = {
 def paced_space(folder: Path) -> dict:
     """SPACE with the user's paced network beside it (slowed while ``folder/pace`` exists)."""
     shutil.copy(Path(__file__).with_name("paced_net.py"), folder / "paced_net.py")
-    model = {"factory": "paced_net:paced_net", "pace_file": str(folder / "pace")}
+    # half a second per training batch while paced: the last trial's remaining epochs (a
+    # resumed trial may have one left) outlast a signal delivered late on a loaded machine
+    model = {
+        "factory": "paced_net:paced_net",
+        "pace_file": str(folder / "pace"),
+        "pace_seconds": 0.5,
+    }
     return {**SPACE, "model": model}
 
 
