@@ -66,8 +66,10 @@ def test_the_extents_lower_bound_tightens_with_the_inputs_and_covers_the_fit():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1])
-def test_never_warped_shapes_moved_within_a_sixteenth_of_the_side_read_tx_present(seed):
+def test_never_warped_shapes_moved_within_a_sixteenth_of_the_side_read_tx_present():
+    # one seed here (about 35 CPU s); the suite runs five (bench/discovery_suite.py,
+    # shapes_shift_fine), and last session's bar failed at this one
+    seed = 1
     torch.manual_seed(0)
     moved = discovery_test(shifted_shapes(900, 28, seed, 1 / 16), get_group("T2"), TestConfig())
     found = {v.generator: v for v in moved}
