@@ -101,35 +101,33 @@ class Mover:
         amounts = torch.tensor(probe.bin_powers, dtype=probe.direction.dtype) * (step / 2)
         return self.group.exp(amounts[:, None] * probe.direction)
 
+    def _plane_block(self, probe: Probe) -> Tensor | None:
+        """The plane block of an image probe's element that moves nothing but the plane
+        (identity elsewhere), else None."""
+        if not self.interpolated or self.plane is None or probe.element is None:
+            return None
+        element, span = probe.element, self.plane
+        rest = element.clone()
+        rest[span, span] = torch.eye(span.stop - span.start, dtype=element.dtype)
+        if not torch.allclose(rest, torch.eye(len(rest), dtype=rest.dtype)):
+            return None
+        return element[span, span]
+
     def _turns_images(self, probe: Probe) -> bool:
         """Square images and a probe that only turns the plane: the band-limited path."""
         shape = self.dataset.train.inputs.shape
-        if not self.interpolated or probe.mode != "periodic" or self.plane is None:
+        block = self._plane_block(probe)
+        if block is None or probe.mode != "periodic" or shape[-1] != shape[-2]:
             return False
-        if shape[-1] != shape[-2]:
-            return False
-        element, span = probe.element, self.plane
-        rest = element.clone()
-        rest[span, span] = torch.eye(span.stop - span.start, dtype=element.dtype)
-        block = element[span, span]
-        turn_only = bool(torch.allclose(block[:2, 2], torch.zeros(2, dtype=block.dtype)))
-        return turn_only and bool(torch.allclose(rest, torch.eye(len(rest), dtype=rest.dtype)))
+        return bool(torch.allclose(block[:2, 2], torch.zeros(2, dtype=block.dtype)))
 
     def _translates_images(self, probe: Probe) -> bool:
         """A continuous probe that only translates images: the band-limited shift."""
-        if not self.interpolated or self.plane is None or probe.mode == "discrete":
+        block = self._plane_block(probe)
+        if block is None or probe.mode == "discrete":
             return False
-        element, span = probe.element, self.plane
-        rest = element.clone()
-        rest[span, span] = torch.eye(span.stop - span.start, dtype=element.dtype)
-        block = element[span, span]
         eye = torch.eye(2, dtype=block.dtype)
-        moves = bool(block[:2, 2].abs().max() > 0)
-        return (
-            moves
-            and bool(torch.allclose(block[:2, :2], eye))
-            and bool(torch.allclose(rest, torch.eye(len(rest), dtype=rest.dtype)))
-        )
+        return bool(block[:2, 2].abs().max() > 0) and bool(torch.allclose(block[:2, :2], eye))
 
     def _shift(self, images: Tensor, g: Tensor | None) -> Tensor:
         """Images low-passed and moved by the translations of ``g`` (None: not moved)."""

@@ -22,7 +22,8 @@ extent it claims:
     turns of 3D point sets           37.5 degrees about an axis
     translations of images           RESOLVED first steps of 1/24 of the side (0.052 of the
                                      side; 1.25 steps of 1/8, 0.156, where the reader learns
-                                     from fewer than FINE_TRAIN = 400 inputs)
+                                     from fewer than FINE_TRAIN = 400 inputs or for fewer than
+                                     FINE_EPOCHS = 40 epochs)
     other continuous generators      RESOLVED quarter ranges (a factor 2^(5/16) for zooms)
     discrete generators              whole powers
 
@@ -49,9 +50,9 @@ FINE_EPOCHS epochs or more, else the bar is COARSE_SIDE_EXTENT, 1.25 steps of 1/
 200 shapes drawn centred read up to 0.067 (lower bound 0.054); turned digits read lower bounds
 0.054, 0.048, 0.036 and 0.032 after 10, 20, 40 and 80 epochs (upright 1,000 digits after one
 epoch: ty 0.082), while digits within +-1/16 read 0.079-0.082 from 10 epochs on. The positive
-control of a translation moves by 1/8 of the side (``Probe.control_step``): at the first step a
-trained reader placed marked inputs at TV 0.15 only, which would leave a present translation
-undecided.
+control of a translation moves by 1/8 of the side (``Probe.control_step``): at the first step,
+with the jittered warps of before, a trained reader placed marked inputs at TV 0.15 only, which
+would leave a present translation undecided.
 
 Lattice translations move whole sites, so they are probed as discrete generators.
 
