@@ -27,7 +27,7 @@ import torch
 C_MIN = 0.5  # a reader reaching less than half the TV of a full move cannot place the data
 TIE = 1e-4  # prefers c = 1 among fits about equally good (+-120 degrees and a perfect reader
 # read exactly like +-60 degrees and a reader reaching TV 1/2 at most)
-BOOTSTRAP = 200  # resamples for the extent's confidence bound
+BOOTSTRAP = 400  # resamples for the extent's confidence bound and p-value (p >= 1/401)
 FULL_SHARE = 0.9  # a circle's extent within this share of P/2 reads as the whole circle
 
 
@@ -62,6 +62,22 @@ def is_full(extent: float, circle: float | None) -> bool:
     return circle is not None and extent >= FULL_SHARE * circle / 2
 
 
+def bootstrap_extents(
+    sizes: list[float],
+    differences: torch.Tensor,
+    circle: float | None,
+    generator: torch.Generator,
+    resamples: int = BOOTSTRAP,
+) -> torch.Tensor:
+    """The extents fitted to the TV curves of inputs drawn with replacement (resamples,).
+    differences: (n, T) paired differences per scored input and grid step (each row one input,
+    so a resample keeps an input's readings across the steps together)."""
+    n = len(differences)
+    rows = torch.randint(n, (resamples, n), generator=generator)
+    curves = differences.double()[rows].mean(1).clamp(0.0, 1.0)  # (resamples, T)
+    return torch.tensor([fitted_extent(sizes, c.tolist(), circle) for c in curves])
+
+
 def extent_lower_bound(
     sizes: list[float],
     differences: torch.Tensor,
@@ -70,12 +86,13 @@ def extent_lower_bound(
     generator: torch.Generator,
     resamples: int = BOOTSTRAP,
 ) -> float:
-    """The one-sided lower confidence bound (confidence 1 - level) of the fitted extent:
-    the level-quantile of the extents fitted to TV curves of inputs drawn with replacement.
-    differences: (n, T) paired differences per scored input and grid step (each row one input,
-    so a resample keeps an input's readings across the steps together)."""
-    n = len(differences)
-    rows = torch.randint(n, (resamples, n), generator=generator)
-    curves = differences.double()[rows].mean(1).clamp(0.0, 1.0)  # (resamples, T)
-    extents = torch.tensor([fitted_extent(sizes, c.tolist(), circle) for c in curves])
+    """The one-sided lower confidence bound (confidence 1 - level) of the fitted extent: the
+    level-quantile of the bootstrap extents (``bootstrap_extents``)."""
+    extents = bootstrap_extents(sizes, differences, circle, generator, resamples)
     return float(torch.quantile(extents, level))
+
+
+def extent_p(extents: torch.Tensor, bar: float) -> float:
+    """The bootstrap p-value of "the extent is at most ``bar``": the share of bootstrap extents
+    at or below it, counted with the fit itself (+1) so that it is never 0."""
+    return (int((extents <= bar).sum()) + 1) / (len(extents) + 1)

@@ -17,8 +17,8 @@ symmetry. Here every image of a rotation probe, moved or not, first passes throu
   adds little beyond the band.
 
 Translations of images go the same way without the window (a translation moves content across
-the frame, which no window holds still): both arms are low-passed on a canvas padded by a side
-on each edge (``translate``), the moved arm is shifted there by a Fourier phase ramp, exact for
+the frame, which no window holds still): both arms are low-passed on a canvas padded by half a
+side on each edge (``translate``), the moved arm is shifted there by a Fourier phase ramp, exact for
 band-limited content, and cropped. The reference arm is the low-passed crop (a move by t and
 back is the identity on the canvas). No sub-pixel jitter is needed: a bilinear warp's jitter,
 which equalizes its blur, adds a spread of its own (two warps of +-1/2 pixel: +-1 pixel) that a
@@ -75,20 +75,23 @@ def translate(images: Tensor, shifts: Tensor | None) -> Tensor:
     """Low-pass (B, C, H, W) images and move their content by ``shifts`` (B, 2) pixels (x right,
     y down; None: not moved, the reference arm), exactly for the low-passed content.
 
-    The canvas is padded by the image's height and width on each side, so content a move takes
-    out of the frame leaves it (and the low-pass's tails stay clear of the opposite edge) for
-    moves of up to a side; what enters the frame is the padding's zeros, as in a warp."""
+    The canvas is padded by half the image's height and width on each side: content a move
+    takes out of the frame wraps around the canvas into the frame only beyond a whole side, and
+    the grids move by 3/4 of the side at most; the low-pass's tails stay in the padding. What
+    enters the frame is the padding's zeros, as in a warp."""
     height, width = images.shape[-2:]
-    canvas = torch.nn.functional.pad(images, (width, width, height, height))
-    spectrum = torch.fft.fft2(canvas) * _band(3 * height, 3 * width, images)
+    top, left = height // 2, width // 2
+    canvas = torch.nn.functional.pad(images, (left, left, top, top))
+    rows_n, cols_n = canvas.shape[-2:]
+    spectrum = torch.fft.fft2(canvas) * _band(rows_n, cols_n, images)
     if shifts is not None:
-        rows = 2 * math.pi * torch.fft.fftfreq(3 * height, device=images.device, dtype=images.dtype)
-        cols = 2 * math.pi * torch.fft.fftfreq(3 * width, device=images.device, dtype=images.dtype)
+        rows = 2 * math.pi * torch.fft.fftfreq(rows_n, device=images.device, dtype=images.dtype)
+        cols = 2 * math.pi * torch.fft.fftfreq(cols_n, device=images.device, dtype=images.dtype)
         shifts = shifts.to(images.device, images.dtype)
         angle = -(shifts[:, 1, None, None] * rows[:, None] + shifts[:, 0, None, None] * cols)
         spectrum = spectrum * torch.polar(torch.ones_like(angle), angle)[:, None]
     moved = torch.fft.ifft2(spectrum).real  # the band is zero at Nyquist: the result is real
-    return moved[..., height : 2 * height, width : 2 * width]
+    return moved[..., top : top + height, left : left + width]
 
 
 def _shear(images: Tensor, amount: Tensor, axis: int) -> Tensor:

@@ -32,22 +32,25 @@ dependence). From the curve:
   (``tv_upper``, confidence 1 - alpha with the folds combined) lies below a threshold. For a
   continuous generator the threshold is 1/2, the extent's own definition: the data extend
   beyond the first step; and the extent fitted to the whole curve must clear the test's
-  resolution (``RESOLVED`` first steps; for image translations cleared by the extent's lower
-  confidence bound, and coarser for weakly trained readers: ``_probes``), since a reader's TV
-  at the first step is lowest where the data's own pose varies. For a discrete generator,
-  whose one move cannot be a small step, it is the equivalence margin ``TestConfig.margin``
-  (see there).
+  resolution (``RESOLVED`` first steps), since a reader's TV at the first step is lowest where
+  the data's own pose varies. Image translations are read on a finer grid whose bar
+  (``Probe.min_extent``, coarser for weakly trained readers: ``_probes``) lies beyond the first
+  step: their p-value is the bootstrap p-value of "the extent is at most the bar" (inputs drawn
+  with replacement, ``_extent.extent_p``), in place of the first step's bound. For a discrete
+  generator, whose one move cannot be a small step, the threshold is the equivalence margin
+  ``TestConfig.margin`` (see there).
   Holm's procedure over the group's generators bounds the chance of any false discovery in the
   group by alpha.
 - a *positive control* with the trained reader: a reader that cannot see a generator reads TV 0
   at every step, exactly what a whole symmetry shows, and a weak reader underestimates TV, which
   would make presence more likely. So a fixed random pattern (the *marker*, no symmetry of any
-  generator) is added to a share of the training inputs, and the test is run once more on
-  held-out inputs carrying it: presence needs the trained reader to place the marked inputs
-  moved by the first step (image translations: by 1/8 of the side, ``Probe.control_step``)
-  beyond the same threshold (a lower confidence bound above it, folds combined), i.e. to see,
-  at this step, a non-invariance of the size the presence claim rules out. Where it does not,
-  the verdict is undecided (not present, with a note).
+  generator) is added to a share of the training inputs, and held-out inputs carrying it are
+  moved by the probe's control step (the first step; image translations: 1/8 of the side,
+  ``Probe.control_step``). A C2ST on the distance between the trained reader's features of an
+  input and of its moved copy (``_visibility``) must tell these pairs from unmoved ones at level
+  alpha: the reader must register the move wherever the data's own distribution does not hide
+  it. Where it does not, the verdict is undecided (not present, with a note); a linear probe
+  must also take the data wholly out of themselves at the grid's far end.
 
 Interpolation: images moved along a rotation pass through a band-limited rotation after a
 matched low-pass and a soft circular window, on both arms, the reference arm being moved by the
@@ -68,7 +71,7 @@ from torch import Tensor
 
 from pipeline.data import Dataset
 from pipeline.discovery._confirm import confirming_differences, vetoes
-from pipeline.discovery._extent import extent_lower_bound, fitted_extent, is_full
+from pipeline.discovery._extent import bootstrap_extents, extent_p, fitted_extent, is_full
 from pipeline.discovery._mover import Conditioner, Mover, marker
 from pipeline.discovery._probes import Probe, fine_probe, probes
 from pipeline.discovery._readers import Reader
@@ -338,9 +341,11 @@ def _verdict(probe: Probe, per_step: list[tuple[Tensor, Tensor]], config: TestCo
         differences = torch.stack([torch.cat(folds) for folds in per_step], dim=1)
         rng = torch.Generator().manual_seed(config.seed)
         sizes = [probe.size(m) for m in probe.magnitudes]
-        lower = extent_lower_bound(sizes, differences, circle, config.alpha, rng)
-        if lower < probe.size(probe.min_extent):
-            p_value = 1.0
+        extents = bootstrap_extents(sizes, differences, circle, rng)
+        lower = float(torch.quantile(extents, config.alpha))
+        # The bar is the claim itself (it lies beyond the first step's 1/2): its bootstrap
+        # p-value replaces the first step's bound, which a reader of a wide grid loosens.
+        p_value = extent_p(extents, probe.size(probe.min_extent))
     elif (
         probe.mode != "discrete" and not full and size < RESOLVED * probe.size(probe.magnitudes[0])
     ):
