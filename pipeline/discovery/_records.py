@@ -76,6 +76,6 @@ class Verdict:
     control_tv: float = 0.0  # the positive control's TV (marked pairs, moved by the control step)
     # A discrete move's TV read by its own binary reader (``_confirm``), where one was trained
     confirm_tv: float | None = None
-    # The lower confidence bound of the extent (bootstrap over the scored inputs), where the
-    # probe claims extents beyond an absolute bar (image translations: ``_probes``)
+    # The extent's lower confidence bound (bootstrap over the scored inputs; continuous
+    # generators whose extent is not the whole circle), in ``unit``
     extent_lower: float | None = None

@@ -337,19 +337,11 @@ def _verdict(probe: Probe, per_step: list[tuple[Tensor, Tensor]], config: TestCo
     size = fitted_extent([probe.size(m) for m in probe.magnitudes], tv, circle)
     full = probe.whole and is_full(size, circle)
     lower = None
-    if probe.min_extent and not full:  # an absolute bar: the spread must clear it with confidence
-        differences = torch.stack([torch.cat(folds) for folds in per_step], dim=1)
-        rng = torch.Generator().manual_seed(config.seed)
-        sizes = [probe.size(m) for m in probe.magnitudes]
-        extents = bootstrap_extents(sizes, differences, circle, rng)
-        lower = float(torch.quantile(extents, config.alpha))
-        # The bar is the claim itself (it lies beyond the first step's 1/2): its bootstrap
-        # p-value replaces the first step's bound, which a reader of a wide grid loosens.
-        p_value = extent_p(extents, probe.size(probe.min_extent))
-    elif (
-        probe.mode != "discrete" and not full and size < RESOLVED * probe.size(probe.magnitudes[0])
-    ):
-        p_value = 1.0  # within the resolution: no evidence of a spread beyond it
+    if probe.mode != "discrete" and not full:  # the spread must clear the bar with confidence
+        extent_p_value, lower = _beyond_bar(probe, per_step, circle, config)
+        # A fine grid's bar lies beyond its first step: its p-value replaces the first step's
+        # bound there, which a wide grid loosens. Elsewhere both must hold (intersection-union).
+        p_value = extent_p_value if probe.min_extent else max(p_value, extent_p_value)
     if full or size >= probe.size(probe.magnitudes[-1]):
         extent = probe.magnitudes[-1]
     else:
@@ -369,6 +361,21 @@ def _verdict(probe: Probe, per_step: list[tuple[Tensor, Tensor]], config: TestCo
         tv_error=tv_error,
         extent_lower=lower,
     )
+
+
+def _beyond_bar(
+    probe: Probe, per_step: list[tuple[Tensor, Tensor]], circle: float | None, config: TestConfig
+) -> tuple[float, float]:
+    """The bootstrap p-value of "the extent is at most the probe's bar" (``Probe.min_extent``,
+    else RESOLVED first steps) and the extent's lower confidence bound (level alpha) in the
+    probe's unit. Each scored input keeps its readings across the steps."""
+    differences = torch.stack([torch.cat(folds) for folds in per_step], dim=1)
+    sizes = [probe.size(m) for m in probe.magnitudes]
+    bar = probe.size(probe.min_extent) if probe.min_extent else RESOLVED * sizes[0]
+    rng = torch.Generator().manual_seed(config.seed)
+    extents = bootstrap_extents(sizes, differences, circle, rng)
+    lower = float(torch.quantile(extents, config.alpha))
+    return extent_p(extents, bar), math.exp(lower) if probe.log_scale else lower
 
 
 def _standard_error(differences: Tensor) -> float:

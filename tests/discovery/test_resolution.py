@@ -107,8 +107,10 @@ def test_translations_get_their_own_reader_and_the_shared_one_keeps_its_grid(mon
     assert returned["tx"].magnitudes[0] == pytest.approx(1 / 24)
     assert returned["tx"].min_extent == COARSE_SIDE_EXTENT  # 120 training inputs: coarse bar
     assert returned["rot"].magnitudes[0] == 15.0
-    lowers = {v.generator: v.extent_lower for v in measured.verdicts}
-    assert lowers["rot"] is None and lowers["mirror"] is None
+    returned_verdicts = {v.generator: v for v in measured.verdicts}
+    lowers = {g: v.extent_lower for g, v in returned_verdicts.items()}
+    assert lowers["mirror"] is None  # a discrete generator has no extent to bound
+    assert (lowers["rot"] is None) == returned_verdicts["rot"].full
     assert [len(v.tv) for v in measured.verdicts] == [len(p.steps) for p in measured.probes]
 
 
