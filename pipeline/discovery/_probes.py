@@ -31,9 +31,11 @@ Image translations start at 1/24 of the side, finer than the other linear grids,
 by a reader of their own (``fine_probe``; ``_test.measure``): a reader shared with the group's
 other generators, trained on the fine translation bins too, lost the mirror of never-warped
 textures in 2 of 4 seeds (its positive control's TV fell from 0.20-0.58 to 0.11-0.31), so the
-shared reader keeps the quarter-range translation grid and its verdicts are replaced. A
-translation's claim must clear its bar with confidence: the lower confidence bound of the
-extent (bootstrap over the scored inputs, ``extent_lower``). Translations of images are
+shared reader keeps the quarter-range translation grid and its verdicts are replaced. Every
+continuous generator's claim must clear its bar with confidence: the bootstrap p-value of "the
+extent is at most the bar" (inputs drawn with replacement; ``extent_lower`` is the bound), not
+the fitted extent alone, which lands above a bar the data reach by chance half the time.
+Translations of images are
 band-limited shifts, with no sub-pixel jitter (``_resample.translate``), so what a reader reads
 is the data's own spread. Fitted extents, seeds 0-1, MIN_SIDE_EXTENT = 0.052:
 

@@ -32,11 +32,12 @@ dependence). From the curve:
   (``tv_upper``, confidence 1 - alpha with the folds combined) lies below a threshold. For a
   continuous generator the threshold is 1/2, the extent's own definition: the data extend
   beyond the first step; and the extent fitted to the whole curve must clear the test's
-  resolution (``RESOLVED`` first steps), since a reader's TV at the first step is lowest where
-  the data's own pose varies. Image translations are read on a finer grid whose bar
-  (``Probe.min_extent``, coarser for weakly trained readers: ``_probes``) lies beyond the first
-  step: their p-value is the bootstrap p-value of "the extent is at most the bar" (inputs drawn
-  with replacement, ``_extent.extent_p``), in place of the first step's bound. For a discrete
+  resolution (``RESOLVED`` first steps) with confidence, since a reader's TV at the first step
+  is lowest where the data's own pose varies: the bootstrap p-value of "the extent is at most
+  the bar" (inputs drawn with replacement, ``_extent.extent_p``) joins the first step's
+  (intersection-union: the larger p-value). Image translations are read on a finer grid whose
+  bar (``Probe.min_extent``, coarser for weakly trained readers: ``_probes``) lies beyond the
+  first step: there the extent's p-value alone decides. For a discrete
   generator, whose one move cannot be a small step, the threshold is the equivalence margin
   ``TestConfig.margin`` (see there).
   Holm's procedure over the group's generators bounds the chance of any false discovery in the
