@@ -111,6 +111,14 @@ def shapes_turning(options: dict, seed: int) -> Dataset:
     return _dataset(x, y, seed, "shapes_turning", "SO2", {"rot": 180.0})
 
 
+def shapes_tilt30(options: dict, seed: int) -> Dataset:
+    """Chiral shapes drawn tilted within +-30 degrees, 28 x 28: a partial rotation at the test's
+    resolution (18.75 degrees), which must be placed in every seed."""
+    y, rng = _labels(options, seed)
+    x = render(y, _poses(len(y), rng, turn=math.pi / 6), options.get("side", 28))
+    return _dataset(x, y, seed, "shapes_tilt30", "SO2", {"rot": 30.0})
+
+
 def shapes_small(options: dict, seed: int) -> Dataset:
     """The same at 200 examples (120 to train, 40 per held-out split)."""
     return shapes_turning({"n": 200, **options}, seed)

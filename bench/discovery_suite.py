@@ -1,6 +1,6 @@
 """Held-out discovery suite: the per-generator discovery test on cases built as a user would.
 
-Twenty-one cases (bench/discovery_cases.py and the never-warped bench/discovery_rendered.py:
+Twenty-two cases (bench/discovery_cases.py and the never-warped bench/discovery_rendered.py:
 factories through the bring-your-own dataset API, none of them a built-in dataset or
 transform), 5 seeds each. For every (case, seed, generator) the test says present or absent,
 with an extent; a truth may also be an integer m (absent, but its cyclic subgroup of order m
@@ -23,7 +23,7 @@ then the built-in spaces' answers (digits under SO2, upright, within +-45 degree
 Targets: sensitivity and specificity >= 0.95, presence accuracy >= 0.90, control false
 positives <= 0.05, median extent error <= ln 1.5 = 0.405.
 Run: ``python bench/discovery_suite.py [--seeds 5] [--workers 2]``;
-``--variants`` runs a second held-out set instead (bench/discovery_variants.py: eighteen cases of
+``--variants`` runs a second held-out set instead (bench/discovery_variants.py: nineteen cases of
 other kinds, axes and extents, never used to choose the test's settings).
 """
 
@@ -78,6 +78,7 @@ CASES = [
     ("discovery_rendered:rgb64_shift", IMAGES, _images("tx"), False),
     ("discovery_rendered:shapes_shift_fine", IMAGES, _images("tx"), False),
     ("discovery_rendered:shapes_small", IMAGES, _images("rot"), False),
+    ("discovery_rendered:shapes_tilt30", IMAGES, _images("rot"), False),  # the resolution
     ("discovery_rendered:shapes_thirds", "C6", {"rot6": 3}, False),
     ("shear_x", "affine2", AFFINE_SHEAR_X, False),  # digits, warped by the shear
 ]

@@ -27,6 +27,11 @@ def rotation_wide(options: dict, seed: int):
     return base.rotation_partial({**options, "max_angle": 90.0}, seed)
 
 
+def rotation_tilt30(options: dict, seed: int):
+    """Digits turned within +-30 degrees: a partial rotation at the test's resolution."""
+    return base.rotation_partial({**options, "max_angle": 30.0}, seed)
+
+
 def rotation_full(options: dict, seed: int):
     """Digits at every angle: the whole rotation group."""
     x, y, rng = base._digits(options, seed)
@@ -180,6 +185,7 @@ IMAGES = "SO2*T2*scale*D1"
 VARIANTS = [
     ("rotation_wide", IMAGES, _images("rot"), False),
     ("rotation_full", IMAGES, _images("rot"), False),
+    ("rotation_tilt30", IMAGES, _images("rot"), False),  # +-30 degrees: the resolution
     ("translate_y", IMAGES, _images("ty"), False),
     ("translate_both", IMAGES, _images("tx", "ty"), False),
     ("zoom_wide", IMAGES, _images("scale"), False),
