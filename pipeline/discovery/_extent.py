@@ -81,17 +81,9 @@ def bootstrap_extents(
     return torch.tensor([fitted_extent(sizes, c.tolist(), circle) for c in curves])
 
 
-def extent_lower_bound(
-    sizes: list[float],
-    differences: torch.Tensor,
-    circle: float | None,
-    level: float,
-    generator: torch.Generator,
-    resamples: int = BOOTSTRAP,
-) -> float:
+def extent_lower_bound(extents: torch.Tensor, level: float) -> float:
     """The one-sided lower confidence bound (confidence 1 - level) of the fitted extent: the
     level-quantile of the bootstrap extents (``bootstrap_extents``)."""
-    extents = bootstrap_extents(sizes, differences, circle, generator, resamples)
     return float(torch.quantile(extents, level))
 
 

@@ -72,7 +72,13 @@ from torch import Tensor
 
 from pipeline.data import Dataset
 from pipeline.discovery._confirm import confirming_differences, vetoes
-from pipeline.discovery._extent import bootstrap_extents, extent_p, fitted_extent, is_full
+from pipeline.discovery._extent import (
+    bootstrap_extents,
+    extent_lower_bound,
+    extent_p,
+    fitted_extent,
+    is_full,
+)
 from pipeline.discovery._mover import Conditioner, Mover, marker
 from pipeline.discovery._probes import Probe, fine_probe, probes
 from pipeline.discovery._readers import Reader
@@ -334,12 +340,12 @@ def _verdict(probe: Probe, per_step: list[tuple[Tensor, Tensor]], config: TestCo
     tv_upper = [min(1.0, max(0.0, min(upper_bound(d, level) for d in folds))) for folds in per_step]
     p_value = combined_p([mean_below_p(d, threshold) for d in per_step[0]])
     invariance = combined_p([sign_test_p(d) for d in per_step[0]])
-    circle = _circle(probe)
-    size = fitted_extent([probe.size(m) for m in probe.magnitudes], tv, circle)
+    circle, sizes = _circle(probe), [probe.size(m) for m in probe.magnitudes]
+    size = fitted_extent(sizes, tv, circle)
     full = probe.whole and is_full(size, circle)
     lower = None
     if probe.mode != "discrete" and not full:  # the spread must clear the bar with confidence
-        extent_p_value, lower = _beyond_bar(probe, per_step, circle, config)
+        extent_p_value, lower = _beyond_bar(probe, per_step, sizes, circle, config)
         # A fine grid's bar lies beyond its first step: its p-value replaces the first step's
         # bound there, which a wide grid loosens. Elsewhere both must hold (intersection-union).
         p_value = extent_p_value if probe.min_extent else max(p_value, extent_p_value)
@@ -365,17 +371,21 @@ def _verdict(probe: Probe, per_step: list[tuple[Tensor, Tensor]], config: TestCo
 
 
 def _beyond_bar(
-    probe: Probe, per_step: list[tuple[Tensor, Tensor]], circle: float | None, config: TestConfig
+    probe: Probe,
+    per_step: list[tuple[Tensor, Tensor]],
+    sizes: list[float],
+    circle: float | None,
+    config: TestConfig,
 ) -> tuple[float, float]:
     """The bootstrap p-value of "the extent is at most the probe's bar" (``Probe.min_extent``,
     else RESOLVED first steps) and the extent's lower confidence bound (level alpha) in the
-    probe's unit. Each scored input keeps its readings across the steps."""
+    probe's unit. ``sizes``: the grid's steps as the fit reads them (``Probe.size``). Each
+    scored input keeps its readings across the steps."""
     differences = torch.stack([torch.cat(folds) for folds in per_step], dim=1)
-    sizes = [probe.size(m) for m in probe.magnitudes]
     bar = probe.size(probe.min_extent) if probe.min_extent else RESOLVED * sizes[0]
     rng = torch.Generator().manual_seed(config.seed)
     extents = bootstrap_extents(sizes, differences, circle, rng)
-    lower = float(torch.quantile(extents, config.alpha))
+    lower = extent_lower_bound(extents, config.alpha)
     return extent_p(extents, bar), math.exp(lower) if probe.log_scale else lower
 
 

@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.discovery import TestConfig, discovery_test, probes
-from pipeline.discovery._extent import BOOTSTRAP, extent_lower_bound, extent_p, fitted_extent
+from pipeline.discovery._extent import (
+    BOOTSTRAP,
+    bootstrap_extents,
+    extent_lower_bound,
+    extent_p,
+    fitted_extent,
+)
 from pipeline.discovery._probes import COARSE_SIDE_EXTENT, FINE_TRAIN, MIN_SIDE_EXTENT, fine_probe
 from pipeline.discovery._test import _verdict
 from pipeline.groups import get_group
@@ -63,7 +69,7 @@ def test_the_extents_lower_bound_tightens_with_the_inputs_and_covers_the_fit():
         rng = torch.Generator().manual_seed(0)
         differences = (torch.rand(n, len(tv), generator=rng) < tv).double()  # 0/1 per input
         point = fitted_extent(sizes, differences.mean(0).tolist(), None)
-        lower = extent_lower_bound(sizes, differences, None, 0.05, rng)
+        lower = extent_lower_bound(bootstrap_extents(sizes, differences, None, rng), 0.05)
         assert lower <= point
         bounds.append(point - lower)
     assert bounds[1] < bounds[0] / 2  # 20 times the inputs: a much tighter bound
@@ -134,3 +140,6 @@ def test_the_extents_p_value_is_a_share_and_grows_with_the_bar(values, low, high
     p_low, p_high = extent_p(extents, low), extent_p(extents, high)
     assert 0 < p_low <= p_high <= 1
     assert p_low == pytest.approx((int((extents <= low).sum()) + 1) / (len(values) + 1))
+    # no resample at or below the bar: the smallest p-value; every one of them: 1
+    assert extent_p(extents, -1.0) == pytest.approx(1 / (len(values) + 1))
+    assert extent_p(extents, 1.0) == 1.0
